@@ -1,0 +1,2 @@
+//! simulator binary
+fn main() {}

@@ -1,0 +1,2 @@
+//! deskbridge binary
+fn main() {}

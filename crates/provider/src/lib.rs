@@ -1,1 +1,56 @@
-//! Placeholder crate root, replaced as the crate is written.
+//! The `TicketingProvider` trait every helpdesk adapter implements, and its error type.
+//!
+//! An adapter is built for one linked account. It turns the provider's objects into
+//! [`NormalizedRecord`]s (Merge's common model fields, relations already as Deskbridge ids)
+//! and keeps the provider's rate limit as a budget on its own.
+
+mod error;
+mod record;
+
+pub use error::{FieldProblem, ProviderError};
+pub use record::{FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
+
+use async_trait::async_trait;
+use deskbridge_model::ModelKind;
+use serde_json::Value;
+
+/// Static facts about an integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntegrationInfo {
+    /// Merge's slug, e.g. `freshdesk`.
+    pub slug: &'static str,
+    /// Display name, e.g. `Freshdesk`.
+    pub name: &'static str,
+}
+
+/// A helpdesk adapter bound to one linked account.
+#[async_trait]
+pub trait TicketingProvider: Send + Sync {
+    /// Which integration this is.
+    fn integration(&self) -> IntegrationInfo;
+
+    /// Checks the credentials with one cheap call. Used when an account is linked.
+    async fn check_credentials(&self) -> Result<(), ProviderError>;
+
+    /// The streams a sync walks, in order.
+    fn streams(&self) -> Vec<SyncStream>;
+
+    /// The models this provider can fill at all (the others are `DISABLED` in sync status).
+    fn supported_models(&self) -> Vec<ModelKind>;
+
+    /// Fetches the next batch of a stream from a checkpoint (`None`: from the start).
+    ///
+    /// The returned checkpoint is opaque JSON that the engine stores after the batch is
+    /// written; passing it back resumes exactly after that batch.
+    async fn fetch(
+        &self,
+        stream: &str,
+        checkpoint: Option<&Value>,
+    ) -> Result<FetchBatch, ProviderError>;
+
+    /// Fetches the child records (comments, attachments) of one ticket whose content changed.
+    async fn fetch_ticket_children(
+        &self,
+        ticket_remote_id: &str,
+    ) -> Result<Vec<NormalizedRecord>, ProviderError>;
+}

@@ -1,1 +1,64 @@
-//! Placeholder crate root, replaced as the crate is written.
+//! Deskbridge's Postgres store (sqlx).
+//!
+//! Every function that touches tenant data takes the organization (and, below it, the linked
+//! account) first, so a query cannot forget its tenant.
+
+pub mod accounts;
+pub mod crypto;
+mod error;
+pub mod jobs;
+pub mod orgs;
+pub mod pg;
+pub mod records;
+pub mod sync_state;
+
+pub use crypto::{Cipher, MasterKey};
+pub use error::StoreError;
+pub use sqlx::PgPool;
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+
+/// The embedded migrations (the repository's `migrations/` folder).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Opens a connection pool.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?;
+    Ok(pool)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await.map_err(|e| StoreError::Other(e.to_string()))
+}
+
+/// The store: a pool plus the cipher for secrets at rest.
+#[derive(Clone)]
+pub struct Store {
+    /// The connection pool.
+    pub pool: PgPool,
+    /// Encrypts credentials and account tokens.
+    pub cipher: Cipher,
+}
+
+impl Store {
+    /// Wraps a pool and a cipher.
+    pub fn new(pool: PgPool, cipher: Cipher) -> Self {
+        Store { pool, cipher }
+    }
+
+    /// True when the database answers and every known migration is applied.
+    pub async fn ready(&self) -> Result<bool, StoreError> {
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(applied as usize >= MIGRATOR.iter().count())
+    }
+}

@@ -1,0 +1,315 @@
+//! Linked accounts: a customer's helpdesk linked to one organization, with its credentials
+//! encrypted and its account token kept as a keyed hash (for lookup) plus ciphertext (so a
+//! relink hands back the same token).
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use crate::crypto::random_token;
+use crate::{Store, StoreError};
+
+/// A linked account as stored (without secrets).
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct LinkedAccount {
+    /// Its id.
+    pub id: Uuid,
+    /// The owning organization.
+    pub organization_id: Uuid,
+    /// The integration slug, e.g. `freshdesk`.
+    pub integration: String,
+    /// The product's id for its end customer.
+    pub end_user_origin_id: String,
+    /// The end customer's organization name.
+    pub end_user_organization_name: String,
+    /// The end customer's email address.
+    pub end_user_email_address: String,
+    /// The helpdesk domain as given when linking.
+    pub subdomain: String,
+    /// `COMPLETE`, `INCOMPLETE`, `RELINK_NEEDED` or `IDLE`.
+    pub status: String,
+    /// Why the status is what it is (e.g. the relink reason).
+    pub status_detail: Option<String>,
+    /// When it was first linked.
+    pub created_at: DateTime<Utc>,
+    /// When linking last completed.
+    pub completed_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, organization_id, integration, end_user_origin_id, \
+    end_user_organization_name, end_user_email_address, subdomain, status, status_detail, \
+    created_at, completed_at";
+
+/// What is needed to link (or relink) an account.
+#[derive(Debug, Clone)]
+pub struct NewLink {
+    /// Integration slug.
+    pub integration: String,
+    /// The product's id for its end customer.
+    pub end_user_origin_id: String,
+    /// The end customer's organization name.
+    pub end_user_organization_name: String,
+    /// The end customer's email address.
+    pub end_user_email_address: String,
+    /// The helpdesk domain.
+    pub subdomain: String,
+    /// The credentials as JSON text; encrypted before storing.
+    pub credentials_json: String,
+}
+
+/// The result of linking.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    /// The account.
+    pub account: LinkedAccount,
+    /// Its account token (the same one on a relink).
+    pub account_token: String,
+    /// True when a new account was created, false on a relink.
+    pub created: bool,
+}
+
+/// Filters of `GET /linked-accounts`.
+#[derive(Debug, Clone, Default)]
+pub struct LinkedAccountFilter {
+    /// Exact end-user email.
+    pub end_user_email_address: Option<String>,
+    /// Exact end-user organization name.
+    pub end_user_organization_name: Option<String>,
+    /// Any of these origin ids.
+    pub end_user_origin_ids: Option<Vec<String>>,
+    /// Any of these ids.
+    pub ids: Option<Vec<Uuid>>,
+    /// Integration slug or name (case-insensitive).
+    pub integration_name: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Keyset position: (created_at, id) strictly after.
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Keyset position: (created_at, id) strictly before (previous page).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    /// Page size + 1 is fetched.
+    pub limit: i64,
+}
+
+impl Store {
+    /// Links an account, or relinks the existing one with the same origin id and integration
+    /// (new credentials, status back to `COMPLETE`, same token).
+    pub async fn link_account(&self, org: Uuid, link: &NewLink) -> Result<Linked, StoreError> {
+        let creds = self.cipher.encrypt_str(&link.credentials_json)?;
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, account_token FROM linked_accounts
+             WHERE organization_id = $1 AND integration = $2 AND end_user_origin_id = $3
+             FOR UPDATE",
+        )
+        .bind(org)
+        .bind(&link.integration)
+        .bind(&link.end_user_origin_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (account, token, created) = if let Some((id, token_ct)) = existing {
+            let token = self.cipher.decrypt_str(&token_ct)?;
+            let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
+                "UPDATE linked_accounts SET end_user_organization_name = $3,
+                   end_user_email_address = $4, subdomain = $5, credentials = $6,
+                   status = 'COMPLETE', status_detail = NULL, completed_at = now(), updated_at = now()
+                 WHERE organization_id = $1 AND id = $2 RETURNING {COLUMNS}"
+            )))
+            .bind(org)
+            .bind(id)
+            .bind(&link.end_user_organization_name)
+            .bind(&link.end_user_email_address)
+            .bind(&link.subdomain)
+            .bind(&creds)
+            .fetch_one(&mut *tx)
+            .await?;
+            (account, token, false)
+        } else {
+            let token = random_token("dbat_");
+            let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
+                "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id,
+                   end_user_organization_name, end_user_email_address, subdomain, credentials,
+                   account_token_hash, account_token)
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {COLUMNS}"
+            )))
+            .bind(Uuid::new_v4())
+            .bind(org)
+            .bind(&link.integration)
+            .bind(&link.end_user_origin_id)
+            .bind(&link.end_user_organization_name)
+            .bind(&link.end_user_email_address)
+            .bind(&link.subdomain)
+            .bind(&creds)
+            .bind(self.cipher.token_hash(&token))
+            .bind(self.cipher.encrypt_str(&token)?)
+            .fetch_one(&mut *tx)
+            .await?;
+            (account, token, true)
+        };
+        tx.commit().await?;
+        Ok(Linked { account, account_token: token, created })
+    }
+
+    /// Finds the organization's linked account by its account token.
+    pub async fn account_by_token(
+        &self,
+        org: Uuid,
+        token: &str,
+    ) -> Result<Option<LinkedAccount>, StoreError> {
+        Ok(sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM linked_accounts
+             WHERE organization_id = $1 AND account_token_hash = $2"
+        )))
+        .bind(org)
+        .bind(self.cipher.token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// One of the organization's linked accounts.
+    pub async fn linked_account(&self, org: Uuid, id: Uuid) -> Result<LinkedAccount, StoreError> {
+        sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM linked_accounts WHERE organization_id = $1 AND id = $2"
+        )))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// The organization's linked accounts, filtered, in keyset order.
+    pub async fn list_linked_accounts(
+        &self,
+        org: Uuid,
+        f: &LinkedAccountFilter,
+    ) -> Result<Vec<LinkedAccount>, StoreError> {
+        let mut q = sqlx::QueryBuilder::new(format!(
+            "SELECT {COLUMNS} FROM linked_accounts WHERE organization_id = "
+        ));
+        q.push_bind(org);
+        if let Some(v) = &f.end_user_email_address {
+            q.push(" AND end_user_email_address = ").push_bind(v.clone());
+        }
+        if let Some(v) = &f.end_user_organization_name {
+            q.push(" AND end_user_organization_name = ").push_bind(v.clone());
+        }
+        if let Some(v) = &f.end_user_origin_ids {
+            q.push(" AND end_user_origin_id = ANY(").push_bind(v.clone()).push(")");
+        }
+        if let Some(v) = &f.ids {
+            q.push(" AND id = ANY(").push_bind(v.clone()).push(")");
+        }
+        if let Some(v) = &f.integration_name {
+            q.push(" AND lower(integration) = lower(").push_bind(v.clone()).push(")");
+        }
+        if let Some(v) = &f.status {
+            q.push(" AND status = ").push_bind(v.clone());
+        }
+        let desc = if let Some((c, i)) = f.before {
+            q.push(" AND (created_at, id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            true
+        } else {
+            if let Some((c, i)) = f.after {
+                q.push(" AND (created_at, id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+            }
+            false
+        };
+        q.push(if desc { " ORDER BY created_at DESC, id DESC LIMIT " } else { " ORDER BY created_at, id LIMIT " });
+        q.push_bind(f.limit);
+        let mut rows = q.build_query_as::<LinkedAccount>().fetch_all(&self.pool).await?;
+        if desc {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// The decrypted credentials JSON of a linked account (for the worker and writes).
+    pub async fn account_credentials(&self, linked_account: Uuid) -> Result<String, StoreError> {
+        let ct: Vec<u8> =
+            sqlx::query_scalar("SELECT credentials FROM linked_accounts WHERE id = $1")
+                .bind(linked_account)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        self.cipher.decrypt_str(&ct)
+    }
+
+    /// A linked account by id alone (for the worker, which serves every organization).
+    pub async fn linked_account_for_worker(&self, id: Uuid) -> Result<LinkedAccount, StoreError> {
+        sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM linked_accounts WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Sets a linked account's status and reason.
+    pub async fn set_account_status(
+        &self,
+        linked_account: Uuid,
+        status: &str,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE linked_accounts SET status = $2, status_detail = $3, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(linked_account)
+        .bind(status)
+        .bind(detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the account token; returns the new one.
+    pub async fn regenerate_account_token(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+    ) -> Result<String, StoreError> {
+        let token = random_token("dbat_");
+        let done = sqlx::query(
+            "UPDATE linked_accounts SET account_token_hash = $3, account_token = $4, updated_at = now()
+             WHERE organization_id = $1 AND id = $2",
+        )
+        .bind(org)
+        .bind(linked_account)
+        .bind(self.cipher.token_hash(&token))
+        .bind(self.cipher.encrypt_str(&token)?)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(token)
+    }
+
+    /// Deletes a linked account with its credentials, every synced record and its jobs.
+    pub async fn delete_linked_account(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM linked_accounts WHERE organization_id = $1 AND id = $2")
+            .bind(org)
+            .bind(linked_account)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Every linked account id with status `COMPLETE` (for the scheduler).
+    pub async fn syncable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM linked_accounts WHERE status = 'COMPLETE'")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,147 @@
+//! Organizations (our tenants) and their API keys, stored as SHA-256 hashes.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use crate::crypto::{api_key_hash, random_token};
+use crate::{Store, StoreError};
+
+/// An organization.
+#[derive(Debug, Clone, FromRow)]
+pub struct Organization {
+    /// Its id.
+    pub id: Uuid,
+    /// Its unique name.
+    pub name: String,
+}
+
+/// An API key's metadata (never the key itself).
+#[derive(Debug, Clone, FromRow)]
+pub struct ApiKeyInfo {
+    /// Its id.
+    pub id: Uuid,
+    /// The organization it belongs to.
+    pub organization_id: Uuid,
+    /// Its label.
+    pub name: String,
+    /// The first characters, for recognising it.
+    pub prefix: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A newly created key: shown once.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// Its metadata.
+    pub info: ApiKeyInfo,
+    /// The secret key itself.
+    pub key: String,
+}
+
+impl Store {
+    /// Finds an organization by name, creating it if needed.
+    pub async fn ensure_organization(&self, name: &str) -> Result<Organization, StoreError> {
+        let org = sqlx::query_as::<_, Organization>(
+            "INSERT INTO organizations (id, name) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+             RETURNING id, name",
+        )
+        .bind(Uuid::new_v4())
+        .bind(name)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(org)
+    }
+
+    /// Finds an organization by name.
+    pub async fn organization_by_name(&self, name: &str) -> Result<Organization, StoreError> {
+        sqlx::query_as::<_, Organization>("SELECT id, name FROM organizations WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Creates an API key for the organization.
+    pub async fn create_api_key(
+        &self,
+        org: Uuid,
+        name: &str,
+    ) -> Result<NewApiKey, StoreError> {
+        let key = random_token("dbk_");
+        let prefix: String = key.chars().take(10).collect();
+        let info = sqlx::query_as::<_, ApiKeyInfo>(
+            "INSERT INTO api_keys (id, organization_id, name, prefix, key_hash)
+             VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, organization_id, name, prefix, created_at, revoked_at",
+        )
+        .bind(Uuid::new_v4())
+        .bind(org)
+        .bind(name)
+        .bind(&prefix)
+        .bind(api_key_hash(&key))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(NewApiKey { info, key })
+    }
+
+    /// The organization's keys.
+    pub async fn list_api_keys(&self, org: Uuid) -> Result<Vec<ApiKeyInfo>, StoreError> {
+        Ok(sqlx::query_as::<_, ApiKeyInfo>(
+            "SELECT id, organization_id, name, prefix, created_at, revoked_at
+             FROM api_keys WHERE organization_id = $1 ORDER BY created_at, id",
+        )
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Revokes a key by id (any organization: used by the operator's CLI).
+    pub async fn revoke_api_key(&self, key_id: Uuid) -> Result<ApiKeyInfo, StoreError> {
+        sqlx::query_as::<_, ApiKeyInfo>(
+            "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+             RETURNING id, organization_id, name, prefix, created_at, revoked_at",
+        )
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Revokes every live key of the organization with this name (regenerate-key).
+    pub async fn revoke_api_keys_named(&self, org: Uuid, name: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = now()
+             WHERE organization_id = $1 AND name = $2 AND revoked_at IS NULL",
+        )
+        .bind(org)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Authenticates an API key; returns its organization and key id.
+    pub async fn authenticate_api_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Organization, Uuid)>, StoreError> {
+        let hash = api_key_hash(key);
+        let row: Option<(Uuid, Uuid, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT k.id, o.id, o.name, k.key_hash FROM api_keys k
+             JOIN organizations o ON o.id = k.organization_id
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+        )
+        .bind(&hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(key_id, id, name, stored)| {
+            bool::from(stored.ct_eq(&hash)).then_some((Organization { id, name }, key_id))
+        }))
+    }
+}

@@ -1,0 +1,426 @@
+//! Synced records of every common model: exact batch upserts and keyset listing.
+
+use chrono::{DateTime, Utc};
+use deskbridge_model::ModelKind;
+use serde_json::Value;
+use sqlx::{FromRow, Postgres, QueryBuilder};
+use sqlx::AssertSqlSafe;
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+/// The table of a model (a fixed identifier, never user input).
+pub fn table(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Ticket => "tickets",
+        ModelKind::Comment => "comments",
+        ModelKind::User => "users",
+        ModelKind::Contact => "contacts",
+        ModelKind::Account => "accounts",
+        ModelKind::Team => "teams",
+        ModelKind::Tag => "tags",
+        ModelKind::Role => "roles",
+        ModelKind::Attachment => "attachments",
+        ModelKind::Collection => "collections",
+        ModelKind::Project => "projects",
+    }
+}
+
+/// One record to write.
+#[derive(Debug, Clone)]
+pub struct RecordInput {
+    /// Deskbridge id (derived from account, model and remote id).
+    pub id: Uuid,
+    /// Provider id.
+    pub remote_id: String,
+    /// The model's own fields.
+    pub fields: Value,
+    /// `[{path, data}]`.
+    pub remote_data: Value,
+    /// Hash of the content that counts as change (volatile values stripped).
+    pub content_hash: Vec<u8>,
+    /// Deleted at the provider.
+    pub remote_was_deleted: bool,
+}
+
+/// What an upsert changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpsertOutcome {
+    /// Remote ids of new records.
+    pub created: Vec<String>,
+    /// Remote ids of records whose content changed.
+    pub updated: Vec<String>,
+}
+
+/// A stored record.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredRecord {
+    /// Deskbridge id.
+    pub id: Uuid,
+    /// Provider id.
+    pub remote_id: String,
+    /// The model's own fields.
+    pub fields: Value,
+    /// Raw provider data, when it was asked for.
+    pub remote_data: Option<Value>,
+    /// Known only as a reference.
+    pub is_shell: bool,
+    /// Deleted at the provider.
+    pub remote_was_deleted: bool,
+    /// When Deskbridge created it.
+    pub created_at: DateTime<Utc>,
+    /// When Deskbridge last changed it.
+    pub modified_at: DateTime<Utc>,
+}
+
+/// A filter on a model's own fields (JSON keys are fixed names chosen by the API layer).
+#[derive(Debug, Clone)]
+pub enum FieldFilter {
+    /// `fields->>key = value`.
+    Eq(&'static str, String),
+    /// Case-insensitive equality.
+    EqIgnoreCase(&'static str, String),
+    /// `fields->>key` contains the text (case-insensitive).
+    Contains(&'static str, String),
+    /// The JSON array `fields->key` holds any of the values.
+    ArrayHasAny(&'static str, Vec<String>),
+    /// The timestamp `fields->>key` is strictly after.
+    TimeAfter(&'static str, DateTime<Utc>),
+    /// The timestamp `fields->>key` is strictly before.
+    TimeBefore(&'static str, DateTime<Utc>),
+    /// `remote_id` is one of.
+    RemoteIdIn(Vec<String>),
+}
+
+/// A list query.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Keyset: strictly after (created_at, id).
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Keyset: strictly before (created_at, id), for previous pages.
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+    /// Rows to fetch.
+    pub limit: i64,
+    /// Created (by Deskbridge) after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Modified (by Deskbridge) after.
+    pub modified_after: Option<DateTime<Utc>>,
+    /// Modified before.
+    pub modified_before: Option<DateTime<Utc>>,
+    /// Exact remote id.
+    pub remote_id: Option<String>,
+    /// Include records deleted at the provider.
+    pub include_deleted: bool,
+    /// Include shell records.
+    pub include_shell: bool,
+    /// Select `remote_data` too.
+    pub with_remote_data: bool,
+    /// Model-specific filters.
+    pub filters: Vec<FieldFilter>,
+}
+
+impl Store {
+    /// Writes a batch: inserts new records, updates only those whose content changed (so
+    /// `modified_at` moves on real change only), and revives shells. With `mark_children`,
+    /// changed records are flagged as needing their children fetched.
+    pub async fn upsert_records(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+        rows: &[RecordInput],
+        mark_children: bool,
+    ) -> Result<UpsertOutcome, StoreError> {
+        if rows.is_empty() {
+            return Ok(UpsertOutcome::default());
+        }
+        let t = table(kind);
+        let sql = format!(
+            "INSERT INTO {t} AS r (linked_account_id, id, remote_id, fields, remote_data,
+                 content_hash, is_shell, remote_was_deleted, needs_children, created_at, modified_at)
+             SELECT $1, u.id, u.remote_id, u.fields, u.remote_data, u.hash, false, u.deleted, $8,
+                    clock_timestamp(), clock_timestamp()
+             FROM UNNEST($2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[], $6::bytea[], $7::bool[])
+                  AS u(id, remote_id, fields, remote_data, hash, deleted)
+             ON CONFLICT (linked_account_id, remote_id) DO UPDATE SET
+                 fields = EXCLUDED.fields, remote_data = EXCLUDED.remote_data,
+                 content_hash = EXCLUDED.content_hash, is_shell = false,
+                 remote_was_deleted = EXCLUDED.remote_was_deleted,
+                 needs_children = r.needs_children OR EXCLUDED.needs_children,
+                 modified_at = clock_timestamp()
+             WHERE r.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+                OR r.is_shell
+                OR r.remote_was_deleted IS DISTINCT FROM EXCLUDED.remote_was_deleted
+             RETURNING r.remote_id, (xmax = 0) AS inserted"
+        );
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let remote_ids: Vec<String> = rows.iter().map(|r| r.remote_id.clone()).collect();
+        let fields: Vec<Value> = rows.iter().map(|r| r.fields.clone()).collect();
+        let remote_data: Vec<Value> = rows.iter().map(|r| r.remote_data.clone()).collect();
+        let hashes: Vec<Vec<u8>> = rows.iter().map(|r| r.content_hash.clone()).collect();
+        let deleted: Vec<bool> = rows.iter().map(|r| r.remote_was_deleted).collect();
+        let changed: Vec<(String, bool)> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .bind(ids)
+            .bind(remote_ids)
+            .bind(fields)
+            .bind(remote_data)
+            .bind(hashes)
+            .bind(deleted)
+            .bind(mark_children)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = UpsertOutcome::default();
+        for (rid, inserted) in changed {
+            if inserted {
+                out.created.push(rid);
+            } else {
+                out.updated.push(rid);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates shell records for references not yet synced (no-op for known ones).
+    pub async fn ensure_shells(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+        refs: &[(Uuid, String)],
+    ) -> Result<u64, StoreError> {
+        if refs.is_empty() {
+            return Ok(0);
+        }
+        let t = table(kind);
+        let sql = format!(
+            "INSERT INTO {t} (linked_account_id, id, remote_id, is_shell)
+             SELECT $1, u.id, u.remote_id, true FROM UNNEST($2::uuid[], $3::text[]) AS u(id, remote_id)
+             ON CONFLICT DO NOTHING"
+        );
+        let ids: Vec<Uuid> = refs.iter().map(|r| r.0).collect();
+        let rids: Vec<String> = refs.iter().map(|r| r.1.clone()).collect();
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .bind(ids)
+            .bind(rids)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks records deleted at the provider; returns how many changed.
+    pub async fn mark_deleted(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+        remote_ids: &[String],
+    ) -> Result<u64, StoreError> {
+        if remote_ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
+             WHERE linked_account_id = $1 AND remote_id = ANY($2) AND NOT remote_was_deleted",
+            table(kind)
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .bind(remote_ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// After a complete listing: marks deleted every synced record not among `seen`.
+    pub async fn mark_missing_deleted(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+        seen: &[String],
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
+             WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted
+               AND NOT (remote_id = ANY($2))",
+            table(kind)
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .bind(seen)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Remote ids of tickets whose children must be fetched.
+    pub async fn tickets_needing_children(
+        &self,
+        linked_account: Uuid,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT remote_id FROM tickets WHERE linked_account_id = $1 AND needs_children
+             ORDER BY remote_id LIMIT $2",
+        )
+        .bind(linked_account)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Clears the children flag once they are synced.
+    pub async fn children_synced(
+        &self,
+        linked_account: Uuid,
+        ticket_remote_ids: &[String],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE tickets SET needs_children = false
+             WHERE linked_account_id = $1 AND remote_id = ANY($2)",
+        )
+        .bind(linked_account)
+        .bind(ticket_remote_ids)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Remote ids of the live (not deleted, not shell) records of a model.
+    pub async fn live_remote_ids(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT remote_id FROM {} WHERE linked_account_id = $1 AND NOT is_shell
+               AND NOT remote_was_deleted",
+            table(kind)
+        );
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql)).bind(linked_account).fetch_all(&self.pool).await?)
+    }
+
+    /// Lists records of a linked account in keyset order `(created_at, id)`.
+    pub async fn list_records(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        kind: ModelKind,
+        q: &ListQuery,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut b = select(org, linked_account, kind, q.with_remote_data);
+        if !q.include_deleted {
+            b.push(" AND NOT r.remote_was_deleted");
+        }
+        if !q.include_shell {
+            b.push(" AND NOT r.is_shell");
+        }
+        push_time(&mut b, "r.created_at >", q.created_after);
+        push_time(&mut b, "r.created_at <", q.created_before);
+        push_time(&mut b, "r.modified_at >", q.modified_after);
+        push_time(&mut b, "r.modified_at <", q.modified_before);
+        if let Some(rid) = &q.remote_id {
+            b.push(" AND r.remote_id = ").push_bind(rid.clone());
+        }
+        for f in &q.filters {
+            push_filter(&mut b, f);
+        }
+        let desc = if let Some((c, i)) = q.before {
+            b.push(" AND (r.created_at, r.id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            true
+        } else {
+            if let Some((c, i)) = q.after {
+                b.push(" AND (r.created_at, r.id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+            }
+            false
+        };
+        b.push(if desc {
+            " ORDER BY r.created_at DESC, r.id DESC LIMIT "
+        } else {
+            " ORDER BY r.created_at, r.id LIMIT "
+        });
+        b.push_bind(q.limit);
+        let mut rows = b.build_query_as::<StoredRecord>().fetch_all(&self.pool).await?;
+        if desc {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// Fetches records by id (for retrieve and `expand`), shells and deleted ones included.
+    pub async fn records_by_ids(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        kind: ModelKind,
+        ids: &[Uuid],
+        with_remote_data: bool,
+    ) -> Result<Vec<StoredRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut b = select(org, linked_account, kind, with_remote_data);
+        b.push(" AND r.id = ANY(").push_bind(ids.to_vec()).push(")");
+        Ok(b.build_query_as::<StoredRecord>().fetch_all(&self.pool).await?)
+    }
+
+    /// Counts the live records of each model of a linked account.
+    pub async fn count_records(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+    ) -> Result<i64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE linked_account_id = $1 AND NOT is_shell",
+            table(kind)
+        );
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql)).bind(linked_account).fetch_one(&self.pool).await?)
+    }
+}
+
+/// The tenant-scoped SELECT every read starts from: the linked account must belong to `org`.
+fn select(org: Uuid, linked_account: Uuid, kind: ModelKind, with_remote_data: bool) -> QueryBuilder<Postgres> {
+    let rd = if with_remote_data { "r.remote_data" } else { "NULL::jsonb AS remote_data" };
+    let mut b = QueryBuilder::new(format!(
+        "SELECT r.id, r.remote_id, r.fields, {rd}, r.is_shell, r.remote_was_deleted, r.created_at,
+                r.modified_at
+         FROM {} r JOIN linked_accounts la ON la.id = r.linked_account_id
+         WHERE la.organization_id = ",
+        table(kind)
+    ));
+    b.push_bind(org).push(" AND r.linked_account_id = ").push_bind(linked_account);
+    b
+}
+
+fn push_time(b: &mut QueryBuilder<Postgres>, cond: &str, v: Option<DateTime<Utc>>) {
+    if let Some(v) = v {
+        b.push(" AND ").push(cond).push(" ").push_bind(v);
+    }
+}
+
+fn push_filter(b: &mut QueryBuilder<Postgres>, f: &FieldFilter) {
+    match f {
+        FieldFilter::Eq(k, v) => {
+            b.push(format!(" AND r.fields->>'{k}' = ")).push_bind(v.clone());
+        }
+        FieldFilter::EqIgnoreCase(k, v) => {
+            b.push(format!(" AND lower(r.fields->>'{k}') = lower(")).push_bind(v.clone()).push(")");
+        }
+        FieldFilter::Contains(k, v) => {
+            let pattern = format!("%{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            b.push(format!(" AND r.fields->>'{k}' ILIKE ")).push_bind(pattern);
+        }
+        FieldFilter::ArrayHasAny(k, vs) => {
+            b.push(format!(" AND r.fields->'{k}' ?| ")).push_bind(vs.clone());
+        }
+        FieldFilter::TimeAfter(k, t) => {
+            b.push(format!(" AND (r.fields->>'{k}')::timestamptz > ")).push_bind(*t);
+        }
+        FieldFilter::TimeBefore(k, t) => {
+            b.push(format!(" AND (r.fields->>'{k}')::timestamptz < ")).push_bind(*t);
+        }
+        FieldFilter::RemoteIdIn(ids) => {
+            b.push(" AND r.remote_id = ANY(").push_bind(ids.clone()).push(")");
+        }
+    }
+}

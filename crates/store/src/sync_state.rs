@@ -1,0 +1,196 @@
+//! Sync checkpoints (one per stream, written after every page) and the record of each run.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+/// One recorded sync run.
+#[derive(Debug, Clone, FromRow)]
+pub struct SyncRun {
+    /// Its id.
+    pub id: Uuid,
+    /// The first full sync of the account.
+    pub is_initial: bool,
+    /// `SYNCING`, `DONE`, `FAILED`, `PARTIALLY_SYNCED`.
+    pub status: String,
+    /// `RATE_LIMITED` while waiting on the budget.
+    pub reason: Option<String>,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Per-model counts `{model: {fetched, created, updated, deleted}}`.
+    pub counts: Value,
+    /// Provider calls spent.
+    pub calls: i64,
+    /// Provider credits spent.
+    pub credits: i64,
+    /// 429s met.
+    pub rate_limited: i64,
+    /// The error, for a failed run.
+    pub error: Option<String>,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Default)]
+pub struct RunTotals {
+    /// Final status.
+    pub status: String,
+    /// Per-model counts.
+    pub counts: Value,
+    /// Calls spent.
+    pub calls: i64,
+    /// Credits spent.
+    pub credits: i64,
+    /// 429s met.
+    pub rate_limited: i64,
+    /// Error text.
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// The stored checkpoint of a stream.
+    pub async fn checkpoint(&self, linked_account: Uuid, stream: &str) -> Result<Option<Value>, StoreError> {
+        let v: Option<Option<Value>> = sqlx::query_scalar(
+            "SELECT checkpoint FROM sync_checkpoints WHERE linked_account_id = $1 AND stream = $2",
+        )
+        .bind(linked_account)
+        .bind(stream)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(v.flatten())
+    }
+
+    /// Stores a stream's checkpoint.
+    pub async fn save_checkpoint(
+        &self,
+        linked_account: Uuid,
+        stream: &str,
+        checkpoint: Option<&Value>,
+        run: Uuid,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_checkpoints (linked_account_id, stream, checkpoint, run_id, updated_at)
+             VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (linked_account_id, stream)
+             DO UPDATE SET checkpoint = EXCLUDED.checkpoint, run_id = EXCLUDED.run_id, updated_at = now()",
+        )
+        .bind(linked_account)
+        .bind(stream)
+        .bind(checkpoint)
+        .bind(run)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the start of a run, or resumes the unfinished one (after a crash).
+    pub async fn start_run(&self, linked_account: Uuid) -> Result<SyncRun, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let open = sqlx::query_as::<_, SyncRun>(
+            "SELECT id, is_initial, status, reason, started_at, finished_at, counts, calls, credits,
+                    rate_limited, error
+             FROM sync_runs WHERE linked_account_id = $1 AND finished_at IS NULL
+             ORDER BY started_at DESC LIMIT 1 FOR UPDATE",
+        )
+        .bind(linked_account)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(run) = open {
+            tx.commit().await?;
+            return Ok(run);
+        }
+        let had_done: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE linked_account_id = $1 AND status = 'DONE')",
+        )
+        .bind(linked_account)
+        .fetch_one(&mut *tx)
+        .await?;
+        let run = sqlx::query_as::<_, SyncRun>(
+            "INSERT INTO sync_runs (linked_account_id, id, is_initial, status)
+             VALUES ($1, $2, $3, 'SYNCING')
+             RETURNING id, is_initial, status, reason, started_at, finished_at, counts, calls,
+                       credits, rate_limited, error",
+        )
+        .bind(linked_account)
+        .bind(Uuid::new_v4())
+        .bind(!had_done)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(run)
+    }
+
+    /// Updates a running run's reason and progress figures.
+    pub async fn update_run(
+        &self,
+        linked_account: Uuid,
+        run: Uuid,
+        reason: Option<&str>,
+        totals: &RunTotals,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_runs SET reason = $3, counts = $4, calls = $5, credits = $6, rate_limited = $7
+             WHERE linked_account_id = $1 AND id = $2",
+        )
+        .bind(linked_account)
+        .bind(run)
+        .bind(reason)
+        .bind(&totals.counts)
+        .bind(totals.calls)
+        .bind(totals.credits)
+        .bind(totals.rate_limited)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records the end of a run.
+    pub async fn finish_run(
+        &self,
+        linked_account: Uuid,
+        run: Uuid,
+        totals: &RunTotals,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sync_runs SET status = $3, reason = NULL, finished_at = now(), counts = $4,
+                    calls = $5, credits = $6, rate_limited = $7, error = $8
+             WHERE linked_account_id = $1 AND id = $2",
+        )
+        .bind(linked_account)
+        .bind(run)
+        .bind(&totals.status)
+        .bind(&totals.counts)
+        .bind(totals.calls)
+        .bind(totals.credits)
+        .bind(totals.rate_limited)
+        .bind(&totals.error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The latest runs of an organization's linked account, newest first.
+    pub async fn recent_runs(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        limit: i64,
+    ) -> Result<Vec<SyncRun>, StoreError> {
+        Ok(sqlx::query_as::<_, SyncRun>(
+            "SELECT r.id, r.is_initial, r.status, r.reason, r.started_at, r.finished_at, r.counts,
+                    r.calls, r.credits, r.rate_limited, r.error
+             FROM sync_runs r JOIN linked_accounts la ON la.id = r.linked_account_id
+             WHERE la.organization_id = $1 AND r.linked_account_id = $2
+             ORDER BY r.started_at DESC LIMIT $3",
+        )
+        .bind(org)
+        .bind(linked_account)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,1 +1,64 @@
-//! Placeholder crate root, replaced as the crate is written.
+//! Deskbridge's HTTP API: Merge's Ticketing API wire format under `/api/ticketing/v1`, with
+//! every route registered through utoipa's router so the OpenAPI spec cannot drift.
+
+pub mod cursor;
+pub mod error;
+pub mod extract;
+mod limiter;
+pub mod openapi;
+pub mod params;
+pub mod routes;
+pub mod state;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{ApiConfig, AppState};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{Html, IntoResponse, Redirect};
+use axum::routing::get;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// The complete OpenAPI document (what `/openapi.json` serves and `openapi/` holds).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = split();
+    api
+}
+
+fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut doc = openapi::ApiDoc::openapi();
+    doc.merge(deskbridge_model::ModelSchemas::openapi());
+    OpenApiRouter::with_openapi(doc).merge(routes::api_routes()).split_for_parts()
+}
+
+async fn fallback() -> impl IntoResponse {
+    ApiError::NotFound("Not found: no such endpoint. See /docs for the endpoints.".into())
+}
+
+async fn index() -> Html<&'static str> {
+    Html(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Deskbridge</title></head>\
+         <body><h1>Deskbridge</h1><p>A self-hosted unified ticketing API (Merge-compatible).</p>\
+         <p><a href=\"/docs\">API documentation</a> · <a href=\"/openapi.json\">OpenAPI spec</a></p></body></html>",
+    )
+}
+
+/// Builds the whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = split();
+    let body_limit = state.config.body_limit;
+    let timeout = state.config.request_timeout;
+    router
+        .route("/", get(index))
+        .route("/docs", get(|| async { Redirect::permanent("/docs/") }))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

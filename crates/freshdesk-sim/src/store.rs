@@ -109,6 +109,8 @@ pub struct AccountData {
     pub ticket_fields: Vec<TicketField>,
     /// Time entries.
     pub time_entries: Vec<TimeEntry>,
+    /// Attachment id → (content type, size), for serving attachment URLs.
+    pub attachment_index: HashMap<i64, (&'static str, i64)>,
     /// The agent that owns the account's API key (`/agents/me`).
     pub admin_agent_id: i64,
     /// Id allocator.
@@ -140,6 +142,7 @@ impl AccountData {
             roles: BTreeMap::new(),
             ticket_fields: Vec::new(),
             time_entries: Vec::new(),
+            attachment_index: HashMap::new(),
             admin_agent_id: 0,
             ids: IdAlloc::new(index),
             rng,
@@ -258,16 +261,6 @@ impl AccountData {
             list.retain(|c| c.id != id);
         }
         Some(ticket_id)
-    }
-
-    /// Ticket of a conversation.
-    pub fn conversation_ticket(&self, id: i64) -> Option<i64> {
-        self.conv_ticket.get(&id).copied()
-    }
-
-    /// Total number of conversations.
-    pub fn conversation_count(&self) -> usize {
-        self.conv_ticket.len()
     }
 
     // ----- contacts -----

@@ -14,6 +14,19 @@ use async_trait::async_trait;
 use deskbridge_model::ModelKind;
 use serde_json::Value;
 
+/// What an adapter has spent on the provider's API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProviderUsage {
+    /// HTTP calls made.
+    pub calls: u64,
+    /// Rate-limit credits spent.
+    pub credits: u64,
+    /// 429 answers met.
+    pub rate_limited: u64,
+    /// True while waiting for the rate budget.
+    pub waiting: bool,
+}
+
 /// Static facts about an integration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IntegrationInfo {
@@ -47,6 +60,18 @@ pub trait TicketingProvider: Send + Sync {
         stream: &str,
         checkpoint: Option<&Value>,
     ) -> Result<FetchBatch, ProviderError>;
+
+    /// What this adapter has spent so far (calls, credits, 429s met) and whether it is
+    /// waiting on the rate budget right now.
+    fn usage(&self) -> ProviderUsage {
+        ProviderUsage::default()
+    }
+
+    /// Provider metadata to keep per linked account, as `(key, value)` pairs (Freshdesk:
+    /// `ticket_fields`, for enum labels, custom fields and write schemas).
+    async fn metadata(&self) -> Result<Vec<(String, Value)>, ProviderError> {
+        Ok(Vec::new())
+    }
 
     /// Fetches the child records (comments, attachments) of one ticket whose content changed.
     async fn fetch_ticket_children(

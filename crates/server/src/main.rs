@@ -1,2 +1,22 @@
-//! deskbridge binary
-fn main() {}
+//! `deskbridge`: the server binary (serve, worker, migrate, demo, api-key, keys).
+
+mod cli;
+mod demo;
+mod keys;
+mod runtime;
+mod serve;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    runtime::init_tracing(&cli.log_format);
+    match cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -313,3 +313,36 @@ impl Store {
             .await?)
     }
 }
+
+impl Store {
+    /// Re-encrypts every linked account's credentials and token under this store's cipher
+    /// (the new master key), reading them with `old` (or the new key, if a previous rotation
+    /// was interrupted). Runs in one transaction. Returns how many accounts were rewritten.
+    pub async fn rotate_secrets(&self, old: &crate::Cipher) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<(Uuid, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, credentials, account_token FROM linked_accounts FOR UPDATE",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut n = 0;
+        for (id, creds, token) in rows {
+            let read = |blob: &[u8]| old.decrypt_str(blob).or_else(|_| self.cipher.decrypt_str(blob));
+            let creds = read(&creds)?;
+            let token = read(&token)?;
+            sqlx::query(
+                "UPDATE linked_accounts SET credentials = $2, account_token = $3,
+                        account_token_hash = $4, updated_at = now() WHERE id = $1",
+            )
+            .bind(id)
+            .bind(self.cipher.encrypt_str(&creds)?)
+            .bind(self.cipher.encrypt_str(&token)?)
+            .bind(self.cipher.token_hash(&token))
+            .execute(&mut *tx)
+            .await?;
+            n += 1;
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+}

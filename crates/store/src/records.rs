@@ -90,6 +90,8 @@ pub enum FieldFilter {
     TimeBefore(&'static str, DateTime<Utc>),
     /// `remote_id` is one of.
     RemoteIdIn(Vec<String>),
+    /// `fields->>key` is one of.
+    In(&'static str, Vec<String>),
 }
 
 /// A list query.
@@ -419,8 +421,38 @@ fn push_filter(b: &mut QueryBuilder<Postgres>, f: &FieldFilter) {
         FieldFilter::TimeBefore(k, t) => {
             b.push(format!(" AND (r.fields->>'{k}')::timestamptz < ")).push_bind(*t);
         }
+        FieldFilter::In(k, vs) => {
+            b.push(format!(" AND r.fields->>'{k}' = ANY(")).push_bind(vs.clone()).push(")");
+        }
         FieldFilter::RemoteIdIn(ids) => {
             b.push(" AND r.remote_id = ANY(").push_bind(ids.clone()).push(")");
         }
+    }
+}
+
+impl Store {
+    /// Marks deleted the live children of `parent` (by a relation field such as `ticket`) that
+    /// are not among `seen`: a complete listing of a parent's children no longer has them.
+    pub async fn mark_missing_children(
+        &self,
+        linked_account: Uuid,
+        kind: ModelKind,
+        parent_field: &'static str,
+        parent: Uuid,
+        seen: &[String],
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
+             WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted
+               AND fields->>'{parent_field}' = $2 AND NOT (remote_id = ANY($3))",
+            table(kind)
+        );
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .bind(parent.to_string())
+            .bind(seen)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

@@ -194,3 +194,33 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// Stores a piece of provider metadata (e.g. `ticket_fields`).
+    pub async fn save_metadata(&self, linked_account: Uuid, key: &str, value: &Value) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO provider_metadata (linked_account_id, key, value, updated_at)
+             VALUES ($1, $2, $3, now())
+             ON CONFLICT (linked_account_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+        )
+        .bind(linked_account)
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Reads a piece of provider metadata of one of the organization's linked accounts.
+    pub async fn metadata(&self, org: Uuid, linked_account: Uuid, key: &str) -> Result<Option<Value>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.value FROM provider_metadata m JOIN linked_accounts la ON la.id = m.linked_account_id
+             WHERE la.organization_id = $1 AND m.linked_account_id = $2 AND m.key = $3",
+        )
+        .bind(org)
+        .bind(linked_account)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,142 @@
+//! Extractors: the caller's API key, the linked account's token, and JSON bodies and query
+//! strings whose rejections are answered in Merge's `{"detail"}` form.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use deskbridge_store::accounts::LinkedAccount;
+use deskbridge_store::orgs::Organization;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated organization (from `Authorization: Bearer <API key>`).
+#[derive(Debug, Clone)]
+pub struct OrgAuth {
+    /// The organization.
+    pub org: Organization,
+    /// The key used.
+    pub key_id: Uuid,
+}
+
+/// An authenticated organization plus the linked account of `X-Account-Token`.
+#[derive(Debug, Clone)]
+pub struct AccountAuth {
+    /// The organization.
+    pub org: Organization,
+    /// The linked account, which belongs to `org`.
+    pub account: LinkedAccount,
+}
+
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("Authentication credentials were not provided.".into()))?;
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("Invalid Authorization header.".into()))?;
+    let (scheme, key) = text
+        .split_once(' ')
+        .ok_or_else(|| ApiError::Unauthorized("Use `Authorization: Bearer <API key>`.".into()))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || key.trim().is_empty() {
+        return Err(ApiError::Unauthorized("Use `Authorization: Bearer <API key>`.".into()));
+    }
+    Ok(key.trim())
+}
+
+impl FromRequestParts<AppState> for OrgAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(auth) = parts.extensions.get::<OrgAuth>() {
+            return Ok(auth.clone());
+        }
+        let key = bearer(parts)?;
+        let (org, key_id) = state
+            .store
+            .authenticate_api_key(key)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("Invalid API key.".into()))?;
+        let auth = OrgAuth { org, key_id };
+        parts.extensions.insert(auth.clone());
+        Ok(auth)
+    }
+}
+
+impl FromRequestParts<AppState> for AccountAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let OrgAuth { org, .. } = OrgAuth::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get("x-account-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "Account Token must be passed in as an X-Account-Token header.".into(),
+                )
+            })?;
+        let account = state
+            .store
+            .account_by_token(org.id, token)
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized("Invalid account token.".into()))?;
+        state.limiter.check(account.id)?;
+        Ok(AccountAuth { org, account })
+    }
+}
+
+/// `axum::Json` with rejections as `{"detail"}` 400s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::bad(format!("Invalid request body: {}", e.body_text())))
+            }
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ApiError::bad(format!("Malformed JSON: {}", e.body_text())))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::bad("Send the body as JSON with `Content-Type: application/json`."))
+            }
+            Err(JsonRejection::BytesRejection(e)) => {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    Err(ApiError::PayloadTooLarge("The request body is too large.".into()))
+                } else {
+                    Err(ApiError::bad(format!("Cannot read the request body: {}", e.body_text())))
+                }
+            }
+            Err(e) => Err(ApiError::bad(e.body_text())),
+        }
+    }
+}
+
+/// `axum::extract::Query` with rejections as `{"detail"}` 400s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(ApiError::bad(format!("Invalid query string: {}", e.body_text())))
+            }
+            Err(e) => Err(ApiError::bad(e.body_text())),
+        }
+    }
+}

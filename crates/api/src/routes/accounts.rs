@@ -1,0 +1,366 @@
+//! Linked accounts: server-to-server linking (Deskbridge's extension), Merge's
+//! `/linked-accounts`, `/account-details`, `/account-token/regenerate` and `/delete-account`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::linking::{
+    AccountDetails, AccountDetailsAndActions, AccountDetailsAndActionsIntegration, ModelOperation,
+    RegenerateAccountToken,
+};
+use deskbridge_model::deskbridge_ext::{LinkAccountRequest, LinkAccountResponse};
+use deskbridge_model::{AccountDetailsAndActionsStatusEnum, CategoriesEnum, PaginatedAccountDetailsAndActionsList, WireEnum};
+use deskbridge_provider::{IntegrationInfo, ProviderError};
+use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter, NewLink};
+use deskbridge_store::jobs::SYNC;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+
+use crate::cursor::{Cursor, bounds, paginate};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
+use crate::params;
+use crate::state::AppState;
+
+/// What a client is told when the helpdesk refuses or fails a credential check.
+pub fn link_error(e: ProviderError) -> ApiError {
+    match e {
+        ProviderError::Unauthorized => ApiError::bad(
+            "Freshdesk rejected the API key. Copy it again from Freshdesk: Profile settings → View API Key.",
+        ),
+        ProviderError::UnknownAccount => ApiError::bad(
+            "No Freshdesk account exists at this domain. Check the subdomain (the `acme` in acme.freshdesk.com).",
+        ),
+        ProviderError::Suspended => ApiError::bad("This Freshdesk account is suspended; reactivate it in Freshdesk first."),
+        ProviderError::NoApiAccess => ApiError::bad(
+            "This Freshdesk plan does not include API access (the free plan has none); upgrade the plan first.",
+        ),
+        ProviderError::Forbidden(_) => ApiError::bad(
+            "Freshdesk refused access with this API key; use the key of an agent allowed to view tickets.",
+        ),
+        ProviderError::HostNotAllowed(d) => ApiError::bad(format!(
+            "The domain `{d}` is not allowed: give a Freshdesk subdomain such as `acme` or https://acme.freshdesk.com."
+        )),
+        ProviderError::RateLimited { retry_after } => ApiError::TooManyRequests {
+            detail: "Freshdesk's rate limit is spent for this account; try again shortly.".into(),
+            retry_after: retry_after.as_secs().max(1),
+        },
+        ProviderError::Unreachable(_) | ProviderError::Transient(_) | ProviderError::Protocol(_) => {
+            ApiError::BadGateway("Freshdesk could not be reached or answered with an error; try again shortly.".into())
+        }
+        other => ApiError::bad(other.to_string()),
+    }
+}
+
+/// The integration block of `/linked-accounts`.
+pub fn integration_block(info: IntegrationInfo, supported: &[deskbridge_model::ModelKind]) -> AccountDetailsAndActionsIntegration {
+    let ops = supported
+        .iter()
+        .map(|k| ModelOperation {
+            model_name: k.name().to_string(),
+            available_operations: vec!["FETCH".to_string()],
+            required_post_parameters: Vec::new(),
+            supported_fields: deskbridge_model::model_fields(*k).iter().map(|f| f.to_string()).collect(),
+        })
+        .collect();
+    AccountDetailsAndActionsIntegration {
+        name: info.name.to_string(),
+        categories: vec![CategoriesEnum::Ticketing],
+        image: None,
+        square_image: None,
+        color: "#25C16F".to_string(),
+        slug: info.slug.to_string(),
+        passthrough_available: false,
+        available_model_operations: Some(ops),
+    }
+}
+
+/// A stored linked account in Merge's `AccountDetailsAndActions` shape.
+pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetailsAndActions {
+    let info = state
+        .providers
+        .integrations()
+        .into_iter()
+        .find(|i| i.slug == la.integration)
+        .unwrap_or(IntegrationInfo { slug: "freshdesk", name: "Freshdesk" });
+    let supported = state.providers.supported_models(&la.integration);
+    AccountDetailsAndActions {
+        id: la.id,
+        category: Some(CategoriesEnum::Ticketing),
+        status: AccountDetailsAndActionsStatusEnum::parse_wire(&la.status)
+            .unwrap_or(AccountDetailsAndActionsStatusEnum::Incomplete),
+        status_detail: la.status_detail.clone(),
+        end_user_origin_id: Some(la.end_user_origin_id.clone()),
+        end_user_organization_name: la.end_user_organization_name.clone(),
+        end_user_email_address: la.end_user_email_address.clone(),
+        subdomain: Some(la.subdomain.clone()),
+        webhook_listener_url: String::new(),
+        is_duplicate: Some(false),
+        integration: Some(integration_block(info, &supported)),
+        account_type: "PRODUCTION".to_string(),
+        completed_at: la.completed_at,
+        integration_specific_fields: Some(Map::new()),
+    }
+}
+
+fn required(name: &str, v: &str) -> ApiResult<()> {
+    if v.trim().is_empty() {
+        return Err(ApiError::bad(format!("`{name}` must not be empty.")));
+    }
+    Ok(())
+}
+
+/// Checks credentials with the helpdesk and stores (or relinks) the account.
+pub async fn link(
+    state: &AppState,
+    org: uuid::Uuid,
+    body: &LinkAccountRequest,
+) -> ApiResult<deskbridge_store::accounts::Linked> {
+    required("integration", &body.integration)?;
+    required("end_user_origin_id", &body.end_user_origin_id)?;
+    required("end_user_organization_name", &body.end_user_organization_name)?;
+    required("end_user_email_address", &body.end_user_email_address)?;
+    required("credentials.domain", &body.credentials.domain)?;
+    required("credentials.api_key", &body.credentials.api_key)?;
+    let slug = body.integration.trim().to_ascii_lowercase();
+    let known: Vec<&str> = state.providers.integrations().iter().map(|i| i.slug).collect();
+    if !known.contains(&slug.as_str()) {
+        return Err(ApiError::bad(format!(
+            "Unknown integration `{}`; supported integrations: {}.",
+            body.integration,
+            known.join(", ")
+        )));
+    }
+    let creds = json!({"domain": body.credentials.domain.trim(), "api_key": body.credentials.api_key.trim()})
+        .to_string();
+    let provider = state
+        .providers
+        .build(&slug, uuid::Uuid::nil(), &creds)
+        .map_err(link_error)?;
+    provider.check_credentials().await.map_err(link_error)?;
+    let linked = state
+        .store
+        .link_account(
+            org,
+            &NewLink {
+                integration: slug,
+                end_user_origin_id: body.end_user_origin_id.clone(),
+                end_user_organization_name: body.end_user_organization_name.clone(),
+                end_user_email_address: body.end_user_email_address.clone(),
+                subdomain: body.credentials.domain.trim().to_string(),
+                credentials_json: creds,
+            },
+        )
+        .await?;
+    state.store.enqueue_job(linked.account.id, SYNC, Utc::now()).await?;
+    Ok(linked)
+}
+
+/// Links a customer's helpdesk with its credentials (Deskbridge's server-to-server linking;
+/// the hosted Link flow keeps the key away from your backend). The credentials are checked
+/// against the helpdesk before anything is stored; the initial sync is queued at once.
+/// Linking again with the same `end_user_origin_id` updates the account and answers 200.
+#[utoipa::path(
+    post,
+    path = "/api/ticketing/v1/linked-accounts",
+    tag = "linked-accounts",
+    request_body = LinkAccountRequest,
+    responses(
+        (status = 201, description = "Linked", body = LinkAccountResponse),
+        (status = 200, description = "Relinked (same end_user_origin_id)", body = LinkAccountResponse),
+        (status = 400, description = "Invalid body, unknown integration, refused credentials or domain", body = ErrorDetail),
+        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
+        (status = 413, description = "Body too large", body = ErrorDetail),
+        (status = 429, description = "The helpdesk's rate limit is spent", body = ErrorDetail),
+        (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = []))
+)]
+pub async fn linked_accounts_create(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    ApiJson(body): ApiJson<LinkAccountRequest>,
+) -> ApiResult<(StatusCode, Json<LinkAccountResponse>)> {
+    let linked = link(&state, auth.org.id, &body).await?;
+    let status = if linked.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(LinkAccountResponse {
+            account_token: linked.account_token,
+            linked_account: details_and_actions(&state, &linked.account),
+        }),
+    ))
+}
+
+/// Filters of `GET /linked-accounts`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkedAccountParams {
+    /// The pagination cursor.
+    pub cursor: Option<String>,
+    /// Page size (1–100, default 100).
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    pub page_size: Option<String>,
+    /// Only this category (`ticketing`).
+    pub category: Option<String>,
+    /// Only accounts with this end-user email.
+    pub end_user_email_address: Option<String>,
+    /// Only accounts with this end-user organization name.
+    pub end_user_organization_name: Option<String>,
+    /// Only the account with this origin id.
+    pub end_user_origin_id: Option<String>,
+    /// Only accounts with these origin ids (comma-separated).
+    pub end_user_origin_ids: Option<String>,
+    /// Only the account with this id.
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub id: Option<String>,
+    /// Only accounts with these ids (comma-separated).
+    pub ids: Option<String>,
+    /// Include duplicates (accepted; Deskbridge has none).
+    #[param(value_type = Option<bool>)]
+    pub include_duplicates: Option<String>,
+    /// Only accounts of this integration.
+    pub integration_name: Option<String>,
+    /// Only test accounts (`true` returns none: Deskbridge has only production accounts).
+    pub is_test_account: Option<String>,
+    /// Only accounts with this status.
+    pub status: Option<String>,
+}
+
+/// Lists the organization's linked accounts.
+#[utoipa::path(
+    get,
+    path = "/api/ticketing/v1/linked-accounts",
+    tag = "linked-accounts",
+    params(LinkedAccountParams),
+    responses(
+        (status = 200, description = "A page of linked accounts", body = PaginatedAccountDetailsAndActionsList),
+        (status = 400, description = "A query value is invalid", body = ErrorDetail),
+        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = []))
+)]
+pub async fn linked_accounts_list(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    ApiQuery(p): ApiQuery<LinkedAccountParams>,
+) -> ApiResult<Json<Value>> {
+    let limit = params::page_size(&p.page_size)?;
+    params::choice("category", &p.category, &["accounting", "ats", "crm", "filestorage", "hris", "mktg", "ticketing"])?;
+    params::choice("status", &p.status, &["COMPLETE", "INCOMPLETE", "RELINK_NEEDED", "IDLE"])?;
+    params::boolean("include_duplicates", &p.include_duplicates)?;
+    let test_only = params::boolean("is_test_account", &p.is_test_account)?;
+    let mut ids = params::uuid_csv("ids", &p.ids)?
+        .map(|v| v.iter().filter_map(|s| s.parse().ok()).collect::<Vec<uuid::Uuid>>());
+    if let Some(id) = params::uuid("id", &p.id)? {
+        ids.get_or_insert_with(Vec::new).push(id);
+    }
+    let mut origins = params::csv(&p.end_user_origin_ids);
+    if let Some(o) = p.end_user_origin_id.clone().filter(|o| !o.is_empty()) {
+        origins.get_or_insert_with(Vec::new).push(o);
+    }
+    let cursor = p.cursor.as_deref().filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
+    let mut f = LinkedAccountFilter {
+        end_user_email_address: p.end_user_email_address.clone().filter(|v| !v.is_empty()),
+        end_user_organization_name: p.end_user_organization_name.clone().filter(|v| !v.is_empty()),
+        end_user_origin_ids: origins,
+        ids,
+        integration_name: p.integration_name.clone().filter(|v| !v.is_empty()),
+        status: p.status.clone().filter(|v| !v.is_empty()),
+        limit: limit + 1,
+        ..LinkedAccountFilter::default()
+    };
+    let non_ticketing = p.category.as_deref().is_some_and(|c| !c.is_empty() && c != "ticketing");
+    (f.after, f.before) = bounds(cursor);
+    let rows = if test_only || non_ticketing {
+        Vec::new()
+    } else {
+        state.store.list_linked_accounts(auth.org.id, &f).await?
+    };
+    let (rows, next, previous) = paginate(rows, limit, cursor, |la: &LinkedAccount| (la.created_at, la.id));
+    let results: Vec<AccountDetailsAndActions> = rows.iter().map(|la| details_and_actions(&state, la)).collect();
+    Ok(Json(json!({"next": next, "previous": previous, "results": results})))
+}
+
+/// Details of the linked account of `X-Account-Token`.
+#[utoipa::path(
+    get,
+    path = "/api/ticketing/v1/account-details",
+    tag = "account-details",
+    responses(
+        (status = 200, description = "The linked account", body = AccountDetails),
+        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = [], "accountToken" = []))
+)]
+pub async fn account_details_retrieve(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+) -> ApiResult<Json<AccountDetails>> {
+    let la = &auth.account;
+    let name = state
+        .providers
+        .integrations()
+        .into_iter()
+        .find(|i| i.slug == la.integration)
+        .map(|i| i.name.to_string());
+    Ok(Json(AccountDetails {
+        id: la.id,
+        integration: name,
+        integration_slug: Some(la.integration.clone()),
+        category: Some(CategoriesEnum::Ticketing),
+        end_user_origin_id: Some(la.end_user_origin_id.clone()),
+        end_user_organization_name: Some(la.end_user_organization_name.clone()),
+        end_user_email_address: Some(la.end_user_email_address.clone()),
+        status: Some(la.status.clone()),
+        webhook_listener_url: None,
+        is_duplicate: Some(false),
+        account_type: Some("PRODUCTION".into()),
+        completed_at: Some(la.completed_at),
+        instance_id: Some(la.subdomain.clone()),
+        instance_display_value: Some(la.subdomain.clone()),
+    }))
+}
+
+/// Replaces the linked account's token; the old one stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api/ticketing/v1/account-token/regenerate",
+    tag = "regenerate-key",
+    responses(
+        (status = 200, description = "The new token", body = RegenerateAccountToken),
+        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = [], "accountToken" = []))
+)]
+pub async fn account_token_regenerate(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+) -> ApiResult<Json<RegenerateAccountToken>> {
+    let token = state.store.regenerate_account_token(auth.org.id, auth.account.id).await?;
+    Ok(Json(RegenerateAccountToken { linked_account_id: auth.account.id, account_token: token }))
+}
+
+/// Deletes the linked account: its credentials, every synced record and its queued jobs.
+#[utoipa::path(
+    post,
+    path = "/api/ticketing/v1/delete-account",
+    tag = "delete-account",
+    responses(
+        (status = 200, description = "Deleted"),
+        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = [], "accountToken" = []))
+)]
+pub async fn delete_account_delete(State(state): State<AppState>, auth: AccountAuth) -> ApiResult<StatusCode> {
+    state.store.delete_linked_account(auth.org.id, auth.account.id).await?;
+    Ok(StatusCode::OK)
+}

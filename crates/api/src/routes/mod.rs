@@ -1,0 +1,49 @@
+//! Every route, each registered through utoipa's router so the spec cannot drift.
+
+pub mod accounts;
+pub mod filters;
+pub mod meta;
+pub mod models;
+pub mod records;
+pub mod sync_status;
+pub mod tickets;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// The routes of the API (documented).
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(accounts::linked_accounts_create, accounts::linked_accounts_list))
+        .routes(routes!(accounts::account_details_retrieve))
+        .routes(routes!(accounts::account_token_regenerate))
+        .routes(routes!(accounts::delete_account_delete))
+        .routes(routes!(sync_status::sync_status_list))
+        .routes(routes!(sync_status::sync_status_resync_create))
+        .routes(routes!(tickets::tickets_list))
+        .routes(routes!(tickets::tickets_retrieve))
+        .routes(routes!(models::comments_list))
+        .routes(routes!(models::comments_retrieve))
+        .routes(routes!(models::users_list))
+        .routes(routes!(models::users_retrieve))
+        .routes(routes!(models::contacts_list))
+        .routes(routes!(models::contacts_retrieve))
+        .routes(routes!(models::accounts_list))
+        .routes(routes!(models::accounts_retrieve))
+        .routes(routes!(models::teams_list))
+        .routes(routes!(models::teams_retrieve))
+        .routes(routes!(models::tags_list))
+        .routes(routes!(models::tags_retrieve))
+        .routes(routes!(models::roles_list))
+        .routes(routes!(models::roles_retrieve))
+        .routes(routes!(models::attachments_list))
+        .routes(routes!(models::attachments_retrieve))
+        .routes(routes!(models::collections_list))
+        .routes(routes!(models::collections_retrieve))
+        .routes(routes!(models::projects_list))
+        .routes(routes!(models::projects_retrieve))
+        .routes(routes!(meta::health_live))
+        .routes(routes!(meta::health_ready))
+}

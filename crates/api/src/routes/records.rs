@@ -1,0 +1,234 @@
+//! The generic read path of every common model: keyset pages, filters, `expand`, shells,
+//! deletions and `remote_data`, rendered in Merge's shapes.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::SecondsFormat;
+use deskbridge_model::{ModelKind, model_fields, relation_fields};
+use deskbridge_store::records::{FieldFilter, ListQuery, StoredRecord};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::cursor::{Cursor, bounds, paginate};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::AccountAuth;
+use crate::params;
+use crate::state::AppState;
+
+/// Query parameters every list endpoint takes.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommonListParams {
+    /// The pagination cursor value (`next` or `previous` of a page).
+    pub cursor: Option<String>,
+    /// Number of results to return per page (1–100, default 100).
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    pub page_size: Option<String>,
+    /// Only objects created (in Deskbridge) after this date-time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub created_after: Option<String>,
+    /// Only objects created before this date-time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub created_before: Option<String>,
+    /// Only objects modified (in Deskbridge) after this date-time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub modified_after: Option<String>,
+    /// Only objects modified before this date-time.
+    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub modified_before: Option<String>,
+    /// The third party's id of the object.
+    pub remote_id: Option<String>,
+    /// Include the raw third-party data as `remote_data`.
+    #[param(value_type = Option<bool>)]
+    pub include_remote_data: Option<String>,
+    /// Include objects deleted in the third party.
+    #[param(value_type = Option<bool>)]
+    pub include_deleted_data: Option<String>,
+    /// Include shell records (known only as references; other fields are null).
+    #[param(value_type = Option<bool>)]
+    pub include_shell_data: Option<String>,
+    /// Relations to return as nested objects, comma-separated.
+    pub expand: Option<String>,
+}
+
+/// Query parameters of every retrieve endpoint.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetParams {
+    /// Include the raw third-party data as `remote_data`.
+    #[param(value_type = Option<bool>)]
+    pub include_remote_data: Option<String>,
+    /// Return the record even if it is only a shell.
+    #[param(value_type = Option<bool>)]
+    pub include_shell_data: Option<String>,
+    /// Relations to return as nested objects, comma-separated.
+    pub expand: Option<String>,
+}
+
+/// The relations `expand` accepts for a model.
+pub fn expandable(kind: ModelKind) -> &'static [&'static str] {
+    match kind {
+        ModelKind::Ticket => &[
+            "account", "assigned_teams", "assignees", "attachments", "collections", "contact",
+            "creator", "parent_ticket", "permissions",
+        ],
+        ModelKind::Comment => &["contact", "ticket", "user"],
+        ModelKind::User => &["roles", "teams"],
+        ModelKind::Contact => &["account"],
+        ModelKind::Attachment => &["ticket"],
+        ModelKind::Collection => &["parent_collection", "permissions"],
+        _ => &[],
+    }
+}
+
+fn ts(t: chrono::DateTime<chrono::Utc>) -> Value {
+    Value::String(t.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+/// A stored record in Merge's shape (relations as ids).
+pub fn record_json(kind: ModelKind, r: &StoredRecord) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("id".into(), Value::String(r.id.to_string()));
+    o.insert("remote_id".into(), Value::String(r.remote_id.clone()));
+    o.insert("created_at".into(), ts(r.created_at));
+    o.insert("modified_at".into(), ts(r.modified_at));
+    for f in model_fields(kind) {
+        let v = if r.is_shell { Value::Null } else { r.fields.get(*f).cloned().unwrap_or(Value::Null) };
+        o.insert((*f).to_string(), v);
+    }
+    o.insert("remote_was_deleted".into(), Value::Bool(r.remote_was_deleted));
+    o.insert(
+        "field_mappings".into(),
+        json!({"organization_defined_targets": {}, "linked_account_defined_targets": {}}),
+    );
+    o.insert("remote_data".into(), r.remote_data.clone().unwrap_or(Value::Null));
+    o
+}
+
+/// Replaces the relation ids named in `expand` by the related records.
+pub async fn expand(
+    state: &AppState,
+    auth: &AccountAuth,
+    kind: ModelKind,
+    objects: &mut [Map<String, Value>],
+    expand: &[String],
+) -> ApiResult<()> {
+    for (field, target, _) in relation_fields(kind) {
+        if !expand.iter().any(|e| e == field) {
+            continue;
+        }
+        let mut ids = BTreeSet::new();
+        for o in objects.iter() {
+            collect_ids(o.get(*field), &mut ids);
+        }
+        let ids: Vec<Uuid> = ids.into_iter().collect();
+        let rows = state
+            .store
+            .records_by_ids(auth.org.id, auth.account.id, *target, &ids, false)
+            .await?;
+        let by_id: HashMap<String, Value> = rows
+            .iter()
+            .map(|r| (r.id.to_string(), Value::Object(record_json(*target, r))))
+            .collect();
+        for o in objects.iter_mut() {
+            if let Some(v) = o.get_mut(*field) {
+                replace_ids(v, &by_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_ids(v: Option<&Value>, out: &mut BTreeSet<Uuid>) {
+    match v {
+        Some(Value::String(s)) => {
+            if let Ok(id) = s.parse() {
+                out.insert(id);
+            }
+        }
+        Some(Value::Array(a)) => a.iter().for_each(|x| collect_ids(Some(x), out)),
+        _ => {}
+    }
+}
+
+fn replace_ids(v: &mut Value, by_id: &HashMap<String, Value>) {
+    match v {
+        Value::String(s) => {
+            if let Some(found) = by_id.get(s.as_str()) {
+                *v = found.clone();
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| replace_ids(x, by_id)),
+        _ => {}
+    }
+}
+
+/// Options a model's list handler passes besides the common parameters.
+#[derive(Debug, Default)]
+pub struct ListExtras {
+    /// Model-specific filters.
+    pub filters: Vec<FieldFilter>,
+}
+
+/// Lists a model's records as a Merge page.
+pub async fn list(
+    state: &AppState,
+    auth: &AccountAuth,
+    kind: ModelKind,
+    p: &CommonListParams,
+    extras: ListExtras,
+) -> ApiResult<(Vec<Map<String, Value>>, Option<String>, Option<String>)> {
+    let limit = params::page_size(&p.page_size)?;
+    let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
+    let cursor = p.cursor.as_deref().filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
+    let mut q = ListQuery {
+        limit: limit + 1,
+        created_after: params::datetime("created_after", &p.created_after)?,
+        created_before: params::datetime("created_before", &p.created_before)?,
+        modified_after: params::datetime("modified_after", &p.modified_after)?,
+        modified_before: params::datetime("modified_before", &p.modified_before)?,
+        remote_id: p.remote_id.clone().filter(|r| !r.is_empty()),
+        include_deleted: params::boolean("include_deleted_data", &p.include_deleted_data)?,
+        include_shell: params::boolean("include_shell_data", &p.include_shell_data)?,
+        with_remote_data: params::boolean("include_remote_data", &p.include_remote_data)?,
+        filters: extras.filters,
+        ..ListQuery::default()
+    };
+    (q.after, q.before) = bounds(cursor);
+    let rows = state.store.list_records(auth.org.id, auth.account.id, kind, &q).await?;
+    let (rows, next, previous) = paginate(rows, limit, cursor, |r: &StoredRecord| (r.created_at, r.id));
+    let mut objects: Vec<Map<String, Value>> = rows.iter().map(|r| record_json(kind, r)).collect();
+    expand(state, auth, kind, &mut objects, &expand_list).await?;
+    Ok((objects, next, previous))
+}
+
+/// Retrieves one record by Deskbridge id.
+pub async fn get(
+    state: &AppState,
+    auth: &AccountAuth,
+    kind: ModelKind,
+    id: &str,
+    p: &GetParams,
+) -> ApiResult<Map<String, Value>> {
+    let not_found = || ApiError::NotFound(format!("No {} matches the given id.", kind.name()));
+    let id: Uuid = id.parse().map_err(|_| not_found())?;
+    let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
+    let with_rd = params::boolean("include_remote_data", &p.include_remote_data)?;
+    let shells = params::boolean("include_shell_data", &p.include_shell_data)?;
+    let rows = state.store.records_by_ids(auth.org.id, auth.account.id, kind, &[id], with_rd).await?;
+    let row = rows.into_iter().next().filter(|r| shells || !r.is_shell).ok_or_else(not_found)?;
+    let mut objects = vec![record_json(kind, &row)];
+    expand(state, auth, kind, &mut objects, &expand_list).await?;
+    objects.pop().ok_or_else(not_found)
+}
+
+/// A page object.
+pub fn page(objects: Vec<Map<String, Value>>, next: Option<String>, previous: Option<String>) -> Value {
+    json!({
+        "next": next,
+        "previous": previous,
+        "results": objects.into_iter().map(Value::Object).collect::<Vec<_>>(),
+    })
+}

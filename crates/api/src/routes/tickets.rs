@@ -1,0 +1,203 @@
+//! Ticket reads: the common list/retrieve plus Freshdesk's own enum labels
+//! (`show_enum_origins`), custom fields (`include_remote_fields`), remote field classes and
+//! viewers.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::{ModelKind, record_id};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::filters::{TicketDisplay, TicketFilters};
+use super::records::{self, CommonListParams, GetParams, ListExtras};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AccountAuth, ApiQuery};
+use crate::params;
+use crate::state::AppState;
+
+/// The id of a custom field's remote field class.
+pub fn remote_field_class_id(linked_account: Uuid, name: &str) -> Uuid {
+    record_id(linked_account, ModelKind::Ticket, &format!("remote-field-class:{name}"))
+}
+
+fn raw_ticket(o: &Map<String, Value>) -> Option<&Value> {
+    o.get("remote_data")?.as_array()?.first()?.get("data")
+}
+
+/// Freshdesk's label of a status code, from the account's `ticket_fields`.
+fn status_label(fields: Option<&Value>, code: &Value) -> Option<String> {
+    let code = code.as_i64()?.to_string();
+    let from_meta = fields
+        .and_then(|f| f.as_array())
+        .and_then(|a| a.iter().find(|f| f["name"] == "status"))
+        .and_then(|f| f["choices"].get(&code))
+        .and_then(|c| c.get(0).or(Some(c)))
+        .and_then(|v| v.as_str().map(String::from));
+    from_meta.or_else(|| {
+        match code.as_str() {
+            "2" => Some("Open"),
+            "3" => Some("Pending"),
+            "4" => Some("Resolved"),
+            "5" => Some("Closed"),
+            _ => None,
+        }
+        .map(String::from)
+    })
+}
+
+fn priority_label(fields: Option<&Value>, code: &Value) -> Option<String> {
+    let n = code.as_i64()?;
+    let from_meta = fields
+        .and_then(|f| f.as_array())
+        .and_then(|a| a.iter().find(|f| f["name"] == "priority"))
+        .and_then(|f| f["choices"].as_object())
+        .and_then(|c| c.iter().find(|(_, v)| v.as_i64() == Some(n)).map(|(k, _)| k.clone()));
+    from_meta.or_else(|| {
+        ["Low", "Medium", "High", "Urgent"].get(usize::try_from(n - 1).ok()?).map(|s| s.to_string())
+    })
+}
+
+/// Applies `show_enum_origins` and `include_remote_fields`, then drops `remote_data` unless
+/// the client asked for it.
+async fn apply_display(
+    state: &AppState,
+    auth: &AccountAuth,
+    objects: &mut [Map<String, Value>],
+    display: &TicketDisplay,
+    keep_remote_data: bool,
+) -> ApiResult<()> {
+    let meta = if display.enum_origins.is_empty() {
+        None
+    } else {
+        state.store.metadata(auth.org.id, auth.account.id, "ticket_fields").await?
+    };
+    for o in objects.iter_mut() {
+        let raw = raw_ticket(o).cloned();
+        if let Some(raw) = &raw {
+            for field in &display.enum_origins {
+                let label = match field.as_str() {
+                    "status" => status_label(meta.as_ref(), &raw["status"]),
+                    "priority" => priority_label(meta.as_ref(), &raw["priority"]),
+                    _ => raw["type"].as_str().map(String::from),
+                };
+                if let Some(label) = label {
+                    o.insert(field.clone(), Value::String(label));
+                }
+            }
+            if display.remote_fields {
+                let list: Vec<Value> = raw["custom_fields"]
+                    .as_object()
+                    .map(|cf| {
+                        cf.iter()
+                            .map(|(k, v)| {
+                                json!({
+                                    "remote_field_class": remote_field_class_id(auth.account.id, k).to_string(),
+                                    "value": v,
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                o.insert("remote_fields".into(), Value::Array(list));
+            }
+        } else if display.remote_fields {
+            o.insert("remote_fields".into(), Value::Array(Vec::new()));
+        }
+        if !keep_remote_data {
+            o.insert("remote_data".into(), Value::Null);
+        }
+    }
+    Ok(())
+}
+
+/// Returns a page of `tickets` objects.
+#[utoipa::path(
+    get,
+    path = "/api/ticketing/v1/tickets",
+    tag = "tickets",
+    params(CommonListParams, TicketFilters),
+    responses(
+        (status = 200, description = "A page of tickets", body = deskbridge_model::PaginatedTicketList),
+        (status = 400, description = "A query value is invalid", body = ErrorDetail),
+        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
+        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = [], "accountToken" = []))
+)]
+pub async fn tickets_list(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    ApiQuery(mut common): ApiQuery<CommonListParams>,
+    ApiQuery(filters): ApiQuery<TicketFilters>,
+) -> ApiResult<Json<Value>> {
+    let (filters, display) = filters.parse()?;
+    let keep = params::boolean("include_remote_data", &common.include_remote_data)?;
+    let need_raw = !display.enum_origins.is_empty() || display.remote_fields;
+    if need_raw {
+        common.include_remote_data = Some("true".into());
+    }
+    let (mut objects, next, previous) =
+        records::list(&state, &auth, ModelKind::Ticket, &common, ListExtras { filters }).await?;
+    if need_raw {
+        apply_display(&state, &auth, &mut objects, &display, keep).await?;
+    }
+    Ok(Json(records::page(objects, next, previous)))
+}
+
+/// Retrieve parameters of a ticket.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketGetParams {
+    /// Show the third party's own values for these enum fields (comma-separated subset of priority, status, ticket_type).
+    pub show_enum_origins: Option<String>,
+    /// Deprecated alias of `show_enum_origins`.
+    pub remote_fields: Option<String>,
+    /// Include `remote_fields` (the ticket's custom fields).
+    #[param(value_type = Option<bool>)]
+    pub include_remote_fields: Option<String>,
+}
+
+/// Returns one `tickets` object by id.
+#[utoipa::path(
+    get,
+    path = "/api/ticketing/v1/tickets/{id}",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id"), GetParams, TicketGetParams),
+    responses(
+        (status = 200, description = "The ticket", body = deskbridge_model::Ticket),
+        (status = 400, description = "A query value is invalid", body = ErrorDetail),
+        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
+        (status = 404, description = "No such ticket", body = ErrorDetail),
+        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = [], "accountToken" = []))
+)]
+pub async fn tickets_retrieve(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    Path(id): Path<String>,
+    ApiQuery(mut p): ApiQuery<GetParams>,
+    ApiQuery(t): ApiQuery<TicketGetParams>,
+) -> ApiResult<Json<Value>> {
+    let mut origins = params::choices("show_enum_origins", &t.show_enum_origins, super::filters::ENUM_FIELDS)?;
+    origins.extend(params::choices("remote_fields", &t.remote_fields, super::filters::ENUM_FIELDS)?);
+    let display = TicketDisplay {
+        enum_origins: origins,
+        remote_fields: params::boolean("include_remote_fields", &t.include_remote_fields)?,
+    };
+    let keep = params::boolean("include_remote_data", &p.include_remote_data)?;
+    let need_raw = !display.enum_origins.is_empty() || display.remote_fields;
+    if need_raw {
+        p.include_remote_data = Some("true".into());
+    }
+    let mut objects = vec![records::get(&state, &auth, ModelKind::Ticket, &id, &p).await?];
+    if need_raw {
+        apply_display(&state, &auth, &mut objects, &display, keep).await?;
+    }
+    objects.pop().map(|o| Json(Value::Object(o))).ok_or_else(|| ApiError::not_found("Ticket"))
+}

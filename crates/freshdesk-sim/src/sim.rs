@@ -1,0 +1,189 @@
+//! The simulator: accounts, keys, shared state.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::config::{Plan, SimConfig};
+use crate::control::Control;
+use crate::faults::FaultState;
+use crate::datagen::{self, generate_account};
+use crate::ratelimit::Limiter;
+use crate::server::{self, SimHandle};
+use crate::sign::Signer;
+use crate::store::AccountData;
+use crate::time::now_secs;
+
+/// Locks a mutex, ignoring poisoning (the data stays usable for a simulator).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Read-locks, ignoring poisoning.
+pub fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Write-locks, ignoring poisoning.
+pub fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// An account's subdomain and API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimAccount {
+    /// Subdomain (`sim1`, …).
+    pub subdomain: String,
+    /// Current API key (empty when revoked).
+    pub api_key: String,
+}
+
+/// Per-account counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    /// Requests that reached the account (all statuses, faults included).
+    pub requests: u64,
+    /// Credits charged (1 + include surcharges per served call).
+    pub credits: u64,
+    /// 429 answers.
+    pub rate_limited: u64,
+    /// Faults injected.
+    pub faults: u64,
+}
+
+/// Mutable settings of an account.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    /// API key; `None` once revoked.
+    pub api_key: Option<String>,
+    /// Suspended accounts answer 403 before authentication.
+    pub suspended: bool,
+    /// Rate-limit plan.
+    pub plan: Option<Plan>,
+}
+
+/// One account and everything attached to it.
+#[derive(Debug)]
+pub struct AccountCell {
+    /// Subdomain.
+    pub subdomain: String,
+    /// Key, suspension, plan.
+    pub meta: RwLock<Meta>,
+    /// Data.
+    pub data: RwLock<AccountData>,
+    /// Rate limiter.
+    pub limiter: Mutex<Limiter>,
+    /// Counters.
+    pub counters: Mutex<Counters>,
+}
+
+/// Shared state behind [`Simulator`].
+#[derive(Debug)]
+pub struct Inner {
+    /// Configuration at creation.
+    pub cfg: SimConfig,
+    /// Accounts.
+    pub accounts: Vec<Arc<AccountCell>>,
+    /// Fault settings and RNG.
+    pub faults: Mutex<FaultState>,
+    /// Attachment URL signer.
+    pub signer: Signer,
+    /// Base URL of the last spawned server (for renders outside a request).
+    pub base_url: RwLock<Option<String>>,
+    key_rng: Mutex<rand::rngs::StdRng>,
+}
+
+/// An in-memory Freshdesk; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Simulator {
+    /// Generates all accounts (deterministic for the same seed and counts).
+    pub fn new(cfg: SimConfig) -> Self {
+        let now = now_secs();
+        let n = cfg.accounts.max(1);
+        let mut generated: Vec<Option<datagen::Generated>> = (0..n).map(|_| None).collect();
+        let threads = std::thread::available_parallelism().map(|p| p.get()).unwrap_or(1).clamp(1, 4);
+        std::thread::scope(|s| {
+            for (t, chunk) in generated.chunks_mut(n.div_ceil(threads)).enumerate() {
+                let cfg = &cfg;
+                s.spawn(move || {
+                    let first = t * n.div_ceil(threads);
+                    for (k, slot) in chunk.iter_mut().enumerate() {
+                        *slot = Some(generate_account(cfg, first + k, now));
+                    }
+                });
+            }
+        });
+        let accounts = generated
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                Arc::new(AccountCell {
+                    subdomain: g.subdomain,
+                    meta: RwLock::new(Meta { api_key: Some(g.api_key), suspended: false, plan: cfg.plan }),
+                    data: RwLock::new(g.data),
+                    limiter: Mutex::new(Limiter::default()),
+                    counters: Mutex::new(Counters::default()),
+                })
+            })
+            .collect();
+        let inner = Inner {
+            faults: Mutex::new(FaultState::new(cfg.faults.clone(), cfg.seed)),
+            signer: Signer::new(cfg.seed, cfg.time_scale),
+            base_url: RwLock::new(None),
+            key_rng: Mutex::new(datagen::rng_for(cfg.seed, usize::MAX, 9)),
+            accounts,
+            cfg,
+        };
+        Simulator { inner: Arc::new(inner) }
+    }
+
+    /// Subdomains and current keys of all accounts.
+    pub fn accounts(&self) -> Vec<SimAccount> {
+        self.inner
+            .accounts
+            .iter()
+            .map(|a| SimAccount { subdomain: a.subdomain.clone(), api_key: read(&a.meta).api_key.clone().unwrap_or_default() })
+            .collect()
+    }
+
+    /// The whole HTTP surface (API, `/d/{subdomain}/api/v2`, attachments, `/_sim` control).
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.clone())
+    }
+
+    /// Binds `addr` (port 0 allowed) and serves in a background task.
+    pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<SimHandle> {
+        server::spawn(self.clone(), addr).await
+    }
+
+    /// Rust-side control (same operations as the `/_sim` HTTP API).
+    pub fn control(&self) -> Control {
+        Control::new(self.clone())
+    }
+
+    /// The account with this subdomain.
+    pub(crate) fn by_subdomain(&self, sub: &str) -> Option<Arc<AccountCell>> {
+        self.inner.accounts.iter().find(|a| a.subdomain.eq_ignore_ascii_case(sub)).cloned()
+    }
+
+    /// The account owning this API key.
+    pub(crate) fn by_key(&self, key: &str) -> Option<Arc<AccountCell>> {
+        if key.is_empty() {
+            return None;
+        }
+        self.inner.accounts.iter().find(|a| read(&a.meta).api_key.as_deref() == Some(key)).cloned()
+    }
+
+    /// A fresh random key.
+    pub(crate) fn new_key(&self) -> String {
+        datagen::api_key(&mut lock(&self.inner.key_rng))
+    }
+
+    /// Base URL for renders outside a request.
+    pub(crate) fn default_base(&self) -> String {
+        read(&self.inner.base_url).clone().unwrap_or_else(|| "http://127.0.0.1".to_owned())
+    }
+}

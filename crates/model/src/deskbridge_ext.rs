@@ -1,0 +1,64 @@
+//! Deskbridge extensions (not Merge's): linking an account directly with its credentials,
+//! instead of through Merge Link's UI.
+//!
+//! Unlike Merge's bodies these reject unknown fields, so a mistyped credential key is an error
+//! rather than a silently failing link.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::linking::AccountDetailsAndActions;
+
+/// Credentials of a Freshdesk account.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"domain": "acme", "api_key": "abcdefghij1234567890"}))]
+pub struct FreshdeskCredentials {
+    /// The Freshdesk subdomain (`acme` for `acme.freshdesk.com`).
+    pub domain: String,
+    /// The agent's API key (Profile Settings → View API Key).
+    pub api_key: String,
+}
+
+impl fmt::Debug for FreshdeskCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FreshdeskCredentials")
+            .field("domain", &self.domain)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Body of Deskbridge's account-linking endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "integration": "freshdesk",
+    "end_user_origin_id": "12345",
+    "end_user_organization_name": "Test Organization",
+    "end_user_email_address": "example@gmail.com",
+    "credentials": {"domain": "acme", "api_key": "abcdefghij1234567890"}
+}))]
+pub struct LinkAccountRequest {
+    /// The integration's slug, e.g. `freshdesk`.
+    pub integration: String,
+    /// Your id for the end user.
+    pub end_user_origin_id: String,
+    /// The end user's organization.
+    pub end_user_organization_name: String,
+    /// The end user's email address.
+    pub end_user_email_address: String,
+    /// The third party's credentials.
+    pub credentials: FreshdeskCredentials,
+}
+
+/// Response of Deskbridge's account-linking endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkAccountResponse {
+    /// The new linked account's token (`X-Account-Token`).
+    pub account_token: String,
+    /// The new linked account.
+    pub linked_account: AccountDetailsAndActions,
+}

@@ -1,0 +1,206 @@
+//! The command line and its settings (each setting also read from its environment variable).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Deskbridge: a self-hosted unified ticketing API (Merge-compatible).
+#[derive(Debug, Parser)]
+#[command(name = "deskbridge", version, about)]
+pub struct Cli {
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "DESKBRIDGE_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (and run sync workers in-process unless `--workers 0`).
+    Serve(ServeArgs),
+    /// Run sync workers and the scheduler only.
+    Worker(WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Start a simulated Freshdesk, link it, sync it, serve, and print ready-to-paste curl commands.
+    Demo(DemoArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Manage the master key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// PostgreSQL URL; when unset, a local server or a private cluster is used.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// The master key that encrypts credentials at rest.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// Base64 of 32 bytes.
+    #[arg(long, env = "DESKBRIDGE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// A file holding the base64 key.
+    #[arg(long, env = "DESKBRIDGE_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// Settings shared by `serve` and `worker`.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Host names (or host:port) besides *.freshdesk.com that a linked account's domain may name.
+    #[arg(long, env = "DESKBRIDGE_ALLOW_PROVIDER_HOSTS", value_delimiter = ',', default_value = "")]
+    pub allow_provider_hosts: Vec<String>,
+    /// Seconds between incremental syncs of each account.
+    #[arg(long, env = "DESKBRIDGE_SYNC_INTERVAL_SECS", default_value_t = 300)]
+    pub sync_interval_secs: u64,
+    /// Share of the customer's Freshdesk rate limit left free for their other apps.
+    #[arg(long, env = "DESKBRIDGE_PROVIDER_RESERVE", default_value_t = 0.2)]
+    pub provider_reserve: f64,
+    /// Database connections of this process.
+    #[arg(long, env = "DESKBRIDGE_DB_CONNECTIONS", default_value_t = 10)]
+    pub db_connections: u32,
+}
+
+/// `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Master key.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Address to listen on.
+    #[arg(long, env = "DESKBRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Do not apply migrations at start.
+    #[arg(long, env = "DESKBRIDGE_NO_MIGRATE")]
+    pub no_migrate: bool,
+    /// Sync workers in this process (0: none; run `deskbridge worker` instead).
+    #[arg(long, env = "DESKBRIDGE_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+    /// Requests per linked account per minute toward callers (0: off).
+    #[arg(long, env = "DESKBRIDGE_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// Largest request body in bytes.
+    #[arg(long, env = "DESKBRIDGE_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
+    pub body_limit: usize,
+    /// Request timeout in seconds.
+    #[arg(long, env = "DESKBRIDGE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+/// `worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Master key.
+    #[command(flatten)]
+    pub key: KeyArgs,
+    /// Engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Concurrent workers.
+    #[arg(long, env = "DESKBRIDGE_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+}
+
+/// `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "DESKBRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Tickets in the simulated Freshdesk.
+    #[arg(long, default_value_t = 250)]
+    pub tickets: usize,
+}
+
+/// `api-key`.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key (and the organization if needed); the key is printed once, on the last line.
+    Create {
+        /// Database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+        /// A label for the key.
+        #[arg(long, default_value = "default")]
+        name: String,
+    },
+    /// List an organization's keys (never the keys themselves).
+    List {
+        /// Database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// Organization name.
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        /// Database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The key's id (from `api-key list`).
+        id: uuid::Uuid,
+    },
+}
+
+/// `keys`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored credential under a new master key.
+    Rotate {
+        /// Database.
+        #[command(flatten)]
+        db: DbArgs,
+        /// The current master key.
+        #[command(flatten)]
+        key: KeyArgs,
+        /// A file holding the new base64 key.
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+    /// Print a new random master key (base64 of 32 bytes).
+    Generate,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(a) => crate::serve::serve(a).await,
+        Command::Worker(a) => crate::serve::worker(a).await,
+        Command::Migrate(db) => {
+            let pool = crate::runtime::database(&db, 2).await?;
+            deskbridge_store::migrate(&pool).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo(a) => crate::demo::demo(a).await,
+        Command::ApiKey(c) => crate::keys::api_key(c).await,
+        Command::Keys(c) => crate::keys::keys(c).await,
+    }
+}

@@ -1,0 +1,82 @@
+//! `api-key` and `keys` commands.
+
+use anyhow::Context;
+use deskbridge_store::{Cipher, MasterKey, StoreError};
+
+use crate::cli::{ApiKeyCommand, KeysCommand};
+use crate::runtime;
+
+/// `deskbridge api-key …`. Keys are stored hashed, so no master key is needed.
+pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
+    match cmd {
+        ApiKeyCommand::Create { db, org, name } => {
+            let store = open(&db).await?;
+            let org = store.ensure_organization(&org).await?;
+            let key = store.create_api_key(org.id, &name).await?;
+            println!("Created API key {} ({}) for organization {}.", key.info.id, key.info.name, org.name);
+            println!("Store it now: it is shown only once.");
+            println!("{}", key.key);
+        }
+        ApiKeyCommand::List { db, org } => {
+            let store = open(&db).await?;
+            let org = match store.organization_by_name(&org).await {
+                Ok(o) => o,
+                Err(StoreError::NotFound) => anyhow::bail!("no organization named {org}"),
+                Err(e) => return Err(e.into()),
+            };
+            println!("{:<36}  {:<12}  {:<16}  {:<25}  revoked", "id", "prefix", "name", "created");
+            for k in store.list_api_keys(org.id).await? {
+                println!(
+                    "{:<36}  {:<12}  {:<16}  {:<25}  {}",
+                    k.id,
+                    k.prefix,
+                    k.name,
+                    k.created_at.to_rfc3339(),
+                    k.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { db, id } => {
+            let store = open(&db).await?;
+            match store.revoke_api_key(id).await {
+                Ok(k) => println!("Revoked API key {} ({}).", k.id, k.name),
+                Err(StoreError::NotFound) => anyhow::bail!("no API key with id {id}"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn open(db: &crate::cli::DbArgs) -> anyhow::Result<deskbridge_store::Store> {
+    let pool = runtime::database(db, 2).await?;
+    deskbridge_store::migrate(&pool).await?;
+    // API keys need no cipher; a throwaway one keeps the type simple and is never used.
+    Ok(runtime::store(pool, MasterKey::generate()))
+}
+
+/// `deskbridge keys …`.
+pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
+    match cmd {
+        KeysCommand::Generate => {
+            println!("{}", MasterKey::generate().to_base64());
+            Ok(())
+        }
+        KeysCommand::Rotate { db, key, new_key_file } => {
+            let old = runtime::master_key(&key, false)?;
+            let text = std::fs::read_to_string(&new_key_file)
+                .with_context(|| format!("cannot read {}", new_key_file.display()))?;
+            let new = MasterKey::from_base64(&text).map_err(anyhow::Error::msg)?;
+            let pool = runtime::database(&db, 2).await?;
+            deskbridge_store::migrate(&pool).await?;
+            let store = runtime::store(pool, new.clone());
+            let n = store.rotate_secrets(&Cipher::new(old)).await?;
+            println!(
+                "Re-encrypted the secrets of {n} linked accounts under the new master key (version {:08x}).",
+                new.version()
+            );
+            println!("Now point DESKBRIDGE_MASTER_KEY or DESKBRIDGE_MASTER_KEY_FILE at the new key.");
+            Ok(())
+        }
+    }
+}

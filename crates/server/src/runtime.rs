@@ -1,0 +1,136 @@
+//! Start-up plumbing shared by the subcommands: logging, the database, the master key, the
+//! provider factory and shutdown signals.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use deskbridge_store::{Cipher, MasterKey, PgPool, Store, pg};
+use deskbridge_sync::registry::FreshdeskFactory;
+use tokio::sync::watch;
+use tracing::info;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{DbArgs, EngineArgs, KeyArgs};
+
+/// Sets up `tracing`: `RUST_LOG` or `info`, as text or JSON.
+pub fn init_tracing(format: &str) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format.eq_ignore_ascii_case("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Finds the database (DATABASE_URL, a local server, or the private cluster) and connects.
+pub async fn database(db: &DbArgs, connections: u32) -> anyhow::Result<PgPool> {
+    let (url, source) = pg::resolve(db.database_url.as_deref()).await.map_err(anyhow::Error::msg)?;
+    match source {
+        pg::Source::Env => info!("using DATABASE_URL"),
+        pg::Source::Local => info!("using the PostgreSQL running on this machine (database deskbridge)"),
+        pg::Source::Private => info!(
+            dir = %pg::private_dir().display(),
+            "using Deskbridge's private PostgreSQL cluster"
+        ),
+    }
+    deskbridge_store::connect(&url, connections)
+        .await
+        .context("cannot connect to PostgreSQL")
+}
+
+/// Where the demo keeps its generated master key.
+pub fn default_key_file() -> PathBuf {
+    pg::private_dir().with_file_name("master.key")
+}
+
+/// Loads the master key from the flag/env, the key file, or (demo only) a generated file.
+pub fn master_key(key: &KeyArgs, generate: bool) -> anyhow::Result<MasterKey> {
+    if let Some(k) = &key.master_key {
+        return MasterKey::from_base64(k).map_err(|e| anyhow::anyhow!("DESKBRIDGE_MASTER_KEY: {e}"));
+    }
+    let file = key.master_key_file.clone().unwrap_or_else(default_key_file);
+    if file.exists() {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        if key.master_key_file.is_none() {
+            info!(file = %file.display(), "using the master key kept by `deskbridge demo`");
+        }
+        return MasterKey::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()));
+    }
+    if key.master_key_file.is_some() {
+        bail!("the master key file {} does not exist", file.display());
+    }
+    if !generate {
+        bail!(
+            "no master key: set DESKBRIDGE_MASTER_KEY (base64 of 32 bytes, e.g. from `deskbridge keys generate`) \
+             or DESKBRIDGE_MASTER_KEY_FILE"
+        );
+    }
+    let k = MasterKey::generate();
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    write_private(&file, &k.to_base64())?;
+    println!("Generated a master key for the demo and kept it in {}", file.display());
+    Ok(k)
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The store with its cipher.
+pub fn store(pool: PgPool, key: MasterKey) -> Store {
+    Store::new(pool, Cipher::new(key))
+}
+
+/// The provider factory for the engine settings.
+pub fn factory(engine: &EngineArgs) -> Arc<FreshdeskFactory> {
+    let hosts: Vec<String> = engine
+        .allow_provider_hosts
+        .iter()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .collect();
+    Arc::new(FreshdeskFactory::new(hosts, engine.provider_reserve))
+}
+
+/// A channel that turns true on SIGTERM or Ctrl-C.
+pub fn shutdown_signal() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}

@@ -1,0 +1,110 @@
+//! `serve` and `worker`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deskbridge_api::{ApiConfig, AppState};
+use deskbridge_store::Store;
+use deskbridge_sync::{ProviderFactory, SyncEngine, SyncSettings};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::info;
+
+use crate::cli::{ServeArgs, WorkerArgs};
+use crate::runtime;
+
+/// A worker id unique across processes.
+fn worker_id(i: usize) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!("{host}-{}-{i}", std::process::id())
+}
+
+/// Starts `n` workers and the scheduler (when `n > 0`).
+pub fn start_workers(engine: &SyncEngine, n: usize, shutdown: &watch::Receiver<bool>, tasks: &mut JoinSet<()>) {
+    for i in 0..n {
+        let e = engine.clone();
+        let rx = shutdown.clone();
+        tasks.spawn(async move { e.run_worker(worker_id(i), rx).await });
+    }
+    if n > 0 {
+        let e = engine.clone();
+        let rx = shutdown.clone();
+        tasks.spawn(async move { e.run_scheduler(rx).await });
+    }
+}
+
+async fn wait_for(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Serves the API on `listener` with `workers` in-process workers until shutdown; in-flight
+/// requests finish and running jobs are released at their last checkpoint.
+pub async fn run(
+    store: Store,
+    factory: Arc<dyn ProviderFactory>,
+    settings: SyncSettings,
+    api: ApiConfig,
+    listener: TcpListener,
+    workers: usize,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let engine = SyncEngine { store: store.clone(), factory: factory.clone(), settings };
+    let mut tasks = JoinSet::new();
+    start_workers(&engine, workers, &shutdown, &mut tasks);
+    let app = deskbridge_api::app(AppState::new(store, factory, api));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(wait_for(shutdown))
+        .await?;
+    while tasks.join_next().await.is_some() {}
+    info!("stopped");
+    Ok(())
+}
+
+/// `deskbridge serve`.
+pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    let pool = runtime::database(&a.db, a.engine.db_connections).await?;
+    if !a.no_migrate {
+        deskbridge_store::migrate(&pool).await?;
+    }
+    let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
+    let factory = runtime::factory(&a.engine);
+    let settings = SyncSettings {
+        interval: Duration::from_secs(a.engine.sync_interval_secs),
+        ..SyncSettings::default()
+    };
+    let api = ApiConfig {
+        rate_limit_per_minute: a.rate_limit_per_minute,
+        body_limit: a.body_limit,
+        request_timeout: Duration::from_secs(a.request_timeout_secs),
+        sync_interval: settings.interval,
+    };
+    let listener = TcpListener::bind(a.listen).await?;
+    println!("Deskbridge listening on http://{}  (docs: http://{}/docs)", listener.local_addr()?, listener.local_addr()?);
+    run(store, factory, settings, api, listener, a.workers, runtime::shutdown_signal()).await
+}
+
+/// `deskbridge worker`.
+pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
+    let pool = runtime::database(&a.db, a.engine.db_connections).await?;
+    let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
+    let engine = SyncEngine {
+        store,
+        factory: runtime::factory(&a.engine),
+        settings: SyncSettings {
+            interval: Duration::from_secs(a.engine.sync_interval_secs),
+            ..SyncSettings::default()
+        },
+    };
+    let shutdown = runtime::shutdown_signal();
+    let mut tasks = JoinSet::new();
+    start_workers(&engine, a.workers.max(1), &shutdown, &mut tasks);
+    info!(workers = a.workers.max(1), "workers running");
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! One sync run of one linked account: every stream, page by page, with a checkpoint after
+//! each page, exact upserts, shells for references, children of changed tickets, and
+//! deletions applied only when the whole run succeeded.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use deskbridge_model::{ModelKind, record_id};
+use deskbridge_provider::{
+    FetchBatch, NormalizedRecord, ProviderError, StreamMode, TicketingProvider,
+};
+use deskbridge_store::records::RecordInput;
+use deskbridge_store::sync_state::RunTotals;
+use deskbridge_store::{Store, StoreError};
+use serde::Serialize;
+use tracing::{info, instrument};
+use uuid::Uuid;
+
+use crate::hash::content_hash;
+
+/// Per-model counts of a run.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct ModelCounts {
+    /// Records received from the provider.
+    pub fetched: u64,
+    /// New records written.
+    pub created: u64,
+    /// Records whose content changed.
+    pub updated: u64,
+    /// Records marked deleted.
+    pub deleted: u64,
+}
+
+/// Why a sync stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The provider failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Counts by model, as stored with the run.
+pub type Counts = BTreeMap<ModelKind, ModelCounts>;
+
+/// Runs (or resumes) a sync of `linked_account` with `provider`.
+#[instrument(skip_all, fields(linked_account = %linked_account, run = %run))]
+pub async fn sync_account(
+    store: &Store,
+    provider: &Arc<dyn TicketingProvider>,
+    linked_account: Uuid,
+    run: Uuid,
+    counts: &mut Counts,
+) -> Result<(), SyncError> {
+    let mut deferred: Vec<(ModelKind, Vec<String>)> = Vec::new();
+    for (key, value) in provider.metadata().await? {
+        store.save_metadata(linked_account, &key, &value).await?;
+    }
+    for stream in provider.streams() {
+        match stream.mode {
+            StreamMode::Incremental | StreamMode::Deletions => loop {
+                let cp = store.checkpoint(linked_account, stream.name).await?;
+                let batch = provider.fetch(stream.name, cp.as_ref()).await?;
+                write_batch(store, linked_account, &batch, counts).await?;
+                sync_children(store, provider, linked_account, counts).await?;
+                store
+                    .save_checkpoint(linked_account, stream.name, batch.checkpoint.as_ref(), run)
+                    .await?;
+                if batch.done {
+                    break;
+                }
+            },
+            StreamMode::Full => {
+                let mut cp = None;
+                let mut seen: BTreeMap<ModelKind, Vec<String>> = BTreeMap::new();
+                loop {
+                    let batch = provider.fetch(stream.name, cp.as_ref()).await?;
+                    for r in &batch.records {
+                        seen.entry(r.kind).or_default().push(r.remote_id.clone());
+                    }
+                    write_batch(store, linked_account, &batch, counts).await?;
+                    cp = batch.checkpoint;
+                    if batch.done {
+                        break;
+                    }
+                }
+                for kind in &stream.kinds {
+                    deferred.push((*kind, seen.remove(kind).unwrap_or_default()));
+                }
+            }
+        }
+        info!(stream = stream.name, "stream synced");
+    }
+    sync_children(store, provider, linked_account, counts).await?;
+    // Only a run that got here completely may conclude that unseen records are gone.
+    for (kind, seen) in deferred {
+        let n = store.mark_missing_deleted(linked_account, kind, &seen).await?;
+        counts.entry(kind).or_default().deleted += n;
+    }
+    Ok(())
+}
+
+/// Converts a provider record into a row.
+fn to_input(linked_account: Uuid, r: &NormalizedRecord) -> RecordInput {
+    RecordInput {
+        id: record_id(linked_account, r.kind, &r.remote_id),
+        remote_id: r.remote_id.clone(),
+        fields: serde_json::Value::Object(r.fields.clone()),
+        remote_data: serde_json::Value::Array(r.remote_data.clone()),
+        content_hash: content_hash(r),
+        remote_was_deleted: r.remote_was_deleted,
+    }
+}
+
+/// Writes one batch: upserts by model, shells for references, deletions.
+pub async fn write_records(
+    store: &Store,
+    linked_account: Uuid,
+    records: &[NormalizedRecord],
+    counts: &mut Counts,
+) -> Result<(), StoreError> {
+    let mut by_kind: BTreeMap<ModelKind, Vec<RecordInput>> = BTreeMap::new();
+    let mut refs: BTreeMap<ModelKind, Vec<(Uuid, String)>> = BTreeMap::new();
+    for r in records {
+        by_kind.entry(r.kind).or_default().push(to_input(linked_account, r));
+        for rf in &r.refs {
+            refs.entry(rf.kind)
+                .or_default()
+                .push((record_id(linked_account, rf.kind, &rf.remote_id), rf.remote_id.clone()));
+        }
+    }
+    for (kind, mut rows) in by_kind {
+        // One row per remote id in a statement (ON CONFLICT cannot touch a row twice).
+        rows.sort_by(|a, b| a.remote_id.cmp(&b.remote_id));
+        rows.dedup_by(|a, b| a.remote_id == b.remote_id);
+        let c = counts.entry(kind).or_default();
+        c.fetched += rows.len() as u64;
+        let out = store
+            .upsert_records(linked_account, kind, &rows, kind == ModelKind::Ticket)
+            .await?;
+        c.created += out.created.len() as u64;
+        c.updated += out.updated.len() as u64;
+    }
+    for (kind, mut list) in refs {
+        list.sort();
+        list.dedup();
+        store.ensure_shells(linked_account, kind, &list).await?;
+    }
+    Ok(())
+}
+
+async fn write_batch(
+    store: &Store,
+    linked_account: Uuid,
+    batch: &FetchBatch,
+    counts: &mut Counts,
+) -> Result<(), StoreError> {
+    write_records(store, linked_account, &batch.records, counts).await?;
+    let mut deleted: BTreeMap<ModelKind, Vec<String>> = BTreeMap::new();
+    for d in &batch.deleted {
+        deleted.entry(d.kind).or_default().push(d.remote_id.clone());
+    }
+    for (kind, ids) in deleted {
+        let n = store.mark_deleted(linked_account, kind, &ids).await?;
+        counts.entry(kind).or_default().deleted += n;
+    }
+    Ok(())
+}
+
+/// Fetches comments and attachments of every ticket flagged as changed.
+async fn sync_children(
+    store: &Store,
+    provider: &Arc<dyn TicketingProvider>,
+    linked_account: Uuid,
+    counts: &mut Counts,
+) -> Result<(), SyncError> {
+    loop {
+        let ids = store.tickets_needing_children(linked_account, 25).await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for ticket in &ids {
+            let children = match provider.fetch_ticket_children(ticket).await {
+                Ok(c) => c,
+                // The ticket vanished meanwhile: the deletion sweeps will see it.
+                Err(ProviderError::NotFound) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            };
+            write_records(store, linked_account, &children, counts).await?;
+            let parent = record_id(linked_account, ModelKind::Ticket, ticket);
+            for kind in [ModelKind::Comment, ModelKind::Attachment] {
+                let seen: Vec<String> = children
+                    .iter()
+                    .filter(|c| c.kind == kind)
+                    .map(|c| c.remote_id.clone())
+                    .collect();
+                let n = store
+                    .mark_missing_children(linked_account, kind, "ticket", parent, &seen)
+                    .await?;
+                counts.entry(kind).or_default().deleted += n;
+            }
+        }
+        store.children_synced(linked_account, &ids).await?;
+    }
+}
+
+/// Turns counts into the JSON stored with the run.
+pub fn counts_json(counts: &Counts) -> serde_json::Value {
+    serde_json::Value::Object(
+        counts
+            .iter()
+            .map(|(k, v)| (k.name().to_string(), serde_json::to_value(v).unwrap_or_default()))
+            .collect(),
+    )
+}
+
+/// Totals of a finished run.
+pub fn totals(status: &str, counts: &Counts, error: Option<String>) -> RunTotals {
+    RunTotals {
+        status: status.to_string(),
+        counts: counts_json(counts),
+        calls: 0,
+        credits: 0,
+        rate_limited: 0,
+        error,
+    }
+}

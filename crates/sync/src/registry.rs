@@ -1,0 +1,103 @@
+//! Building a provider for a linked account, with one rate budget per account per process.
+
+use std::sync::Arc;
+
+use deskbridge_model::ModelKind;
+use deskbridge_provider::{IntegrationInfo, ProviderError, TicketingProvider};
+use uuid::Uuid;
+
+/// What can build providers; the server wires the real one, tests may point it at a simulator.
+pub trait ProviderFactory: Send + Sync {
+    /// The integrations offered.
+    fn integrations(&self) -> Vec<IntegrationInfo>;
+
+    /// The models an integration can fill (the others are `DISABLED`).
+    fn supported_models(&self, integration: &str) -> Vec<ModelKind>;
+
+    /// Builds the adapter of `integration` for a linked account (which may not be stored yet)
+    /// from its credentials JSON. Fails with `HostNotAllowed` for a domain outside the rules.
+    fn build(
+        &self,
+        integration: &str,
+        linked_account_id: Uuid,
+        credentials_json: &str,
+    ) -> Result<Arc<dyn TicketingProvider>, ProviderError>;
+}
+
+/// Builds Freshdesk adapters; one rate budget per linked account in this process.
+pub struct FreshdeskFactory {
+    allowed_hosts: Vec<String>,
+    reserve_share: f64,
+    http: reqwest::Client,
+    budgets: std::sync::Mutex<std::collections::HashMap<Uuid, Arc<deskbridge_freshdesk::RateBudget>>>,
+}
+
+impl FreshdeskFactory {
+    /// A factory allowing `allowed_hosts` besides Freshdesk's own, keeping `reserve_share` of
+    /// each account's rate limit free.
+    pub fn new(allowed_hosts: Vec<String>, reserve_share: f64) -> Self {
+        FreshdeskFactory {
+            allowed_hosts,
+            reserve_share,
+            http: deskbridge_freshdesk::http_client(),
+            budgets: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The budget of a linked account (shared by its syncs and passthrough calls).
+    pub fn budget(&self, linked_account_id: Uuid) -> Arc<deskbridge_freshdesk::RateBudget> {
+        let mut map = match self.budgets.lock() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(linked_account_id)
+            .or_insert_with(|| Arc::new(deskbridge_freshdesk::RateBudget::new()))
+            .clone()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Creds {
+    domain: String,
+    api_key: String,
+}
+
+impl ProviderFactory for FreshdeskFactory {
+    fn integrations(&self) -> Vec<IntegrationInfo> {
+        vec![IntegrationInfo { slug: "freshdesk", name: "Freshdesk" }]
+    }
+
+    fn supported_models(&self, integration: &str) -> Vec<ModelKind> {
+        if integration == "freshdesk" { deskbridge_freshdesk::SUPPORTED_MODELS.to_vec() } else { Vec::new() }
+    }
+
+    fn build(
+        &self,
+        integration: &str,
+        linked_account_id: Uuid,
+        credentials_json: &str,
+    ) -> Result<Arc<dyn TicketingProvider>, ProviderError> {
+        if integration != "freshdesk" {
+            return Err(ProviderError::Unsupported("unknown integration"));
+        }
+        let creds: Creds = serde_json::from_str(credentials_json)
+            .map_err(|_| ProviderError::Protocol("stored credentials are not valid".into()))?;
+        let budget = if linked_account_id.is_nil() {
+            Arc::new(deskbridge_freshdesk::RateBudget::new())
+        } else {
+            self.budget(linked_account_id)
+        };
+        let provider = deskbridge_freshdesk::FreshdeskProvider::new(deskbridge_freshdesk::FreshdeskConfig {
+            linked_account_id,
+            domain: creds.domain,
+            api_key: secrecy::SecretString::from(creds.api_key),
+            allowed_hosts: self.allowed_hosts.clone(),
+            budget,
+            http: self.http.clone(),
+            reserve_share: self.reserve_share,
+            request_timeout: std::time::Duration::from_secs(30),
+            max_retries: 6,
+        })?;
+        Ok(Arc::new(provider))
+    }
+}

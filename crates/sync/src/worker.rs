@@ -1,0 +1,232 @@
+//! Workers claim sync jobs from Postgres and run them; a scheduler queues periodic syncs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use deskbridge_provider::ProviderError;
+use deskbridge_store::jobs::Job;
+use deskbridge_store::{Store, StoreError};
+use rand::Rng;
+use tokio::sync::watch;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::engine::{Counts, SyncError, sync_account, totals};
+use crate::registry::ProviderFactory;
+
+/// Settings of workers and the scheduler.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// How often every account is synced.
+    pub interval: Duration,
+    /// How long a claim lasts without a heartbeat.
+    pub lease: Duration,
+    /// How long an idle worker waits before looking for work again.
+    pub poll: Duration,
+    /// Attempts before a job fails for good.
+    pub max_attempts: i32,
+    /// Base of the exponential retry backoff.
+    pub backoff_base: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            interval: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Runs sync jobs.
+#[derive(Clone)]
+pub struct SyncEngine {
+    /// The store.
+    pub store: Store,
+    /// Builds providers.
+    pub factory: Arc<dyn ProviderFactory>,
+    /// Settings.
+    pub settings: SyncSettings,
+}
+
+/// How a job ended.
+#[derive(Debug)]
+enum Outcome {
+    Done,
+    Retry(String),
+    Relink(String),
+    Failed(String),
+}
+
+/// Jittered exponential backoff: base·2^(attempt-1), capped at 10 minutes, ±50%.
+pub fn backoff(base: Duration, attempt: i32) -> Duration {
+    let exp = base.as_secs_f64() * 2f64.powi((attempt - 1).clamp(0, 16));
+    let capped = exp.min(600.0);
+    let jitter = rand::thread_rng().gen_range(0.5..1.5);
+    Duration::from_secs_f64(capped * jitter)
+}
+
+impl SyncEngine {
+    /// Runs one job to its end (no claim handling).
+    async fn run_job(&self, job: &Job) -> Outcome {
+        let store = &self.store;
+        let la = job.linked_account_id;
+        let account = match store.linked_account_for_worker(la).await {
+            Ok(a) => a,
+            Err(StoreError::NotFound) => return Outcome::Done,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        if account.status != "COMPLETE" {
+            return Outcome::Done;
+        }
+        let creds = match store.account_credentials(la).await {
+            Ok(c) => c,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let provider = match self.factory.build(&account.integration, la, &creds) {
+            Ok(p) => p,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let run = match store.start_run(la).await {
+            Ok(r) => r,
+            Err(e) => return Outcome::Retry(e.to_string()),
+        };
+        let mut counts = Counts::new();
+        let result = sync_account(store, &provider, la, run.id, &mut counts).await;
+        let usage = provider.usage();
+        let mut t = match &result {
+            Ok(()) => totals("DONE", &counts, None),
+            Err(e) => totals("FAILED", &counts, Some(e.to_string())),
+        };
+        t.calls = usage.calls as i64;
+        t.credits = usage.credits as i64;
+        t.rate_limited = usage.rate_limited as i64;
+        let rate_limited = matches!(
+            result,
+            Err(SyncError::Provider(ProviderError::RateLimited { .. }))
+        );
+        let outcome = match result {
+            Ok(()) => Outcome::Done,
+            Err(SyncError::Provider(e)) if e.needs_relink() => Outcome::Relink(e.to_string()),
+            Err(SyncError::Provider(e)) if e.is_retryable() => Outcome::Retry(e.to_string()),
+            Err(SyncError::Store(e)) => Outcome::Retry(e.to_string()),
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        let last_attempt = job.attempts >= self.settings.max_attempts;
+        let finished = match &outcome {
+            Outcome::Retry(_) if !last_attempt => {
+                let reason = rate_limited.then_some("RATE_LIMITED");
+                let _ = store.update_run(la, run.id, reason, &t).await;
+                false
+            }
+            _ => true,
+        };
+        if finished {
+            if let Err(e) = store.finish_run(la, run.id, &t).await {
+                error!(error = %e, "cannot record the end of a run");
+            }
+        }
+        if let Outcome::Relink(reason) = &outcome {
+            let _ = store.set_account_status(la, "RELINK_NEEDED", Some(reason)).await;
+        }
+        info!(status = %t.status, calls = t.calls, "sync finished");
+        outcome
+    }
+
+    /// Claims and runs jobs until `shutdown` turns true; then releases the running job so
+    /// another worker resumes it from its last checkpoint.
+    pub async fn run_worker(&self, worker_id: String, mut shutdown: watch::Receiver<bool>) {
+        let store = &self.store;
+        let lease = self.settings.lease;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let job = match store.claim_job(&worker_id, lease).await {
+                Ok(Some(job)) => job,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.settings.poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot claim jobs; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            };
+            let span = info_span!("job", job = %job.id, linked_account = %job.linked_account_id, attempt = job.attempts);
+            self.process(&worker_id, job, &mut shutdown).instrument(span).await;
+        }
+    }
+
+    async fn process(&self, worker_id: &str, job: Job, shutdown: &mut watch::Receiver<bool>) {
+        let store = &self.store;
+        let lease = self.settings.lease;
+        let beat = async {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match store.heartbeat_job(job.id, worker_id, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return "lost",
+                    Err(_) => {} // the database may be away for a moment; the lease covers it
+                }
+            }
+        };
+        let outcome = tokio::select! {
+            o = self.run_job(&job) => o,
+            why = beat => {
+                warn!(why, "claim lost; another worker resumes the job");
+                return;
+            }
+            _ = shutdown.changed() => {
+                info!("shutting down: releasing the job at its last checkpoint");
+                let _ = store.requeue_job(job.id, worker_id, Utc::now(), Some("released on shutdown")).await;
+                return;
+            }
+        };
+        let res = match outcome {
+            Outcome::Done => store.complete_job(job.id, worker_id).await,
+            Outcome::Retry(e) if job.attempts < self.settings.max_attempts => {
+                let wait = backoff(self.settings.backoff_base, job.attempts);
+                warn!(error = %e, ?wait, "sync failed; will retry");
+                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                store.requeue_job(job.id, worker_id, at, Some(&e)).await
+            }
+            Outcome::Retry(e) | Outcome::Failed(e) | Outcome::Relink(e) => {
+                warn!(error = %e, "sync failed");
+                store.fail_job(job.id, worker_id, &e).await
+            }
+        };
+        if let Err(e) = res {
+            error!(error = %e, "cannot record the job's end; its lease will expire");
+        }
+    }
+
+    /// Queues periodic syncs until `shutdown` turns true.
+    pub async fn run_scheduler(&self, mut shutdown: watch::Receiver<bool>) {
+        let tick = (self.settings.interval / 5).clamp(Duration::from_millis(200), Duration::from_secs(10));
+        loop {
+            if let Err(e) = self.store.schedule_due_syncs(self.settings.interval).await {
+                warn!(error = %e, "cannot schedule syncs");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = shutdown.changed() => { if *shutdown.borrow() { return; } }
+            }
+        }
+    }
+}
+
+/// Whether a provider error means the account must be relinked (re-exported for the API).
+pub fn needs_relink(e: &ProviderError) -> bool {
+    e.needs_relink()
+}

@@ -16,10 +16,10 @@ pub fn datetime(name: &str, v: &Option<String>) -> Result<Option<DateTime<Utc>>,
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(Some(t.and_utc()));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(Some(t.and_utc()));
-        }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(Some(t.and_utc()));
     }
     Err(ApiError::bad(format!(
         "Invalid value for `{name}`: `{v}` is not an ISO 8601 date-time such as 2024-01-31T12:00:00Z."

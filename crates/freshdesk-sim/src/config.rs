@@ -61,7 +61,11 @@ impl SimConfig {
 
 /// Real duration of a simulated minute for a time scale (non-positive scales count as 1).
 pub fn scaled_minute(time_scale: f64) -> Duration {
-    let scale = if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 };
+    let scale = if time_scale.is_finite() && time_scale > 0.0 {
+        time_scale
+    } else {
+        1.0
+    };
     Duration::from_secs_f64(60.0 / scale)
 }
 
@@ -141,7 +145,8 @@ impl Plan {
 impl std::str::FromStr for Plan {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Plan::parse(s).ok_or_else(|| format!("unknown plan {s:?} (free, trial, growth, pro, enterprise)"))
+        Plan::parse(s)
+            .ok_or_else(|| format!("unknown plan {s:?} (free, trial, growth, pro, enterprise)"))
     }
 }
 

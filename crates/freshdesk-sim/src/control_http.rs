@@ -31,16 +31,29 @@ pub fn routes() -> Router<Simulator> {
         .route("/accounts/{sub}/unsuspend", post(unsuspend))
         .route("/accounts/{sub}/plan", put(plan))
         .route("/accounts/{sub}/tickets", post(create_ticket))
-        .route("/accounts/{sub}/tickets/{id}", put(update_ticket).delete(delete_ticket))
+        .route(
+            "/accounts/{sub}/tickets/{id}",
+            put(update_ticket).delete(delete_ticket),
+        )
         .route("/accounts/{sub}/tickets/{id}/spam", post(spam_ticket))
         .route("/accounts/{sub}/tickets/{id}/restore", post(restore_ticket))
         .route("/accounts/{sub}/tickets/{id}/purge", delete(purge_ticket))
         .route("/accounts/{sub}/tickets/{id}/reply", post(add_reply))
         .route("/accounts/{sub}/tickets/{id}/notes", post(add_note))
-        .route("/accounts/{sub}/conversations/{id}", delete(delete_conversation))
+        .route(
+            "/accounts/{sub}/conversations/{id}",
+            delete(delete_conversation),
+        )
         .route("/accounts/{sub}/contacts", post(create_contact))
-        .route("/accounts/{sub}/contacts/{id}", put(update_contact).delete(delete_contact))
-        .route("/accounts/{sub}/contacts/{id}/hard", delete(hard_delete_contact))
+        .route(
+            "/accounts/{sub}/contacts/{id}",
+            put(update_contact).delete(delete_contact),
+        )
+        .route(
+            "/accounts/{sub}/contacts/{id}/hard",
+            delete(hard_delete_contact),
+        )
+        .route("/accounts/{sub}/contacts/{id}/key", post(contact_key))
         .route("/accounts/{sub}/agents", post(add_agent))
         .route("/accounts/{sub}/agents/{id}", delete(remove_agent))
         .route("/accounts/{sub}/groups", post(add_group))
@@ -57,12 +70,18 @@ fn reply<T: serde::Serialize>(r: ControlResult<T>, ok: u16) -> Response {
             Err(e) => json_response(500, &json!({ "error": e.to_string() })),
         },
         Err(ControlError::Invalid(status, body)) => json_response(status, &body),
-        Err(e @ (ControlError::NotFound | ControlError::UnknownAccount(_))) => json_response(404, &json!({ "error": e.to_string() })),
+        Err(e @ (ControlError::NotFound | ControlError::UnknownAccount(_))) => {
+            json_response(404, &json!({ "error": e.to_string() }))
+        }
     }
 }
 
 fn body(b: &Bytes) -> Value {
-    if b.is_empty() { json!({}) } else { serde_json::from_slice(b).unwrap_or(Value::Null) }
+    if b.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(b).unwrap_or(Value::Null)
+    }
 }
 
 async fn accounts(State(sim): S) -> Response {
@@ -103,7 +122,9 @@ async fn set_faults(State(sim): S, b: Bytes) -> Response {
     let cfg = FaultConfig {
         error_rate: f("error_rate"),
         slow_rate: f("slow_rate"),
-        slow_delay: Duration::from_millis(v.get("slow_delay_ms").and_then(Value::as_u64).unwrap_or(0)),
+        slow_delay: Duration::from_millis(
+            v.get("slow_delay_ms").and_then(Value::as_u64).unwrap_or(0),
+        ),
         malformed_rate: f("malformed_rate"),
         drop_rate: f("drop_rate"),
     };
@@ -128,7 +149,12 @@ async fn revoke(State(sim): S, Path(sub): Path<String>) -> Response {
 }
 
 async fn rotate(State(sim): S, Path(sub): Path<String>) -> Response {
-    reply(sim.control().rotate_key(&sub).map(|k| json!({ "api_key": k })), 200)
+    reply(
+        sim.control()
+            .rotate_key(&sub)
+            .map(|k| json!({ "api_key": k })),
+        200,
+    )
 }
 
 async fn suspend(State(sim): S, Path(sub): Path<String>) -> Response {
@@ -145,7 +171,12 @@ async fn plan(State(sim): S, Path(sub): Path<String>, b: Bytes) -> Response {
         None | Some(Value::Null) => None,
         Some(p) => match p.as_str().and_then(Plan::parse) {
             Some(p) => Some(p),
-            None => return json_response(400, &json!({ "error": "plan must be free, trial, growth, pro, enterprise or null" })),
+            None => {
+                return json_response(
+                    400,
+                    &json!({ "error": "plan must be free, trial, growth, pro, enterprise or null" }),
+                );
+            }
         },
     };
     reply(sim.control().set_plan(&sub, plan), 200)
@@ -176,11 +207,17 @@ async fn purge_ticket(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Re
 }
 
 async fn add_reply(State(sim): S, Path((sub, id)): Path<(String, i64)>, b: Bytes) -> Response {
-    reply(sim.control().add_conversation(&sub, id, true, body(&b)), 201)
+    reply(
+        sim.control().add_conversation(&sub, id, true, body(&b)),
+        201,
+    )
 }
 
 async fn add_note(State(sim): S, Path((sub, id)): Path<(String, i64)>, b: Bytes) -> Response {
-    reply(sim.control().add_conversation(&sub, id, false, body(&b)), 201)
+    reply(
+        sim.control().add_conversation(&sub, id, false, body(&b)),
+        201,
+    )
 }
 
 async fn delete_conversation(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
@@ -201,6 +238,15 @@ async fn delete_contact(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> 
 
 async fn hard_delete_contact(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
     reply(sim.control().hard_delete_contact(&sub, id), 200)
+}
+
+async fn contact_key(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
+    reply(
+        sim.control()
+            .issue_contact_key(&sub, id)
+            .map(|k| json!({ "api_key": k })),
+        201,
+    )
 }
 
 async fn add_agent(State(sim): S, Path(sub): Path<String>, b: Bytes) -> Response {

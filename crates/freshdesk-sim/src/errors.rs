@@ -14,7 +14,7 @@ pub struct FieldError {
     /// Field name.
     pub field: String,
     /// Extra data (e.g. `{"user_id": …}` for duplicates).
-    pub additional_info: Option<Value>,
+    pub additional_info: Option<Box<Value>>,
     /// Message.
     pub message: String,
     /// Code (`invalid_value`, `missing_field`, …).
@@ -24,36 +24,60 @@ pub struct FieldError {
 impl FieldError {
     /// A field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>, code: &'static str) -> Self {
-        Self { field: field.into(), additional_info: None, message: message.into(), code }
+        Self {
+            field: field.into(),
+            additional_info: None,
+            message: message.into(),
+            code,
+        }
     }
 
     /// `invalid_field`: "Unexpected/invalid field in request".
     pub fn unexpected(field: &str) -> Self {
-        Self::new(field, "Unexpected/invalid field in request", "invalid_field")
+        Self::new(
+            field,
+            "Unexpected/invalid field in request",
+            "invalid_field",
+        )
     }
 
     /// `invalid_value`: "It should be one of these values: '…'".
     pub fn not_included(field: &str, list: &str) -> Self {
-        Self::new(field, format!("It should be one of these values: '{list}'"), "invalid_value")
+        Self::new(
+            field,
+            format!("It should be one of these values: '{list}'"),
+            "invalid_value",
+        )
     }
 
     /// `datatype_mismatch` with the "Value set is of type X." prefix.
     pub fn datatype(field: &str, given: &Value, expected: &str) -> Self {
         Self::new(
             field,
-            format!("Value set is of type {}.It should be a/an {expected}", type_name(given)),
+            format!(
+                "Value set is of type {}.It should be a/an {expected}",
+                type_name(given)
+            ),
             "datatype_mismatch",
         )
     }
 
     /// `missing_field`: the field is absent but mandatory.
     pub fn missing(field: &str) -> Self {
-        Self::new(field, "It should not be blank as this is a mandatory field", "missing_field")
+        Self::new(
+            field,
+            "It should not be blank as this is a mandatory field",
+            "missing_field",
+        )
     }
 
     /// `invalid_value`: the field is present but blank.
     pub fn blank(field: &str) -> Self {
-        Self::new(field, "It should not be blank as this is a mandatory field", "invalid_value")
+        Self::new(
+            field,
+            "It should not be blank as this is a mandatory field",
+            "invalid_value",
+        )
     }
 
     fn http_code(&self) -> u16 {
@@ -93,22 +117,38 @@ pub enum ApiError {
 impl ApiError {
     /// 401 invalid_credentials.
     pub fn invalid_credentials() -> Self {
-        ApiError::Request(401, "invalid_credentials", "You have to be logged in to perform this action.".into())
+        ApiError::Request(
+            401,
+            "invalid_credentials",
+            "You have to be logged in to perform this action.".into(),
+        )
     }
 
     /// 403 account_suspended.
     pub fn suspended() -> Self {
-        ApiError::Request(403, "account_suspended", "Your account has been suspended.".into())
+        ApiError::Request(
+            403,
+            "account_suspended",
+            "Your account has been suspended.".into(),
+        )
     }
 
     /// 403 access_denied.
     pub fn access_denied() -> Self {
-        ApiError::Request(403, "access_denied", "You are not authorized to perform this action.".into())
+        ApiError::Request(
+            403,
+            "access_denied",
+            "You are not authorized to perform this action.".into(),
+        )
     }
 
     /// 400 invalid_json.
     pub fn invalid_json() -> Self {
-        ApiError::Request(400, "invalid_json", "Request body has invalid json format".into())
+        ApiError::Request(
+            400,
+            "invalid_json",
+            "Request body has invalid json format".into(),
+        )
     }
 
     /// 400 missing_params.
@@ -116,7 +156,8 @@ impl ApiError {
         ApiError::Request(
             400,
             "missing_params",
-            "Your update call does not have any parameter. Atleast one parameter is required.".into(),
+            "Your update call does not have any parameter. Atleast one parameter is required."
+                .into(),
         )
     }
 
@@ -148,7 +189,7 @@ pub fn validation_body(errors: &[FieldError]) -> Value {
             let mut m = Map::new();
             m.insert("field".into(), e.field.clone().into());
             if let Some(info) = &e.additional_info {
-                m.insert("additional_info".into(), info.clone());
+                m.insert("additional_info".into(), (**info).clone());
             }
             m.insert("message".into(), e.message.clone().into());
             m.insert("code".into(), e.code.into());
@@ -193,4 +234,3 @@ pub fn empty(status: StatusCode) -> Response {
     *r.status_mut() = status;
     r
 }
-

@@ -29,13 +29,20 @@ pub struct FaultState {
 impl FaultState {
     /// A new state seeded from the simulator seed.
     pub fn new(cfg: FaultConfig, seed: u64) -> Self {
-        Self { cfg, rng: StdRng::seed_from_u64(seed ^ 0xFA17_FA17) }
+        Self {
+            cfg,
+            rng: StdRng::seed_from_u64(seed ^ 0xFA17_FA17),
+        }
     }
 
     /// Draws the fault of one request, if any.
     pub fn roll(&mut self) -> Option<Fault> {
         let c = &self.cfg;
-        if c.error_rate <= 0.0 && c.drop_rate <= 0.0 && c.malformed_rate <= 0.0 && c.slow_rate <= 0.0 {
+        if c.error_rate <= 0.0
+            && c.drop_rate <= 0.0
+            && c.malformed_rate <= 0.0
+            && c.slow_rate <= 0.0
+        {
             return None;
         }
         let x: f64 = self.rng.gen_range(0.0..1.0);

@@ -10,6 +10,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Endpoints (under `/api/v2`)
+//! `GET/POST /tickets`, `GET/PUT/DELETE /tickets/{id}`, `PUT /tickets/{id}/restore`,
+//! `GET /tickets/{id}/conversations`, `POST /tickets/{id}/reply`, `POST /tickets/{id}/notes`,
+//! `GET /search/tickets`, `GET/POST /contacts`, `GET/PUT/DELETE /contacts/{id}`,
+//! `DELETE /contacts/{id}/hard_delete`, `PUT /contacts/{id}/restore`, `GET /agents`,
+//! `GET /agents/{id}`, `GET /agents/me`, `GET/POST /companies`, `GET /companies/{id}`,
+//! `GET /groups[/{id}]`, `GET /roles[/{id}]`, `GET /ticket_fields`, `GET /time_entries`.
+//!
 //! # Addressing
 //! - `/api/v2/…`: the account is chosen by the API key (HTTP Basic, key as user name).
 //! - `/d/{subdomain}/api/v2/…`: the subdomain picks the account (unknown → 404, body `" "`);
@@ -24,7 +32,8 @@
 //! so 401/403/400 answers count too) → suspension (403 `account_suspended`) → authentication
 //! (401) → route. As in the server source, `X-Freshdesk-API-Version` is set on every answer
 //! except 404s and 429s (the throttler adds it only when a route was dispatched and the
-//! status is not 404). Every answer has an `X-Request-Id`.
+//! status is not 404); injected 5xx answers come from the edge and carry none either. Every
+//! API answer has an `X-Request-Id`.
 //!
 //! # Choices where Freshdesk is not recorded
 //! - Free plan: 0 calls per minute, so every call gets 429 with `Retry-After` (the remaining
@@ -40,6 +49,10 @@
 //!   source (`source_additional_info, deleted, associated_tickets_list, requester, stats,
 //!   company, conversations`), then `nr_due_by, nr_escalated` as recorded.
 //! - Multipart bodies (attachment upload) are not supported: 400 `invalid_multipart`.
+//! - Every company has the required custom dropdown `support_plan` (Basic, Premium,
+//!   Enterprise); `POST /companies` without it answers the recorded `custom_fields.…` error.
+//! - `/search/tickets` results are ordered by `created_at` descending and cost 1 credit.
+//! - Customer keys (control API) authenticate and then get 403 `access_denied`.
 //! - `DELETE /contacts/{id}/hard_delete` works without `force` and also removes the contact's
 //!   tickets.
 //!
@@ -52,11 +65,12 @@
 //! | `GET /_sim/accounts/{sub}/counters`, `POST …/counters/reset` | `{requests, credits, rate_limited, faults}`; reset also restarts the rate window |
 //! | `POST …/key/revoke`, `POST …/key/rotate` | revoke (401 afterwards) / new key `{api_key}` |
 //! | `POST …/suspend`, `POST …/unsuspend` | 403 `account_suspended` |
-//! | `PUT …/plan` | `{"plan": "free"|"trial"|"growth"|"pro"|"enterprise"|null}` |
+//! | `PUT …/plan` | `{"plan": <name>}` with free, trial, growth, pro, enterprise, or null (unthrottled) |
 //! | `POST …/tickets`, `PUT …/tickets/{id}`, `DELETE …/tickets/{id}` | create / update (API bodies and validation) / soft delete |
 //! | `POST …/tickets/{id}/spam`, `POST …/tickets/{id}/restore`, `DELETE …/tickets/{id}/purge` | spam / undelete+unspam / hard delete |
 //! | `POST …/tickets/{id}/reply`, `POST …/tickets/{id}/notes`, `DELETE …/conversations/{id}` | conversations (bump the ticket) |
 //! | `POST …/contacts`, `PUT …/contacts/{id}`, `DELETE …/contacts/{id}`, `DELETE …/contacts/{id}/hard` | contacts |
+//! | `POST …/contacts/{id}/key` | `{api_key}` of a customer: authenticates, then 403 `access_denied` |
 //! | `POST …/agents`, `DELETE …/agents/{id}` (same for `groups`, `companies`) | directory records |
 //!
 //! `…` stands for `/_sim/accounts/{sub}`. Successful mutations without a result answer 204.
@@ -64,14 +78,15 @@
 mod config;
 mod control;
 mod control_http;
+mod datagen;
 mod errors;
 mod faults;
-mod datagen;
 mod http;
 mod model;
 mod ratelimit;
 mod render;
 mod routes;
+mod search;
 mod server;
 mod sign;
 mod sim;

@@ -8,7 +8,10 @@ use deskbridge_freshdesk_sim::{FaultConfig, Plan, SimConfig, Simulator};
 
 /// Command-line options.
 #[derive(Debug, Parser)]
-#[command(name = "deskbridge-freshdesk-sim", about = "Freshdesk API v2 simulator")]
+#[command(
+    name = "deskbridge-freshdesk-sim",
+    about = "Freshdesk API v2 simulator"
+)]
 struct Args {
     /// Port to listen on.
     #[arg(long, default_value_t = 9000)]
@@ -65,7 +68,9 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let a = Args::parse();
     let cfg = SimConfig {
         seed: a.seed,
@@ -90,7 +95,10 @@ async fn main() -> anyhow::Result<()> {
     let addr: SocketAddr = format!("{}:{}", a.host, a.port).parse()?;
     let handle = sim.spawn(addr).await?;
     for acc in sim.accounts() {
-        println!("account {} api_key {} base_url {}", acc.subdomain, acc.api_key, handle.base_url);
+        println!(
+            "account {} api_key {} base_url {}",
+            acc.subdomain, acc.api_key, handle.base_url
+        );
     }
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;

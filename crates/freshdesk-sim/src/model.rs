@@ -26,8 +26,20 @@ impl Profile {
     /// The profile of the account at `index`: accounts cycle through three recorded shapes.
     pub fn for_index(index: usize, form_id: i64) -> Profile {
         match index % 3 {
-            0 => Profile { bcc: true, association: true, source_info: true, form_id: None, delivery_details: true },
-            1 => Profile { bcc: false, association: true, source_info: true, form_id: None, delivery_details: true },
+            0 => Profile {
+                bcc: true,
+                association: true,
+                source_info: true,
+                form_id: None,
+                delivery_details: true,
+            },
+            1 => Profile {
+                bcc: false,
+                association: true,
+                source_info: true,
+                form_id: None,
+                delivery_details: true,
+            },
             _ => Profile {
                 bcc: true,
                 association: false,
@@ -345,7 +357,12 @@ pub struct Company {
     pub industry: Option<Text>,
     /// Org id (digits as a string).
     pub org_company_id: String,
+    /// Custom field `support_plan` (a required dropdown, see [`SUPPORT_PLANS`]).
+    pub support_plan: Option<Text>,
 }
+
+/// Choices of the required company custom dropdown `support_plan`.
+pub const SUPPORT_PLANS: &[&str] = &["Basic", "Premium", "Enterprise"];
 
 /// A group.
 #[derive(Debug, Clone)]

@@ -82,15 +82,27 @@ fn limits(plan: Option<Plan>) -> PlanLimits {
 impl Limiter {
     fn bump(&mut self, i: usize, by: u64, now: Instant, window: Duration) -> Window {
         let w = match self.windows[i] {
-            Some(w) if now.duration_since(w.start) < window => Window { count: w.count + by, ..w },
-            _ => Window { start: now, count: by },
+            Some(w) if now.duration_since(w.start) < window => Window {
+                count: w.count + by,
+                ..w
+            },
+            _ => Window {
+                start: now,
+                count: by,
+            },
         };
         self.windows[i] = Some(w);
         w
     }
 
     /// Counts one call and decides whether it is served.
-    pub fn admit(&mut self, plan: Option<Plan>, sub: Option<Sub>, now: Instant, window: Duration) -> Admit {
+    pub fn admit(
+        &mut self,
+        plan: Option<Plan>,
+        sub: Option<Sub>,
+        now: Instant,
+        window: Duration,
+    ) -> Admit {
         let l = limits(plan);
         let mut wait: Option<Duration> = None;
         let w = self.bump(0, 1, now, window);
@@ -141,4 +153,39 @@ impl Limiter {
 pub fn retry_after_secs(d: Duration) -> u64 {
     let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     s.max(1)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_before_and_charges_after() {
+        let mut l = Limiter::default();
+        let t0 = Instant::now();
+        let w = Duration::from_secs(60);
+        for _ in 0..50 {
+            assert_eq!(
+                l.admit(Some(Plan::Trial), None, t0, w),
+                Admit::Allowed { total: 50 }
+            );
+        }
+        assert!(matches!(
+            l.admit(Some(Plan::Trial), None, t0, w),
+            Admit::Limited(_)
+        ));
+        assert_eq!(
+            l.admit(Some(Plan::Trial), None, t0 + w, w),
+            Admit::Allowed { total: 50 }
+        );
+        l.charge_extra(None, 4, t0 + w, w);
+        assert_eq!(l.remaining(50, t0 + w, w), 45);
+        assert!(matches!(
+            l.admit(Some(Plan::Free), None, t0 + w, w),
+            Admit::Limited(_)
+        ));
+        assert_eq!(retry_after_secs(Duration::from_millis(10)), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
+    }
 }

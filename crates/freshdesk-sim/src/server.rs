@@ -104,5 +104,10 @@ pub async fn spawn(sim: Simulator, addr: SocketAddr) -> std::io::Result<SimHandl
         }
         conns.abort_all();
     });
-    Ok(SimHandle { base_url, addr, stop: Some(stop), task: Some(task) })
+    Ok(SimHandle {
+        base_url,
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }

@@ -19,9 +19,16 @@ pub struct Signer {
 impl Signer {
     /// A signer; URLs live `300 / time_scale` real seconds (at least 1).
     pub fn new(seed: u64, time_scale: f64) -> Self {
-        let scale = if time_scale.is_finite() && time_scale > 0.0 { time_scale } else { 1.0 };
+        let scale = if time_scale.is_finite() && time_scale > 0.0 {
+            time_scale
+        } else {
+            1.0
+        };
         let ttl_secs = ((300.0 / scale).ceil() as i64).max(1);
-        Self { secret: format!("deskbridge-sim-{seed}").into_bytes(), ttl_secs }
+        Self {
+            secret: format!("deskbridge-sim-{seed}").into_bytes(),
+            ttl_secs,
+        }
     }
 
     fn mac(&self, id: i64, name: &str, expires: i64) -> String {
@@ -39,7 +46,10 @@ impl Signer {
         let name = url_encode(&a.name);
         let nonce = rand::random::<u32>();
         let sig = self.mac(a.id, &format!("{name}:{nonce}"), expires);
-        format!("{base}/_attachments/{}/{name}?Expires={expires}&Nonce={nonce}&Signature={sig}", a.id)
+        format!(
+            "{base}/_attachments/{}/{name}?Expires={expires}&Nonce={nonce}&Signature={sig}",
+            a.id
+        )
     }
 
     /// Checks a URL's signature and expiry.

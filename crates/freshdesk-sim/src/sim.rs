@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 
 use crate::config::{Plan, SimConfig};
 use crate::control::Control;
-use crate::faults::FaultState;
 use crate::datagen::{self, generate_account};
+use crate::faults::FaultState;
 use crate::ratelimit::Limiter;
 use crate::server::{self, SimHandle};
 use crate::sign::Signer;
@@ -59,6 +59,8 @@ pub struct Meta {
     pub suspended: bool,
     /// Rate-limit plan.
     pub plan: Option<Plan>,
+    /// Keys of customers (contacts): valid credentials without agent privileges (403).
+    pub customer_keys: Vec<(String, i64)>,
 }
 
 /// One account and everything attached to it.
@@ -104,7 +106,10 @@ impl Simulator {
         let now = now_secs();
         let n = cfg.accounts.max(1);
         let mut generated: Vec<Option<datagen::Generated>> = (0..n).map(|_| None).collect();
-        let threads = std::thread::available_parallelism().map(|p| p.get()).unwrap_or(1).clamp(1, 4);
+        let threads = std::thread::available_parallelism()
+            .map(|p| p.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
         std::thread::scope(|s| {
             for (t, chunk) in generated.chunks_mut(n.div_ceil(threads)).enumerate() {
                 let cfg = &cfg;
@@ -122,7 +127,12 @@ impl Simulator {
             .map(|g| {
                 Arc::new(AccountCell {
                     subdomain: g.subdomain,
-                    meta: RwLock::new(Meta { api_key: Some(g.api_key), suspended: false, plan: cfg.plan }),
+                    meta: RwLock::new(Meta {
+                        api_key: Some(g.api_key),
+                        suspended: false,
+                        plan: cfg.plan,
+                        customer_keys: Vec::new(),
+                    }),
                     data: RwLock::new(g.data),
                     limiter: Mutex::new(Limiter::default()),
                     counters: Mutex::new(Counters::default()),
@@ -137,7 +147,9 @@ impl Simulator {
             accounts,
             cfg,
         };
-        Simulator { inner: Arc::new(inner) }
+        Simulator {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Subdomains and current keys of all accounts.
@@ -145,7 +157,10 @@ impl Simulator {
         self.inner
             .accounts
             .iter()
-            .map(|a| SimAccount { subdomain: a.subdomain.clone(), api_key: read(&a.meta).api_key.clone().unwrap_or_default() })
+            .map(|a| SimAccount {
+                subdomain: a.subdomain.clone(),
+                api_key: read(&a.meta).api_key.clone().unwrap_or_default(),
+            })
             .collect()
     }
 
@@ -166,15 +181,28 @@ impl Simulator {
 
     /// The account with this subdomain.
     pub(crate) fn by_subdomain(&self, sub: &str) -> Option<Arc<AccountCell>> {
-        self.inner.accounts.iter().find(|a| a.subdomain.eq_ignore_ascii_case(sub)).cloned()
+        self.inner
+            .accounts
+            .iter()
+            .find(|a| a.subdomain.eq_ignore_ascii_case(sub))
+            .cloned()
     }
 
-    /// The account owning this API key.
-    pub(crate) fn by_key(&self, key: &str) -> Option<Arc<AccountCell>> {
+    /// The account owning this API key, and whether it is a customer's key.
+    pub(crate) fn by_key(&self, key: &str) -> Option<(Arc<AccountCell>, bool)> {
         if key.is_empty() {
             return None;
         }
-        self.inner.accounts.iter().find(|a| read(&a.meta).api_key.as_deref() == Some(key)).cloned()
+        self.inner.accounts.iter().find_map(|a| {
+            let m = read(&a.meta);
+            if m.api_key.as_deref() == Some(key) {
+                Some((a.clone(), false))
+            } else if m.customer_keys.iter().any(|(k, _)| k == key) {
+                Some((a.clone(), true))
+            } else {
+                None
+            }
+        })
     }
 
     /// A fresh random key.
@@ -184,6 +212,8 @@ impl Simulator {
 
     /// Base URL for renders outside a request.
     pub(crate) fn default_base(&self) -> String {
-        read(&self.inner.base_url).clone().unwrap_or_else(|| "http://127.0.0.1".to_owned())
+        read(&self.inner.base_url)
+            .clone()
+            .unwrap_or_else(|| "http://127.0.0.1".to_owned())
     }
 }

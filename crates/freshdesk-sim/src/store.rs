@@ -64,12 +64,19 @@ impl IdAlloc {
     /// Allocator of the account at `index`.
     pub fn new(index: usize) -> Self {
         let index = i64::try_from(index).unwrap_or(0);
-        Self { base: 153_000_000_000 + index * 200_000_000_000, last: HashMap::new() }
+        Self {
+            base: 153_000_000_000 + index * 200_000_000_000,
+            last: HashMap::new(),
+        }
     }
 
     /// Next id of `kind`.
     pub fn next(&mut self, kind: IdKind, rng: &mut StdRng) -> i64 {
-        let step: i64 = if rng.gen_bool(0.8) { rng.gen_range(1..=40) } else { rng.gen_range(41..=900) };
+        let step: i64 = if rng.gen_bool(0.8) {
+            rng.gen_range(1..=40)
+        } else {
+            rng.gen_range(41..=900)
+        };
         let base = self.base + kind.offset();
         let last = self.last.entry(kind).or_insert(base);
         *last += step;
@@ -218,7 +225,9 @@ impl AccountData {
         let Some(idx) = id.checked_sub(1).and_then(|i| usize::try_from(i).ok()) else {
             return false;
         };
-        let Some(slot) = self.tickets.get_mut(idx) else { return false };
+        let Some(slot) = self.tickets.get_mut(idx) else {
+            return false;
+        };
         let Some(t) = slot.take() else { return false };
         self.by_updated.remove(&(t.updated_at, id));
         self.by_created.remove(&(t.created_at, id));
@@ -243,7 +252,10 @@ impl AccountData {
 
     /// Conversations of a ticket, by `created_at` then id.
     pub fn conversations(&self, ticket_id: i64) -> &[Conversation] {
-        self.conversations.get(&ticket_id).map(Vec::as_slice).unwrap_or(&[])
+        self.conversations
+            .get(&ticket_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Adds a conversation during generation (no ticket bump).
@@ -277,7 +289,9 @@ impl AccountData {
 
     /// Contacts sorted by name, then id.
     pub fn contacts_by_name(&self) -> impl Iterator<Item = &Contact> {
-        self.contacts_by_name.iter().filter_map(|(_, id)| self.contacts.get(id))
+        self.contacts_by_name
+            .iter()
+            .filter_map(|(_, id)| self.contacts.get(id))
     }
 
     /// Inserts or replaces a contact.
@@ -299,7 +313,9 @@ impl AccountData {
     /// The contact with this primary or other email (case-insensitive).
     pub fn contact_by_email(&self, email: &str) -> Option<&Contact> {
         self.contacts.values().find(|c| {
-            c.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email))
+            c.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
                 || c.other_emails.iter().any(|e| e.eq_ignore_ascii_case(email))
         })
     }

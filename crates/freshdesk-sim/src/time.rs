@@ -32,12 +32,20 @@ pub fn parse(input: &str) -> Option<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(s, f) {
             return Some(t.timestamp());
         }
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
             return Some(t.and_utc().timestamp());
         }
@@ -56,5 +64,28 @@ pub fn default_window_start(now: i64) -> i64 {
         .map(|t| t.date_naive())
         .unwrap_or_default();
     let start = today.checked_sub_months(Months::new(1)).unwrap_or(today);
-    start.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(now)
+    start
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses() {
+        assert_eq!(fmt(1_440_417_411), "2015-08-24T11:56:51Z");
+        assert_eq!(parse("2015-08-24T11:56:51Z"), Some(1_440_417_411));
+        assert_eq!(parse("2015-08-24T13:56:51+02:00"), Some(1_440_417_411));
+        assert_eq!(parse("2015-08-24"), Some(1_440_374_400));
+        assert_eq!(parse("soon"), None);
+        // 2024-03-31 → window starts 2024-02-29T00:00:00Z
+        assert_eq!(
+            fmt(default_window_start(parse("2024-03-31T15:00:00Z").unwrap())),
+            "2024-02-29T00:00:00Z"
+        );
+    }
 }

@@ -1,12 +1,7 @@
 //! `deskbridge`: the server binary (serve, worker, migrate, demo, api-key, keys).
 
-mod cli;
-mod demo;
-mod keys;
-mod runtime;
-mod serve;
-
 use clap::Parser;
+use deskbridge::{cli, runtime};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

@@ -34,11 +34,11 @@ pub fn local_server_urls() -> Vec<String> {
         "postgres://postgres@127.0.0.1:5432/postgres".to_string(),
         "postgres://postgres@localhost:5432/postgres?host=/var/run/postgresql".to_string(),
     ];
-    if let Ok(user) = std::env::var("USER") {
-        if user != "postgres" {
-            urls.push(format!("postgres://{user}@127.0.0.1:5432/postgres"));
-            urls.push(format!("postgres://{user}@localhost:5432/postgres?host=/var/run/postgresql"));
-        }
+    if let Ok(user) = std::env::var("USER")
+        && user != "postgres"
+    {
+        urls.push(format!("postgres://{user}@127.0.0.1:5432/postgres"));
+        urls.push(format!("postgres://{user}@localhost:5432/postgres?host=/var/run/postgresql"));
     }
     urls
 }

@@ -124,10 +124,8 @@ impl SyncEngine {
             }
             _ => true,
         };
-        if finished {
-            if let Err(e) = store.finish_run(la, run.id, &t).await {
-                error!(error = %e, "cannot record the end of a run");
-            }
+        if finished && let Err(e) = store.finish_run(la, run.id, &t).await {
+            error!(error = %e, "cannot record the end of a run");
         }
         if let Outcome::Relink(reason) = &outcome {
             let _ = store.set_account_status(la, "RELINK_NEEDED", Some(reason)).await;

@@ -86,14 +86,13 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let server = self.server.clone();
         let name = self.name.clone();
-        let pool = self.pool.clone();
-        // Drop the database from a separate thread: Drop cannot await.
+        // Drop the database from a separate thread: Drop cannot await. `WITH (FORCE)` ends the
+        // pool's connections (closing the pool here would wait on the test's own runtime).
         let _ = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                 return;
             };
             rt.block_on(async move {
-                pool.close().await;
                 if let Ok(mut conn) = PgConnection::connect(&server).await {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"

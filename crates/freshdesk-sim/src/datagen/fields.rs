@@ -77,19 +77,111 @@ fn def(
 /// Builds the account's ticket fields.
 pub fn build(data: &mut AccountData, created: i64, updated: i64) {
     let mut defs = vec![
-        Def { agents: true, customers: true, ..def("requester", "Search a requester", "Ticket requester", "default_requester", Choices::None) },
-        Def { agents: true, ..def("subject", "Subject", "Ticket subject", "default_subject", Choices::None) },
-        def("ticket_type", "Type", "Ticket type", "default_ticket_type", Choices::List(TYPES.to_vec())),
-        def("source", "Source", "Ticket source", "default_source", Choices::NameToId(SOURCES.to_vec())),
-        Def { agents: true, customer_label: "Status", ..def("status", "Status", "Ticket status", "default_status", Choices::Status) },
-        def("priority", "Priority", "Ticket priority", "default_priority", Choices::NameToId(PRIORITIES.to_vec())),
-        def("group", "Group", "Ticket group", "default_group", Choices::Groups),
-        Def { customer_label: "Agent", ..def("agent", "Agent", "Agent", "default_agent", Choices::Agents) },
-        def("product", "Product", "Select the product, the ticket belongs to.", "default_product", Choices::Products),
-        Def { agents: true, ..def("description", "Description", "Ticket description", "default_description", Choices::None) },
-        def("cf_order_id", "Order ID", "Order number given by the customer", "custom_text", Choices::None),
-        def("cf_region", "Region", "Customer region", "custom_dropdown", Choices::List(REGIONS.to_vec())),
-        Def { customers: false, ..def("cf_vip", "VIP", "VIP customer", "custom_checkbox", Choices::None) },
+        Def {
+            agents: true,
+            customers: true,
+            ..def(
+                "requester",
+                "Search a requester",
+                "Ticket requester",
+                "default_requester",
+                Choices::None,
+            )
+        },
+        Def {
+            agents: true,
+            ..def(
+                "subject",
+                "Subject",
+                "Ticket subject",
+                "default_subject",
+                Choices::None,
+            )
+        },
+        def(
+            "ticket_type",
+            "Type",
+            "Ticket type",
+            "default_ticket_type",
+            Choices::List(TYPES.to_vec()),
+        ),
+        def(
+            "source",
+            "Source",
+            "Ticket source",
+            "default_source",
+            Choices::NameToId(SOURCES.to_vec()),
+        ),
+        Def {
+            agents: true,
+            customer_label: "Status",
+            ..def(
+                "status",
+                "Status",
+                "Ticket status",
+                "default_status",
+                Choices::Status,
+            )
+        },
+        def(
+            "priority",
+            "Priority",
+            "Ticket priority",
+            "default_priority",
+            Choices::NameToId(PRIORITIES.to_vec()),
+        ),
+        def(
+            "group",
+            "Group",
+            "Ticket group",
+            "default_group",
+            Choices::Groups,
+        ),
+        Def {
+            customer_label: "Agent",
+            ..def("agent", "Agent", "Agent", "default_agent", Choices::Agents)
+        },
+        def(
+            "product",
+            "Product",
+            "Select the product, the ticket belongs to.",
+            "default_product",
+            Choices::Products,
+        ),
+        Def {
+            agents: true,
+            ..def(
+                "description",
+                "Description",
+                "Ticket description",
+                "default_description",
+                Choices::None,
+            )
+        },
+        def(
+            "cf_order_id",
+            "Order ID",
+            "Order number given by the customer",
+            "custom_text",
+            Choices::None,
+        ),
+        def(
+            "cf_region",
+            "Region",
+            "Customer region",
+            "custom_dropdown",
+            Choices::List(REGIONS.to_vec()),
+        ),
+        Def {
+            customers: false,
+            ..def(
+                "cf_vip",
+                "VIP",
+                "VIP customer",
+                "custom_checkbox",
+                Choices::None,
+            )
+        },
     ];
     data.ticket_fields.clear();
     for (i, d) in defs.drain(..).enumerate() {

@@ -1,5 +1,6 @@
 //! Deterministic data generation: the same seed and counts give the same accounts.
 
+mod conversations;
 mod fields;
 mod people;
 mod tickets;
@@ -39,7 +40,9 @@ pub fn rng_for(seed: u64, account: usize, stream: u64) -> StdRng {
 /// A random API key like Freshdesk's (20 alphanumerics).
 pub fn api_key(rng: &mut StdRng) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..20).map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())])).collect()
+    (0..20)
+        .map(|_| char::from(CHARS[rng.gen_range(0..CHARS.len())]))
+        .collect()
 }
 
 /// Picks one element.
@@ -55,13 +58,18 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
     let mut rng = rng_for(cfg.seed, index, 2);
     let born = now - 420 * DAY - rng.gen_range(0..30 * DAY);
 
-    let mut data = AccountData::new(index, Profile::for_index(index, 0), rng_for(cfg.seed, index, 3));
+    let mut data = AccountData::new(
+        index,
+        Profile::for_index(index, 0),
+        rng_for(cfg.seed, index, 3),
+    );
     let form_id = rng.gen_range(200..900);
     data.profile = Profile::for_index(index, form_id);
     for (name, local) in [("support", "support"), ("billing", "billing")] {
         let id = data.next_id(IdKind::EmailConfig);
         let _ = name;
-        data.email_configs.push((id, format!("{local}@{subdomain}.freshdesk.com")));
+        data.email_configs
+            .push((id, format!("{local}@{subdomain}.freshdesk.com")));
     }
     for name in ["Deskbridge Cloud", "Deskbridge On-Prem"] {
         let id = data.next_id(IdKind::Product);
@@ -69,11 +77,22 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
     }
     fields::build(&mut data, born, born + 27 * DAY);
     people::roles(&mut data, born);
-    people::agents(&mut data, &mut rng, cfg.agents.max(1), born, now, &subdomain);
+    people::agents(
+        &mut data,
+        &mut rng,
+        cfg.agents.max(1),
+        born,
+        now,
+        &subdomain,
+    );
     people::groups(&mut data, &mut rng, cfg.groups, born, now);
     people::companies(&mut data, &mut rng, cfg.companies, born, now);
     let contacts = people::contacts(&mut data, &mut rng, cfg.contact_count().max(2), born, now);
     tickets::tickets(&mut data, &mut rng, cfg, &contacts, born, now);
     data.observe_time(now);
-    Generated { subdomain, api_key, data }
+    Generated {
+        subdomain,
+        api_key,
+        data,
+    }
 }

@@ -4,15 +4,15 @@ use rand::Rng;
 use rand::rngs::StdRng;
 use serde_json::Value;
 
-use super::words::{CUSTOMER, DESCRIPTIONS, FEEDBACK, FILES, NOTES, REGIONS, REPLIES, SUBJECTS, TAGS, TYPES};
+use super::words::{DESCRIPTIONS, FILES, REGIONS, SUBJECTS, TAGS, TYPES};
 use super::{DAY, pick};
 use crate::config::SimConfig;
-use crate::model::{Attachment, Conversation, Stats, Ticket, TimeEntry};
+use crate::model::{Attachment, Stats, Ticket};
 use crate::store::{AccountData, IdKind};
 
 /// Null patterns of the recorded samples; every 10th ticket (id ≡ 3 mod 10) follows one of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Arch {
+pub(super) enum Arch {
     /// `tickets_list_page.json`.
     List,
     /// `ticket_view_include_stats.json`.
@@ -25,7 +25,13 @@ enum Arch {
     Parent,
 }
 
-const ARCHES: [Arch; 5] = [Arch::List, Arch::Stats, Arch::View, Arch::Y2025, Arch::Parent];
+const ARCHES: [Arch; 5] = [
+    Arch::List,
+    Arch::Stats,
+    Arch::View,
+    Arch::Y2025,
+    Arch::Parent,
+];
 
 fn arch_of(id: i64) -> Option<Arch> {
     (id % 10 == 3).then(|| ARCHES[usize::try_from((id / 10) % 5).unwrap_or(0)])
@@ -34,12 +40,20 @@ fn arch_of(id: i64) -> Option<Arch> {
 /// An attachment with a template name.
 pub fn attachment(data: &mut AccountData, rng: &mut StdRng, at: i64) -> Attachment {
     let (name, content_type) = pick(rng, FILES);
-    let a = Attachment { id: data.next_id(IdKind::Attachment), name: name.into(), content_type, size: rng.gen_range(800..120_000), created_at: at, updated_at: at };
+    let a = Attachment {
+        id: data.next_id(IdKind::Attachment),
+        name: name.into(),
+        content_type,
+        size: rng.gen_range(800..120_000),
+        created_at: at,
+        updated_at: at,
+    };
     data.attachment_index.insert(a.id, (content_type, a.size));
     a
 }
 
-fn weighted(rng: &mut StdRng, items: &[(i64, u32)]) -> i64 {
+/// Picks a value by weight.
+pub(super) fn weighted(rng: &mut StdRng, items: &[(i64, u32)]) -> i64 {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut x = rng.gen_range(0..total.max(1));
     for (v, w) in items {
@@ -51,8 +65,10 @@ fn weighted(rng: &mut StdRng, items: &[(i64, u32)]) -> i64 {
     items.first().map(|i| i.0).unwrap_or(0)
 }
 
-struct Pools {
-    agents: Vec<i64>,
+/// Ids to draw from.
+pub(super) struct Pools {
+    /// Agent ids.
+    pub agents: Vec<i64>,
     groups: Vec<i64>,
     /// `(created_at, id, has_company)` in creation order.
     contacts: Vec<(i64, i64, bool)>,
@@ -60,7 +76,10 @@ struct Pools {
 
 impl Pools {
     fn eligible(&self, t: i64) -> usize {
-        self.contacts.partition_point(|c| c.0 <= t).max(2).min(self.contacts.len())
+        self.contacts
+            .partition_point(|c| c.0 <= t)
+            .max(2)
+            .min(self.contacts.len())
     }
 
     fn requester(&self, rng: &mut StdRng, t: i64, arch: Option<Arch>) -> i64 {
@@ -86,17 +105,32 @@ impl Pools {
 }
 
 /// Generates all tickets of the account.
-pub fn tickets(data: &mut AccountData, rng: &mut StdRng, cfg: &SimConfig, contacts: &[(i64, i64)], born: i64, now: i64) {
+pub fn tickets(
+    data: &mut AccountData,
+    rng: &mut StdRng,
+    cfg: &SimConfig,
+    contacts: &[(i64, i64)],
+    born: i64,
+    now: i64,
+) {
     let pools = Pools {
         agents: data.agents.keys().copied().collect(),
         groups: data.groups.keys().copied().collect(),
         contacts: contacts
             .iter()
-            .map(|(t, id)| (*t, *id, data.contact(*id).is_some_and(|c| c.company_id.is_some())))
+            .map(|(t, id)| {
+                (
+                    *t,
+                    *id,
+                    data.contact(*id).is_some_and(|c| c.company_id.is_some()),
+                )
+            })
             .collect(),
     };
     let start = (now - 400 * DAY).max(born + DAY);
-    let mut created: Vec<i64> = (0..cfg.tickets).map(|_| rng.gen_range(start..now - 120)).collect();
+    let mut created: Vec<i64> = (0..cfg.tickets)
+        .map(|_| rng.gen_range(start..now - 120))
+        .collect();
     created.sort_unstable();
     for i in 1..created.len() {
         if rng.gen_bool(0.04) {
@@ -107,7 +141,11 @@ pub fn tickets(data: &mut AccountData, rng: &mut StdRng, cfg: &SimConfig, contac
     for c in created {
         let id = data.next_ticket_id();
         let arch = arch_of(id);
-        let mut updated = if rng.gen_bool(0.15) { c } else { (c + rng.gen_range(60..(now - c).clamp(61, 20 * DAY))).min(now) };
+        let mut updated = if rng.gen_bool(0.15) {
+            c
+        } else {
+            (c + rng.gen_range(60..(now - c).clamp(61, 20 * DAY))).min(now)
+        };
         if rng.gen_bool(0.03) {
             updated = (now - rng.gen_range(0..10 * DAY)).max(c);
         }
@@ -122,7 +160,7 @@ pub fn tickets(data: &mut AccountData, rng: &mut StdRng, cfg: &SimConfig, contac
         }
         let t = ticket(data, rng, &pools, id, arch, c, updated, now);
         data.insert_ticket(t);
-        conversations(data, rng, cfg, &pools, id, arch);
+        super::conversations::conversations(data, rng, cfg, &pools, id, arch);
     }
     if data.profile.association {
         associations(data, rng);
@@ -130,7 +168,16 @@ pub fn tickets(data: &mut AccountData, rng: &mut StdRng, cfg: &SimConfig, contac
 }
 
 #[allow(clippy::too_many_arguments)]
-fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch: Option<Arch>, c: i64, updated: i64, now: i64) -> Ticket {
+fn ticket(
+    data: &mut AccountData,
+    rng: &mut StdRng,
+    pools: &Pools,
+    id: i64,
+    arch: Option<Arch>,
+    c: i64,
+    updated: i64,
+    now: i64,
+) -> Ticket {
     let recent = now - c < 30 * DAY;
     let mut status = if recent {
         weighted(rng, &[(2, 35), (3, 15), (6, 10), (7, 5), (4, 20), (5, 15)])
@@ -139,8 +186,16 @@ fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch
     };
     let requester_id = pools.requester(rng, c, arch);
     let req_company = data.contact(requester_id).and_then(|x| x.company_id);
-    let mut responder_id = if (status == 2 && rng.gen_bool(0.4)) || rng.gen_bool(0.1) { None } else { Some(pick(rng, &pools.agents)) };
-    let mut group_id = if !pools.groups.is_empty() && rng.gen_bool(0.75) { Some(pick(rng, &pools.groups)) } else { None };
+    let mut responder_id = if (status == 2 && rng.gen_bool(0.4)) || rng.gen_bool(0.1) {
+        None
+    } else {
+        Some(pick(rng, &pools.agents))
+    };
+    let mut group_id = if !pools.groups.is_empty() && rng.gen_bool(0.75) {
+        Some(pick(rng, &pools.groups))
+    } else {
+        None
+    };
     let mut source = weighted(rng, &[(1, 45), (2, 25), (3, 15), (7, 10), (9, 3), (10, 2)]);
     let (cfg_id, addr) = data.email_configs[rng.gen_range(0..data.email_configs.len())].clone();
     let (mut email_config_id, mut support_email, mut to_emails) = if source == 1 || source == 10 {
@@ -150,8 +205,14 @@ fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch
     } else {
         (None, None, None)
     };
-    let mut product_id = rng.gen_bool(0.5).then(|| data.products[rng.gen_range(0..data.products.len())].0);
-    let mut ticket_type = if rng.gen_bool(0.15) { None } else { Some(pick(rng, TYPES).into()) };
+    let mut product_id = rng
+        .gen_bool(0.5)
+        .then(|| data.products[rng.gen_range(0..data.products.len())].0);
+    let mut ticket_type = if rng.gen_bool(0.15) {
+        None
+    } else {
+        Some(pick(rng, TYPES).into())
+    };
     let (mut due_by, mut fr_due_by) = if rng.gen_bool(0.8) {
         let due = c + rng.gen_range(1..4) * DAY;
         (Some(due), Some(c + rng.gen_range(3600..DAY)))
@@ -162,18 +223,32 @@ fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch
         if rng.gen_bool(0.03) {
             None
         } else if rng.gen_bool(0.05) {
-            Some(vec![format!("cc{}@{}", rng.gen_range(1..99), pick(rng, &["example.org", "partner.example"]))])
+            Some(vec![format!(
+                "cc{}@{}",
+                rng.gen_range(1..99),
+                pick(rng, &["example.org", "partner.example"])
+            )])
         } else {
             Some(Vec::new())
         }
     };
     let cc_emails = cc(rng);
     let mut company_id = if rng.gen_bool(0.9) { req_company } else { None };
-    let mut tags: Vec<crate::model::Text> = (0..rng.gen_range(0..4)).map(|_| pick(rng, TAGS).into()).collect();
+    let mut tags: Vec<crate::model::Text> = (0..rng.gen_range(0..4))
+        .map(|_| pick(rng, TAGS).into())
+        .collect();
     tags.dedup();
     let custom = vec![
-        if rng.gen_bool(0.4) { Value::String(format!("ORD-{:06}", rng.gen_range(1..999_999))) } else { Value::Null },
-        if rng.gen_bool(0.6) { Value::String(pick(rng, REGIONS).to_owned()) } else { Value::Null },
+        if rng.gen_bool(0.4) {
+            Value::String(format!("ORD-{:06}", rng.gen_range(1..999_999)))
+        } else {
+            Value::Null
+        },
+        if rng.gen_bool(0.6) {
+            Value::String(pick(rng, REGIONS).to_owned())
+        } else {
+            Value::Null
+        },
         Value::Bool(rng.gen_bool(0.1)),
     ];
     let mut attachments = Vec::new();
@@ -263,10 +338,22 @@ fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch
         email_config_id,
         support_email,
         to_emails,
-        reply_cc_emails: if plain { cc_emails.clone() } else { Some(Vec::new()) },
-        ticket_cc_emails: if plain { cc_emails.clone() } else { Some(Vec::new()) },
+        reply_cc_emails: if plain {
+            cc_emails.clone()
+        } else {
+            Some(Vec::new())
+        },
+        ticket_cc_emails: if plain {
+            cc_emails.clone()
+        } else {
+            Some(Vec::new())
+        },
         cc_emails: if plain { cc_emails } else { Some(Vec::new()) },
-        fwd_emails: if plain && rng.gen_bool(0.03) { None } else { Some(Vec::new()) },
+        fwd_emails: if plain && rng.gen_bool(0.03) {
+            None
+        } else {
+            Some(Vec::new())
+        },
         ticket_bcc_emails: Vec::new(),
         fr_escalated: rng.gen_bool(0.1),
         is_escalated: rng.gen_bool(0.05),
@@ -275,7 +362,11 @@ fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch
         deleted: plain && rng.gen_bool(0.01),
         due_by,
         fr_due_by,
-        nr_due_by: if plain && rng.gen_bool(0.05) { Some(c + DAY) } else { None },
+        nr_due_by: if plain && rng.gen_bool(0.05) {
+            Some(c + DAY)
+        } else {
+            None
+        },
         custom,
         created_at: c,
         updated_at: updated,
@@ -284,151 +375,11 @@ fn ticket(data: &mut AccountData, rng: &mut StdRng, pools: &Pools, id: i64, arch
         association_type: None,
         associated: Vec::new(),
         stats: Stats::default(),
-        watchers: if rng.gen_bool(0.05) { vec![data.admin_agent_id] } else { Vec::new() },
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Kind {
-    Reply,
-    Incoming,
-    PrivateNote,
-    PublicNote,
-    Feedback,
-}
-
-fn conversations(data: &mut AccountData, rng: &mut StdRng, cfg: &SimConfig, pools: &Pools, id: i64, arch: Option<Arch>) {
-    let Some(t) = data.ticket(id) else { return };
-    let (c, updated, status, requester, responder) = (t.created_at, t.updated_at, t.status, t.requester_id, t.responder_id);
-    let avg = cfg.conversations_per_ticket.max(0.0);
-    let mut n = if avg > 0.0 { rng.gen_range(0.0..2.0 * avg).round() as usize } else { 0 };
-    if updated == c || matches!(arch, Some(Arch::List | Arch::Stats)) {
-        n = 0;
-    }
-    let mut times: Vec<i64> = (0..n).map(|_| rng.gen_range(c + 1..=updated)).collect();
-    times.sort_unstable();
-    let req_email = data.contact(requester).and_then(|x| x.email.clone());
-    let addr = t.support_email.clone().unwrap_or_else(|| data.email_configs[0].1.clone());
-    let from_name = format!("Sim{} Support", data.index + 1);
-    let mut stats = Stats { status_updated_at: Some(if status == 2 { c } else { updated }), ..Stats::default() };
-    let last = times.len();
-    for (k, at) in times.into_iter().enumerate() {
-        let kind = if k + 1 == last && (status == 4 || status == 5) && rng.gen_bool(0.15) {
-            Kind::Feedback
+        watchers: if rng.gen_bool(0.05) {
+            vec![data.admin_agent_id]
         } else {
-            match weighted(rng, &[(0, 40), (1, 28), (2, 15), (3, 12)]) {
-                0 => Kind::Reply,
-                1 => Kind::Incoming,
-                2 => Kind::PrivateNote,
-                _ => Kind::PublicNote,
-            }
-        };
-        let agent = responder.unwrap_or_else(|| pick(rng, &pools.agents));
-        let cid = data.next_id(IdKind::Conversation);
-        let mut conv = Conversation {
-            id: cid,
-            ticket_id: id,
-            user_id: agent,
-            body_text: "".into(),
-            body_html: None,
-            incoming: false,
-            private: false,
-            source: 2,
-            category: 3,
-            support_email: None,
-            to_emails: Some(Vec::new()),
-            from_email: None,
-            cc_emails: Some(Vec::new()),
-            bcc_emails: None,
-            created_at: at,
-            updated_at: at,
-            attachments: Vec::new(),
-            failed_emails: Vec::new(),
-        };
-        match kind {
-            Kind::Reply => {
-                conv.body_text = pick(rng, REPLIES).into();
-                conv.source = 0;
-                conv.support_email = Some(addr.clone());
-                conv.to_emails = Some(req_email.iter().cloned().collect());
-                conv.from_email = Some(format!("\"{from_name}\" <{addr}>"));
-                conv.bcc_emails = Some(Vec::new());
-                if rng.gen_bool(0.12) {
-                    conv.failed_emails = req_email.iter().cloned().collect();
-                }
-                stats.agent_responded_at = Some(at);
-                stats.first_responded_at.get_or_insert(at);
-            }
-            Kind::Incoming => {
-                conv.body_text = pick(rng, CUSTOMER).into();
-                conv.user_id = requester;
-                conv.incoming = true;
-                conv.source = 0;
-                conv.category = 1;
-                conv.support_email = Some(addr.clone());
-                conv.to_emails = Some(vec![addr.clone()]);
-                conv.from_email = Some(req_email.clone().unwrap_or_else(|| addr.clone()));
-                conv.bcc_emails = Some(Vec::new());
-                stats.requester_responded_at = Some(at);
-            }
-            Kind::PrivateNote => {
-                conv.body_text = pick(rng, NOTES).into();
-                conv.private = true;
-                conv.category = 2;
-            }
-            Kind::PublicNote => {
-                conv.body_text = pick(rng, NOTES).into();
-                if rng.gen_bool(0.3) {
-                    conv.to_emails = Some(req_email.iter().cloned().collect());
-                }
-            }
-            Kind::Feedback => {
-                conv.body_text = pick(rng, FEEDBACK).into();
-                conv.user_id = requester;
-                conv.incoming = true;
-                conv.source = 6;
-                conv.category = 7;
-                conv.to_emails = None;
-            }
-        }
-        if rng.gen_bool(0.05) {
-            let a = attachment(data, rng, at);
-            conv.attachments.push(a);
-        }
-        data.push_conversation(conv);
-    }
-    if status == 3 {
-        stats.pending_since = Some(updated);
-    }
-    if status == 4 || status == 5 {
-        stats.resolved_at = Some(updated);
-        if status == 5 {
-            stats.closed_at = Some(updated);
-        }
-    }
-    if arch.is_none() && rng.gen_bool(0.03) {
-        stats.reopened_at = Some(updated);
-    }
-    let entry = arch.is_none() && responder.is_some() && rng.gen_bool(0.1);
-    let company = data.ticket(id).and_then(|t| t.company_id);
-    data.update_ticket(id, |t| t.stats = stats);
-    if let (true, Some(agent)) = (entry, responder) {
-        let start = rng.gen_range(c..=updated);
-        let seconds = rng.gen_range(30..7200);
-        data.time_entries.push(TimeEntry {
-            id: data.ids.next(IdKind::TimeEntry, rng),
-            billable: rng.gen_bool(0.7),
-            note: pick(rng, &["Test", "Investigated the logs", "Call with the customer", ""]).into(),
-            timer_running: false,
-            agent_id: agent,
-            ticket_id: id,
-            company_id: company,
-            seconds,
-            executed_at: start - start.rem_euclid(DAY),
-            start_time: start,
-            created_at: start,
-            updated_at: (start + seconds).min(updated.max(start)),
-        });
+            Vec::new()
+        },
     }
 }
 
@@ -438,9 +389,16 @@ fn associations(data: &mut AccountData, rng: &mut StdRng) {
     while id < n {
         let forced = arch_of(id) == Some(Arch::Parent);
         let free = |d: &AccountData, x: i64| {
-            d.ticket(x).is_some_and(|t| t.association_type.is_none() && !t.deleted && !t.spam) && arch_of(x).is_none()
+            d.ticket(x)
+                .is_some_and(|t| t.association_type.is_none() && !t.deleted && !t.spam)
+                && arch_of(x).is_none()
         };
-        if (forced || (arch_of(id).is_none() && rng.gen_bool(0.02))) && free(data, id + 1) && data.ticket(id).is_some_and(|t| t.association_type.is_none()) {
+        if (forced || (arch_of(id).is_none() && rng.gen_bool(0.02)))
+            && free(data, id + 1)
+            && data
+                .ticket(id)
+                .is_some_and(|t| t.association_type.is_none())
+        {
             let mut children = vec![id + 1];
             if rng.gen_bool(0.5) && id + 2 <= n && free(data, id + 2) {
                 children.push(id + 2);

@@ -24,7 +24,10 @@ const MAX_BODY: usize = 25 * 1024 * 1024;
 
 /// Builds the router: `/_sim` control plus the API fallback.
 pub fn router(sim: Simulator) -> Router {
-    Router::new().nest("/_sim", crate::control_http::routes()).fallback(entry).with_state(sim)
+    Router::new()
+        .nest("/_sim", crate::control_http::routes())
+        .fallback(entry)
+        .with_state(sim)
 }
 
 /// A parsed API request handed to the resource routes.
@@ -51,7 +54,12 @@ pub struct Req {
 impl Req {
     /// `Link` value for the next page.
     pub fn next_link(&self, page: u64) -> String {
-        format!("<{}{}?{}>; rel=\"next\"", self.base, self.path, self.query.with_page(page))
+        format!(
+            "<{}{}?{}>; rel=\"next\"",
+            self.base,
+            self.path,
+            self.query.with_page(page)
+        )
     }
 }
 
@@ -75,13 +83,21 @@ fn basic_user(headers: &HeaderMap) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
     let s = String::from_utf8(decoded).ok()?;
     Some(s.split_once(':').map(|(u, _)| u.to_owned()).unwrap_or(s))
 }
 
 fn sub_of(method: &Method, segs: &[String]) -> Option<Sub> {
-    match (method, segs.iter().map(String::as_str).collect::<Vec<_>>().as_slice()) {
+    match (
+        method,
+        segs.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+    ) {
         (&Method::GET, ["tickets"]) => Some(Sub::TicketsList),
         (&Method::POST, ["tickets"]) => Some(Sub::TicketCreate),
         (&Method::PUT, ["tickets", _]) => Some(Sub::TicketUpdate),
@@ -114,16 +130,33 @@ async fn handle(sim: Simulator, req: Request) -> Response {
         }
         None => (None, path.clone()),
     };
-    let Some(segs) = api_path.strip_prefix("/api/v2/").or(if api_path == "/api/v2" { Some("") } else { None }) else {
+    let Some(segs) = api_path
+        .strip_prefix("/api/v2/")
+        .or(if api_path == "/api/v2" {
+            Some("")
+        } else {
+            None
+        })
+    else {
         return empty(StatusCode::NOT_FOUND);
     };
-    let segs: Vec<String> = segs.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+    let segs: Vec<String> = segs
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
     let user = basic_user(req.headers());
-    let key_account = user.as_deref().filter(|u| !u.contains('@')).and_then(|u| sim.by_key(u));
-    let Some(account) = account.or_else(|| key_account.clone()) else {
+    let key_account = user
+        .as_deref()
+        .filter(|u| !u.contains('@'))
+        .and_then(|u| sim.by_key(u));
+    let Some(account) = account.or_else(|| key_account.as_ref().map(|k| k.0.clone())) else {
         return with_version(ApiError::invalid_credentials().into_response());
     };
-    let authed = key_account.as_ref().is_some_and(|k| Arc::ptr_eq(k, &account));
+    let authed = match &key_account {
+        Some((k, customer)) if Arc::ptr_eq(k, &account) => Some(*customer),
+        _ => None,
+    };
     lock(&account.counters).requests += 1;
 
     // Faults act like the network or the edge: before anything else, never changing state.
@@ -140,7 +173,11 @@ async fn handle(sim: Simulator, req: Request) -> Response {
         Some(Fault::Drop) => return dropped(),
         Some(Fault::Slow) => tokio::time::sleep(slow).await,
         Some(Fault::Malformed) if req.method() != Method::GET => {
-            return with_version(raw(200, JSON_CT, faults::truncate(br#"[{"id":1,"description":"truncated"}]"#)));
+            return with_version(raw(
+                200,
+                JSON_CT,
+                faults::truncate(br#"[{"id":1,"description":"truncated"}]"#),
+            ));
         }
         _ => {}
     }
@@ -153,7 +190,11 @@ async fn handle(sim: Simulator, req: Request) -> Response {
     let total = match admitted {
         Admit::Limited(wait) => {
             lock(&account.counters).rate_limited += 1;
-            let mut r = raw(429, "application/json", br#"{"message":"You have exceeded the limit of requests per minute"}"#.to_vec());
+            let mut r = raw(
+                429,
+                "application/json",
+                br#"{"message":"You have exceeded the limit of requests per minute"}"#.to_vec(),
+            );
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs(wait).to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -163,7 +204,11 @@ async fn handle(sim: Simulator, req: Request) -> Response {
     };
 
     let out = serve(&sim, &account, authed, method, segs, path, req).await;
-    let extra = if out.resp.status().is_success() { out.extra } else { 0 };
+    let extra = if out.resp.status().is_success() {
+        out.extra
+    } else {
+        0
+    };
     let now = Instant::now();
     let remaining = {
         let mut l = lock(&account.limiter);
@@ -181,7 +226,11 @@ async fn handle(sim: Simulator, req: Request) -> Response {
             resp.headers_mut().insert(k, v);
         }
     }
-    let resp = if resp.status() == StatusCode::NOT_FOUND { resp } else { with_version(resp) };
+    let resp = if resp.status() == StatusCode::NOT_FOUND {
+        resp
+    } else {
+        with_version(resp)
+    };
     if fault == Some(Fault::Malformed) {
         return malformed(resp).await;
     }
@@ -191,7 +240,7 @@ async fn handle(sim: Simulator, req: Request) -> Response {
 async fn serve(
     sim: &Simulator,
     account: &Arc<AccountCell>,
-    authed: bool,
+    authed: Option<bool>,
     method: Method,
     segs: Vec<String>,
     path: String,
@@ -200,8 +249,10 @@ async fn serve(
     if read(&account.meta).suspended {
         return ApiError::suspended().into_response().into();
     }
-    if !authed {
-        return ApiError::invalid_credentials().into_response().into();
+    match authed {
+        None => return ApiError::invalid_credentials().into_response().into(),
+        Some(true) => return ApiError::access_denied().into_response().into(),
+        Some(false) => {}
     }
     let host = req
         .headers()
@@ -209,24 +260,42 @@ async fn serve(
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .unwrap_or_else(|| sim.default_base().trim_start_matches("http://").to_owned());
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let query = Query::parse(req.uri().query());
     let body = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(_) => return ApiError::invalid_json().into_response().into(),
     };
     let me = read(&account.data).admin_agent_id;
-    let r = Req { method, segs, query, body, content_type, base: format!("http://{host}"), path, me };
+    let r = Req {
+        method,
+        segs,
+        query,
+        body,
+        content_type,
+        base: format!("http://{host}"),
+        path,
+        me,
+    };
     crate::routes::dispatch(sim, account, &r)
 }
 
 fn with_version(mut r: Response) -> Response {
-    r.headers_mut().insert("x-freshdesk-api-version", HeaderValue::from_static("latest=v2; requested=v2"));
+    r.headers_mut().insert(
+        "x-freshdesk-api-version",
+        HeaderValue::from_static("latest=v2; requested=v2"),
+    );
     r
 }
 
 fn dropped() -> Response {
-    let stream = futures::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection")) });
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::other("dropped by fault injection"))
+    });
     let mut r = Response::new(Body::from_stream(stream));
     r.extensions_mut().insert(DropConnection);
     r
@@ -234,10 +303,13 @@ fn dropped() -> Response {
 
 async fn malformed(resp: Response) -> Response {
     let (mut parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     parts.status = StatusCode::OK;
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CT));
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CT));
     Response::from_parts(parts, Body::from(faults::truncate(&bytes)))
 }
-

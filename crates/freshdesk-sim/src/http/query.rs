@@ -15,13 +15,18 @@ impl Query {
     /// Parses a raw query string.
     pub fn parse(raw: Option<&str>) -> Self {
         let raw = raw.unwrap_or("").to_owned();
-        let pairs = url::form_urlencoded::parse(raw.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let pairs = url::form_urlencoded::parse(raw.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         Self { raw, pairs }
     }
 
     /// First value of a parameter.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `invalid_field` errors for parameters outside `allowed`, in request order, without repeats.
@@ -84,7 +89,10 @@ fn positive(v: &str) -> Option<u64> {
 
 /// Reads `page` and `per_page` (default 30, max 100); `max_page` caps `page` (tickets: 300).
 pub fn paging(q: &Query, max_page: Option<u64>, errors: &mut Vec<FieldError>) -> Paging {
-    let mut p = Paging { page: 1, per_page: 30 };
+    let mut p = Paging {
+        page: 1,
+        per_page: 30,
+    };
     if let Some(v) = q.get("per_page") {
         match positive(v) {
             Some(n) if n <= 100 => p.per_page = n,
@@ -121,6 +129,31 @@ pub fn split_more<T>(mut items: Vec<T>, paging: &Paging) -> (Vec<T>, bool) {
 
 /// Pages a fully materialised, already ordered list.
 pub fn page_of<T: Clone>(all: &[T], paging: &Paging) -> (Vec<T>, bool) {
-    let items: Vec<T> = all.iter().skip(paging.offset()).take(paging.size() + 1).cloned().collect();
+    let items: Vec<T> = all
+        .iter()
+        .skip(paging.offset())
+        .take(paging.size() + 1)
+        .cloned()
+        .collect();
     split_more(items, paging)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_is_replaced_in_place_or_appended() {
+        let q = Query::parse(Some(
+            "updated_since=2023-01-01T00:00:00Z&page=2&per_page=100",
+        ));
+        assert_eq!(
+            q.with_page(3),
+            "updated_since=2023-01-01T00:00:00Z&page=3&per_page=100"
+        );
+        let q = Query::parse(Some("per_page=5"));
+        assert_eq!(q.with_page(2), "per_page=5&page=2");
+        assert_eq!(Query::parse(None).with_page(2), "page=2");
+    }
 }

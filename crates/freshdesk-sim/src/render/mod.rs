@@ -26,7 +26,9 @@ pub struct Ctx<'a> {
 
 /// JSON for an optional string.
 pub fn opt_str<S: AsRef<str>>(s: &Option<S>) -> Value {
-    s.as_ref().map(|x| Value::String(x.as_ref().to_owned())).unwrap_or(Value::Null)
+    s.as_ref()
+        .map(|x| Value::String(x.as_ref().to_owned()))
+        .unwrap_or(Value::Null)
 }
 
 /// JSON for an optional integer.
@@ -36,7 +38,11 @@ pub fn opt_int(i: Option<i64>) -> Value {
 
 /// JSON for a list of strings.
 pub fn strs<S: AsRef<str>>(v: &[S]) -> Value {
-    Value::Array(v.iter().map(|s| Value::String(s.as_ref().to_owned())).collect())
+    Value::Array(
+        v.iter()
+            .map(|s| Value::String(s.as_ref().to_owned()))
+            .collect(),
+    )
 }
 
 /// JSON for an optional list of strings.
@@ -51,12 +57,17 @@ pub fn ints(v: &[i64]) -> Value {
 
 /// Minimal HTML escaping for generated bodies.
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// `<div>text</div>` unless an explicit HTML body is stored.
 pub fn html(text: &str, html: &Option<String>) -> Value {
-    Value::String(html.clone().unwrap_or_else(|| format!("<div>{}</div>", html_escape(text))))
+    Value::String(
+        html.clone()
+            .unwrap_or_else(|| format!("<div>{}</div>", html_escape(text))),
+    )
 }
 
 /// Attachment as in the ticket view: `id, content_type, size, name, attachment_url, created_at, updated_at`.

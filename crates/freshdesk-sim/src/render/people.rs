@@ -32,8 +32,14 @@ pub fn contact_list_item(c: &Contact) -> Value {
     m.insert("company_id".into(), opt_int(c.company_id));
     m.insert("other_companies".into(), ints(&c.other_companies));
     m.insert("unique_external_id".into(), opt_str(&c.unique_external_id));
-    m.insert("twitter_profile_status".into(), c.twitter_profile_status.into());
-    m.insert("twitter_followers_count".into(), opt_int(c.twitter_followers_count));
+    m.insert(
+        "twitter_profile_status".into(),
+        c.twitter_profile_status.into(),
+    );
+    m.insert(
+        "twitter_followers_count".into(),
+        opt_int(c.twitter_followers_count),
+    );
     if c.deleted {
         m.insert("deleted".into(), true.into());
     }
@@ -127,7 +133,9 @@ pub fn company(c: &Company) -> Value {
     m.insert("domains".into(), strs(&c.domains));
     m.insert("created_at".into(), time::ts(c.created_at));
     m.insert("updated_at".into(), time::ts(c.updated_at));
-    m.insert("custom_fields".into(), Value::Object(Map::new()));
+    let mut custom = Map::new();
+    custom.insert("support_plan".into(), opt_str(&c.support_plan));
+    m.insert("custom_fields".into(), Value::Object(custom));
     m.insert("health_score".into(), opt_str(&c.health_score));
     m.insert("account_tier".into(), opt_str(&c.account_tier));
     m.insert("renewal_date".into(), opt_ts(c.renewal_date));
@@ -182,22 +190,50 @@ pub fn ticket_field(d: &AccountData, f: &TicketField) -> Value {
     m.insert("customers_can_edit".into(), f.customers_can_edit.into());
     m.insert("customers_can_filter".into(), false.into());
     m.insert("label_for_customers".into(), f.label_for_customers.into());
-    m.insert("required_for_customers".into(), f.required_for_customers.into());
-    m.insert("displayed_to_customers".into(), f.displayed_to_customers.into());
+    m.insert(
+        "required_for_customers".into(),
+        f.required_for_customers.into(),
+    );
+    m.insert(
+        "displayed_to_customers".into(),
+        f.displayed_to_customers.into(),
+    );
     m.insert("created_at".into(), time::ts(f.created_at));
     m.insert("updated_at".into(), time::ts(f.updated_at));
     let name_to_id = |items: Vec<(String, i64)>| {
-        Value::Object(items.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
+        Value::Object(
+            items
+                .into_iter()
+                .map(|(k, v)| (k, Value::from(v)))
+                .collect(),
+        )
     };
     let choices = match &f.choices {
         Choices::None => None,
         Choices::Status => Some(Value::Object(
-            STATUSES.iter().map(|(id, a, c)| (id.to_string(), strs(&[*a, *c]))).collect(),
+            STATUSES
+                .iter()
+                .map(|(id, a, c)| (id.to_string(), strs(&[*a, *c])))
+                .collect(),
         )),
-        Choices::NameToId(v) => Some(name_to_id(v.iter().map(|(k, i)| ((*k).to_owned(), *i)).collect())),
-        Choices::Groups => Some(name_to_id(d.groups.values().map(|g| (g.name.clone(), g.id)).collect())),
-        Choices::Agents => Some(name_to_id(d.agents.values().map(|a| (a.contact.name.clone(), a.id)).collect())),
-        Choices::Products => Some(name_to_id(d.products.iter().map(|(i, n)| ((*n).to_owned(), *i)).collect())),
+        Choices::NameToId(v) => Some(name_to_id(
+            v.iter().map(|(k, i)| ((*k).to_owned(), *i)).collect(),
+        )),
+        Choices::Groups => Some(name_to_id(
+            d.groups.values().map(|g| (g.name.clone(), g.id)).collect(),
+        )),
+        Choices::Agents => Some(name_to_id(
+            d.agents
+                .values()
+                .map(|a| (a.contact.name.clone(), a.id))
+                .collect(),
+        )),
+        Choices::Products => Some(name_to_id(
+            d.products
+                .iter()
+                .map(|(i, n)| ((*n).to_owned(), *i))
+                .collect(),
+        )),
         Choices::List(v) => Some(strs(v)),
     };
     if let Some(c) = choices {
@@ -220,7 +256,10 @@ pub fn time_entry(e: &TimeEntry) -> Value {
     m.insert("agent_id".into(), e.agent_id.into());
     m.insert("ticket_id".into(), e.ticket_id.into());
     m.insert("company_id".into(), opt_int(e.company_id));
-    m.insert("time_spent".into(), format!("{:02}:{:02}", e.seconds / 3600, (e.seconds % 3600) / 60).into());
+    m.insert(
+        "time_spent".into(),
+        format!("{:02}:{:02}", e.seconds / 3600, (e.seconds % 3600) / 60).into(),
+    );
     m.insert("executed_at".into(), time::ts(e.executed_at));
     m.insert("start_time".into(), time::ts(e.start_time));
     m.insert("created_at".into(), time::ts(e.created_at));

@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{Ctx, conversation_attachment, html, ints, opt_int, opt_str, opt_strs, strs, ticket_attachment};
+use super::{
+    Ctx, conversation_attachment, html, ints, opt_int, opt_str, opt_strs, strs, ticket_attachment,
+};
 use crate::model::{Conversation, Ticket};
 use crate::store::AccountData;
 use crate::time::{self, opt_ts};
@@ -58,13 +60,18 @@ fn head(d: &AccountData, t: &Ticket, m: &mut Map<String, Value>) {
 fn custom_fields(d: &AccountData, t: &Ticket) -> Value {
     let mut m = Map::new();
     for (i, (name, _)) in d.custom_defs.iter().enumerate() {
-        m.insert((*name).into(), t.custom.get(i).cloned().unwrap_or(Value::Null));
+        m.insert(
+            (*name).into(),
+            t.custom.get(i).cloned().unwrap_or(Value::Null),
+        );
     }
     Value::Object(m)
 }
 
 fn requester(d: &AccountData, t: &Ticket) -> Value {
-    let Some(c) = d.contact(t.requester_id) else { return Value::Object(Map::new()) };
+    let Some(c) = d.contact(t.requester_id) else {
+        return Value::Object(Map::new());
+    };
     let mut m = Map::new();
     m.insert("id".into(), c.id.into());
     m.insert("name".into(), c.name.clone().into());
@@ -89,12 +96,22 @@ fn stats(t: &Ticket) -> Value {
     let fallback = |v: Option<i64>| if done { v.or(Some(t.updated_at)) } else { v };
     let mut m = Map::new();
     m.insert("agent_responded_at".into(), opt_ts(s.agent_responded_at));
-    m.insert("requester_responded_at".into(), opt_ts(s.requester_responded_at));
+    m.insert(
+        "requester_responded_at".into(),
+        opt_ts(s.requester_responded_at),
+    );
     m.insert("first_responded_at".into(), opt_ts(s.first_responded_at));
     m.insert("status_updated_at".into(), opt_ts(s.status_updated_at));
     m.insert("reopened_at".into(), opt_ts(s.reopened_at));
     m.insert("resolved_at".into(), opt_ts(fallback(s.resolved_at)));
-    m.insert("closed_at".into(), opt_ts(if t.status == 5 { fallback(s.closed_at) } else { s.closed_at }));
+    m.insert(
+        "closed_at".into(),
+        opt_ts(if t.status == 5 {
+            fallback(s.closed_at)
+        } else {
+            s.closed_at
+        }),
+    );
     m.insert("pending_since".into(), opt_ts(s.pending_since));
     Value::Object(m)
 }
@@ -112,13 +129,20 @@ pub fn ticket_list_item(d: &AccountData, t: &Ticket, inc: &Includes) -> Value {
     m.insert("created_at".into(), time::ts(t.created_at));
     m.insert("updated_at".into(), time::ts(t.updated_at));
     if d.profile.association {
-        let count = (t.association_type == Some(1)).then(|| i64::try_from(t.associated.len()).unwrap_or(0));
+        let count =
+            (t.association_type == Some(1)).then(|| i64::try_from(t.associated.len()).unwrap_or(0));
         m.insert("associated_tickets_count".into(), opt_int(count));
     }
     m.insert("tags".into(), strs(&t.tags));
     if inc.description {
-        m.insert("description".into(), html(&t.description_text, &t.description_html));
-        m.insert("description_text".into(), t.description_text.as_ref().into());
+        m.insert(
+            "description".into(),
+            html(&t.description_text, &t.description_html),
+        );
+        m.insert(
+            "description_text".into(),
+            t.description_text.as_ref().into(),
+        );
     }
     if let Some(f) = d.profile.form_id {
         m.insert("form_id".into(), f.into());
@@ -144,13 +168,27 @@ pub fn ticket_list_item(d: &AccountData, t: &Ticket, inc: &Includes) -> Value {
 pub fn ticket_view(d: &AccountData, t: &Ticket, inc: &Includes, ctx: &Ctx<'_>) -> Value {
     let mut m = Map::new();
     head(d, t, &mut m);
-    m.insert("description".into(), html(&t.description_text, &t.description_html));
-    m.insert("description_text".into(), t.description_text.as_ref().into());
+    m.insert(
+        "description".into(),
+        html(&t.description_text, &t.description_html),
+    );
+    m.insert(
+        "description_text".into(),
+        t.description_text.as_ref().into(),
+    );
     m.insert("custom_fields".into(), custom_fields(d, t));
     m.insert("created_at".into(), time::ts(t.created_at));
     m.insert("updated_at".into(), time::ts(t.updated_at));
     m.insert("tags".into(), strs(&t.tags));
-    m.insert("attachments".into(), Value::Array(t.attachments.iter().map(|a| ticket_attachment(a, ctx)).collect()));
+    m.insert(
+        "attachments".into(),
+        Value::Array(
+            t.attachments
+                .iter()
+                .map(|a| ticket_attachment(a, ctx))
+                .collect(),
+        ),
+    );
     if d.profile.source_info {
         m.insert("source_additional_info".into(), Value::Null);
     }
@@ -173,7 +211,12 @@ pub fn ticket_view(d: &AccountData, t: &Ticket, inc: &Includes, ctx: &Ctx<'_>) -
         m.insert("company".into(), company(d, t));
     }
     if inc.conversations {
-        let list = d.conversations(t.id).iter().take(10).map(|c| conversation(d, c, ctx)).collect();
+        let list = d
+            .conversations(t.id)
+            .iter()
+            .take(10)
+            .map(|c| conversation(d, c, ctx))
+            .collect();
         m.insert("conversations".into(), Value::Array(list));
     }
     tail(&mut m, t);
@@ -196,14 +239,27 @@ pub fn conversation(d: &AccountData, c: &Conversation, ctx: &Ctx<'_>) -> Value {
     m.insert("from_email".into(), opt_str(&c.from_email));
     m.insert("cc_emails".into(), opt_strs(&c.cc_emails));
     m.insert("bcc_emails".into(), opt_strs(&c.bcc_emails));
-    for k in ["email_failure_count", "outgoing_failures", "thread_id", "thread_message_id"] {
+    for k in [
+        "email_failure_count",
+        "outgoing_failures",
+        "thread_id",
+        "thread_message_id",
+    ] {
         m.insert(k.into(), Value::Null);
     }
     m.insert("created_at".into(), time::ts(c.created_at));
     m.insert("updated_at".into(), time::ts(c.updated_at));
     m.insert("last_edited_at".into(), Value::Null);
     m.insert("last_edited_user_id".into(), Value::Null);
-    m.insert("attachments".into(), Value::Array(c.attachments.iter().map(|a| conversation_attachment(a, ctx)).collect()));
+    m.insert(
+        "attachments".into(),
+        Value::Array(
+            c.attachments
+                .iter()
+                .map(|a| conversation_attachment(a, ctx))
+                .collect(),
+        ),
+    );
     m.insert("automation_id".into(), Value::Null);
     m.insert("automation_type_id".into(), Value::Null);
     m.insert("auto_response".into(), false.into());
@@ -232,7 +288,15 @@ pub fn note_created(c: &Conversation, ctx: &Ctx<'_>) -> Value {
     m.insert("to_emails".into(), opt_strs(&c.to_emails));
     m.insert("created_at".into(), time::ts(c.created_at));
     m.insert("updated_at".into(), time::ts(c.updated_at));
-    m.insert("attachments".into(), Value::Array(c.attachments.iter().map(|a| conversation_attachment(a, ctx)).collect()));
+    m.insert(
+        "attachments".into(),
+        Value::Array(
+            c.attachments
+                .iter()
+                .map(|a| conversation_attachment(a, ctx))
+                .collect(),
+        ),
+    );
     Value::Object(m)
 }
 
@@ -248,7 +312,15 @@ pub fn reply_created(c: &Conversation, ctx: &Ctx<'_>) -> Value {
     m.insert("body_text".into(), c.body_text.as_ref().into());
     m.insert("ticket_id".into(), c.ticket_id.into());
     m.insert("to_emails".into(), opt_strs(&c.to_emails));
-    m.insert("attachments".into(), Value::Array(c.attachments.iter().map(|a| conversation_attachment(a, ctx)).collect()));
+    m.insert(
+        "attachments".into(),
+        Value::Array(
+            c.attachments
+                .iter()
+                .map(|a| conversation_attachment(a, ctx))
+                .collect(),
+        ),
+    );
     m.insert("source_additional_info".into(), Value::Null);
     m.insert("created_at".into(), time::ts(c.created_at));
     m.insert("updated_at".into(), time::ts(c.updated_at));

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::common::{absent, check, list_response, parse_body, query_id, string_field, valid_email};
+use super::common::{
+    absent, check, list_response, parse_body, query_id, string_field, valid_email,
+};
 use super::ticket_write::new_contact;
 use crate::errors::{ApiError, FieldError, empty, json_response};
 use crate::http::query::{paging, split_more};
@@ -16,13 +18,38 @@ use crate::sim::{AccountCell, read, write};
 use crate::store::{AccountData, IdKind};
 use crate::time;
 
-const LIST_PARAMS: &[&str] =
-    &["email", "mobile", "phone", "company_id", "state", "_updated_since", "unique_external_id", "tag", "page", "per_page"];
+const LIST_PARAMS: &[&str] = &[
+    "email",
+    "mobile",
+    "phone",
+    "company_id",
+    "state",
+    "_updated_since",
+    "unique_external_id",
+    "tag",
+    "page",
+    "per_page",
+];
 const STATES: &str = "blocked,deleted,unverified,verified";
 const FIELDS: &[&str] = &[
-    "name", "email", "phone", "mobile", "twitter_id", "unique_external_id", "address", "description", "job_title",
-    "language", "time_zone", "company_id", "view_all_tickets", "other_emails", "tags", "custom_fields",
-    "other_companies", "facebook_id",
+    "name",
+    "email",
+    "phone",
+    "mobile",
+    "twitter_id",
+    "unique_external_id",
+    "address",
+    "description",
+    "job_title",
+    "language",
+    "time_zone",
+    "company_id",
+    "view_all_tickets",
+    "other_emails",
+    "tags",
+    "custom_fields",
+    "other_companies",
+    "facebook_id",
 ];
 
 /// `GET /contacts`, ordered by name then id.
@@ -39,13 +66,23 @@ pub fn list(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiError> {
     let since = q.get("_updated_since").and_then(|v| {
         let t = time::parse(v);
         if t.is_none() {
-            e.push(FieldError::new("_updated_since", "It should be a valid date in the 'combined date and time ISO8601' format", "invalid_value"));
+            e.push(FieldError::new(
+                "_updated_since",
+                "It should be a valid date in the 'combined date and time ISO8601' format",
+                "invalid_value",
+            ));
         }
         t
     });
     let p = paging(q, None, &mut e);
     check(e)?;
-    let (email, mobile, phone, ext, tag) = (q.get("email"), q.get("mobile"), q.get("phone"), q.get("unique_external_id"), q.get("tag"));
+    let (email, mobile, phone, ext, tag) = (
+        q.get("email"),
+        q.get("mobile"),
+        q.get("phone"),
+        q.get("unique_external_id"),
+        q.get("tag"),
+    );
     let matches = |c: &Contact| -> bool {
         let st = match state {
             Some("deleted") => c.deleted,
@@ -54,15 +91,24 @@ pub fn list(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiError> {
             Some("unverified") => !c.active && !c.deleted && !c.blocked,
             _ => !c.deleted && !c.blocked,
         };
-        st && email.is_none_or(|m| c.email.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(m)) || c.other_emails.iter().any(|x| x.eq_ignore_ascii_case(m)))
-            && mobile.is_none_or(|m| c.mobile.as_deref() == Some(m))
+        st && email.is_none_or(|m| {
+            c.email
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(m))
+                || c.other_emails.iter().any(|x| x.eq_ignore_ascii_case(m))
+        }) && mobile.is_none_or(|m| c.mobile.as_deref() == Some(m))
             && phone.is_none_or(|m| c.phone.as_deref() == Some(m))
             && ext.is_none_or(|m| c.unique_external_id.as_deref() == Some(m))
             && tag.is_none_or(|m| c.tags.iter().any(|t| t == m))
             && company.is_none_or(|co| c.company_id == Some(co) || c.other_companies.contains(&co))
             && since.is_none_or(|s| c.updated_at >= s)
     };
-    let items: Vec<&Contact> = d.contacts_by_name().filter(|c| matches(c)).skip(p.offset()).take(p.size() + 1).collect();
+    let items: Vec<&Contact> = d
+        .contacts_by_name()
+        .filter(|c| matches(c))
+        .skip(p.offset())
+        .take(p.size() + 1)
+        .collect();
     let (items, more) = split_more(items, &p);
     let body = items.into_iter().map(render::contact_list_item).collect();
     Ok(list_response(body, more, req, &p).into())
@@ -76,8 +122,18 @@ pub fn view(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiE
     Ok(json_response(200, &render::contact_view(c)).into())
 }
 
-fn validate_into(d: &AccountData, b: &Map<String, Value>, c: &mut Contact, create: bool) -> Result<(), ApiError> {
-    check(b.keys().filter(|k| !FIELDS.contains(&k.as_str())).map(|k| FieldError::unexpected(k)).collect())?;
+fn validate_into(
+    d: &AccountData,
+    b: &Map<String, Value>,
+    c: &mut Contact,
+    create: bool,
+) -> Result<(), ApiError> {
+    check(
+        b.keys()
+            .filter(|k| !FIELDS.contains(&k.as_str()))
+            .map(|k| FieldError::unexpected(k))
+            .collect(),
+    )?;
     let mut e = Vec::new();
     match b.get("name") {
         None if create => e.push(FieldError::missing("name")),
@@ -106,9 +162,19 @@ fn validate_into(d: &AccountData, b: &Map<String, Value>, c: &mut Contact, creat
         }
     }
     if c.email.as_deref().is_some_and(|m| !valid_email(m)) {
-        e.push(FieldError::new("email", "It should be in the 'valid email address' format", "invalid_value"));
+        e.push(FieldError::new(
+            "email",
+            "It should be in the 'valid email address' format",
+            "invalid_value",
+        ));
     }
-    if create && c.email.is_none() && c.phone.is_none() && c.mobile.is_none() && c.twitter_id.is_none() && c.unique_external_id.is_none() {
+    if create
+        && c.email.is_none()
+        && c.phone.is_none()
+        && c.mobile.is_none()
+        && c.twitter_id.is_none()
+        && c.unique_external_id.is_none()
+    {
         e.push(FieldError::new(
             "email",
             "Please fill at least 1 of email, mobile, phone, twitter_id, unique_external_id fields",
@@ -118,9 +184,15 @@ fn validate_into(d: &AccountData, b: &Map<String, Value>, c: &mut Contact, creat
     match b.get("company_id") {
         None => {}
         Some(Value::Null) => c.company_id = None,
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|x| d.companies.contains_key(&x)) => c.company_id = n.as_i64(),
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|x| d.companies.contains_key(&x)) => {
+            c.company_id = n.as_i64()
+        }
         Some(Value::Number(_)) => e.push(absent("company_id", "company")),
-        Some(other) => e.push(FieldError::datatype("company_id", other, "Positive Integer")),
+        Some(other) => e.push(FieldError::datatype(
+            "company_id",
+            other,
+            "Positive Integer",
+        )),
     }
     if let Some(v) = b.get("view_all_tickets") {
         match v {
@@ -132,7 +204,10 @@ fn validate_into(d: &AccountData, b: &Map<String, Value>, c: &mut Contact, creat
         match b.get(f) {
             None => {}
             Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
-                *slot = a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect();
+                *slot = a
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect();
             }
             Some(other) => e.push(FieldError::datatype(f, other, "Array")),
         }
@@ -150,10 +225,15 @@ fn validate_into(d: &AccountData, b: &Map<String, Value>, c: &mut Contact, creat
     }
     check(e)?;
     if let Some(m) = c.email.as_deref()
-        && let Some(dup) = d.contacts().find(|o| o.id != c.id && o.email.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(m)))
+        && let Some(dup) = d.contacts().find(|o| {
+            o.id != c.id
+                && o.email
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(m))
+        })
     {
         let mut err = FieldError::new("email", "It should be a unique value", "duplicate_value");
-        err.additional_info = Some(json!({ "user_id": dup.id }));
+        err.additional_info = Some(Box::new(json!({ "user_id": dup.id })));
         return Err(ApiError::field(err));
     }
     Ok(())
@@ -171,11 +251,19 @@ pub fn create_contact(d: &mut AccountData, b: &Map<String, Value>) -> Result<i64
 }
 
 /// Validates and applies a contact update.
-pub fn update_contact(d: &mut AccountData, id: i64, b: &Map<String, Value>) -> Result<(), ApiError> {
+pub fn update_contact(
+    d: &mut AccountData,
+    id: i64,
+    b: &Map<String, Value>,
+) -> Result<(), ApiError> {
     if b.is_empty() {
         return Err(ApiError::missing_params());
     }
-    let mut c = d.contact(id).filter(|c| !c.deleted).cloned().ok_or(ApiError::NotFound)?;
+    let mut c = d
+        .contact(id)
+        .filter(|c| !c.deleted)
+        .cloned()
+        .ok_or(ApiError::NotFound)?;
     validate_into(d, b, &mut c, false)?;
     c.updated_at = d.now();
     d.put_contact(c);
@@ -185,7 +273,9 @@ pub fn update_contact(d: &mut AccountData, id: i64, b: &Map<String, Value>) -> R
 /// Soft-deletes (or restores) a contact.
 pub fn set_contact_deleted(d: &mut AccountData, id: i64, deleted: bool) -> bool {
     let now = d.now();
-    let Some(mut c) = d.contact(id).cloned() else { return false };
+    let Some(mut c) = d.contact(id).cloned() else {
+        return false;
+    };
     if c.deleted == deleted {
         return false;
     }
@@ -200,7 +290,11 @@ pub fn hard_delete_contact(d: &mut AccountData, id: i64) -> bool {
     if d.remove_contact(id).is_none() {
         return false;
     }
-    let ids: Vec<i64> = d.tickets().filter(|t| t.requester_id == id).map(|t| t.id).collect();
+    let ids: Vec<i64> = d
+        .tickets()
+        .filter(|t| t.requester_id == id)
+        .map(|t| t.id)
+        .collect();
     for t in ids {
         d.purge_ticket(t);
     }
@@ -230,16 +324,28 @@ pub fn update(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, Ap
 
 /// `DELETE /contacts/{id}`.
 pub fn delete(acct: &Arc<AccountCell>, _req: &Req, id: i64) -> Result<Outcome, ApiError> {
-    if set_contact_deleted(&mut write(&acct.data), id, true) { Ok(empty(StatusCode::NO_CONTENT).into()) } else { Err(ApiError::NotFound) }
+    if set_contact_deleted(&mut write(&acct.data), id, true) {
+        Ok(empty(StatusCode::NO_CONTENT).into())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 /// `PUT /contacts/{id}/restore`.
 pub fn restore(acct: &Arc<AccountCell>, _req: &Req, id: i64) -> Result<Outcome, ApiError> {
-    if set_contact_deleted(&mut write(&acct.data), id, false) { Ok(empty(StatusCode::NO_CONTENT).into()) } else { Err(ApiError::NotFound) }
+    if set_contact_deleted(&mut write(&acct.data), id, false) {
+        Ok(empty(StatusCode::NO_CONTENT).into())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 /// `DELETE /contacts/{id}/hard_delete`.
 pub fn hard_delete(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiError> {
     check(req.query.unknown(&["force"]))?;
-    if hard_delete_contact(&mut write(&acct.data), id) { Ok(empty(StatusCode::NO_CONTENT).into()) } else { Err(ApiError::NotFound) }
+    if hard_delete_contact(&mut write(&acct.data), id) {
+        Ok(empty(StatusCode::NO_CONTENT).into())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

@@ -14,17 +14,28 @@ use crate::sim::{AccountCell, Simulator, read, write};
 use crate::store::{AccountData, IdKind};
 
 /// `GET /tickets/{id}/conversations`, by `created_at` ascending.
-pub fn list(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiError> {
+pub fn list(
+    sim: &Simulator,
+    acct: &Arc<AccountCell>,
+    req: &Req,
+    id: i64,
+) -> Result<Outcome, ApiError> {
     let d = read(&acct.data);
     d.ticket(id).ok_or(ApiError::NotFound)?;
     check(req.query.unknown(&["page", "per_page"]))?;
     let mut errors = Vec::new();
     let p = paging(&req.query, None, &mut errors);
     check(errors)?;
-    let ctx = Ctx { base: &req.base, signer: &sim.inner.signer };
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
     let all: Vec<&Conversation> = d.conversations(id).iter().collect();
     let (items, more) = page_of(&all, &p);
-    let body = items.into_iter().map(|c| render::conversation(&d, c, &ctx)).collect();
+    let body = items
+        .into_iter()
+        .map(|c| render::conversation(&d, c, &ctx))
+        .collect();
     Ok(list_response(body, more, req, &p).into())
 }
 
@@ -38,12 +49,37 @@ pub enum NewKind {
 }
 
 /// Validates a reply/note body and adds the conversation, bumping the ticket's `updated_at`.
-pub fn add(d: &mut AccountData, ticket_id: i64, kind: NewKind, b: &Map<String, Value>, me: i64) -> Result<Conversation, ApiError> {
+pub fn add(
+    d: &mut AccountData,
+    ticket_id: i64,
+    kind: NewKind,
+    b: &Map<String, Value>,
+    me: i64,
+) -> Result<Conversation, ApiError> {
     let allowed: &[&str] = match kind {
-        NewKind::Reply => &["body", "from_email", "user_id", "cc_emails", "bcc_emails", "attachments"],
-        NewKind::Note => &["body", "private", "incoming", "user_id", "notify_emails", "attachments"],
+        NewKind::Reply => &[
+            "body",
+            "from_email",
+            "user_id",
+            "cc_emails",
+            "bcc_emails",
+            "attachments",
+        ],
+        NewKind::Note => &[
+            "body",
+            "private",
+            "incoming",
+            "user_id",
+            "notify_emails",
+            "attachments",
+        ],
     };
-    check(b.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| FieldError::unexpected(k)).collect())?;
+    check(
+        b.keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .map(|k| FieldError::unexpected(k))
+            .collect(),
+    )?;
     let mut e = Vec::new();
     let body = match b.get("body") {
         None => {
@@ -90,7 +126,11 @@ pub fn add(d: &mut AccountData, ticket_id: i64, kind: NewKind, b: &Map<String, V
         }
     };
     if b.contains_key("attachments") {
-        e.push(FieldError::new("attachments", "It should contain elements of type valid file format only", "datatype_mismatch"));
+        e.push(FieldError::new(
+            "attachments",
+            "It should contain elements of type valid file format only",
+            "datatype_mismatch",
+        ));
     }
     check(e)?;
     if let Some(u) = user_id {
@@ -99,12 +139,24 @@ pub fn add(d: &mut AccountData, ticket_id: i64, kind: NewKind, b: &Map<String, V
             NewKind::Note => d.user_exists(u),
         };
         if !ok {
-            return Err(ApiError::field(absent("user_id", if kind == NewKind::Reply { "agent" } else { "contact" })));
+            return Err(ApiError::field(absent(
+                "user_id",
+                if kind == NewKind::Reply {
+                    "agent"
+                } else {
+                    "contact"
+                },
+            )));
         }
     }
     let t = d.ticket(ticket_id).ok_or(ApiError::NotFound)?.clone();
     let now = d.now();
-    let support = t.support_email.clone().unwrap_or_else(|| d.email_configs.first().map(|c| c.1.clone()).unwrap_or_default());
+    let support = t.support_email.clone().unwrap_or_else(|| {
+        d.email_configs
+            .first()
+            .map(|c| c.1.clone())
+            .unwrap_or_default()
+    });
     let req_email = d.contact(t.requester_id).and_then(|c| c.email.clone());
     let user = user_id.unwrap_or(me);
     let mut c = Conversation {
@@ -131,14 +183,22 @@ pub fn add(d: &mut AccountData, ticket_id: i64, kind: NewKind, b: &Map<String, V
         NewKind::Reply => {
             c.support_email = Some(support.clone());
             c.to_emails = Some(req_email.into_iter().collect());
-            c.from_email = Some(from_email.unwrap_or_else(|| format!("\"Sim{} Support\" <{support}>", d.index + 1)));
+            c.from_email = Some(
+                from_email.unwrap_or_else(|| format!("\"Sim{} Support\" <{support}>", d.index + 1)),
+            );
             c.bcc_emails = Some(bcc.unwrap_or_default());
         }
         NewKind::Note => {
             c.source = 2;
             c.private = private;
-            c.incoming = incoming || d.contact(user).is_some();
-            c.category = if private { 2 } else if c.incoming { 1 } else { 3 };
+            c.incoming = incoming;
+            c.category = if private {
+                2
+            } else if c.incoming {
+                1
+            } else {
+                3
+            };
             c.to_emails = Some(notify.unwrap_or_default());
         }
     }
@@ -158,21 +218,37 @@ pub fn add(d: &mut AccountData, ticket_id: i64, kind: NewKind, b: &Map<String, V
 }
 
 /// `POST /tickets/{id}/reply`.
-pub fn reply(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiError> {
+pub fn reply(
+    sim: &Simulator,
+    acct: &Arc<AccountCell>,
+    req: &Req,
+    id: i64,
+) -> Result<Outcome, ApiError> {
     let mut d = write(&acct.data);
     d.ticket(id).ok_or(ApiError::NotFound)?;
     let body = parse_body(req)?;
     let c = add(&mut d, id, NewKind::Reply, &body, req.me)?;
-    let ctx = Ctx { base: &req.base, signer: &sim.inner.signer };
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
     Ok(json_response(201, &render::reply_created(&c, &ctx)).into())
 }
 
 /// `POST /tickets/{id}/notes`.
-pub fn note(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiError> {
+pub fn note(
+    sim: &Simulator,
+    acct: &Arc<AccountCell>,
+    req: &Req,
+    id: i64,
+) -> Result<Outcome, ApiError> {
     let mut d = write(&acct.data);
     d.ticket(id).ok_or(ApiError::NotFound)?;
     let body = parse_body(req)?;
     let c = add(&mut d, id, NewKind::Note, &body, req.me)?;
-    let ctx = Ctx { base: &req.base, signer: &sim.inner.signer };
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
     Ok(json_response(201, &render::note_created(&c, &ctx)).into())
 }

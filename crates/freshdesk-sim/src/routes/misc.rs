@@ -31,25 +31,47 @@ pub fn agents(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiError> {
         && s != "fulltime"
         && s != "occasional"
     {
-        return Err(ApiError::field(FieldError::not_included("state", "occasional,fulltime")));
+        return Err(ApiError::field(FieldError::not_included(
+            "state",
+            "occasional,fulltime",
+        )));
     }
     let mut list: Vec<_> = d
         .agents
         .values()
-        .filter(|a| q.get("email").is_none_or(|m| a.contact.email.eq_ignore_ascii_case(m)))
-        .filter(|a| q.get("mobile").is_none_or(|m| a.contact.mobile.as_deref() == Some(m)))
-        .filter(|a| q.get("phone").is_none_or(|m| a.contact.phone.as_deref() == Some(m)))
-        .filter(|a| q.get("state").is_none_or(|s| (s == "occasional") == a.occasional))
+        .filter(|a| {
+            q.get("email")
+                .is_none_or(|m| a.contact.email.eq_ignore_ascii_case(m))
+        })
+        .filter(|a| {
+            q.get("mobile")
+                .is_none_or(|m| a.contact.mobile.as_deref() == Some(m))
+        })
+        .filter(|a| {
+            q.get("phone")
+                .is_none_or(|m| a.contact.phone.as_deref() == Some(m))
+        })
+        .filter(|a| {
+            q.get("state")
+                .is_none_or(|s| (s == "occasional") == a.occasional)
+        })
         .collect();
     list.sort_by(|a, b| (&a.contact.name, a.id).cmp(&(&b.contact.name, b.id)));
-    paged(req, &["email", "mobile", "phone", "state"], list.into_iter().map(|a| render::agent(a, false)).collect())
+    paged(
+        req,
+        &["email", "mobile", "phone", "state"],
+        list.into_iter().map(|a| render::agent(a, false)).collect(),
+    )
 }
 
 /// `GET /agents/{id}` or `/agents/me` (`None`).
 pub fn agent(acct: &Arc<AccountCell>, req: &Req, id: Option<i64>) -> Result<Outcome, ApiError> {
     check(req.query.unknown(&[]))?;
     let d = read(&acct.data);
-    let a = d.agents.get(&id.unwrap_or(req.me)).ok_or(ApiError::NotFound)?;
+    let a = d
+        .agents
+        .get(&id.unwrap_or(req.me))
+        .ok_or(ApiError::NotFound)?;
     Ok(json_response(200, &render::agent(a, true)).into())
 }
 
@@ -74,7 +96,11 @@ pub fn groups(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiError> {
     let d = read(&acct.data);
     let mut list: Vec<_> = d.groups.values().collect();
     list.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-    paged(req, &["group_type"], list.into_iter().map(|g| render::group(g, false)).collect())
+    paged(
+        req,
+        &["group_type"],
+        list.into_iter().map(|g| render::group(g, false)).collect(),
+    )
 }
 
 /// `GET /groups/{id}`.
@@ -104,8 +130,12 @@ pub fn ticket_fields(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiE
     check(req.query.unknown(&["type"]))?;
     let d = read(&acct.data);
     let ty = req.query.get("type");
-    let list: Vec<Value> =
-        d.ticket_fields.iter().filter(|f| ty.is_none_or(|t| f.field_type == t)).map(|f| render::ticket_field(&d, f)).collect();
+    let list: Vec<Value> = d
+        .ticket_fields
+        .iter()
+        .filter(|f| ty.is_none_or(|t| f.field_type == t))
+        .map(|f| render::ticket_field(&d, f))
+        .collect();
     Ok(json_response(200, &Value::Array(list)).into())
 }
 
@@ -120,7 +150,11 @@ pub fn time_entries(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiEr
         q.get(f).and_then(|v| {
             let t = time::parse(v);
             if t.is_none() {
-                e.push(FieldError::new(f, "It should be a valid date in the 'combined date and time ISO8601' format", "invalid_value"));
+                e.push(FieldError::new(
+                    f,
+                    "It should be a valid date in the 'combined date and time ISO8601' format",
+                    "invalid_value",
+                ));
             }
             t
         })
@@ -132,7 +166,11 @@ pub fn time_entries(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiEr
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(_) => {
-            e.push(FieldError::new("billable", "It should be a/an Boolean", "datatype_mismatch"));
+            e.push(FieldError::new(
+                "billable",
+                "It should be a/an Boolean",
+                "datatype_mismatch",
+            ));
             None
         }
     };
@@ -147,5 +185,15 @@ pub fn time_entries(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiEr
         .filter(|x| billable.is_none_or(|b| x.billable == b))
         .map(render::time_entry)
         .collect();
-    paged(req, &["company_id", "agent_id", "executed_after", "executed_before", "billable"], list)
+    paged(
+        req,
+        &[
+            "company_id",
+            "agent_id",
+            "executed_after",
+            "executed_before",
+            "billable",
+        ],
+        list,
+    )
 }

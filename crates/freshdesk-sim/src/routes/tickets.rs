@@ -17,8 +17,17 @@ use crate::store::AccountData;
 use crate::time::{self, now_secs};
 
 const LIST_PARAMS: &[&str] = &[
-    "filter", "requester_id", "email", "unique_external_id", "company_id", "updated_since", "order_by",
-    "order_type", "include", "page", "per_page",
+    "filter",
+    "requester_id",
+    "email",
+    "unique_external_id",
+    "company_id",
+    "updated_since",
+    "order_by",
+    "order_type",
+    "include",
+    "page",
+    "per_page",
 ];
 const FILTERS: &str = "new_and_my_open,watching,spam,deleted";
 const ORDER_BY: &str = "created_at,due_by,updated_at,priority,status";
@@ -80,10 +89,20 @@ impl Filter {
     }
 }
 
-fn select<'a>(d: &'a AccountData, f: &Filter, order_by: &str, asc: bool, p: &Paging) -> (Vec<&'a Ticket>, bool) {
+fn select<'a>(
+    d: &'a AccountData,
+    f: &Filter,
+    order_by: &str,
+    asc: bool,
+    p: &Paging,
+) -> (Vec<&'a Ticket>, bool) {
     let want = p.size() + 1;
     let pick = |ids: &mut dyn Iterator<Item = &(i64, i64)>| -> Vec<&'a Ticket> {
-        ids.filter_map(|(_, id)| d.ticket(*id)).filter(|t| f.matches(t)).skip(p.offset()).take(want).collect()
+        ids.filter_map(|(_, id)| d.ticket(*id))
+            .filter(|t| f.matches(t))
+            .skip(p.offset())
+            .take(want)
+            .collect()
     };
     let items = match order_by {
         "created_at" | "updated_at" => {
@@ -93,7 +112,11 @@ fn select<'a>(d: &'a AccountData, f: &Filter, order_by: &str, asc: bool, p: &Pag
                 (d.by_updated(), f.since)
             };
             let range = idx.range((lo.unwrap_or(i64::MIN), i64::MIN)..);
-            if asc { pick(&mut range.into_iter()) } else { pick(&mut range.rev()) }
+            if asc {
+                pick(&mut range.into_iter())
+            } else {
+                pick(&mut range.rev())
+            }
         }
         _ => {
             let mut all: Vec<&Ticket> = d.tickets().filter(|t| f.matches(t)).collect();
@@ -121,7 +144,10 @@ pub fn list(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Result<Outco
     let d = read(&acct.data);
     let mut errors = Vec::new();
     let kind = q.get("filter").map(str::to_owned);
-    if kind.as_deref().is_some_and(|k| !FILTERS.split(',').any(|f| f == k)) {
+    if kind
+        .as_deref()
+        .is_some_and(|k| !FILTERS.split(',').any(|f| f == k))
+    {
         errors.push(FieldError::not_included("filter", FILTERS));
     }
     let mut requester = query_id("requester_id", q.get("requester_id"), &mut errors);
@@ -136,7 +162,10 @@ pub fn list(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Result<Outco
         }
     }
     if let Some(ext) = q.get("unique_external_id") {
-        match d.contacts().find(|c| c.unique_external_id.as_deref() == Some(ext)) {
+        match d
+            .contacts()
+            .find(|c| c.unique_external_id.as_deref() == Some(ext))
+        {
             Some(c) => requester = Some(c.id),
             None => errors.push(absent("unique_external_id", "contact")),
         }
@@ -177,21 +206,38 @@ pub fn list(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Result<Outco
         me: req.me,
     };
     let (items, more) = select(&d, &f, &order_by, order_type == "asc", &p);
-    let body = items.into_iter().map(|t| render::ticket_list_item(&d, t, &inc)).collect();
+    let body = items
+        .into_iter()
+        .map(|t| render::ticket_list_item(&d, t, &inc))
+        .collect();
     let _ = sim;
-    Ok(Outcome { resp: list_response(body, more, req, &p), extra: 2 * n_inc })
+    Ok(Outcome {
+        resp: list_response(body, more, req, &p),
+        extra: 2 * n_inc,
+    })
 }
 
 /// `GET /tickets/{id}`.
-pub fn view(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiError> {
+pub fn view(
+    sim: &Simulator,
+    acct: &Arc<AccountCell>,
+    req: &Req,
+    id: i64,
+) -> Result<Outcome, ApiError> {
     let d = read(&acct.data);
     let t = d.ticket(id).ok_or(ApiError::NotFound)?;
     check(req.query.unknown(&["include"]))?;
     let mut errors = Vec::new();
     let (inc, n) = includes(req.query.get("include"), VIEW_INCLUDES, &mut errors);
     check(errors)?;
-    let ctx = Ctx { base: &req.base, signer: &sim.inner.signer };
-    Ok(Outcome { resp: json_response(200, &render::ticket_view(&d, t, &inc, &ctx)), extra: n })
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
+    Ok(Outcome {
+        resp: json_response(200, &render::ticket_view(&d, t, &inc, &ctx)),
+        extra: n,
+    })
 }
 
 /// `POST /tickets`.
@@ -199,20 +245,31 @@ pub fn create(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Result<Out
     let body = parse_body(req)?;
     let mut d = write(&acct.data);
     let id = ticket_write::create(&mut d, &body, req.me)?;
-    let ctx = Ctx { base: &req.base, signer: &sim.inner.signer };
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
     let t = d.ticket(id).ok_or(ApiError::NotFound)?;
     Ok(json_response(201, &render::ticket_view(&d, t, &Includes::default(), &ctx)).into())
 }
 
 /// `PUT /tickets/{id}`.
-pub fn update(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req, id: i64) -> Result<Outcome, ApiError> {
+pub fn update(
+    sim: &Simulator,
+    acct: &Arc<AccountCell>,
+    req: &Req,
+    id: i64,
+) -> Result<Outcome, ApiError> {
     let mut d = write(&acct.data);
     if d.ticket(id).is_none_or(|t| t.deleted) {
         return Err(ApiError::NotFound);
     }
     let body = parse_body(req)?;
     ticket_write::update(&mut d, id, &body)?;
-    let ctx = Ctx { base: &req.base, signer: &sim.inner.signer };
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
     let t = d.ticket(id).ok_or(ApiError::NotFound)?;
     Ok(json_response(200, &render::ticket_view(&d, t, &Includes::default(), &ctx)).into())
 }
@@ -239,5 +296,7 @@ pub fn restore(acct: &Arc<AccountCell>, _req: &Req, id: i64) -> Result<Outcome, 
 
 /// Renders every ticket of an account in view shape (for control snapshots).
 pub fn all_views(d: &AccountData, ctx: &Ctx<'_>) -> Vec<Value> {
-    d.tickets().map(|t| render::ticket_view(d, t, &Includes::default(), ctx)).collect()
+    d.tickets()
+        .map(|t| render::ticket_view(d, t, &Includes::default(), ctx))
+        .collect()
 }

@@ -1,5 +1,7 @@
 //! Rust-side control of a running simulator (mutations, keys, plan, faults, counters, snapshots).
 
+mod directory;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -8,13 +10,12 @@ use serde_json::{Map, Value};
 
 use crate::config::{FaultConfig, Plan};
 use crate::errors::{ApiError, validation_body};
-use crate::model::{Agent, AgentContact, Company, Group};
 use crate::render::{self, Ctx, Includes};
 use crate::routes::contacts as contact_ops;
 use crate::routes::conversations::{self as conv_ops, NewKind};
 use crate::routes::ticket_write;
 use crate::sim::{AccountCell, Counters, Simulator, lock, read, write};
-use crate::store::{AccountData, IdKind};
+use crate::store::AccountData;
 
 /// Why a control call failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,12 +45,17 @@ impl From<ApiError> for ControlError {
         match e {
             ApiError::NotFound => ControlError::NotFound,
             ApiError::Validation(errors) => {
-                let status = if errors.iter().any(|e| e.code == "duplicate_value") { 409 } else { 400 };
+                let status = if errors.iter().any(|e| e.code == "duplicate_value") {
+                    409
+                } else {
+                    400
+                };
                 ControlError::Invalid(status, validation_body(&errors))
             }
-            ApiError::Request(status, code, message) => {
-                ControlError::Invalid(status, serde_json::json!({ "code": code, "message": message }))
-            }
+            ApiError::Request(status, code, message) => ControlError::Invalid(
+                status,
+                serde_json::json!({ "code": code, "message": message }),
+            ),
         }
     }
 }
@@ -86,19 +92,22 @@ pub struct Control {
     sim: Simulator,
 }
 
-fn obj(v: Value) -> ControlResult<Map<String, Value>> {
+pub(crate) fn obj(v: Value) -> ControlResult<Map<String, Value>> {
     match v {
         Value::Object(m) => Ok(m),
         _ => Err(ControlError::from(ApiError::invalid_json())),
     }
 }
 
-fn str_of(m: &Map<String, Value>, k: &str) -> Option<String> {
+pub(crate) fn str_of(m: &Map<String, Value>, k: &str) -> Option<String> {
     m.get(k).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn ids_of(m: &Map<String, Value>, k: &str) -> Vec<i64> {
-    m.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_i64).collect()).unwrap_or_default()
+pub(crate) fn ids_of(m: &Map<String, Value>, k: &str) -> Vec<i64> {
+    m.get(k)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
 }
 
 impl Control {
@@ -108,13 +117,22 @@ impl Control {
     }
 
     fn acct(&self, sub: &str) -> ControlResult<Arc<AccountCell>> {
-        self.sim.by_subdomain(sub).ok_or_else(|| ControlError::UnknownAccount(sub.to_owned()))
+        self.sim
+            .by_subdomain(sub)
+            .ok_or_else(|| ControlError::UnknownAccount(sub.to_owned()))
     }
 
-    fn with<T>(&self, sub: &str, f: impl FnOnce(&mut AccountData, &Ctx<'_>) -> ControlResult<T>) -> ControlResult<T> {
+    pub(crate) fn with<T>(
+        &self,
+        sub: &str,
+        f: impl FnOnce(&mut AccountData, &Ctx<'_>) -> ControlResult<T>,
+    ) -> ControlResult<T> {
         let a = self.acct(sub)?;
         let base = self.sim.default_base();
-        let ctx = Ctx { base: &base, signer: &self.sim.inner.signer };
+        let ctx = Ctx {
+            base: &base,
+            signer: &self.sim.inner.signer,
+        };
         let mut d = write(&a.data);
         f(&mut d, &ctx)
     }
@@ -146,12 +164,24 @@ impl Control {
 
     /// Soft-deletes a ticket (it moves to the trash).
     pub fn delete_ticket(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| if ticket_write::set_deleted(d, id, true) { Ok(()) } else { Err(ControlError::NotFound) })
+        self.with(sub, |d, _| {
+            if ticket_write::set_deleted(d, id, true) {
+                Ok(())
+            } else {
+                Err(ControlError::NotFound)
+            }
+        })
     }
 
     /// Marks a ticket as spam.
     pub fn spam_ticket(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| if ticket_write::set_spam(d, id, true) { Ok(()) } else { Err(ControlError::NotFound) })
+        self.with(sub, |d, _| {
+            if ticket_write::set_spam(d, id, true) {
+                Ok(())
+            } else {
+                Err(ControlError::NotFound)
+            }
+        })
     }
 
     /// Takes a ticket out of the trash and out of spam.
@@ -169,7 +199,13 @@ impl Control {
 
     /// Removes a ticket for good (as after 30 days in the trash): later views give 404.
     pub fn purge_ticket(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| if d.purge_ticket(id) { Ok(()) } else { Err(ControlError::NotFound) })
+        self.with(sub, |d, _| {
+            if d.purge_ticket(id) {
+                Ok(())
+            } else {
+                Err(ControlError::NotFound)
+            }
+        })
     }
 
     /// Creates a contact from an API-style body (same validation as `POST /contacts`).
@@ -177,7 +213,9 @@ impl Control {
         let b = obj(body)?;
         self.with(sub, |d, _| {
             let id = contact_ops::create_contact(d, &b)?;
-            d.contact(id).map(render::contact_view).ok_or(ControlError::NotFound)
+            d.contact(id)
+                .map(render::contact_view)
+                .ok_or(ControlError::NotFound)
         })
     }
 
@@ -186,24 +224,44 @@ impl Control {
         let b = obj(body)?;
         self.with(sub, |d, _| {
             contact_ops::update_contact(d, id, &b)?;
-            d.contact(id).map(render::contact_view).ok_or(ControlError::NotFound)
+            d.contact(id)
+                .map(render::contact_view)
+                .ok_or(ControlError::NotFound)
         })
     }
 
     /// Soft-deletes a contact.
     pub fn delete_contact(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| if contact_ops::set_contact_deleted(d, id, true) { Ok(()) } else { Err(ControlError::NotFound) })
+        self.with(sub, |d, _| {
+            if contact_ops::set_contact_deleted(d, id, true) {
+                Ok(())
+            } else {
+                Err(ControlError::NotFound)
+            }
+        })
     }
 
     /// Deletes a contact and their tickets for good.
     pub fn hard_delete_contact(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| if contact_ops::hard_delete_contact(d, id) { Ok(()) } else { Err(ControlError::NotFound) })
+        self.with(sub, |d, _| {
+            if contact_ops::hard_delete_contact(d, id) {
+                Ok(())
+            } else {
+                Err(ControlError::NotFound)
+            }
+        })
     }
 
     /// Adds an agent reply (`reply = true`, body as `POST /reply`) or a note (body as `POST /notes`;
     /// `{"user_id": <contact>, "incoming": true, "private": false}` makes an incoming customer message).
     /// The ticket's `updated_at` is bumped. Returns the conversation in list shape.
-    pub fn add_conversation(&self, sub: &str, ticket_id: i64, reply: bool, body: Value) -> ControlResult<Value> {
+    pub fn add_conversation(
+        &self,
+        sub: &str,
+        ticket_id: i64,
+        reply: bool,
+        body: Value,
+    ) -> ControlResult<Value> {
         let b = obj(body)?;
         self.with(sub, |d, ctx| {
             d.ticket(ticket_id).ok_or(ControlError::NotFound)?;
@@ -217,187 +275,11 @@ impl Control {
     /// Deletes a conversation; the ticket's `updated_at` is bumped.
     pub fn delete_conversation(&self, sub: &str, conversation_id: i64) -> ControlResult<()> {
         self.with(sub, |d, _| {
-            let t = d.remove_conversation(conversation_id).ok_or(ControlError::NotFound)?;
+            let t = d
+                .remove_conversation(conversation_id)
+                .ok_or(ControlError::NotFound)?;
             let now = d.now();
             d.update_ticket(t, |t| t.updated_at = now);
-            Ok(())
-        })
-    }
-
-    /// Adds an agent: `{"name","email","group_ids"?,"role_ids"?}`; returns the view shape.
-    pub fn add_agent(&self, sub: &str, body: Value) -> ControlResult<Value> {
-        let b = obj(body)?;
-        self.with(sub, |d, _| {
-            let now = d.now();
-            let id = d.next_id(IdKind::User);
-            let name = str_of(&b, "name").unwrap_or_else(|| format!("Agent {id}"));
-            let email = str_of(&b, "email").unwrap_or_else(|| format!("agent{id}@example.com"));
-            let mut role_ids = ids_of(&b, "role_ids");
-            if role_ids.is_empty() {
-                role_ids.extend(d.roles.keys().last().copied());
-            }
-            let group_ids = ids_of(&b, "group_ids");
-            for g in &group_ids {
-                if let Some(grp) = d.groups.get_mut(g) {
-                    grp.agent_ids.push(id);
-                    grp.updated_at = now;
-                }
-            }
-            let a = Agent {
-                id,
-                available: false,
-                occasional: false,
-                ticket_scope: 1,
-                created_at: now,
-                updated_at: now,
-                last_active_at: None,
-                available_since: None,
-                agent_type: "support_agent".into(),
-                contact: AgentContact {
-                    active: false,
-                    email,
-                    job_title: None,
-                    language: "en".into(),
-                    last_login_at: None,
-                    mobile: None,
-                    name,
-                    phone: None,
-                    time_zone: "Eastern Time (US & Canada)".into(),
-                    created_at: now,
-                    updated_at: now,
-                },
-                signature: None,
-                group_ids,
-                role_ids,
-                skill_ids: Vec::new(),
-            };
-            let v = render::agent(&a, true);
-            d.agents.insert(id, a);
-            Ok(v)
-        })
-    }
-
-    /// Removes an agent; their tickets become unassigned (bumped).
-    pub fn remove_agent(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| {
-            d.agents.remove(&id).ok_or(ControlError::NotFound)?;
-            let now = d.now();
-            for g in d.groups.values_mut() {
-                g.agent_ids.retain(|a| *a != id);
-            }
-            let ids: Vec<i64> = d.tickets().filter(|t| t.responder_id == Some(id)).map(|t| t.id).collect();
-            for t in ids {
-                d.update_ticket(t, |t| {
-                    t.responder_id = None;
-                    t.updated_at = now;
-                });
-            }
-            Ok(())
-        })
-    }
-
-    /// Adds a group: `{"name","description"?,"agent_ids"?}`; returns the view shape.
-    pub fn add_group(&self, sub: &str, body: Value) -> ControlResult<Value> {
-        let b = obj(body)?;
-        self.with(sub, |d, _| {
-            let now = d.now();
-            let id = d.next_id(IdKind::Group);
-            let agent_ids: Vec<i64> = ids_of(&b, "agent_ids").into_iter().filter(|a| d.agents.contains_key(a)).collect();
-            for a in &agent_ids {
-                if let Some(ag) = d.agents.get_mut(a) {
-                    ag.group_ids.push(id);
-                }
-            }
-            let g = Group {
-                id,
-                name: str_of(&b, "name").unwrap_or_else(|| format!("Group {id}")),
-                description: str_of(&b, "description"),
-                escalate_to: None,
-                unassigned_for: None,
-                business_hour_id: None,
-                group_type: "support_agent_group".into(),
-                created_at: now,
-                updated_at: now,
-                auto_ticket_assign: 0,
-                agent_ids,
-            };
-            let v = render::group(&g, true);
-            d.groups.insert(id, g);
-            Ok(v)
-        })
-    }
-
-    /// Removes a group; its tickets lose the group (bumped).
-    pub fn remove_group(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| {
-            d.groups.remove(&id).ok_or(ControlError::NotFound)?;
-            let now = d.now();
-            for a in d.agents.values_mut() {
-                a.group_ids.retain(|g| *g != id);
-            }
-            let ids: Vec<i64> = d.tickets().filter(|t| t.group_id == Some(id)).map(|t| t.id).collect();
-            for t in ids {
-                d.update_ticket(t, |t| {
-                    t.group_id = None;
-                    t.updated_at = now;
-                });
-            }
-            Ok(())
-        })
-    }
-
-    /// Adds a company: `{"name","domains"?,"description"?}`; returns its JSON.
-    pub fn add_company(&self, sub: &str, body: Value) -> ControlResult<Value> {
-        let b = obj(body)?;
-        self.with(sub, |d, _| {
-            let now = d.now();
-            let id = d.next_id(IdKind::Company);
-            let domains = b
-                .get("domains")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default();
-            let c = Company {
-                id,
-                name: str_of(&b, "name").unwrap_or_else(|| format!("Company {id}")),
-                description: str_of(&b, "description"),
-                note: None,
-                domains,
-                created_at: now,
-                updated_at: now,
-                health_score: None,
-                account_tier: None,
-                renewal_date: None,
-                industry: None,
-                org_company_id: format!("{}", 1_800_000_000_000_000_000i64 + id),
-            };
-            let v = render::company(&c);
-            d.companies.insert(id, c);
-            Ok(v)
-        })
-    }
-
-    /// Removes a company; its contacts and tickets lose it (bumped).
-    pub fn remove_company(&self, sub: &str, id: i64) -> ControlResult<()> {
-        self.with(sub, |d, _| {
-            d.companies.remove(&id).ok_or(ControlError::NotFound)?;
-            let now = d.now();
-            let contacts: Vec<_> = d.contacts().filter(|c| c.company_id == Some(id) || c.other_companies.contains(&id)).cloned().collect();
-            for mut c in contacts {
-                if c.company_id == Some(id) {
-                    c.company_id = None;
-                }
-                c.other_companies.retain(|x| *x != id);
-                c.updated_at = now;
-                d.put_contact(c);
-            }
-            let ids: Vec<i64> = d.tickets().filter(|t| t.company_id == Some(id)).map(|t| t.id).collect();
-            for t in ids {
-                d.update_ticket(t, |t| {
-                    t.company_id = None;
-                    t.updated_at = now;
-                });
-            }
             Ok(())
         })
     }
@@ -413,6 +295,18 @@ impl Control {
         let a = self.acct(sub)?;
         let key = self.sim.new_key();
         write(&a.meta).api_key = Some(key.clone());
+        Ok(key)
+    }
+
+    /// Issues an API key for a contact (a customer): it authenticates, but every agent API
+    /// call answers 403 `access_denied`, as Freshdesk does for customer keys.
+    pub fn issue_contact_key(&self, sub: &str, contact_id: i64) -> ControlResult<String> {
+        let a = self.acct(sub)?;
+        if read(&a.data).contact(contact_id).is_none() {
+            return Err(ControlError::NotFound);
+        }
+        let key = self.sim.new_key();
+        write(&a.meta).customer_keys.push((key.clone(), contact_id));
         Ok(key)
     }
 
@@ -457,11 +351,18 @@ impl Control {
     pub fn snapshot(&self, sub: &str) -> ControlResult<Snapshot> {
         let a = self.acct(sub)?;
         let base = self.sim.default_base();
-        let ctx = Ctx { base: &base, signer: &self.sim.inner.signer };
+        let ctx = Ctx {
+            base: &base,
+            signer: &self.sim.inner.signer,
+        };
         let d = read(&a.data);
         let mut conversations = BTreeMap::new();
         for t in d.tickets() {
-            let list: Vec<Value> = d.conversations(t.id).iter().map(|c| render::conversation(&d, c, &ctx)).collect();
+            let list: Vec<Value> = d
+                .conversations(t.id)
+                .iter()
+                .map(|c| render::conversation(&d, c, &ctx))
+                .collect();
             conversations.insert(t.id, list);
         }
         Ok(Snapshot {
@@ -472,7 +373,11 @@ impl Control {
             companies: d.companies.values().map(render::company).collect(),
             groups: d.groups.values().map(|g| render::group(g, true)).collect(),
             roles: d.roles.values().map(render::role).collect(),
-            ticket_fields: d.ticket_fields.iter().map(|f| render::ticket_field(&d, f)).collect(),
+            ticket_fields: d
+                .ticket_fields
+                .iter()
+                .map(|f| render::ticket_field(&d, f))
+                .collect(),
             time_entries: d.time_entries.iter().map(render::time_entry).collect(),
         })
     }

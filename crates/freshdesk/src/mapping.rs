@@ -1,0 +1,488 @@
+//! Pure mapping of Freshdesk objects to Merge's common models.
+//!
+//! Every function here is deterministic and does no I/O. Relations are Deskbridge ids
+//! (`record_id(linked_account_id, kind, remote_id)`) as UUID strings, and every relation
+//! also yields a [`RecordRef`] so that shell records can be created.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use deskbridge_model::{ModelKind, record_id};
+use deskbridge_provider::{NormalizedRecord, ProviderError, RecordRef};
+use serde_json::{Map, Value, json};
+use url::Url;
+use uuid::Uuid;
+
+use crate::domain::ticket_url;
+
+/// Keys holding signed URLs that change on every fetch.
+pub const ATTACHMENT_VOLATILE_KEYS: &[&str] = &["file_url", "attachment_url", "thumb_url"];
+/// Tickets and comments embed attachments (with signed URLs) in their raw data.
+pub const EMBEDDED_ATTACHMENT_VOLATILE_KEYS: &[&str] = &["attachment_url", "thumb_url"];
+/// Avatars are signed URLs too.
+pub const USER_VOLATILE_KEYS: &[&str] = &["avatar", "avatar_url"];
+
+/// Freshdesk's ticket status code → Merge's `TicketStatusEnum`.
+///
+/// 2 Open → OPEN, 3 Pending → ON_HOLD, 4 Resolved and 5 Closed → CLOSED, custom statuses
+/// (6 and up) → IN_PROGRESS; anything else → `None`.
+pub fn ticket_status(code: i64) -> Option<&'static str> {
+    match code {
+        2 => Some("OPEN"),
+        3 => Some("ON_HOLD"),
+        4 | 5 => Some("CLOSED"),
+        c if c >= 6 => Some("IN_PROGRESS"),
+        _ => None,
+    }
+}
+
+/// Freshdesk's priority code → Merge's `PriorityEnum`.
+pub fn ticket_priority(code: i64) -> Option<&'static str> {
+    match code {
+        1 => Some("LOW"),
+        2 => Some("NORMAL"),
+        3 => Some("HIGH"),
+        4 => Some("URGENT"),
+        _ => None,
+    }
+}
+
+/// Freshdesk's default labels of the built-in statuses (custom ones come from
+/// `GET /ticket_fields`).
+pub fn default_status_label(code: i64) -> Option<&'static str> {
+    match code {
+        2 => Some("Open"),
+        3 => Some("Pending"),
+        4 => Some("Resolved"),
+        5 => Some("Closed"),
+        _ => None,
+    }
+}
+
+/// The raw `custom_fields` of a ticket (keys keep Freshdesk's `cf_` prefix), for the API's
+/// `include_remote_fields`. Custom fields are not copied into the common-model fields.
+pub fn ticket_custom_fields(raw: &Value) -> Map<String, Value> {
+    raw.get("custom_fields").and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+/// The id of an object as a string (Freshdesk ids are integers up to 14 digits).
+pub fn remote_id_of(raw: &Value) -> Option<String> {
+    id_string(raw.get("id")?)
+}
+
+fn id_string(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => n.as_i64().map(|i| i.to_string()).or_else(|| Some(n.to_string())),
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn require_id(raw: &Value, what: &str) -> Result<String, ProviderError> {
+    remote_id_of(raw).ok_or_else(|| ProviderError::Protocol(format!("a {what} without an id")))
+}
+
+/// Parses a Freshdesk timestamp (`2024-12-04T22:00:00Z`, or any RFC 3339).
+pub fn parse_ts(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+}
+
+/// Formats a timestamp the way Merge and Freshdesk write them: `2024-12-04T22:00:00Z`.
+pub fn format_ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn ts_field(raw: &Value, key: &str) -> Value {
+    raw.get(key).and_then(|v| parse_ts(v).map(|t| Value::String(format_ts(t)))).unwrap_or(Value::Null)
+}
+
+fn str_field(raw: &Value, key: &str) -> Value {
+    match raw.get(key) {
+        Some(Value::String(s)) => Value::String(s.clone()),
+        _ => Value::Null,
+    }
+}
+
+struct Rel<'a> {
+    la: Uuid,
+    refs: &'a mut Vec<RecordRef>,
+}
+
+impl Rel<'_> {
+    /// The Deskbridge id of a related record, recording the reference.
+    fn id(&mut self, kind: ModelKind, remote: &Value) -> Value {
+        match id_string(remote) {
+            Some(rid) => {
+                let id = record_id(self.la, kind, &rid).to_string();
+                let r = RecordRef { kind, remote_id: rid };
+                if !self.refs.contains(&r) {
+                    self.refs.push(r);
+                }
+                Value::String(id)
+            }
+            None => Value::Null,
+        }
+    }
+
+    fn list(&mut self, kind: ModelKind, remote: Option<&Value>) -> Value {
+        let ids = match remote {
+            Some(Value::Array(items)) => {
+                items.iter().map(|v| self.id(kind, v)).filter(|v| !v.is_null()).collect()
+            }
+            Some(v) if !v.is_null() => {
+                let id = self.id(kind, v);
+                if id.is_null() { vec![] } else { vec![id] }
+            }
+            _ => vec![],
+        };
+        Value::Array(ids)
+    }
+}
+
+fn record(
+    kind: ModelKind,
+    remote_id: String,
+    fields: Map<String, Value>,
+    path: String,
+    raw: &Value,
+    volatile_keys: &'static [&'static str],
+    refs: Vec<RecordRef>,
+    deleted: bool,
+) -> NormalizedRecord {
+    NormalizedRecord {
+        kind,
+        remote_id,
+        fields,
+        remote_data: vec![json!({ "path": path, "data": raw })],
+        volatile_keys,
+        refs,
+        remote_was_deleted: deleted,
+    }
+}
+
+fn flag(raw: &Value, key: &str) -> bool {
+    raw.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+/// `completed_at` of a ticket: for status 4 (Resolved) `stats.resolved_at`, for status 5
+/// (Closed) `stats.closed_at`, each falling back to the other; null for every other status
+/// and whenever `stats` was not fetched.
+pub fn ticket_completed_at(raw: &Value) -> Value {
+    let status = raw.get("status").and_then(Value::as_i64).unwrap_or(0);
+    let Some(stats) = raw.get("stats").filter(|s| s.is_object()) else {
+        return Value::Null;
+    };
+    let order: &[&str] = match status {
+        4 => &["resolved_at", "closed_at"],
+        5 => &["closed_at", "resolved_at"],
+        _ => return Value::Null,
+    };
+    order
+        .iter()
+        .map(|k| ts_field(stats, k))
+        .find(|v| !v.is_null())
+        .unwrap_or(Value::Null)
+}
+
+/// The parent of a child ticket (`association_type` 2): the first id of
+/// `associated_tickets_list`, which only the ticket **view** carries. Null otherwise.
+pub fn ticket_parent_id(raw: &Value) -> Option<Value> {
+    if raw.get("association_type").and_then(Value::as_i64) != Some(2) {
+        return None;
+    }
+    raw.get("associated_tickets_list")
+        .and_then(Value::as_array)
+        .and_then(|l| l.first())
+        .cloned()
+}
+
+/// Maps a ticket (list item, view, or a list item enriched with the view's `attachments`
+/// and `associated_tickets_list`).
+pub fn map_ticket(
+    linked_account_id: Uuid,
+    base_url: &Url,
+    raw: &Value,
+) -> Result<NormalizedRecord, ProviderError> {
+    let rid = require_id(raw, "ticket")?;
+    let mut refs = Vec::new();
+    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut f = Map::new();
+    f.insert("name".into(), str_field(raw, "subject"));
+    f.insert("assignees".into(), rel.list(ModelKind::User, raw.get("responder_id")));
+    f.insert("assigned_teams".into(), rel.list(ModelKind::Team, raw.get("group_id")));
+    f.insert("creator".into(), Value::Null);
+    f.insert("due_date".into(), ts_field(raw, "due_by"));
+    let status = raw.get("status").and_then(Value::as_i64);
+    f.insert(
+        "status".into(),
+        status.and_then(ticket_status).map_or(Value::Null, |s| Value::String(s.into())),
+    );
+    f.insert("description".into(), str_field(raw, "description"));
+    f.insert("collections".into(), json!([]));
+    f.insert("ticket_type".into(), str_field(raw, "type"));
+    let account = raw.get("company_id").map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
+    f.insert("account".into(), account);
+    let contact = raw.get("requester_id").map_or(Value::Null, |v| rel.id(ModelKind::Contact, v));
+    f.insert("contact".into(), contact);
+    let parent = ticket_parent_id(raw).map_or(Value::Null, |p| rel.id(ModelKind::Ticket, &p));
+    f.insert("parent_ticket".into(), parent);
+    let attachment_ids: Vec<Value> = raw
+        .get("attachments")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|att| att.get("id")).cloned().collect())
+        .unwrap_or_default();
+    f.insert("attachments".into(), rel.list(ModelKind::Attachment, Some(&Value::Array(attachment_ids))));
+    f.insert("access_level".into(), Value::Null);
+    f.insert("permissions".into(), json!([]));
+    let tags: Vec<Value> = raw
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter(|v| v.is_string()).cloned().collect())
+        .unwrap_or_default();
+    f.insert("tags".into(), Value::Array(tags));
+    f.insert("roles".into(), Value::Null);
+    f.insert("ticket_url".into(), Value::String(ticket_url(base_url, &rid)));
+    let priority = raw.get("priority").and_then(Value::as_i64).and_then(ticket_priority);
+    f.insert("priority".into(), priority.map_or(Value::Null, |p| Value::String(p.into())));
+    f.insert("remote_created_at".into(), ts_field(raw, "created_at"));
+    f.insert("remote_updated_at".into(), ts_field(raw, "updated_at"));
+    f.insert("completed_at".into(), ticket_completed_at(raw));
+    let deleted = flag(raw, "deleted") || flag(raw, "spam");
+    Ok(record(
+        ModelKind::Ticket,
+        rid,
+        f,
+        "/tickets".into(),
+        raw,
+        EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
+        refs,
+        deleted,
+    ))
+}
+
+/// Who wrote a conversation: a `User` (agent) or a `Contact`.
+///
+/// With a known set of agent ids, membership decides. Without one (`None` or empty),
+/// `incoming: true` means a contact wrote it, otherwise an agent did.
+pub fn comment_author_kind(
+    user_id: &str,
+    incoming: bool,
+    known_agents: Option<&HashSet<String>>,
+) -> ModelKind {
+    match known_agents {
+        Some(agents) if !agents.is_empty() => {
+            if agents.contains(user_id) { ModelKind::User } else { ModelKind::Contact }
+        }
+        _ => {
+            if incoming { ModelKind::Contact } else { ModelKind::User }
+        }
+    }
+}
+
+/// Maps a conversation (reply or note) to a Comment. See [`comment_author_kind`].
+pub fn map_comment(
+    linked_account_id: Uuid,
+    raw: &Value,
+    known_agents: Option<&HashSet<String>>,
+) -> Result<NormalizedRecord, ProviderError> {
+    let rid = require_id(raw, "conversation")?;
+    let mut refs = Vec::new();
+    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut f = Map::new();
+    let (mut user, mut contact) = (Value::Null, Value::Null);
+    if let Some(uid) = raw.get("user_id").and_then(id_string) {
+        let uid_v = Value::String(uid.clone());
+        match comment_author_kind(&uid, flag(raw, "incoming"), known_agents) {
+            ModelKind::User => user = rel.id(ModelKind::User, &uid_v),
+            _ => contact = rel.id(ModelKind::Contact, &uid_v),
+        }
+    }
+    f.insert("user".into(), user);
+    f.insert("contact".into(), contact);
+    f.insert("body".into(), str_field(raw, "body_text"));
+    f.insert("html_body".into(), str_field(raw, "body"));
+    let ticket_rid = raw.get("ticket_id").and_then(id_string);
+    let ticket = raw.get("ticket_id").map_or(Value::Null, |v| rel.id(ModelKind::Ticket, v));
+    f.insert("ticket".into(), ticket);
+    f.insert("is_private".into(), Value::Bool(flag(raw, "private")));
+    f.insert("remote_created_at".into(), ts_field(raw, "created_at"));
+    let path = match ticket_rid {
+        Some(t) => format!("/tickets/{t}/conversations"),
+        None => "/conversations".into(),
+    };
+    Ok(record(
+        ModelKind::Comment,
+        rid,
+        f,
+        path,
+        raw,
+        EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
+        refs,
+        false,
+    ))
+}
+
+/// Maps an attachment of a ticket or of one of its conversations. `path` is where it was
+/// read (e.g. `/tickets/7` or `/tickets/7/conversations`).
+pub fn map_attachment(
+    linked_account_id: Uuid,
+    ticket_remote_id: &str,
+    raw: &Value,
+    path: &str,
+) -> Result<NormalizedRecord, ProviderError> {
+    let rid = require_id(raw, "attachment")?;
+    let mut refs = Vec::new();
+    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut f = Map::new();
+    f.insert("file_name".into(), str_field(raw, "name"));
+    let ticket = rel.id(ModelKind::Ticket, &Value::String(ticket_remote_id.to_string()));
+    f.insert("ticket".into(), ticket);
+    f.insert("file_url".into(), str_field(raw, "attachment_url"));
+    f.insert("content_type".into(), str_field(raw, "content_type"));
+    f.insert("uploaded_by".into(), Value::Null);
+    f.insert("remote_created_at".into(), ts_field(raw, "created_at"));
+    Ok(record(
+        ModelKind::Attachment,
+        rid,
+        f,
+        path.to_string(),
+        raw,
+        ATTACHMENT_VOLATILE_KEYS,
+        refs,
+        false,
+    ))
+}
+
+/// Maps an agent (list item or view; only the view has `group_ids` and `role_ids`) to a User.
+pub fn map_user(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+    let rid = require_id(raw, "agent")?;
+    let mut refs = Vec::new();
+    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let contact = raw.get("contact").cloned().unwrap_or(Value::Null);
+    let mut f = Map::new();
+    f.insert("name".into(), str_field(&contact, "name"));
+    f.insert("email_address".into(), str_field(&contact, "email"));
+    f.insert(
+        "is_active".into(),
+        contact.get("active").and_then(Value::as_bool).map_or(Value::Null, Value::Bool),
+    );
+    f.insert("teams".into(), rel.list(ModelKind::Team, Some(raw.get("group_ids").unwrap_or(&json!([])))));
+    f.insert("roles".into(), rel.list(ModelKind::Role, Some(raw.get("role_ids").unwrap_or(&json!([])))));
+    let avatar = contact
+        .get("avatar")
+        .and_then(|a| a.get("avatar_url"))
+        .and_then(Value::as_str)
+        .map_or(Value::Null, |s| Value::String(s.into()));
+    f.insert("avatar".into(), avatar);
+    let path = format!("/agents/{rid}");
+    Ok(record(ModelKind::User, rid, f, path, raw, USER_VOLATILE_KEYS, refs, flag(raw, "deleted")))
+}
+
+/// Maps a contact. `phone` falls back to `mobile`; `deleted: true` → `remote_was_deleted`.
+pub fn map_contact(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+    let rid = require_id(raw, "contact")?;
+    let mut refs = Vec::new();
+    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut f = Map::new();
+    f.insert("name".into(), str_field(raw, "name"));
+    f.insert("email_address".into(), str_field(raw, "email"));
+    let phone = match str_field(raw, "phone") {
+        Value::String(s) if !s.is_empty() => Value::String(s),
+        _ => str_field(raw, "mobile"),
+    };
+    f.insert("phone_number".into(), phone);
+    f.insert("details".into(), str_field(raw, "description"));
+    let account = raw.get("company_id").map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
+    f.insert("account".into(), account);
+    Ok(record(
+        ModelKind::Contact,
+        rid,
+        f,
+        "/contacts".into(),
+        raw,
+        USER_VOLATILE_KEYS,
+        refs,
+        flag(raw, "deleted"),
+    ))
+}
+
+/// Maps a company to an Account.
+pub fn map_account(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+    let _ = linked_account_id;
+    let rid = require_id(raw, "company")?;
+    let mut f = Map::new();
+    f.insert("name".into(), str_field(raw, "name"));
+    let domains: Vec<Value> = raw
+        .get("domains")
+        .and_then(Value::as_array)
+        .map(|d| d.iter().filter(|v| v.is_string()).cloned().collect())
+        .unwrap_or_default();
+    f.insert("domains".into(), Value::Array(domains));
+    Ok(record(ModelKind::Account, rid, f, "/companies".into(), raw, &[], vec![], false))
+}
+
+/// Maps a group to a Team.
+pub fn map_team(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+    let _ = linked_account_id;
+    let rid = require_id(raw, "group")?;
+    let mut f = Map::new();
+    f.insert("name".into(), str_field(raw, "name"));
+    f.insert("description".into(), str_field(raw, "description"));
+    Ok(record(ModelKind::Team, rid, f, "/groups".into(), raw, &[], vec![], false))
+}
+
+/// Maps a role. Freshdesk's roles carry no ticket actions or access scope in the API.
+pub fn map_role(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+    let _ = linked_account_id;
+    let rid = require_id(raw, "role")?;
+    let mut f = Map::new();
+    f.insert("name".into(), str_field(raw, "name"));
+    f.insert("ticket_actions".into(), Value::Null);
+    f.insert("ticket_access".into(), Value::Null);
+    Ok(record(ModelKind::Role, rid, f, "/roles".into(), raw, &[], vec![], false))
+}
+
+/// Maps a tag name (Freshdesk has no tag objects; the name is the remote id).
+pub fn map_tag(linked_account_id: Uuid, name: &str) -> NormalizedRecord {
+    let _ = linked_account_id;
+    let mut f = Map::new();
+    f.insert("name".into(), Value::String(name.to_string()));
+    NormalizedRecord {
+        kind: ModelKind::Tag,
+        remote_id: name.to_string(),
+        fields: f,
+        remote_data: vec![],
+        volatile_keys: &[],
+        refs: vec![],
+        remote_was_deleted: false,
+    }
+}
+
+/// The status labels of `GET /ticket_fields` (`status.choices`: `{"2": ["Open", "…"]}`),
+/// agent label first.
+pub fn status_labels_from_fields(fields: &[Value]) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    for field in fields {
+        let is_status = field.get("name").and_then(Value::as_str) == Some("status")
+            || field.get("type").and_then(Value::as_str) == Some("default_status");
+        if !is_status {
+            continue;
+        }
+        if let Some(choices) = field.get("choices").and_then(Value::as_object) {
+            for (code, labels) in choices {
+                let Ok(code) = code.parse::<i64>() else { continue };
+                let label = match labels {
+                    Value::Array(l) => l.first().and_then(Value::as_str),
+                    Value::String(s) => Some(s.as_str()),
+                    _ => None,
+                };
+                if let Some(label) = label {
+                    out.push((code, label.to_string()));
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! An in-process Deskbridge (API + workers) on its own database, in front of a simulator.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deskbridge::serve;
+use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk_sim::{SimConfig, SimHandle, Simulator};
+use deskbridge_store::{Cipher, MasterKey, Store};
+use deskbridge_sync::SyncSettings;
+use deskbridge_sync::registry::FreshdeskFactory;
+use deskbridge_testkit::TestDb;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// Options of a test app.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// In-process workers.
+    pub workers: usize,
+    /// Caller rate limit.
+    pub rate_limit_per_minute: u32,
+    /// Extra allowed provider hosts.
+    pub allow_sim: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { workers: 1, rate_limit_per_minute: 0, allow_sim: true }
+    }
+}
+
+/// A running test app.
+pub struct TestApp {
+    pub base: String,
+    pub db: TestDb,
+    pub store: Store,
+    pub sim: Simulator,
+    pub sim_handle: SimHandle,
+    pub api_key: String,
+    pub org: Uuid,
+    pub http: reqwest::Client,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Engine settings that make tests quick and keep the scheduler out of the way.
+pub fn test_settings() -> SyncSettings {
+    SyncSettings {
+        interval: Duration::from_secs(3600),
+        lease: Duration::from_secs(10),
+        poll: Duration::from_millis(50),
+        max_attempts: 8,
+        backoff_base: Duration::from_millis(100),
+    }
+}
+
+impl TestApp {
+    /// Starts a simulator with `sim` and Deskbridge with default options.
+    pub async fn start(sim: SimConfig) -> TestApp {
+        TestApp::start_with(sim, Options::default()).await
+    }
+
+    /// Starts with options.
+    pub async fn start_with(sim_cfg: SimConfig, opts: Options) -> TestApp {
+        let db = TestDb::new().await;
+        let store = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
+        let sim = Simulator::new(sim_cfg);
+        let sim_handle = sim.spawn("127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
+        let host = sim_handle.base_url.trim_start_matches("http://").to_string();
+        let hosts = if opts.allow_sim { vec![host] } else { Vec::new() };
+        let factory = Arc::new(FreshdeskFactory::new(hosts, 0.2));
+        let org = store.ensure_organization("test-org").await.expect("org");
+        let key = store.create_api_key(org.id, "test").await.expect("key");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = watch::channel(false);
+        let api = ApiConfig { rate_limit_per_minute: opts.rate_limit_per_minute, ..ApiConfig::default() };
+        let server = tokio::spawn(serve::run(
+            store.clone(),
+            factory,
+            test_settings(),
+            api,
+            listener,
+            opts.workers,
+            rx,
+        ));
+        TestApp {
+            base,
+            db,
+            store,
+            sim,
+            sim_handle,
+            api_key: key.key,
+            org: org.id,
+            http: deskbridge_freshdesk::http_client(),
+            shutdown: tx,
+            server,
+        }
+    }
+
+    /// The simulator's accounts' subdomains and keys.
+    pub fn sim_account(&self, i: usize) -> (String, String) {
+        let a = &self.sim.accounts()[i];
+        (a.subdomain.clone(), a.api_key.clone())
+    }
+
+    /// A GET with the API key (and the account token when given).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.api_key);
+        if let Some(t) = token {
+            req = req.header("X-Account-Token", t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// A POST of JSON with the API key (and the account token when given).
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.api_key).json(body);
+        if let Some(t) = token {
+            req = req.header("X-Account-Token", t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// The body linking simulator account `i` with `key`.
+    pub fn link_body(&self, i: usize, key: &str) -> Value {
+        let (sub, _) = self.sim_account(i);
+        json!({
+            "integration": "freshdesk",
+            "end_user_origin_id": format!("customer-{sub}"),
+            "end_user_organization_name": format!("Customer {sub}"),
+            "end_user_email_address": format!("admin@{sub}.example"),
+            "credentials": {"domain": self.sim_handle.base_url, "api_key": key},
+        })
+    }
+
+    /// Links simulator account `i`; returns the account token and linked account id.
+    pub async fn link(&self, i: usize) -> (String, Uuid) {
+        let (_, key) = self.sim_account(i);
+        let (status, body) = self.post("/api/ticketing/v1/linked-accounts", None, &self.link_body(i, &key)).await;
+        assert!(status == 201 || status == 200, "link failed: {status} {body}");
+        let token = body["account_token"].as_str().expect("token").to_string();
+        let id = body["linked_account"]["id"].as_str().expect("id").parse().expect("uuid");
+        (token, id)
+    }
+
+    /// Waits until the account's latest sync run has finished; returns its status.
+    pub async fn wait_synced(&self, linked_account: Uuid) -> String {
+        self.wait_runs(linked_account, 1).await
+    }
+
+    /// Waits until at least `n` runs have finished and no job is pending; returns the last status.
+    pub async fn wait_runs(&self, linked_account: Uuid, n: usize) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+        loop {
+            let runs = self.store.recent_runs(self.org, linked_account, 50).await.expect("runs");
+            let finished = runs.iter().filter(|r| r.finished_at.is_some()).count();
+            let active = self.store.active_jobs(linked_account).await.expect("jobs");
+            if finished >= n && active == 0 {
+                return runs[0].status.clone();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "sync did not finish in time");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Forces a resync and waits for it.
+    pub async fn resync(&self, token: &str, linked_account: Uuid) -> String {
+        let before = self.store.recent_runs(self.org, linked_account, 100).await.expect("runs").len();
+        let (status, _) = self.post("/api/ticketing/v1/sync-status/resync", Some(token), &json!({})).await;
+        assert_eq!(status, 200);
+        self.wait_runs(linked_account, before + 1).await
+    }
+
+    /// Every result of a list endpoint, following `next`.
+    pub async fn list_all(&self, path: &str, token: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut url = path.to_string();
+        loop {
+            let (status, body) = self.get(&url, Some(token)).await;
+            assert_eq!(status, 200, "{url}: {body}");
+            out.extend(body["results"].as_array().expect("results").iter().cloned());
+            match body["next"].as_str() {
+                Some(c) => url = format!("{path}{sep}cursor={c}"),
+                None => return out,
+            }
+        }
+    }
+
+    /// Stops the server and its workers.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+    }
+}

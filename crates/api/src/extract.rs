@@ -3,13 +3,19 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 use deskbridge_store::accounts::LinkedAccount;
 use deskbridge_store::orgs::Organization;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::limiter::RateStatus;
 use crate::state::AppState;
 
 /// An authenticated organization (from `Authorization: Bearer <API key>`).
@@ -87,9 +93,55 @@ impl FromRequestParts<AppState> for AccountAuth {
             .account_by_token(org.id, token)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("Invalid account token.".into()))?;
-        state.limiter.check(account.id)?;
+        if let Some(status) = state.limiter.count(account.id)? {
+            if let Some(slot) = parts.extensions.get::<RateSlot>() {
+                slot.set(status);
+            }
+            if !status.allowed {
+                return Err(status.error());
+            }
+        }
         Ok(AccountAuth { org, account })
     }
+}
+
+/// Where [`AccountAuth`] leaves the account's rate window for [`rate_limit_headers`].
+#[derive(Debug, Clone, Default)]
+pub struct RateSlot(Arc<Mutex<Option<RateStatus>>>);
+
+impl RateSlot {
+    fn set(&self, status: RateStatus) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(status);
+        }
+    }
+
+    fn get(&self) -> Option<RateStatus> {
+        self.0.lock().ok().and_then(|slot| *slot)
+    }
+}
+
+/// Middleware adding `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+/// (epoch seconds) to the answers of linked-account endpoints, 429s included.
+pub async fn rate_limit_headers(mut req: Request, next: Next) -> Response {
+    let slot = RateSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut res = next.run(req).await;
+    if let Some(status) = slot.get() {
+        let reset = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() + status.reset_secs)
+            .unwrap_or_default();
+        let headers = res.headers_mut();
+        for (name, value) in [
+            ("x-ratelimit-limit", u64::from(status.limit)),
+            ("x-ratelimit-remaining", u64::from(status.remaining)),
+            ("x-ratelimit-reset", reset),
+        ] {
+            headers.insert(name, HeaderValue::from(value));
+        }
+    }
+    res
 }
 
 /// `axum::Json` with rejections as `{"detail"}` 400s.

@@ -15,7 +15,7 @@ pub use state::{ApiConfig, AppState};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -47,6 +47,16 @@ async fn index() -> Html<&'static str> {
     )
 }
 
+/// The span of one request: its method and matched route (e.g. `/link/{link_token}`), never
+/// the raw path and query of a matched route, which may carry link or public tokens.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = match req.extensions().get::<axum::extract::MatchedPath>() {
+        Some(p) => p.as_str().to_string(),
+        None => req.uri().path().to_string(),
+    };
+    tracing::debug_span!("request", method = %req.method(), route = %route)
+}
+
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let (router, api) = split();
@@ -54,11 +64,10 @@ pub fn app(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     router
         .route("/", get(index))
-        .route("/docs", get(|| async { Redirect::permanent("/docs/") }))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

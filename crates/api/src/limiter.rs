@@ -1,4 +1,5 @@
-//! A per-linked-account request rate toward callers (fixed one-minute windows).
+//! A per-linked-account request rate toward callers (fixed one-minute windows), reported in
+//! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -21,10 +22,10 @@ impl Limiter {
         Limiter { per_minute, windows: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts one request; a 429 with `Retry-After` when the window is spent.
-    pub fn check(&self, key: Uuid) -> Result<(), ApiError> {
+    /// Counts one request and tells where the account's window stands (`None`: no limit).
+    pub fn count(&self, key: Uuid) -> Result<Option<RateStatus>, ApiError> {
         if self.per_minute == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let now = Instant::now();
         let window = Duration::from_secs(60);
@@ -36,17 +37,41 @@ impl Limiter {
         if now.duration_since(entry.0) >= window {
             *entry = (now, 0);
         }
-        if entry.1 >= self.per_minute {
-            let left = window.saturating_sub(now.duration_since(entry.0)).as_secs().max(1);
-            return Err(ApiError::TooManyRequests {
-                detail: format!(
-                    "Rate limit of {} requests per minute for this linked account reached; retry after {left} s.",
-                    self.per_minute
-                ),
-                retry_after: left,
-            });
+        let allowed = entry.1 < self.per_minute;
+        if allowed {
+            entry.1 += 1;
         }
-        entry.1 += 1;
-        Ok(())
+        Ok(Some(RateStatus {
+            limit: self.per_minute,
+            remaining: self.per_minute.saturating_sub(entry.1),
+            reset_secs: window.saturating_sub(now.duration_since(entry.0)).as_secs().max(1),
+            allowed,
+        }))
+    }
+}
+
+/// Where a linked account's rate window stands after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateStatus {
+    /// Requests allowed per minute.
+    pub limit: u32,
+    /// Requests left in the current window.
+    pub remaining: u32,
+    /// Seconds until the window resets.
+    pub reset_secs: u64,
+    /// False when this request was over the limit.
+    pub allowed: bool,
+}
+
+impl RateStatus {
+    /// The 429 answered when the window is spent.
+    pub fn error(&self) -> ApiError {
+        ApiError::TooManyRequests {
+            detail: format!(
+                "Rate limit of {} requests per minute for this linked account reached; retry after {} s.",
+                self.limit, self.reset_secs
+            ),
+            retry_after: self.reset_secs,
+        }
     }
 }

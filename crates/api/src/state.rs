@@ -7,6 +7,7 @@ use deskbridge_store::Store;
 use deskbridge_sync::ProviderFactory;
 
 use crate::limiter::Limiter;
+use crate::routes::link::FailureLimiter;
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -19,6 +20,15 @@ pub struct ApiConfig {
     pub request_timeout: Duration,
     /// How often accounts are synced (for `next_sync_start`).
     pub sync_interval: Duration,
+    /// The public base URL of this server, for magic links (e.g. `https://link.example.com`);
+    /// `None`: `http://` plus the request's Host header.
+    pub public_url: Option<String>,
+    /// Where the Link page sends the end user (with `?public_token=…`) after linking when it
+    /// has no opener window or parent frame to hand the public token to.
+    pub link_redirect_url: Option<String>,
+    /// Failed Link-page and token-exchange attempts allowed per client IP per minute
+    /// before answering 429 (0: no limit).
+    pub link_failure_limit: u32,
 }
 
 impl Default for ApiConfig {
@@ -28,6 +38,9 @@ impl Default for ApiConfig {
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             sync_interval: Duration::from_secs(300),
+            public_url: None,
+            link_redirect_url: None,
+            link_failure_limit: 20,
         }
     }
 }
@@ -43,12 +56,15 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Caller rate limits.
     pub limiter: Arc<Limiter>,
+    /// Failed Link-page and token-exchange attempts per client IP.
+    pub failures: Arc<FailureLimiter>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: Store, providers: Arc<dyn ProviderFactory>, config: ApiConfig) -> Self {
         let limiter = Arc::new(Limiter::new(config.rate_limit_per_minute));
-        AppState { store, providers, config: Arc::new(config), limiter }
+        let failures = Arc::new(FailureLimiter::new(config.link_failure_limit));
+        AppState { store, providers, config: Arc::new(config), limiter, failures }
     }
 }

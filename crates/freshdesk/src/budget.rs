@@ -83,8 +83,13 @@ impl RateBudget {
 
     /// Sets the share of `X-RateLimit-Total` kept free (clamped to 0..=0.9).
     pub fn set_reserve_share(&self, share: f64) {
-        let share = if share.is_finite() { share.clamp(0.0, 0.9) } else { DEFAULT_RESERVE_SHARE };
-        self.reserve_share_bits.store(share.to_bits(), Ordering::Relaxed);
+        let share = if share.is_finite() {
+            share.clamp(0.0, 0.9)
+        } else {
+            DEFAULT_RESERVE_SHARE
+        };
+        self.reserve_share_bits
+            .store(share.to_bits(), Ordering::Relaxed);
     }
 
     /// The share of the limit kept free.
@@ -159,12 +164,10 @@ impl RateBudget {
     }
 
     fn roll(&self, st: &mut State, now: Instant) {
-        if let Some(end) = st.window_end {
-            if now >= end {
-                st.window_end = None;
-                st.remaining = st.total;
-                st.fresh = true;
-            }
+        if st.window_end.is_some_and(|end| now >= end) {
+            st.window_end = None;
+            st.remaining = st.total;
+            st.fresh = true;
         }
     }
 
@@ -208,10 +211,16 @@ impl RateBudget {
         self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Reads the rate headers of a non-429 answer.
-    pub(crate) fn record_response(&self, headers: &HeaderMap, estimated_credits: u32) {
-        let used = header_u64(headers, "x-ratelimit-used-currentrequest")
-            .unwrap_or(u64::from(estimated_credits));
+    /// Reads the rate headers of a non-429 answer. Credits come from
+    /// `X-RateLimit-Used-CurrentRequest`; without it they are estimated, except for 5xx
+    /// answers (edge errors carry no rate headers and are not known to be charged).
+    pub(crate) fn record_response(&self, status: u16, headers: &HeaderMap, estimated_credits: u32) {
+        let estimate = if status >= 500 {
+            0
+        } else {
+            u64::from(estimated_credits)
+        };
+        let used = header_u64(headers, "x-ratelimit-used-currentrequest").unwrap_or(estimate);
         self.credits.fetch_add(used, Ordering::Relaxed);
         let total = header_u64(headers, "x-ratelimit-total");
         let remaining = header_u64(headers, "x-ratelimit-remaining");
@@ -286,8 +295,11 @@ mod tests {
     async fn reserve_blocks_until_window_end() {
         let b = RateBudget::with_window(Duration::from_millis(200));
         assert!(b.try_acquire_now(1).is_ok());
-        b.record_response(&headers(100, 21), 1);
-        assert!(b.try_acquire_now(1).is_ok(), "21 left, reserve 20: one more call fits");
+        b.record_response(200, &headers(100, 21), 1);
+        assert!(
+            b.try_acquire_now(1).is_ok(),
+            "21 left, reserve 20: one more call fits"
+        );
         let wait = b.try_acquire_now(1).expect_err("only the reserve is left");
         assert!(wait <= Duration::from_millis(200));
         tokio::time::sleep(wait).await;
@@ -308,7 +320,7 @@ mod tests {
     #[test]
     fn a_call_dearer_than_the_limit_is_not_starved() {
         let b = RateBudget::with_window(Duration::from_secs(60));
-        b.record_response(&headers(5, 5), 1);
+        b.record_response(200, &headers(5, 5), 1);
         assert!(b.try_acquire_now(5).is_ok());
     }
 }

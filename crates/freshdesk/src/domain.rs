@@ -48,10 +48,12 @@ fn resolve_full(input: &str, allowed_hosts: &[String]) -> Result<Url, ()> {
     let host = url.host_str().ok_or(())?.to_ascii_lowercase();
 
     // A Freshdesk subdomain given as a URL: normalise to https, refuse ports and paths.
-    if let Some(sub) = host.strip_suffix(FRESHDESK_SUFFIX) {
-        if is_dns_label(sub) && url.port().is_none() && matches!(url.path(), "" | "/") {
-            return freshdesk_url(sub).map_err(|_| ());
-        }
+    if let Some(sub) = host.strip_suffix(FRESHDESK_SUFFIX)
+        && is_dns_label(sub)
+        && url.port().is_none()
+        && matches!(url.path(), "" | "/")
+    {
+        return freshdesk_url(sub).map_err(|_| ());
     }
 
     let with_port = url
@@ -86,14 +88,18 @@ fn freshdesk_url(sub: &str) -> Result<Url, ProviderError> {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
 
 /// The agent-portal URL of a ticket: `{base}/a/tickets/{id}`.
 pub fn ticket_url(base: &Url, ticket_id: &str) -> String {
-    format!("{}/a/tickets/{ticket_id}", base.as_str().trim_end_matches('/'))
+    format!(
+        "{}/a/tickets/{ticket_id}",
+        base.as_str().trim_end_matches('/')
+    )
 }
 
 /// A short, printable form of what was typed (errors must not echo arbitrary input at length).
@@ -104,7 +110,11 @@ fn display_safe(s: &str) -> String {
         (None, Some(j)) => s[j + 1..].to_string(),
         _ => s.to_string(),
     };
-    cleaned.chars().filter(|c| !c.is_control()).take(100).collect()
+    cleaned
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect()
 }
 
 #[cfg(test)]
@@ -122,7 +132,7 @@ mod tests {
 
     #[test]
     fn userinfo_is_not_echoed() {
-        let e = resolve_base_url("https://secretkey:X@evil.example", &[]).unwrap_err();
+        let e = resolve_base_url("https://secretkey:X@evil.example", &[]).expect_err("refused");
         assert!(!e.to_string().contains("secretkey"));
     }
 }

@@ -75,7 +75,8 @@ pub fn http_client() -> reqwest::Client {
 pub(crate) enum Mode {
     /// Sync: waits for the budget, sleeps through 429s, retries transients.
     Sync,
-    /// Credential check: waits for the budget, but a 429 is answered at once.
+    /// Credential check: waits for the budget; a 429 is answered at once and other 4xx are
+    /// returned raw for the caller to classify.
     Check,
     /// Passthrough: fails fast on the budget, no retries, any HTTP status is returned.
     Passthrough,
@@ -105,7 +106,10 @@ impl Http {
     /// `{base}api/v2/{path_and_query}`; `path_and_query` is a trusted relative path.
     pub(crate) fn api_url(&self, path_and_query: &str) -> Result<Url, ProviderError> {
         self.base
-            .join(&format!("api/v2/{}", path_and_query.trim_start_matches('/')))
+            .join(&format!(
+                "api/v2/{}",
+                path_and_query.trim_start_matches('/')
+            ))
             .map_err(|_| ProviderError::Protocol("could not build a request URL".into()))
     }
 
@@ -116,7 +120,9 @@ impl Http {
         credits: u32,
     ) -> Result<(Value, HeaderMap), ProviderError> {
         let url = self.api_url(path_and_query)?;
-        let raw = self.execute(Method::GET, url, None, credits, Mode::Sync).await?;
+        let raw = self
+            .execute(Method::GET, url, None, credits, Mode::Sync)
+            .await?;
         let value = serde_json::from_slice(&raw.body)
             .map_err(|_| ProviderError::Protocol("the answer is not JSON".into()))?;
         Ok((value, raw.headers))
@@ -178,7 +184,8 @@ impl Http {
                         tracing::debug!(?retry_after, "freshdesk answered 429; waiting");
                         continue; // `acquire` sleeps until Retry-After has passed.
                     }
-                    self.budget.record_response(&headers, credits);
+                    self.budget
+                        .record_response(status.as_u16(), &headers, credits);
                     match resp.bytes().await {
                         Err(e) => {
                             let err = transport_error(&e);
@@ -188,8 +195,14 @@ impl Http {
                             err
                         }
                         Ok(body) => {
-                            let raw = RawResponse { status, headers, body };
-                            if mode == Mode::Passthrough {
+                            let raw = RawResponse {
+                                status,
+                                headers,
+                                body,
+                            };
+                            if mode == Mode::Passthrough
+                                || (mode == Mode::Check && status.is_client_error())
+                            {
                                 return Ok(raw);
                             }
                             if status.is_server_error() {
@@ -269,8 +282,10 @@ fn root_cause(e: &reqwest::Error) -> String {
     }
 }
 
-/// Classifies a 4xx answer (never retried).
-pub(crate) fn classify_status(status: StatusCode, body: &[u8]) -> ProviderError {
+/// Classifies a 4xx answer (never retried): 401 → Unauthorized, 403 `account_suspended` →
+/// Suspended, other 403 → Forbidden(message), 404 → NotFound (a datacenter move → Transient),
+/// 400/409/422 → Validation(errors), anything else → Protocol.
+pub fn classify_status(status: StatusCode, body: &[u8]) -> ProviderError {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let code = json
         .as_ref()
@@ -322,19 +337,30 @@ pub(crate) fn classify_status(status: StatusCode, body: &[u8]) -> ProviderError 
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_else(|| {
-                    vec![FieldProblem { field: String::new(), message, code }]
+                    vec![FieldProblem {
+                        field: String::new(),
+                        message,
+                        code,
+                    }]
                 });
             ProviderError::Validation(problems)
         }
         s => ProviderError::Protocol(format!(
             "HTTP {s}{}",
-            if code.is_empty() { String::new() } else { format!(" ({code})") }
+            if code.is_empty() {
+                String::new()
+            } else {
+                format!(" ({code})")
+            }
         )),
     }
 }
 
 fn str_of(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// True if the `Link` header announces a next page.
@@ -343,7 +369,10 @@ pub(crate) fn has_next_link(headers: &HeaderMap) -> bool {
         .get_all(reqwest::header::LINK)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|part| part.contains("rel=\"next\"") || part.contains("rel=next")))
+        .any(|v| {
+            v.split(',')
+                .any(|part| part.contains("rel=\"next\"") || part.contains("rel=next"))
+        })
 }
 
 /// Checks a passthrough path and joins it under `/api/v2/` of `base`.
@@ -353,11 +382,13 @@ pub(crate) fn has_next_link(headers: &HeaderMap) -> bool {
 /// fragments, whitespace and control characters, and anything that would leave the base's
 /// origin or its `/api/v2/` prefix.
 pub fn confine_path(base: &Url, path_and_query: &str) -> Result<Url, ProviderError> {
-    let refuse = |why: &str| ProviderError::Validation(vec![FieldProblem {
-        field: "path".into(),
-        message: format!("The path is not allowed: {why}"),
-        code: "invalid_value".into(),
-    }]);
+    let refuse = |why: &str| {
+        ProviderError::Validation(vec![FieldProblem {
+            field: "path".into(),
+            message: format!("The path is not allowed: {why}"),
+            code: "invalid_value".into(),
+        }])
+    };
     let p = path_and_query;
     if p.is_empty() {
         return Err(refuse("empty"));
@@ -368,7 +399,10 @@ pub fn confine_path(base: &Url, path_and_query: &str) -> Result<Url, ProviderErr
     if p.contains('\\') || p.contains('#') {
         return Err(refuse("backslash or fragment"));
     }
-    let p = p.strip_prefix("/api/v2/").or_else(|| p.strip_prefix("api/v2/")).unwrap_or(p);
+    let p = p
+        .strip_prefix("/api/v2/")
+        .or_else(|| p.strip_prefix("api/v2/"))
+        .unwrap_or(p);
     let p = p.strip_prefix('/').unwrap_or(p);
     if p.starts_with('/') || p.contains("://") {
         return Err(refuse("absolute URL or host"));
@@ -403,13 +437,15 @@ pub fn confine_path(base: &Url, path_and_query: &str) -> Result<Url, ProviderErr
 /// Credits of a call: 1, plus per `include` value 2 on list endpoints and 1 on views (a path
 /// whose last segment is a number).
 pub fn call_credits(path_and_query: &str) -> u32 {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let includes: u32 = query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .filter(|(k, _)| *k == "include")
         .map(|(_, v)| {
-            v.split(|c| c == ',' || c == '+')
+            v.split([',', '+'])
                 .flat_map(|s| s.split("%2C").flat_map(|t| t.split("%2c")))
                 .filter(|s| !s.is_empty())
                 .count() as u32
@@ -439,7 +475,10 @@ mod tests {
     fn confinement() {
         let base = Url::parse("http://127.0.0.1:9000/d/sim1/").expect("url");
         let ok = confine_path(&base, "tickets/1?include=stats").expect("ok");
-        assert_eq!(ok.as_str(), "http://127.0.0.1:9000/d/sim1/api/v2/tickets/1?include=stats");
+        assert_eq!(
+            ok.as_str(),
+            "http://127.0.0.1:9000/d/sim1/api/v2/tickets/1?include=stats"
+        );
         assert!(confine_path(&base, "/api/v2/tickets").is_ok());
         assert!(confine_path(&base, "contacts?email=a@b.c").is_ok());
         for bad in [
@@ -464,7 +503,9 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(
             reqwest::header::LINK,
-            "<https://a.freshdesk.com/api/v2/tickets?page=2>; rel=\"next\"".parse().expect("h"),
+            "<https://a.freshdesk.com/api/v2/tickets?page=2>; rel=\"next\""
+                .parse()
+                .expect("h"),
         );
         assert!(has_next_link(&h));
         assert!(!has_next_link(&HeaderMap::new()));

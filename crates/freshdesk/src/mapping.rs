@@ -62,7 +62,10 @@ pub fn default_status_label(code: i64) -> Option<&'static str> {
 /// The raw `custom_fields` of a ticket (keys keep Freshdesk's `cf_` prefix), for the API's
 /// `include_remote_fields`. Custom fields are not copied into the common-model fields.
 pub fn ticket_custom_fields(raw: &Value) -> Map<String, Value> {
-    raw.get("custom_fields").and_then(Value::as_object).cloned().unwrap_or_default()
+    raw.get("custom_fields")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The id of an object as a string (Freshdesk ids are integers up to 14 digits).
@@ -72,7 +75,10 @@ pub fn remote_id_of(raw: &Value) -> Option<String> {
 
 fn id_string(v: &Value) -> Option<String> {
     match v {
-        Value::Number(n) => n.as_i64().map(|i| i.to_string()).or_else(|| Some(n.to_string())),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| i.to_string())
+            .or_else(|| Some(n.to_string())),
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         _ => None,
     }
@@ -95,7 +101,9 @@ pub fn format_ts(t: DateTime<Utc>) -> String {
 }
 
 fn ts_field(raw: &Value, key: &str) -> Value {
-    raw.get(key).and_then(|v| parse_ts(v).map(|t| Value::String(format_ts(t)))).unwrap_or(Value::Null)
+    raw.get(key)
+        .and_then(|v| parse_ts(v).map(|t| Value::String(format_ts(t))))
+        .unwrap_or(Value::Null)
 }
 
 fn str_field(raw: &Value, key: &str) -> Value {
@@ -116,7 +124,10 @@ impl Rel<'_> {
         match id_string(remote) {
             Some(rid) => {
                 let id = record_id(self.la, kind, &rid).to_string();
-                let r = RecordRef { kind, remote_id: rid };
+                let r = RecordRef {
+                    kind,
+                    remote_id: rid,
+                };
                 if !self.refs.contains(&r) {
                     self.refs.push(r);
                 }
@@ -128,9 +139,11 @@ impl Rel<'_> {
 
     fn list(&mut self, kind: ModelKind, remote: Option<&Value>) -> Value {
         let ids = match remote {
-            Some(Value::Array(items)) => {
-                items.iter().map(|v| self.id(kind, v)).filter(|v| !v.is_null()).collect()
-            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| self.id(kind, v))
+                .filter(|v| !v.is_null())
+                .collect(),
             Some(v) if !v.is_null() => {
                 let id = self.id(kind, v);
                 if id.is_null() { vec![] } else { vec![id] }
@@ -141,6 +154,7 @@ impl Rel<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn record(
     kind: ModelKind,
     remote_id: String,
@@ -207,24 +221,39 @@ pub fn map_ticket(
 ) -> Result<NormalizedRecord, ProviderError> {
     let rid = require_id(raw, "ticket")?;
     let mut refs = Vec::new();
-    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut rel = Rel {
+        la: linked_account_id,
+        refs: &mut refs,
+    };
     let mut f = Map::new();
     f.insert("name".into(), str_field(raw, "subject"));
-    f.insert("assignees".into(), rel.list(ModelKind::User, raw.get("responder_id")));
-    f.insert("assigned_teams".into(), rel.list(ModelKind::Team, raw.get("group_id")));
+    f.insert(
+        "assignees".into(),
+        rel.list(ModelKind::User, raw.get("responder_id")),
+    );
+    f.insert(
+        "assigned_teams".into(),
+        rel.list(ModelKind::Team, raw.get("group_id")),
+    );
     f.insert("creator".into(), Value::Null);
     f.insert("due_date".into(), ts_field(raw, "due_by"));
     let status = raw.get("status").and_then(Value::as_i64);
     f.insert(
         "status".into(),
-        status.and_then(ticket_status).map_or(Value::Null, |s| Value::String(s.into())),
+        status
+            .and_then(ticket_status)
+            .map_or(Value::Null, |s| Value::String(s.into())),
     );
     f.insert("description".into(), str_field(raw, "description"));
     f.insert("collections".into(), json!([]));
     f.insert("ticket_type".into(), str_field(raw, "type"));
-    let account = raw.get("company_id").map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
+    let account = raw
+        .get("company_id")
+        .map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
     f.insert("account".into(), account);
-    let contact = raw.get("requester_id").map_or(Value::Null, |v| rel.id(ModelKind::Contact, v));
+    let contact = raw
+        .get("requester_id")
+        .map_or(Value::Null, |v| rel.id(ModelKind::Contact, v));
     f.insert("contact".into(), contact);
     let parent = ticket_parent_id(raw).map_or(Value::Null, |p| rel.id(ModelKind::Ticket, &p));
     f.insert("parent_ticket".into(), parent);
@@ -233,7 +262,10 @@ pub fn map_ticket(
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|att| att.get("id")).cloned().collect())
         .unwrap_or_default();
-    f.insert("attachments".into(), rel.list(ModelKind::Attachment, Some(&Value::Array(attachment_ids))));
+    f.insert(
+        "attachments".into(),
+        rel.list(ModelKind::Attachment, Some(&Value::Array(attachment_ids))),
+    );
     f.insert("access_level".into(), Value::Null);
     f.insert("permissions".into(), json!([]));
     let tags: Vec<Value> = raw
@@ -243,9 +275,18 @@ pub fn map_ticket(
         .unwrap_or_default();
     f.insert("tags".into(), Value::Array(tags));
     f.insert("roles".into(), Value::Null);
-    f.insert("ticket_url".into(), Value::String(ticket_url(base_url, &rid)));
-    let priority = raw.get("priority").and_then(Value::as_i64).and_then(ticket_priority);
-    f.insert("priority".into(), priority.map_or(Value::Null, |p| Value::String(p.into())));
+    f.insert(
+        "ticket_url".into(),
+        Value::String(ticket_url(base_url, &rid)),
+    );
+    let priority = raw
+        .get("priority")
+        .and_then(Value::as_i64)
+        .and_then(ticket_priority);
+    f.insert(
+        "priority".into(),
+        priority.map_or(Value::Null, |p| Value::String(p.into())),
+    );
     f.insert("remote_created_at".into(), ts_field(raw, "created_at"));
     f.insert("remote_updated_at".into(), ts_field(raw, "updated_at"));
     f.insert("completed_at".into(), ticket_completed_at(raw));
@@ -273,10 +314,18 @@ pub fn comment_author_kind(
 ) -> ModelKind {
     match known_agents {
         Some(agents) if !agents.is_empty() => {
-            if agents.contains(user_id) { ModelKind::User } else { ModelKind::Contact }
+            if agents.contains(user_id) {
+                ModelKind::User
+            } else {
+                ModelKind::Contact
+            }
         }
         _ => {
-            if incoming { ModelKind::Contact } else { ModelKind::User }
+            if incoming {
+                ModelKind::Contact
+            } else {
+                ModelKind::User
+            }
         }
     }
 }
@@ -289,7 +338,10 @@ pub fn map_comment(
 ) -> Result<NormalizedRecord, ProviderError> {
     let rid = require_id(raw, "conversation")?;
     let mut refs = Vec::new();
-    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut rel = Rel {
+        la: linked_account_id,
+        refs: &mut refs,
+    };
     let mut f = Map::new();
     let (mut user, mut contact) = (Value::Null, Value::Null);
     if let Some(uid) = raw.get("user_id").and_then(id_string) {
@@ -304,7 +356,9 @@ pub fn map_comment(
     f.insert("body".into(), str_field(raw, "body_text"));
     f.insert("html_body".into(), str_field(raw, "body"));
     let ticket_rid = raw.get("ticket_id").and_then(id_string);
-    let ticket = raw.get("ticket_id").map_or(Value::Null, |v| rel.id(ModelKind::Ticket, v));
+    let ticket = raw
+        .get("ticket_id")
+        .map_or(Value::Null, |v| rel.id(ModelKind::Ticket, v));
     f.insert("ticket".into(), ticket);
     f.insert("is_private".into(), Value::Bool(flag(raw, "private")));
     f.insert("remote_created_at".into(), ts_field(raw, "created_at"));
@@ -334,10 +388,16 @@ pub fn map_attachment(
 ) -> Result<NormalizedRecord, ProviderError> {
     let rid = require_id(raw, "attachment")?;
     let mut refs = Vec::new();
-    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut rel = Rel {
+        la: linked_account_id,
+        refs: &mut refs,
+    };
     let mut f = Map::new();
     f.insert("file_name".into(), str_field(raw, "name"));
-    let ticket = rel.id(ModelKind::Ticket, &Value::String(ticket_remote_id.to_string()));
+    let ticket = rel.id(
+        ModelKind::Ticket,
+        &Value::String(ticket_remote_id.to_string()),
+    );
     f.insert("ticket".into(), ticket);
     f.insert("file_url".into(), str_field(raw, "attachment_url"));
     f.insert("content_type".into(), str_field(raw, "content_type"));
@@ -359,17 +419,35 @@ pub fn map_attachment(
 pub fn map_user(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
     let rid = require_id(raw, "agent")?;
     let mut refs = Vec::new();
-    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut rel = Rel {
+        la: linked_account_id,
+        refs: &mut refs,
+    };
     let contact = raw.get("contact").cloned().unwrap_or(Value::Null);
     let mut f = Map::new();
     f.insert("name".into(), str_field(&contact, "name"));
     f.insert("email_address".into(), str_field(&contact, "email"));
     f.insert(
         "is_active".into(),
-        contact.get("active").and_then(Value::as_bool).map_or(Value::Null, Value::Bool),
+        contact
+            .get("active")
+            .and_then(Value::as_bool)
+            .map_or(Value::Null, Value::Bool),
     );
-    f.insert("teams".into(), rel.list(ModelKind::Team, Some(raw.get("group_ids").unwrap_or(&json!([])))));
-    f.insert("roles".into(), rel.list(ModelKind::Role, Some(raw.get("role_ids").unwrap_or(&json!([])))));
+    f.insert(
+        "teams".into(),
+        rel.list(
+            ModelKind::Team,
+            Some(raw.get("group_ids").unwrap_or(&json!([]))),
+        ),
+    );
+    f.insert(
+        "roles".into(),
+        rel.list(
+            ModelKind::Role,
+            Some(raw.get("role_ids").unwrap_or(&json!([]))),
+        ),
+    );
     let avatar = contact
         .get("avatar")
         .and_then(|a| a.get("avatar_url"))
@@ -377,14 +455,29 @@ pub fn map_user(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord
         .map_or(Value::Null, |s| Value::String(s.into()));
     f.insert("avatar".into(), avatar);
     let path = format!("/agents/{rid}");
-    Ok(record(ModelKind::User, rid, f, path, raw, USER_VOLATILE_KEYS, refs, flag(raw, "deleted")))
+    Ok(record(
+        ModelKind::User,
+        rid,
+        f,
+        path,
+        raw,
+        USER_VOLATILE_KEYS,
+        refs,
+        flag(raw, "deleted"),
+    ))
 }
 
 /// Maps a contact. `phone` falls back to `mobile`; `deleted: true` → `remote_was_deleted`.
-pub fn map_contact(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+pub fn map_contact(
+    linked_account_id: Uuid,
+    raw: &Value,
+) -> Result<NormalizedRecord, ProviderError> {
     let rid = require_id(raw, "contact")?;
     let mut refs = Vec::new();
-    let mut rel = Rel { la: linked_account_id, refs: &mut refs };
+    let mut rel = Rel {
+        la: linked_account_id,
+        refs: &mut refs,
+    };
     let mut f = Map::new();
     f.insert("name".into(), str_field(raw, "name"));
     f.insert("email_address".into(), str_field(raw, "email"));
@@ -394,7 +487,9 @@ pub fn map_contact(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRec
     };
     f.insert("phone_number".into(), phone);
     f.insert("details".into(), str_field(raw, "description"));
-    let account = raw.get("company_id").map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
+    let account = raw
+        .get("company_id")
+        .map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
     f.insert("account".into(), account);
     Ok(record(
         ModelKind::Contact,
@@ -409,7 +504,10 @@ pub fn map_contact(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRec
 }
 
 /// Maps a company to an Account.
-pub fn map_account(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
+pub fn map_account(
+    linked_account_id: Uuid,
+    raw: &Value,
+) -> Result<NormalizedRecord, ProviderError> {
     let _ = linked_account_id;
     let rid = require_id(raw, "company")?;
     let mut f = Map::new();
@@ -420,7 +518,16 @@ pub fn map_account(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRec
         .map(|d| d.iter().filter(|v| v.is_string()).cloned().collect())
         .unwrap_or_default();
     f.insert("domains".into(), Value::Array(domains));
-    Ok(record(ModelKind::Account, rid, f, "/companies".into(), raw, &[], vec![], false))
+    Ok(record(
+        ModelKind::Account,
+        rid,
+        f,
+        "/companies".into(),
+        raw,
+        &[],
+        vec![],
+        false,
+    ))
 }
 
 /// Maps a group to a Team.
@@ -430,7 +537,16 @@ pub fn map_team(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord
     let mut f = Map::new();
     f.insert("name".into(), str_field(raw, "name"));
     f.insert("description".into(), str_field(raw, "description"));
-    Ok(record(ModelKind::Team, rid, f, "/groups".into(), raw, &[], vec![], false))
+    Ok(record(
+        ModelKind::Team,
+        rid,
+        f,
+        "/groups".into(),
+        raw,
+        &[],
+        vec![],
+        false,
+    ))
 }
 
 /// Maps a role. Freshdesk's roles carry no ticket actions or access scope in the API.
@@ -441,7 +557,16 @@ pub fn map_role(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord
     f.insert("name".into(), str_field(raw, "name"));
     f.insert("ticket_actions".into(), Value::Null);
     f.insert("ticket_access".into(), Value::Null);
-    Ok(record(ModelKind::Role, rid, f, "/roles".into(), raw, &[], vec![], false))
+    Ok(record(
+        ModelKind::Role,
+        rid,
+        f,
+        "/roles".into(),
+        raw,
+        &[],
+        vec![],
+        false,
+    ))
 }
 
 /// Maps a tag name (Freshdesk has no tag objects; the name is the remote id).
@@ -472,7 +597,9 @@ pub fn status_labels_from_fields(fields: &[Value]) -> Vec<(i64, String)> {
         }
         if let Some(choices) = field.get("choices").and_then(Value::as_object) {
             for (code, labels) in choices {
-                let Ok(code) = code.parse::<i64>() else { continue };
+                let Ok(code) = code.parse::<i64>() else {
+                    continue;
+                };
                 let label = match labels {
                     Value::Array(l) => l.first().and_then(Value::as_str),
                     Value::String(s) => Some(s.as_str()),

@@ -104,16 +104,32 @@ impl TicketCheckpoint {
                 seen.insert(id, parse_ts(ts).ok_or_else(bad)?);
             }
         }
-        let page = v.get("page").and_then(Value::as_u64).unwrap_or(1).clamp(1, MAX_PAGE.into()) as u32;
-        let per_page =
-            v.get("per_page").and_then(Value::as_u64).unwrap_or(PER_PAGE.into()).clamp(1, 100) as u32;
-        Ok(TicketCheckpoint { bookmark, seen, page, per_page })
+        let page = v
+            .get("page")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .clamp(1, MAX_PAGE.into()) as u32;
+        let per_page = v
+            .get("per_page")
+            .and_then(Value::as_u64)
+            .unwrap_or(PER_PAGE.into())
+            .clamp(1, 100) as u32;
+        Ok(TicketCheckpoint {
+            bookmark,
+            seen,
+            page,
+            per_page,
+        })
     }
 
     /// The checkpoint JSON.
     pub fn to_json(&self) -> Value {
-        let at: Vec<i64> =
-            self.seen.iter().filter(|(_, t)| **t == self.bookmark).map(|(id, _)| *id).collect();
+        let at: Vec<i64> = self
+            .seen
+            .iter()
+            .filter(|(_, t)| **t == self.bookmark)
+            .map(|(id, _)| *id)
+            .collect();
         let mut after = Map::new();
         for (id, t) in self.seen.iter().filter(|(_, t)| **t != self.bookmark) {
             after.insert(id.to_string(), Value::String(format_ts(*t)));
@@ -129,7 +145,11 @@ impl TicketCheckpoint {
 
     /// The query parameters of the next page (`updated_since`, `page`, `per_page`).
     pub fn query(&self) -> String {
-        let mut q = format!("updated_since={}&order_by=updated_at&order_type=asc&per_page={}", format_ts(self.bookmark), self.per_page);
+        let mut q = format!(
+            "updated_since={}&order_by=updated_at&order_type=asc&per_page={}",
+            format_ts(self.bookmark),
+            self.per_page
+        );
         if self.page > 1 {
             q.push_str(&format!("&page={}", self.page));
         }
@@ -163,7 +183,11 @@ impl TicketCheckpoint {
             next.page = 1;
             next.per_page = PER_PAGE;
             next.seen = prune(seen, self.bookmark, self.bookmark);
-            return Ok(Advance { emit, next, done: true });
+            return Ok(Advance {
+                emit,
+                next,
+                done: true,
+            });
         };
         let full = items.len() as u32 >= self.per_page;
         if !full {
@@ -174,12 +198,21 @@ impl TicketCheckpoint {
                 page: 1,
                 per_page: PER_PAGE,
             };
-            return Ok(Advance { emit, next, done: true });
+            return Ok(Advance {
+                emit,
+                next,
+                done: true,
+            });
         }
         let next = if last > self.bookmark {
             let seen = prune(seen, last - overlap, last);
             let (page, per_page) = plan(self.count_at(&seen, last));
-            TicketCheckpoint { bookmark: last, seen, page, per_page }
+            TicketCheckpoint {
+                bookmark: last,
+                seen,
+                page,
+                per_page,
+            }
         } else {
             // A whole page within one second: page within it.
             let before = self.count_at(&self.seen, self.bookmark);
@@ -195,14 +228,24 @@ impl TicketCheckpoint {
                     format_ts(self.bookmark)
                 )));
             }
-            TicketCheckpoint { bookmark: self.bookmark, seen: prune(seen, self.bookmark - overlap, self.bookmark), page, per_page }
+            TicketCheckpoint {
+                bookmark: self.bookmark,
+                seen: prune(seen, self.bookmark - overlap, self.bookmark),
+                page,
+                per_page,
+            }
         };
-        Ok(Advance { emit, next, done: false })
+        Ok(Advance {
+            emit,
+            next,
+            done: false,
+        })
     }
 }
 
 fn as_i64(v: &Value) -> Option<i64> {
-    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 /// Keeps the ids emitted at or after `from`, at most [`SEEN_CAP`] (never dropping those at
@@ -268,7 +311,10 @@ mod tests {
         for c in [150u32, 500, 1234, 9_999, 20_000] {
             let (page, pp) = plan(c);
             let start = (page - 1) * pp;
-            assert!(start + TIE_OVERLAP <= c, "c={c}: window starts after the overlap");
+            assert!(
+                start + TIE_OVERLAP <= c,
+                "c={c}: window starts after the overlap"
+            );
             assert!(start + pp > c, "c={c}: window brings something new");
             assert!(page <= MAX_PAGE);
         }
@@ -287,7 +333,10 @@ mod tests {
         assert_eq!((a.next.page, a.next.per_page), (1, 100));
         // The next page starts with the 10 already seen at t(9).
         let page2: Vec<(i64, DateTime<Utc>)> = (90..120).map(|i| (i, t(i / 10))).collect();
-        let b = a.next.advance(&page2, Duration::from_secs(0)).expect("advance");
+        let b = a
+            .next
+            .advance(&page2, Duration::from_secs(0))
+            .expect("advance");
         assert_eq!(b.emit.len(), 20);
         assert!(b.done);
     }

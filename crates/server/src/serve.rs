@@ -83,6 +83,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         body_limit: a.body_limit,
         request_timeout: Duration::from_secs(a.request_timeout_secs),
         sync_interval: settings.interval,
+        ..ApiConfig::default()
     };
     let listener = TcpListener::bind(a.listen).await?;
     println!("Deskbridge listening on http://{}  (docs: http://{}/docs)", listener.local_addr()?, listener.local_addr()?);

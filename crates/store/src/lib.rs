@@ -4,9 +4,11 @@
 //! account) first, so a query cannot forget its tenant.
 
 pub mod accounts;
+pub mod audit;
 pub mod crypto;
 mod error;
 pub mod jobs;
+pub mod link_tokens;
 pub mod orgs;
 pub mod pg;
 pub mod records;

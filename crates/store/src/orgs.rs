@@ -126,6 +126,43 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Revokes the organization's live keys named `name` and creates a new key of that name,
+    /// in one transaction (`POST /regenerate-key`); `None` when no live key has that name.
+    pub async fn regenerate_api_key(
+        &self,
+        org: Uuid,
+        name: &str,
+    ) -> Result<Option<NewApiKey>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query(
+            "UPDATE api_keys SET revoked_at = now()
+             WHERE organization_id = $1 AND name = $2 AND revoked_at IS NULL",
+        )
+        .bind(org)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        if revoked.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let key = random_token("dbk_");
+        let prefix: String = key.chars().take(10).collect();
+        let info = sqlx::query_as::<_, ApiKeyInfo>(
+            "INSERT INTO api_keys (id, organization_id, name, prefix, key_hash)
+             VALUES ($1, $2, $3, $4, $5)
+             RETURNING id, organization_id, name, prefix, created_at, revoked_at",
+        )
+        .bind(Uuid::new_v4())
+        .bind(org)
+        .bind(name)
+        .bind(&prefix)
+        .bind(api_key_hash(&key))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(NewApiKey { info, key }))
+    }
+
     /// Authenticates an API key; returns its organization and key id.
     pub async fn authenticate_api_key(
         &self,

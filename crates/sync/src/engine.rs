@@ -55,9 +55,6 @@ pub async fn sync_account(
     counts: &mut Counts,
 ) -> Result<(), SyncError> {
     let mut deferred: Vec<(ModelKind, Vec<String>)> = Vec::new();
-    for (key, value) in provider.metadata().await? {
-        store.save_metadata(linked_account, &key, &value).await?;
-    }
     for stream in provider.streams() {
         match stream.mode {
             StreamMode::Incremental | StreamMode::Deletions => loop {
@@ -94,6 +91,9 @@ pub async fn sync_account(
         info!(stream = stream.name, "stream synced");
     }
     sync_children(store, provider, linked_account, counts).await?;
+    for (key, value) in provider.metadata().await? {
+        store.save_metadata(linked_account, &key, &value).await?;
+    }
     // Only a run that got here completely may conclude that unseen records are gone.
     for (kind, seen) in deferred {
         let n = store.mark_missing_deleted(linked_account, kind, &seen).await?;

@@ -28,6 +28,7 @@ pub trait ProviderFactory: Send + Sync {
 pub struct FreshdeskFactory {
     allowed_hosts: Vec<String>,
     reserve_share: f64,
+    request_timeout: std::time::Duration,
     http: reqwest::Client,
     budgets: std::sync::Mutex<std::collections::HashMap<Uuid, Arc<deskbridge_freshdesk::RateBudget>>>,
 }
@@ -39,9 +40,16 @@ impl FreshdeskFactory {
         FreshdeskFactory {
             allowed_hosts,
             reserve_share,
+            request_timeout: std::time::Duration::from_secs(30),
             http: deskbridge_freshdesk::http_client(),
             budgets: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Sets the timeout of one provider request (default 30 s).
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.request_timeout = timeout;
+        self
     }
 
     /// The budget of a linked account (shared by its syncs and passthrough calls).
@@ -68,7 +76,12 @@ impl ProviderFactory for FreshdeskFactory {
     }
 
     fn supported_models(&self, integration: &str) -> Vec<ModelKind> {
-        if integration == "freshdesk" { deskbridge_freshdesk::SUPPORTED_MODELS.to_vec() } else { Vec::new() }
+        if integration != "freshdesk" {
+            return Vec::new();
+        }
+        // Asking an adapter for a placeholder account: no network is involved.
+        let cfg = deskbridge_freshdesk::FreshdeskConfig::new(Uuid::nil(), "example", secrecy::SecretString::from(""));
+        deskbridge_freshdesk::FreshdeskProvider::new(cfg).map(|p| p.supported_models()).unwrap_or_default()
     }
 
     fn build(
@@ -87,17 +100,17 @@ impl ProviderFactory for FreshdeskFactory {
         } else {
             self.budget(linked_account_id)
         };
-        let provider = deskbridge_freshdesk::FreshdeskProvider::new(deskbridge_freshdesk::FreshdeskConfig {
+        let mut cfg = deskbridge_freshdesk::FreshdeskConfig::new(
             linked_account_id,
-            domain: creds.domain,
-            api_key: secrecy::SecretString::from(creds.api_key),
-            allowed_hosts: self.allowed_hosts.clone(),
-            budget,
-            http: self.http.clone(),
-            reserve_share: self.reserve_share,
-            request_timeout: std::time::Duration::from_secs(30),
-            max_retries: 6,
-        })?;
+            creds.domain,
+            secrecy::SecretString::from(creds.api_key),
+        );
+        cfg.allowed_hosts = self.allowed_hosts.clone();
+        cfg.budget = budget;
+        cfg.http = self.http.clone();
+        cfg.reserve_share = self.reserve_share;
+        cfg.request_timeout = self.request_timeout;
+        let provider = deskbridge_freshdesk::FreshdeskProvider::new(cfg)?;
         Ok(Arc::new(provider))
     }
 }

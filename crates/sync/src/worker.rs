@@ -95,15 +95,16 @@ impl SyncEngine {
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         let mut counts = Counts::new();
+        let before = provider.usage();
         let result = sync_account(store, &provider, la, run.id, &mut counts).await;
-        let usage = provider.usage();
+        let after = provider.usage();
         let mut t = match &result {
             Ok(()) => totals("DONE", &counts, None),
             Err(e) => totals("FAILED", &counts, Some(e.to_string())),
         };
-        t.calls = usage.calls as i64;
-        t.credits = usage.credits as i64;
-        t.rate_limited = usage.rate_limited as i64;
+        t.calls = after.calls.saturating_sub(before.calls) as i64;
+        t.credits = after.credits.saturating_sub(before.credits) as i64;
+        t.rate_limited = after.rate_limited.saturating_sub(before.rate_limited) as i64;
         let rate_limited = matches!(
             result,
             Err(SyncError::Provider(ProviderError::RateLimited { .. }))

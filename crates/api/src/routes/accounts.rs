@@ -23,7 +23,10 @@ use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
+use crate::routes::audit::{self, ClientIp};
 use crate::state::AppState;
+use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_store::audit::Actor;
 
 /// What a client is told when the helpdesk refuses or fails a credential check.
 pub fn link_error(e: ProviderError) -> ApiError {
@@ -183,9 +186,17 @@ pub async fn link(
 pub async fn linked_accounts_create(
     State(state): State<AppState>,
     auth: OrgAuth,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LinkAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<LinkAccountResponse>)> {
     let linked = link(&state, auth.org.id, &body).await?;
+    let verb = if linked.created { "linked" } else { "relinked" };
+    let description = format!(
+        "Linked account {} ({}, end user `{}`) was {verb} with credentials sent by the API.",
+        linked.account.id, linked.account.integration, linked.account.end_user_origin_id
+    );
+    let event = EventTypeEnum::EnabledIntegration;
+    audit::record(&state, auth.org.id, Actor::ApiKey(auth.key_id), ip, event, description).await;
     let status = if linked.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -360,7 +371,19 @@ pub async fn account_token_regenerate(
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
-pub async fn delete_account_delete(State(state): State<AppState>, auth: AccountAuth) -> ApiResult<StatusCode> {
+pub async fn delete_account_delete(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    key: OrgAuth,
+    ClientIp(ip): ClientIp,
+) -> ApiResult<StatusCode> {
     state.store.delete_linked_account(auth.org.id, auth.account.id).await?;
+    let la = &auth.account;
+    let description = format!(
+        "Deleted linked account {} ({}, end user `{}`) with its credentials, synced data and jobs.",
+        la.id, la.integration, la.end_user_origin_id
+    );
+    let event = EventTypeEnum::DeletedLinkedAccount;
+    audit::record(&state, auth.org.id, Actor::ApiKey(key.key_id), ip, event, description).await;
     Ok(StatusCode::OK)
 }

@@ -1,7 +1,11 @@
 //! Every route, each registered through utoipa's router so the spec cannot drift.
 
 pub mod accounts;
+pub mod audit;
 pub mod filters;
+pub mod keys;
+pub mod link;
+pub mod link_page;
 pub mod meta;
 pub mod models;
 pub mod records;
@@ -44,6 +48,14 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(models::collections_retrieve))
         .routes(routes!(models::projects_list))
         .routes(routes!(models::projects_retrieve))
+        .routes(routes!(link::link_token_create))
+        .routes(routes!(link::account_token_retrieve))
+        .routes(routes!(link_page::link_page, link_page::link_page_submit))
+        .routes(routes!(link_page::link_asset))
+        .routes(routes!(keys::generate_key_create))
+        .routes(routes!(keys::regenerate_key_create))
+        .routes(routes!(audit::audit_trail_list))
         .routes(routes!(meta::health_live))
         .routes(routes!(meta::health_ready))
+        .layer(axum::middleware::from_fn(crate::extract::rate_limit_headers))
 }

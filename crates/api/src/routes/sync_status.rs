@@ -12,7 +12,10 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use crate::error::ApiResult;
-use crate::extract::{AccountAuth, ApiQuery};
+use crate::extract::{AccountAuth, ApiQuery, OrgAuth};
+use crate::routes::audit::{self, ClientIp};
+use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_store::audit::Actor;
 use crate::params;
 use crate::state::AppState;
 
@@ -128,8 +131,13 @@ pub async fn sync_status_list(
 pub async fn sync_status_resync_create(
     State(state): State<AppState>,
     auth: AccountAuth,
+    key: OrgAuth,
+    ClientIp(ip): ClientIp,
 ) -> ApiResult<Json<Vec<SyncStatus>>> {
     state.store.enqueue_job(auth.account.id, SYNC, Utc::now()).await?;
+    let description = format!("Forced a resync of linked account {}.", auth.account.id);
+    let event = EventTypeEnum::ForcedLinkedAccountResync;
+    audit::record(&state, auth.org.id, Actor::ApiKey(key.key_id), ip, event, description).await;
     let mut list = statuses(&state, &auth).await?;
     for s in &mut list {
         if s.status != SyncStatusEnum::Disabled {

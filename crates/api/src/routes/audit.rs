@@ -1,0 +1,142 @@
+//! Merge's `/audit-trail`, the client-IP extractor and the helper handlers use to record events.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use deskbridge_model::audit::{AuditLogEvent, EventTypeEnum, RoleEnum};
+use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::{PaginatedAuditLogEventList, WireEnum};
+use deskbridge_store::audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::error;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::cursor::{Cursor, bounds, paginate};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, OrgAuth};
+use crate::params;
+use crate::state::AppState;
+
+/// The client's IP address (from the connection; unspecified when the app is served without
+/// connect info, as in unit tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(ClientIp(ip))
+    }
+}
+
+/// Records an event in the organization's audit trail. The action it describes has already
+/// happened, so a failure to record is logged rather than answered to the client.
+pub async fn record(
+    state: &AppState,
+    org: Uuid,
+    actor: Actor,
+    ip: IpAddr,
+    event_type: EventTypeEnum,
+    description: String,
+) {
+    let event = NewAuditEvent { actor, ip_address: ip.to_string(), event_type, description };
+    if let Err(e) = state.store.record_audit_event(org, &event).await {
+        error!(error = %e, event = event_type.as_str(), "cannot record an audit event");
+    }
+}
+
+/// Filters of `GET /audit-trail`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditTrailParams {
+    /// The pagination cursor.
+    pub cursor: Option<String>,
+    /// Page size (1–100, default 100).
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    pub page_size: Option<String>,
+    /// Only events at or after this time (ISO 8601).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub start_date: Option<String>,
+    /// Only events before this time (ISO 8601).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub end_date: Option<String>,
+    /// Only events of this type (an `EventTypeEnum` value).
+    pub event_type: Option<String>,
+    /// Only events caused by this email address.
+    pub user_email: Option<String>,
+}
+
+fn to_wire(e: AuditEvent) -> AuditLogEvent {
+    AuditLogEvent {
+        id: Some(e.id),
+        user_name: e.user_name,
+        user_email: e.user_email,
+        role: RoleEnum::parse_wire(&e.role).unwrap_or(RoleEnum::System),
+        ip_address: e.ip_address,
+        event_type: EventTypeEnum::parse_wire(&e.event_type)
+            .unwrap_or(EventTypeEnum::ChangedOrganizationSettings),
+        event_description: e.event_description,
+        created_at: Some(e.created_at),
+    }
+}
+
+/// The organization's audit trail, oldest first: API keys created, regenerated and revoked,
+/// accounts linked, relinked and deleted, resyncs forced, master-key rotations.
+#[utoipa::path(
+    get,
+    path = "/api/ticketing/v1/audit-trail",
+    tag = "audit-trail",
+    params(AuditTrailParams),
+    responses(
+        (status = 200, description = "A page of audit events", body = PaginatedAuditLogEventList),
+        (status = 400, description = "A query value is invalid", body = ErrorDetail),
+        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = []))
+)]
+pub async fn audit_trail_list(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    ApiQuery(p): ApiQuery<AuditTrailParams>,
+) -> ApiResult<Json<Value>> {
+    let limit = params::page_size(&p.page_size)?;
+    let event_type = match p.event_type.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => Some(
+            EventTypeEnum::parse_wire(v)
+                .map_err(|_| {
+                    ApiError::bad(format!(
+                        "Invalid value for `event_type`: `{v}` is not an EventTypeEnum value such as \
+                         DELETED_LINKED_ACCOUNT."
+                    ))
+                })?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let cursor = p.cursor.as_deref().filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
+    let mut f = AuditFilter {
+        start: params::datetime("start_date", &p.start_date)?,
+        end: params::datetime("end_date", &p.end_date)?,
+        event_type,
+        user_email: p.user_email.clone().filter(|v| !v.is_empty()),
+        limit: limit + 1,
+        ..AuditFilter::default()
+    };
+    (f.after, f.before) = bounds(cursor);
+    let rows = state.store.audit_events(auth.org.id, &f).await?;
+    let (rows, next, previous) = paginate(rows, limit, cursor, |e: &AuditEvent| (e.created_at, e.id));
+    let results: Vec<AuditLogEvent> = rows.into_iter().map(to_wire).collect();
+    Ok(Json(json!({"next": next, "previous": previous, "results": results})))
+}

@@ -1,0 +1,256 @@
+//! Merge's Link flow, backend side: `POST /link-token` opens the hosted Link page for one end
+//! user, and `GET /account-token/{public_token}` exchanges the public token that page hands to
+//! your frontend for the linked account's token. Plus the per-IP limit on failed attempts that
+//! keeps tokens from being guessed.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use chrono::Utc;
+use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::linking::{AccountIntegration, AccountToken, LinkToken, LinkTokenRequest};
+use deskbridge_model::{CategoriesEnum, WireEnum};
+use deskbridge_store::audit::Actor;
+use deskbridge_store::link_tokens::NewLinkToken;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, OrgAuth};
+use crate::routes::audit::{ClientIp, record};
+use crate::state::AppState;
+
+/// Counts failed attempts (unknown link or public tokens, refused credentials, wrong API keys
+/// at the exchange) per client IP in one-minute windows; past the limit every attempt from
+/// that IP is a 429 until the window ends.
+#[derive(Debug)]
+pub struct FailureLimiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl FailureLimiter {
+    /// Allows `per_minute` failures per IP (0: unlimited).
+    pub fn new(per_minute: u32) -> Self {
+        FailureLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// A 429 with `Retry-After` when this IP already failed too often in its window.
+    pub fn check(&self, ip: IpAddr) -> ApiResult<()> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let map = self.windows.lock().map_err(|_| ApiError::Internal("failure limiter poisoned".into()))?;
+        match map.get(&ip) {
+            Some((start, n)) if *n >= self.per_minute && start.elapsed() < WINDOW => {
+                let left = WINDOW.saturating_sub(start.elapsed()).as_secs().max(1);
+                Err(ApiError::TooManyRequests {
+                    detail: format!("Too many failed attempts from your address; try again in {left} s."),
+                    retry_after: left,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one failure of this IP.
+    pub fn fail(&self, ip: IpAddr) {
+        if self.per_minute == 0 {
+            return;
+        }
+        let Ok(mut map) = self.windows.lock() else { return };
+        let now = Instant::now();
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let entry = map.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+}
+
+/// The link expiry when none is asked for, in minutes (a magic link: 7 days).
+const DEFAULT_EXPIRY_MINS: i32 = 30;
+const MAGIC_LINK_EXPIRY_MINS: i32 = 10_080;
+/// The longest accepted end-user field.
+const MAX_FIELD: usize = 512;
+
+fn end_user_field<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(ApiError::bad(format!("`{name}` must not be empty.")));
+    }
+    if v.chars().count() > MAX_FIELD {
+        return Err(ApiError::bad(format!("`{name}` must be at most {MAX_FIELD} characters.")));
+    }
+    Ok(v)
+}
+
+/// The integration of `slug` as Merge describes it to API clients.
+pub fn account_integration(state: &AppState, slug: &str) -> AccountIntegration {
+    let name = state
+        .providers
+        .integrations()
+        .into_iter()
+        .find(|i| i.slug == slug)
+        .map(|i| i.name.to_string())
+        .unwrap_or_else(|| slug.to_string());
+    AccountIntegration {
+        name,
+        abbreviated_name: None,
+        categories: Some(vec![CategoriesEnum::Ticketing]),
+        image: None,
+        square_image: None,
+        color: Some("#25C16F".into()),
+        slug: Some(slug.to_string()),
+        api_endpoints_to_documentation_urls: None,
+        webhook_setup_guide_url: None,
+        category_beta_status: None,
+    }
+}
+
+/// The base URL of links to this server: the configured public URL, else `http://` + Host.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = state.config.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        return url.trim().trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Creates a single-use link token for one end user. Open the hosted Link page with it
+/// (`/link/{link_token}`, in a popup or an iframe, or send `magic_link_url` to the end user);
+/// when they have linked their helpdesk, the page hands a public token to your frontend
+/// (`postMessage`) or to the configured redirect URL, and your backend exchanges it at
+/// `/account-token/{public_token}`. Expiry: `link_expiry_mins`, 30–720 minutes (default 30),
+/// or up to 10080 (default) for a magic link.
+#[utoipa::path(
+    post,
+    path = "/api/ticketing/v1/link-token",
+    tag = "link-token",
+    request_body = LinkTokenRequest,
+    responses(
+        (status = 200, description = "The link token (single use)", body = LinkToken),
+        (status = 400, description = "Invalid body, category, integration or expiry", body = ErrorDetail),
+        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
+        (status = 413, description = "Body too large", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = []))
+)]
+pub async fn link_token_create(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LinkTokenRequest>,
+) -> ApiResult<Json<LinkToken>> {
+    let origin_id = end_user_field("end_user_origin_id", &body.end_user_origin_id)?;
+    let org_name = end_user_field("end_user_organization_name", &body.end_user_organization_name)?;
+    let email = end_user_field("end_user_email_address", &body.end_user_email_address)?;
+    if let Some(c) = body.categories.iter().find(|c| **c != CategoriesEnum::Ticketing) {
+        return Err(ApiError::bad(format!(
+            "Unsupported category `{}`: Deskbridge offers only `ticketing`.",
+            c.as_str()
+        )));
+    }
+    let integrations = state.providers.integrations();
+    let integration = match body.integration.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(slug) => Some(
+            integrations.iter().find(|i| i.slug.eq_ignore_ascii_case(slug)).copied().ok_or_else(|| {
+                let known: Vec<&str> = integrations.iter().map(|i| i.slug).collect();
+                ApiError::bad(format!(
+                    "Unknown integration `{slug}`; supported integrations: {}.",
+                    known.join(", ")
+                ))
+            })?,
+        ),
+    };
+    let magic = body.should_create_magic_link_url.unwrap_or(false);
+    let max = if magic { MAGIC_LINK_EXPIRY_MINS } else { 720 };
+    let mins = body.link_expiry_mins.unwrap_or(if magic { MAGIC_LINK_EXPIRY_MINS } else { DEFAULT_EXPIRY_MINS });
+    if !(30..=max).contains(&mins) {
+        return Err(ApiError::bad(format!(
+            "Invalid `link_expiry_mins`: {mins}; use 30 to 720 minutes, or up to 10080 with \
+             `should_create_magic_link_url`."
+        )));
+    }
+    let new = NewLinkToken {
+        integration: integration.map(|i| i.slug.to_string()),
+        end_user_origin_id: origin_id.to_string(),
+        end_user_organization_name: org_name.to_string(),
+        end_user_email_address: email.to_string(),
+        expires_at: Utc::now() + chrono::Duration::minutes(i64::from(mins)),
+    };
+    let token = state.store.create_link_token(auth.org.id, &new).await?;
+    let magic_link_url = magic.then(|| format!("{}/link/{token}", public_base(&state, &headers)));
+    if magic {
+        let description = format!("Generated a magic link for end user `{origin_id}`, valid {mins} minutes.");
+        let event = EventTypeEnum::GeneratedMagicLink;
+        record(&state, auth.org.id, Actor::ApiKey(auth.key_id), ip, event, description).await;
+    }
+    Ok(Json(LinkToken {
+        link_token: token,
+        integration_name: integration.map(|i| i.name.to_string()),
+        magic_link_url,
+    }))
+}
+
+/// Exchanges a public token from the Link page (once, within 10 minutes of linking) for the
+/// linked account's token. Linking the same end user again yields the same account token.
+/// Failed attempts count toward the client's limit on failures.
+#[utoipa::path(
+    get,
+    path = "/api/ticketing/v1/account-token/{public_token}",
+    tag = "account-token",
+    params(("public_token" = String, Path, description = "The public token the Link page handed over")),
+    responses(
+        (status = 200, description = "The linked account's token", body = AccountToken),
+        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
+        (status = 404, description = "Unknown, expired or already exchanged public token", body = ErrorDetail),
+        (status = 429, description = "Too many failed attempts from this address", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = []))
+)]
+pub async fn account_token_retrieve(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    auth: Result<OrgAuth, ApiError>,
+    Path(public_token): Path<String>,
+) -> ApiResult<Json<AccountToken>> {
+    state.failures.check(ip)?;
+    let auth = auth.inspect_err(|e| {
+        if matches!(e, ApiError::Unauthorized(_)) {
+            state.failures.fail(ip);
+        }
+    })?;
+    let (account, token) = match state.store.exchange_public_token(auth.org.id, &public_token).await {
+        Ok(found) => found,
+        Err(deskbridge_store::StoreError::NotFound) => {
+            state.failures.fail(ip);
+            return Err(ApiError::NotFound(
+                "Unknown, expired or already exchanged public token; link the account again.".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Json(AccountToken {
+        account_token: token,
+        integration: account_integration(&state, &account.integration),
+        id: account.id,
+    }))
+}

@@ -1,0 +1,479 @@
+//! The hosted Link page (`/link/{link_token}`), end-user side of the Link flow.
+//!
+//! Server-rendered HTML from the templates in `assets/link/` (embedded; nothing is loaded from
+//! elsewhere). Step 1 picks the helpdesk (skipped when the link token names one), step 2 takes
+//! the Freshdesk domain and API key, checks them with Freshdesk and explains a refusal in plain
+//! words; on success the account is linked (or relinked), its first sync queued, and a
+//! single-use public token handed to the opener window, the parent frame or the configured
+//! redirect URL. The form works without JavaScript; with it, it submits as JSON in place.
+
+use std::net::IpAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::deskbridge_ext::{FreshdeskCredentials, LinkAccountRequest};
+use deskbridge_store::StoreError;
+use deskbridge_store::audit::Actor;
+use deskbridge_store::link_tokens::LinkSession;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::routes::accounts;
+use crate::routes::audit::{ClientIp, record};
+use crate::state::AppState;
+
+const PAGE: &str = include_str!("../../assets/link/page.html");
+const CHOOSE: &str = include_str!("../../assets/link/choose.html");
+const FRESHDESK: &str = include_str!("../../assets/link/freshdesk.html");
+const DONE: &str = include_str!("../../assets/link/done.html");
+const PROBLEM: &str = include_str!("../../assets/link/problem.html");
+const CSS: &str = include_str!("../../assets/link/link.css");
+const JS: &str = include_str!("../../assets/link/link.js");
+
+/// How long a public token can be exchanged after linking.
+pub const PUBLIC_TOKEN_TTL_MINUTES: i64 = 10;
+
+/// Query of the Link page.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkPageParams {
+    /// The helpdesk picked in step 1 (ignored when the link token names one).
+    pub integration: Option<String>,
+}
+
+/// What the end user submits (as a form or as JSON).
+#[derive(Clone, Default, Deserialize, ToSchema)]
+pub struct LinkCredentials {
+    /// The integration's slug (`freshdesk`); optional when the link token names one.
+    #[serde(default)]
+    pub integration: Option<String>,
+    /// The Freshdesk domain: `acme`, `acme.freshdesk.com` or `https://acme.freshdesk.com`.
+    #[serde(default)]
+    pub domain: String,
+    /// The Freshdesk API key.
+    #[serde(default)]
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for LinkCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkCredentials")
+            .field("integration", &self.integration)
+            .field("domain", &self.domain)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The JSON answer of a successful submission.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LinkCompleted {
+    /// Single use, valid 10 minutes: exchange it at `/account-token/{public_token}`.
+    pub public_token: String,
+    /// The integration's slug.
+    pub integration: String,
+    /// The integration's name.
+    pub integration_name: String,
+    /// Where to send the end user now (the configured redirect URL with the public token).
+    pub redirect_url: Option<String>,
+}
+
+/// A failure, answered as HTML (page or form error) or as `{"detail"}` JSON.
+struct Failure {
+    status: StatusCode,
+    detail: String,
+    retry_after: Option<HeaderValue>,
+}
+
+impl Failure {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Failure { status, detail: detail.into(), retry_after: None }
+    }
+
+    fn json(self) -> Response {
+        let mut res = (self.status, Json(json!({ "detail": self.detail }))).into_response();
+        if let Some(v) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        let detail = match &e {
+            ApiError::Internal(_) | ApiError::Unavailable => {
+                "Something went wrong on our side; please try again in a moment.".to_string()
+            }
+            other => other.to_string(),
+        };
+        let res = e.into_response();
+        Failure { status: res.status(), detail, retry_after: res.headers().get(header::RETRY_AFTER).cloned() }
+    }
+}
+
+/// Escapes text for HTML content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Replaces each `{{name}}` of a template with its (already HTML) value.
+fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    vars.iter().fold(template.to_string(), |t, (k, v)| t.replace(&format!("{{{{{k}}}}}"), v))
+}
+
+fn page(state: &AppState, status: StatusCode, title: &str, body: &str, attrs: &str) -> Response {
+    let html = fill(PAGE, &[("title", &esc(title)), ("attrs", attrs), ("body", body)]);
+    let redirect_origin = state
+        .config
+        .link_redirect_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'{redirect_origin}; base-uri 'none'"
+    );
+    let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+fn problem_page(state: &AppState, f: Failure) -> Response {
+    let title = match f.status {
+        StatusCode::NOT_FOUND => "This link is not valid",
+        StatusCode::GONE => "This link can no longer be used",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        _ => "Something went wrong",
+    };
+    let body = fill(PROBLEM, &[("title", &esc(title)), ("message", &esc(&f.detail))]);
+    let mut res = page(state, f.status, title, &body, "");
+    if let Some(v) = f.retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// Finds the usable link token behind `token`; every failure counts toward the IP's limit.
+async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSession, Failure> {
+    state.failures.check(ip)?;
+    let found = state.store.link_session(token).await.map_err(ApiError::from)?;
+    let failure = match found {
+        None => Failure::new(
+            StatusCode::NOT_FOUND,
+            "This link does not exist. Check that you copied all of it, or ask for a new one.",
+        ),
+        Some(s) if s.used_at.is_some() => Failure::new(
+            StatusCode::GONE,
+            format!(
+                "This link was already used to connect a helpdesk. To connect again, ask {} for a new link.",
+                s.organization_name
+            ),
+        ),
+        Some(s) if s.expired => Failure::new(
+            StatusCode::GONE,
+            format!("This link has expired. Ask {} for a new one.", s.organization_name),
+        ),
+        Some(s) => return Ok(s),
+    };
+    state.failures.fail(ip);
+    Err(failure)
+}
+
+fn integration_name(state: &AppState, slug: &str) -> Option<&'static str> {
+    state.providers.integrations().into_iter().find(|i| i.slug == slug).map(|i| i.name)
+}
+
+/// The credentials step, with the domain typed so far and an error to show, if any.
+fn form_page(state: &AppState, s: &LinkSession, status: StatusCode, domain: &str, error: Option<&str>) -> Response {
+    let back = if s.integration.is_none() {
+        r#"<a class="back" href="?">← Choose another helpdesk</a>"#
+    } else {
+        ""
+    };
+    let focus_key = error.is_some() && !domain.is_empty();
+    let body = fill(
+        FRESHDESK,
+        &[
+            ("org", &esc(&s.organization_name)),
+            ("domain", &esc(domain)),
+            ("error", &esc(error.unwrap_or_default())),
+            ("error_hidden", if error.is_some() { "" } else { " hidden" }),
+            ("domain_focus", if focus_key { "" } else { " autofocus" }),
+            ("key_focus", if focus_key { " autofocus aria-invalid=\"true\"" } else { "" }),
+            ("back", back),
+        ],
+    );
+    page(state, status, "Connect Freshdesk", &body, "")
+}
+
+fn choose_page(state: &AppState, s: &LinkSession) -> Response {
+    let items: String = state
+        .providers
+        .integrations()
+        .iter()
+        .map(|i| {
+            format!(
+                "<li><a href=\"?integration={slug}\"><span class=\"logo\" aria-hidden=\"true\">{initial}</span>{name}\
+                 <span class=\"hint\">API key</span></a></li>",
+                slug = esc(i.slug),
+                initial = esc(&i.name.chars().take(1).collect::<String>()),
+                name = esc(i.name),
+            )
+        })
+        .collect();
+    let body = fill(CHOOSE, &[("org", &esc(&s.organization_name)), ("items", &items)]);
+    page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
+}
+
+/// The hosted Link page: step 1 picks the helpdesk, step 2 asks for its credentials. Public:
+/// the link token in the path is the only credential. Unknown, used or expired tokens count
+/// toward the client's limit on failures.
+#[utoipa::path(
+    get,
+    path = "/link/{link_token}",
+    tag = "link",
+    params(
+        ("link_token" = String, Path, description = "The link token from `POST /link-token`"),
+        LinkPageParams,
+    ),
+    responses(
+        (status = 200, description = "The Link page", content_type = "text/html", body = String),
+        (status = 400, description = "Invalid query", body = ErrorDetail),
+        (status = 404, description = "Unknown link token (HTML page)", content_type = "text/html", body = String),
+        (status = 410, description = "Used or expired link token (HTML page)", content_type = "text/html", body = String),
+        (status = 429, description = "Too many failed attempts from this address (HTML page)", content_type = "text/html", body = String),
+    )
+)]
+pub async fn link_page(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+    ApiQuery(p): ApiQuery<LinkPageParams>,
+) -> Response {
+    let s = match session(&state, ip, &token).await {
+        Ok(s) => s,
+        Err(f) => return problem_page(&state, f),
+    };
+    let picked = s.integration.clone().or(p.integration).filter(|i| integration_name(&state, i).is_some());
+    match picked.as_deref() {
+        Some("freshdesk") => form_page(&state, &s, StatusCode::OK, "", None),
+        _ => choose_page(&state, &s),
+    }
+}
+
+fn parse_body(headers: &HeaderMap, body: &[u8], json_mode: bool) -> Result<LinkCredentials, Failure> {
+    if json_mode {
+        return serde_json::from_slice(body)
+            .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format!("Invalid request body: {e}")));
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(Failure::new(StatusCode::BAD_REQUEST, "Send the form, or JSON with `Content-Type: application/json`."));
+    }
+    let mut c = LinkCredentials::default();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "integration" => c.integration = Some(v.into_owned()),
+            "domain" => c.domain = v.into_owned(),
+            "api_key" => c.api_key = v.into_owned(),
+            _ => {}
+        }
+    }
+    Ok(c)
+}
+
+/// Checks the credentials, links (or relinks) the account, queues its sync and issues the
+/// public token.
+async fn complete(state: &AppState, ip: IpAddr, s: &LinkSession, c: &LinkCredentials) -> Result<LinkCompleted, Failure> {
+    let slug = s.integration.clone().or_else(|| c.integration.clone()).unwrap_or_default();
+    let Some(name) = integration_name(state, &slug) else {
+        return Err(Failure::new(StatusCode::BAD_REQUEST, "Choose a helpdesk first."));
+    };
+    if c.domain.trim().is_empty() {
+        return Err(Failure::new(StatusCode::BAD_REQUEST, "Enter your Freshdesk domain, such as acme.freshdesk.com."));
+    }
+    if c.api_key.trim().is_empty() {
+        return Err(Failure::new(StatusCode::BAD_REQUEST, "Enter your Freshdesk API key."));
+    }
+    let request = LinkAccountRequest {
+        integration: slug.clone(),
+        end_user_origin_id: s.end_user_origin_id.clone(),
+        end_user_organization_name: s.end_user_organization_name.clone(),
+        end_user_email_address: s.end_user_email_address.clone(),
+        credentials: FreshdeskCredentials { domain: c.domain.clone(), api_key: c.api_key.clone() },
+    };
+    let linked = accounts::link(state, s.organization_id, &request).await?;
+    let ttl = chrono::Duration::minutes(PUBLIC_TOKEN_TTL_MINUTES);
+    let public_token = match state.store.complete_link(s.organization_id, s.id, linked.account.id, ttl).await {
+        Ok(t) => t,
+        Err(StoreError::Conflict(_)) => {
+            return Err(Failure::new(StatusCode::GONE, "This link was already used; ask for a new one."));
+        }
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    let verb = if linked.created { "linked" } else { "relinked" };
+    let description = format!(
+        "Linked account {} ({name}, end user `{}`) was {verb} through the Link page.",
+        linked.account.id, s.end_user_origin_id
+    );
+    let actor = Actor::EndUser { email: s.end_user_email_address.clone() };
+    record(state, s.organization_id, actor, ip, EventTypeEnum::EnabledIntegration, description).await;
+    let redirect_url = state.config.link_redirect_url.as_deref().map(|base| {
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("public_token", &public_token)
+            .append_pair("integration", &slug)
+            .append_pair("end_user_origin_id", &s.end_user_origin_id)
+            .finish();
+        format!("{base}{sep}{query}")
+    });
+    Ok(LinkCompleted { public_token, integration: slug, integration_name: name.to_string(), redirect_url })
+}
+
+/// Submits the end user's credentials (as a form, answered with HTML, or as JSON, answered
+/// with JSON). Public: the link token in the path is the only credential. Refused credentials
+/// are explained in plain words (wrong key, unknown domain, suspended account, plan without
+/// API access, helpdesk unreachable) and count toward the client's limit on failures.
+#[utoipa::path(
+    post,
+    path = "/link/{link_token}",
+    tag = "link",
+    params(("link_token" = String, Path, description = "The link token from `POST /link-token`")),
+    request_body(content(
+        (LinkCredentials = "application/json"),
+        (LinkCredentials = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Linked: the public token (JSON) or the success page that hands it over (HTML)",
+            content((LinkCompleted = "application/json"), (String = "text/html"))),
+        (status = 303, description = "Linked (form post): to the configured redirect URL, with `public_token`"),
+        (status = 400, description = "Missing or refused credentials, in plain words",
+            content((ErrorDetail = "application/json"), (String = "text/html"))),
+        (status = 404, description = "Unknown link token", content((ErrorDetail = "application/json"), (String = "text/html"))),
+        (status = 410, description = "Used or expired link token", content((ErrorDetail = "application/json"), (String = "text/html"))),
+        (status = 413, description = "Body too large", body = ErrorDetail),
+        (status = 429, description = "Too many failed attempts, or the helpdesk's rate limit is spent",
+            content((ErrorDetail = "application/json"), (String = "text/html"))),
+        (status = 502, description = "The helpdesk could not be reached",
+            content((ErrorDetail = "application/json"), (String = "text/html"))),
+    )
+)]
+pub async fn link_page_submit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let wants_json = |name| {
+        headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+    };
+    let json_mode = wants_json(header::CONTENT_TYPE) || wants_json(header::ACCEPT);
+    let s = match session(&state, ip, &token).await {
+        Ok(s) => s,
+        Err(f) if json_mode => return f.json(),
+        Err(f) => return problem_page(&state, f),
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large.").json();
+        }
+        Err(e) => return Failure::new(StatusCode::BAD_REQUEST, e.body_text()).json(),
+    };
+    let result = match parse_body(&headers, &body, json_mode) {
+        Ok(c) => complete(&state, ip, &s, &c).await.map_err(|f| (f, c.domain)),
+        Err(f) => Err((f, String::new())),
+    };
+    match result {
+        Ok(done) if json_mode => Json(done).into_response(),
+        Ok(done) => match &done.redirect_url {
+            Some(url) => Redirect::to(url).into_response(),
+            None => {
+                let body = fill(DONE, &[("org", &esc(&s.organization_name)), ("integration_name", &esc(&done.integration_name))]);
+                let attrs = format!(
+                    " data-public-token=\"{}\" data-integration=\"{}\"",
+                    esc(&done.public_token),
+                    esc(&done.integration)
+                );
+                page(&state, StatusCode::OK, "Connected", &body, &attrs)
+            }
+        },
+        Err((f, domain)) => {
+            if f.status.is_client_error() && f.status != StatusCode::TOO_MANY_REQUESTS {
+                state.failures.fail(ip);
+            }
+            if json_mode {
+                f.json()
+            } else if f.status == StatusCode::GONE {
+                problem_page(&state, f)
+            } else {
+                let retry = f.retry_after.clone();
+                let mut res = form_page(&state, &s, f.status, &domain, Some(&f.detail));
+                if let Some(v) = retry {
+                    res.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                res
+            }
+        }
+    }
+}
+
+/// The Link page's stylesheet and script (embedded in the binary).
+#[utoipa::path(
+    get,
+    path = "/link/assets/{file}",
+    tag = "link",
+    params(("file" = String, Path, description = "`link.css` or `link.js`")),
+    responses(
+        (status = 200, description = "The asset", content((String = "text/css"), (String = "text/javascript"))),
+        (status = 404, description = "No such asset", body = ErrorDetail),
+    )
+)]
+pub async fn link_asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "link.css" => (CSS, "text/css; charset=utf-8"),
+        "link.js" => (JS, "text/javascript; charset=utf-8"),
+        _ => return ApiError::NotFound("No such asset.".into()).into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -35,8 +35,38 @@ fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(doc).merge(routes::api_routes()).split_for_parts()
 }
 
-async fn fallback() -> impl IntoResponse {
-    ApiError::NotFound("Not found: no such endpoint. See /docs for the endpoints.".into())
+/// Merge ticketing paths that the Freshdesk integration does not offer (see
+/// `docs/providers/freshdesk.md`): they answer 404 with a clear `detail`.
+const UNSUPPORTED: &[&str] = &[
+    "tickets/live-search",
+    "attachments/meta/post",
+    "async-passthrough",
+    "available-actions",
+    "field-mappings",
+    "remote-fields",
+    "target-fields",
+    "default-scopes",
+    "linked-account-scopes",
+    "selective-sync",
+    "issues",
+    "webhook-receivers",
+];
+
+async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
+    let path = uri.path();
+    if let Some(rest) = path.strip_prefix("/api/ticketing/v1/")
+        && let Some(what) = UNSUPPORTED.iter().find(|p| rest == **p || rest.starts_with(&format!("{p}/")))
+    {
+        return ApiError::NotFound(format!(
+            "`{method} /api/ticketing/v1/{what}` is not supported by Deskbridge's Freshdesk integration;              see docs/providers/freshdesk.md."
+        ));
+    }
+    if method == axum::http::Method::POST && path == "/api/ticketing/v1/attachments" {
+        return ApiError::NotFound(
+            "Creating attachments is not supported by Deskbridge's Freshdesk integration.".into(),
+        );
+    }
+    ApiError::NotFound(format!("No endpoint `{method} {path}`. See /docs for the endpoints."))
 }
 
 async fn index() -> Html<&'static str> {

@@ -102,6 +102,15 @@ pub struct ServeArgs {
     /// Request timeout in seconds.
     #[arg(long, env = "DESKBRIDGE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// Public base URL of this server, used in magic links (default: http:// + the Host header).
+    #[arg(long, env = "DESKBRIDGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Where the Link page sends the end user with `?public_token=…` when it has no opener.
+    #[arg(long, env = "DESKBRIDGE_LINK_REDIRECT_URL")]
+    pub link_redirect_url: Option<String>,
+    /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
+    #[arg(long, env = "DESKBRIDGE_LINK_FAILURE_LIMIT", default_value_t = 20)]
+    pub link_failure_limit: u32,
 }
 
 /// `worker`.

@@ -1,6 +1,8 @@
 //! `api-key` and `keys` commands.
 
 use anyhow::Context;
+use deskbridge_model::EventTypeEnum;
+use deskbridge_store::audit::{Actor, NewAuditEvent};
 use deskbridge_store::{Cipher, MasterKey, StoreError};
 
 use crate::cli::{ApiKeyCommand, KeysCommand};
@@ -13,6 +15,8 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
             let store = open(&db).await?;
             let org = store.ensure_organization(&org).await?;
             let key = store.create_api_key(org.id, &name).await?;
+            let description = format!("Created API key \"{}\" ({}…).", key.info.name, key.info.prefix);
+            store.record_audit_event(org.id, &cli_event(EventTypeEnum::CreatedRemoteProductionApiKey, description)).await?;
             println!("Created API key {} ({}) for organization {}.", key.info.id, key.info.name, org.name);
             println!("Store it now: it is shown only once.");
             println!("{}", key.key);
@@ -39,13 +43,23 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
         ApiKeyCommand::Revoke { db, id } => {
             let store = open(&db).await?;
             match store.revoke_api_key(id).await {
-                Ok(k) => println!("Revoked API key {} ({}).", k.id, k.name),
+                Ok(k) => {
+                    let description = format!("Revoked API key \"{}\" ({}…).", k.name, k.prefix);
+                    let event = cli_event(EventTypeEnum::DeletedRemoteProductionApiKey, description);
+                    store.record_audit_event(k.organization_id, &event).await?;
+                    println!("Revoked API key {} ({}).", k.id, k.name);
+                }
                 Err(StoreError::NotFound) => anyhow::bail!("no API key with id {id}"),
                 Err(e) => return Err(e.into()),
             }
         }
     }
     Ok(())
+}
+
+/// An audit event caused by the operator at the command line.
+fn cli_event(event_type: EventTypeEnum, description: String) -> NewAuditEvent {
+    NewAuditEvent { actor: Actor::Cli, ip_address: String::new(), event_type, description }
 }
 
 async fn open(db: &crate::cli::DbArgs) -> anyhow::Result<deskbridge_store::Store> {
@@ -71,6 +85,14 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             deskbridge_store::migrate(&pool).await?;
             let store = runtime::store(pool, new.clone());
             let n = store.rotate_secrets(&Cipher::new(old)).await?;
+            let description = format!(
+                "Master key rotation: decrypted the credentials and account tokens of every linked account \
+                 and re-encrypted them under key version {:08x}.",
+                new.version()
+            );
+            store
+                .record_audit_event_everywhere(&cli_event(EventTypeEnum::EndUserCredentialsAccessed, description))
+                .await?;
             println!(
                 "Re-encrypted the secrets of {n} linked accounts under the new master key (version {:08x}).",
                 new.version()

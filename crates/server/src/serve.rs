@@ -66,6 +66,19 @@ pub async fn run(
     Ok(())
 }
 
+/// An optional setting that must be an absolute http(s) URL.
+fn http_url(name: &str, value: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match v.parse::<axum::http::Uri>() {
+        Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() => {
+            Ok(Some(v.to_string()))
+        }
+        _ => anyhow::bail!("{name} must be an absolute http(s) URL, such as https://app.example.com/linked"),
+    }
+}
+
 /// `deskbridge serve`.
 pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let pool = runtime::database(&a.db, a.engine.db_connections).await?;
@@ -83,7 +96,9 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         body_limit: a.body_limit,
         request_timeout: Duration::from_secs(a.request_timeout_secs),
         sync_interval: settings.interval,
-        ..ApiConfig::default()
+        public_url: http_url("DESKBRIDGE_PUBLIC_URL", a.public_url.as_deref())?,
+        link_redirect_url: http_url("DESKBRIDGE_LINK_REDIRECT_URL", a.link_redirect_url.as_deref())?,
+        link_failure_limit: a.link_failure_limit,
     };
     let listener = TcpListener::bind(a.listen).await?;
     println!("Deskbridge listening on http://{}  (docs: http://{}/docs)", listener.local_addr()?, listener.local_addr()?);

@@ -11,6 +11,9 @@ pub trait ProviderFactory: Send + Sync {
     /// The integrations offered.
     fn integrations(&self) -> Vec<IntegrationInfo>;
 
+    /// Fetches a file from a provider's signed URL (no credentials are sent).
+    fn download(&self, url: &str) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>>;
+
     /// The models an integration can fill (the others are `DISABLED`).
     fn supported_models(&self, integration: &str) -> Vec<ModelKind>;
 
@@ -71,6 +74,11 @@ struct Creds {
 }
 
 impl ProviderFactory for FreshdeskFactory {
+    fn download(&self, url: &str) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>> {
+        let req = self.http.get(url).timeout(self.request_timeout);
+        Box::pin(async move { req.send().await })
+    }
+
     fn integrations(&self) -> Vec<IntegrationInfo> {
         vec![IntegrationInfo { slug: "freshdesk", name: "Freshdesk" }]
     }

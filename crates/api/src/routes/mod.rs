@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod extra;
 pub mod filters;
 pub mod keys;
 pub mod link;
@@ -55,6 +56,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::generate_key_create))
         .routes(routes!(keys::regenerate_key_create))
         .routes(routes!(audit::audit_trail_list))
+        .routes(routes!(extra::tickets_viewers_list))
+        .routes(routes!(extra::collections_viewers_list))
+        .routes(routes!(extra::projects_users_list))
+        .routes(routes!(extra::tickets_remote_field_classes_list))
+        .routes(routes!(extra::attachments_download_retrieve))
         .routes(routes!(meta::health_live))
         .routes(routes!(meta::health_ready))
         .layer(axum::middleware::from_fn(crate::extract::rate_limit_headers))

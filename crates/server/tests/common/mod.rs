@@ -25,11 +25,18 @@ pub struct Options {
     pub rate_limit_per_minute: u32,
     /// Extra allowed provider hosts.
     pub allow_sim: bool,
+    /// Where the Link page redirects after linking (`DESKBRIDGE_LINK_REDIRECT_URL`).
+    pub link_redirect_url: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { workers: 1, rate_limit_per_minute: 0, allow_sim: true }
+        Options {
+            workers: 1,
+            rate_limit_per_minute: 0,
+            allow_sim: true,
+            link_redirect_url: None,
+        }
     }
 }
 
@@ -69,16 +76,30 @@ impl TestApp {
         let db = TestDb::new().await;
         let store = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
         let sim = Simulator::new(sim_cfg);
-        let sim_handle = sim.spawn("127.0.0.1:0".parse().expect("addr")).await.expect("simulator");
-        let host = sim_handle.base_url.trim_start_matches("http://").to_string();
-        let hosts = if opts.allow_sim { vec![host] } else { Vec::new() };
+        let sim_handle = sim
+            .spawn("127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("simulator");
+        let host = sim_handle
+            .base_url
+            .trim_start_matches("http://")
+            .to_string();
+        let hosts = if opts.allow_sim {
+            vec![host]
+        } else {
+            Vec::new()
+        };
         let factory = Arc::new(FreshdeskFactory::new(hosts, 0.2));
         let org = store.ensure_organization("test-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = watch::channel(false);
-        let api = ApiConfig { rate_limit_per_minute: opts.rate_limit_per_minute, ..ApiConfig::default() };
+        let api = ApiConfig {
+            rate_limit_per_minute: opts.rate_limit_per_minute,
+            link_redirect_url: opts.link_redirect_url.clone(),
+            ..ApiConfig::default()
+        };
         let server = tokio::spawn(serve::run(
             store.clone(),
             factory,
@@ -110,7 +131,10 @@ impl TestApp {
 
     /// A GET with the API key (and the account token when given).
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut req = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.api_key);
+        let mut req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key);
         if let Some(t) = token {
             req = req.header("X-Account-Token", t);
         }
@@ -122,7 +146,11 @@ impl TestApp {
 
     /// A POST of JSON with the API key (and the account token when given).
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut req = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.api_key).json(body);
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key)
+            .json(body);
         if let Some(t) = token {
             req = req.header("X-Account-Token", t);
         }
@@ -147,10 +175,23 @@ impl TestApp {
     /// Links simulator account `i`; returns the account token and linked account id.
     pub async fn link(&self, i: usize) -> (String, Uuid) {
         let (_, key) = self.sim_account(i);
-        let (status, body) = self.post("/api/ticketing/v1/linked-accounts", None, &self.link_body(i, &key)).await;
-        assert!(status == 201 || status == 200, "link failed: {status} {body}");
+        let (status, body) = self
+            .post(
+                "/api/ticketing/v1/linked-accounts",
+                None,
+                &self.link_body(i, &key),
+            )
+            .await;
+        assert!(
+            status == 201 || status == 200,
+            "link failed: {status} {body}"
+        );
         let token = body["account_token"].as_str().expect("token").to_string();
-        let id = body["linked_account"]["id"].as_str().expect("id").parse().expect("uuid");
+        let id = body["linked_account"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
         (token, id)
     }
 
@@ -163,21 +204,39 @@ impl TestApp {
     pub async fn wait_runs(&self, linked_account: Uuid, n: usize) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
         loop {
-            let runs = self.store.recent_runs(self.org, linked_account, 50).await.expect("runs");
+            let runs = self
+                .store
+                .recent_runs(self.org, linked_account, 50)
+                .await
+                .expect("runs");
             let finished = runs.iter().filter(|r| r.finished_at.is_some()).count();
             let active = self.store.active_jobs(linked_account).await.expect("jobs");
             if finished >= n && active == 0 {
                 return runs[0].status.clone();
             }
-            assert!(tokio::time::Instant::now() < deadline, "sync did not finish in time");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "sync did not finish in time"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Forces a resync and waits for it.
     pub async fn resync(&self, token: &str, linked_account: Uuid) -> String {
-        let before = self.store.recent_runs(self.org, linked_account, 100).await.expect("runs").len();
-        let (status, _) = self.post("/api/ticketing/v1/sync-status/resync", Some(token), &json!({})).await;
+        let before = self
+            .store
+            .recent_runs(self.org, linked_account, 100)
+            .await
+            .expect("runs")
+            .len();
+        let (status, _) = self
+            .post(
+                "/api/ticketing/v1/sync-status/resync",
+                Some(token),
+                &json!({}),
+            )
+            .await;
         assert_eq!(status, 200);
         self.wait_runs(linked_account, before + 1).await
     }

@@ -70,6 +70,24 @@ pub struct EngineArgs {
     /// Database connections of this process.
     #[arg(long, env = "DESKBRIDGE_DB_CONNECTIONS", default_value_t = 10)]
     pub db_connections: u32,
+    /// Seconds a claimed job stays ours without a heartbeat (a dead worker's job is taken
+    /// over after this).
+    #[arg(long, env = "DESKBRIDGE_JOB_LEASE_SECS", default_value_t = 30)]
+    pub job_lease_secs: u64,
+    /// Timeout of one request to a provider, in seconds.
+    #[arg(long, env = "DESKBRIDGE_PROVIDER_TIMEOUT_SECS", default_value_t = 30)]
+    pub provider_timeout_secs: u64,
+}
+
+impl EngineArgs {
+    /// The sync settings these arguments describe.
+    pub fn sync_settings(&self) -> deskbridge_sync::SyncSettings {
+        deskbridge_sync::SyncSettings {
+            interval: std::time::Duration::from_secs(self.sync_interval_secs),
+            lease: std::time::Duration::from_secs(self.job_lease_secs.max(1)),
+            ..deskbridge_sync::SyncSettings::default()
+        }
+    }
 }
 
 /// `serve`.

@@ -104,7 +104,10 @@ pub fn factory(engine: &EngineArgs) -> Arc<FreshdeskFactory> {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .collect();
-    Arc::new(FreshdeskFactory::new(hosts, engine.provider_reserve))
+    Arc::new(
+        FreshdeskFactory::new(hosts, engine.provider_reserve)
+            .with_request_timeout(std::time::Duration::from_secs(engine.provider_timeout_secs.max(1))),
+    )
 }
 
 /// A channel that turns true on SIGTERM or Ctrl-C.

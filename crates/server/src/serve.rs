@@ -87,10 +87,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     }
     let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
     let factory = runtime::factory(&a.engine);
-    let settings = SyncSettings {
-        interval: Duration::from_secs(a.engine.sync_interval_secs),
-        ..SyncSettings::default()
-    };
+    let settings = a.engine.sync_settings();
     let api = ApiConfig {
         rate_limit_per_minute: a.rate_limit_per_minute,
         body_limit: a.body_limit,
@@ -112,10 +109,7 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     let engine = SyncEngine {
         store,
         factory: runtime::factory(&a.engine),
-        settings: SyncSettings {
-            interval: Duration::from_secs(a.engine.sync_interval_secs),
-            ..SyncSettings::default()
-        },
+        settings: a.engine.sync_settings(),
     };
     let shutdown = runtime::shutdown_signal();
     let mut tasks = JoinSet::new();

@@ -160,7 +160,7 @@ async fn link_flow_from_magic_link_to_listing_tickets() {
         "Profile settings",
         "View API Key",
         "<label for=\"api_key\">",
-        "Org of cust-1",
+        "test-org will read your Freshdesk tickets",
     ] {
         assert!(html.contains(needle), "{needle} missing");
     }

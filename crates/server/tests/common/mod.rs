@@ -27,6 +27,8 @@ pub struct Options {
     pub allow_sim: bool,
     /// Where the Link page redirects after linking (`DESKBRIDGE_LINK_REDIRECT_URL`).
     pub link_redirect_url: Option<String>,
+    /// Timeout of one provider request.
+    pub provider_timeout: Duration,
 }
 
 impl Default for Options {
@@ -36,6 +38,7 @@ impl Default for Options {
             rate_limit_per_minute: 0,
             allow_sim: true,
             link_redirect_url: None,
+            provider_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -50,6 +53,8 @@ pub struct TestApp {
     pub api_key: String,
     pub org: Uuid,
     pub http: reqwest::Client,
+    pub master_key: MasterKey,
+    pub sim_host: String,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -74,7 +79,8 @@ impl TestApp {
     /// Starts with options.
     pub async fn start_with(sim_cfg: SimConfig, opts: Options) -> TestApp {
         let db = TestDb::new().await;
-        let store = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
+        let master_key = MasterKey::generate();
+        let store = Store::new(db.pool.clone(), Cipher::new(master_key.clone()));
         let sim = Simulator::new(sim_cfg);
         let sim_handle = sim
             .spawn("127.0.0.1:0".parse().expect("addr"))
@@ -85,11 +91,13 @@ impl TestApp {
             .trim_start_matches("http://")
             .to_string();
         let hosts = if opts.allow_sim {
-            vec![host]
+            vec![host.clone()]
         } else {
             Vec::new()
         };
-        let factory = Arc::new(FreshdeskFactory::new(hosts, 0.2));
+        let factory = Arc::new(
+            FreshdeskFactory::new(hosts, 0.2).with_request_timeout(opts.provider_timeout),
+        );
         let org = store.ensure_organization("test-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -118,6 +126,8 @@ impl TestApp {
             api_key: key.key,
             org: org.id,
             http: deskbridge_freshdesk::http_client(),
+            master_key,
+            sim_host: host,
             shutdown: tx,
             server,
         }
@@ -255,6 +265,84 @@ impl TestApp {
                 None => return out,
             }
         }
+    }
+
+    /// Starts `deskbridge worker` as a separate process on this app's database.
+    pub fn spawn_worker(&self, workers: usize) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_deskbridge"))
+            .arg("worker")
+            .env("DATABASE_URL", &self.db.url)
+            .env("DESKBRIDGE_MASTER_KEY", self.master_key.to_base64())
+            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_host)
+            .env("DESKBRIDGE_WORKERS", workers.to_string())
+            .env("DESKBRIDGE_JOB_LEASE_SECS", "2")
+            .env("DESKBRIDGE_SYNC_INTERVAL_SECS", "3600")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start deskbridge worker")
+    }
+
+    /// Links simulator account `i` under another end-user id (a second linked account on
+    /// the same helpdesk); returns the account token and id.
+    pub async fn link_as(&self, i: usize, origin: &str) -> (String, Uuid) {
+        let (_, key) = self.sim_account(i);
+        let mut body = self.link_body(i, &key);
+        body["end_user_origin_id"] = json!(origin);
+        let (status, body) = self.post("/api/ticketing/v1/linked-accounts", None, &body).await;
+        assert!(status == 201 || status == 200, "link failed: {status} {body}");
+        let token = body["account_token"].as_str().expect("token").to_string();
+        let id = body["linked_account"]["id"].as_str().expect("id").parse().expect("uuid");
+        (token, id)
+    }
+
+    /// Every synced record of a linked account, comparable across accounts: keyed by
+    /// (table, remote id), relation ids replaced by `kind/remote_id`, volatile values (signed
+    /// URLs) removed; with `remote_was_deleted` and `remote_data`.
+    pub async fn dump(&self, linked_account: Uuid) -> std::collections::BTreeMap<(String, String), Value> {
+        const TABLES: [(&str, &str); 9] = [
+            ("tickets", "ticket"), ("comments", "comment"), ("users", "user"), ("contacts", "contact"),
+            ("accounts", "account"), ("teams", "team"), ("tags", "tag"), ("roles", "role"), ("attachments", "attachment"),
+        ];
+        let mut rows = Vec::new();
+        let mut names = std::collections::HashMap::new();
+        for (table, kind) in TABLES {
+            let got: Vec<(Uuid, String, Value, Option<Value>, bool, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, remote_id, fields, remote_data, remote_was_deleted, is_shell FROM {table} WHERE linked_account_id = $1"
+            )))
+            .bind(linked_account)
+            .fetch_all(&self.db.pool)
+            .await
+            .expect("dump");
+            for (id, rid, fields, rd, deleted, shell) in got {
+                names.insert(id.to_string(), format!("{kind}/{rid}"));
+                rows.push((table, rid, fields, rd, deleted, shell));
+            }
+        }
+        fn clean(v: &Value, names: &std::collections::HashMap<String, String>) -> Value {
+            match v {
+                Value::String(s) => names.get(s).map(|n| Value::String(n.clone())).unwrap_or_else(|| v.clone()),
+                Value::Array(a) => Value::Array(a.iter().map(|x| clean(x, names)).collect()),
+                Value::Object(m) => Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| !matches!(k.as_str(), "file_url" | "attachment_url" | "thumb_url"))
+                        .map(|(k, x)| (k.clone(), clean(x, names)))
+                        .collect(),
+                ),
+                other => other.clone(),
+            }
+        }
+        rows.into_iter()
+            .map(|(table, rid, fields, rd, deleted, shell)| {
+                let v = json!({
+                    "fields": clean(&fields, &names),
+                    "remote_data": clean(&rd.unwrap_or(Value::Null), &names),
+                    "remote_was_deleted": deleted,
+                    "is_shell": shell,
+                });
+                ((table.to_string(), rid), v)
+            })
+            .collect()
     }
 
     /// Stops the server and its workers.

@@ -32,14 +32,24 @@ impl Cursor {
             Direction::Next => 'n',
             Direction::Previous => 'p',
         };
-        let text = format!("{d}|{}|{}", self.position.0.timestamp_micros(), self.position.1);
+        let text = format!(
+            "{d}|{}|{}",
+            self.position.0.timestamp_micros(),
+            self.position.1
+        );
         URL_SAFE_NO_PAD.encode(text)
     }
 
     /// Decodes a cursor from a client; a malformed one is a 400.
     pub fn decode(text: &str) -> Result<Cursor, ApiError> {
-        let bad = || ApiError::bad("Invalid cursor: pass back the `next` or `previous` value of a previous page.");
-        let bytes = URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).map_err(|_| bad())?;
+        let bad = || {
+            ApiError::bad(
+                "Invalid cursor: pass back the `next` or `previous` value of a previous page.",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| bad())?;
         let s = String::from_utf8(bytes).map_err(|_| bad())?;
         let mut parts = s.split('|');
         let direction = match parts.next() {
@@ -53,24 +63,10 @@ impl Cursor {
             return Err(bad());
         }
         let at = DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?;
-        Ok(Cursor { direction, position: (at, id) })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip_and_rejects_garbage() {
-        let c = Cursor {
-            direction: Direction::Previous,
-            position: (DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).expect("ts"), Uuid::from_u128(7)),
-        };
-        assert_eq!(Cursor::decode(&c.encode()).expect("decode"), c);
-        for bad in ["", "abc", "!!!", &URL_SAFE_NO_PAD.encode("x|1|2")] {
-            assert!(Cursor::decode(bad).is_err(), "{bad}");
-        }
+        Ok(Cursor {
+            direction,
+            position: (at, id),
+        })
     }
 }
 
@@ -85,7 +81,13 @@ pub fn paginate<T>(
     position: impl Fn(&T) -> (DateTime<Utc>, Uuid),
 ) -> (Vec<T>, Option<String>, Option<String>) {
     let more = rows.len() as i64 > limit;
-    let backwards = matches!(cursor, Some(Cursor { direction: Direction::Previous, .. }));
+    let backwards = matches!(
+        cursor,
+        Some(Cursor {
+            direction: Direction::Previous,
+            ..
+        })
+    );
     if more {
         if backwards {
             rows.remove(0);
@@ -98,9 +100,20 @@ pub fn paginate<T>(
             let has_next = more || backwards;
             let has_previous = if backwards { more } else { cursor.is_some() };
             (
-                has_next.then(|| Cursor { direction: Direction::Next, position: position(last) }.encode()),
-                has_previous
-                    .then(|| Cursor { direction: Direction::Previous, position: position(first) }.encode()),
+                has_next.then(|| {
+                    Cursor {
+                        direction: Direction::Next,
+                        position: position(last),
+                    }
+                    .encode()
+                }),
+                has_previous.then(|| {
+                    Cursor {
+                        direction: Direction::Previous,
+                        position: position(first),
+                    }
+                    .encode()
+                }),
             )
         }
         _ => (None, None),
@@ -108,11 +121,40 @@ pub fn paginate<T>(
     (rows, next, previous)
 }
 
+/// A keyset position: `(created_at, id)`.
+pub type Position = (DateTime<Utc>, Uuid);
+
 /// Splits a cursor into keyset bounds `(after, before)`.
-pub fn bounds(cursor: Option<Cursor>) -> (Option<(DateTime<Utc>, Uuid)>, Option<(DateTime<Utc>, Uuid)>) {
+pub fn bounds(cursor: Option<Cursor>) -> (Option<Position>, Option<Position>) {
     match cursor {
-        Some(Cursor { direction: Direction::Next, position }) => (Some(position), None),
-        Some(Cursor { direction: Direction::Previous, position }) => (None, Some(position)),
+        Some(Cursor {
+            direction: Direction::Next,
+            position,
+        }) => (Some(position), None),
+        Some(Cursor {
+            direction: Direction::Previous,
+            position,
+        }) => (None, Some(position)),
         None => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_rejects_garbage() {
+        let c = Cursor {
+            direction: Direction::Previous,
+            position: (
+                DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).expect("ts"),
+                Uuid::from_u128(7),
+            ),
+        };
+        assert_eq!(Cursor::decode(&c.encode()).expect("decode"), c);
+        for bad in ["", "abc", "!!!", &URL_SAFE_NO_PAD.encode("x|1|2")] {
+            assert!(Cursor::decode(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -19,7 +19,10 @@ pub struct Limiter {
 impl Limiter {
     /// A limiter allowing `per_minute` requests per account (0: unlimited).
     pub fn new(per_minute: u32) -> Self {
-        Limiter { per_minute, windows: Mutex::new(HashMap::new()) }
+        Limiter {
+            per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Counts one request and tells where the account's window stands (`None`: no limit).
@@ -29,7 +32,10 @@ impl Limiter {
         }
         let now = Instant::now();
         let window = Duration::from_secs(60);
-        let mut map = self.windows.lock().map_err(|_| ApiError::Internal("limiter poisoned".into()))?;
+        let mut map = self
+            .windows
+            .lock()
+            .map_err(|_| ApiError::Internal("limiter poisoned".into()))?;
         if map.len() > 100_000 {
             map.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
@@ -44,7 +50,10 @@ impl Limiter {
         Ok(Some(RateStatus {
             limit: self.per_minute,
             remaining: self.per_minute.saturating_sub(entry.1),
-            reset_secs: window.saturating_sub(now.duration_since(entry.0)).as_secs().max(1),
+            reset_secs: window
+                .saturating_sub(now.duration_since(entry.0))
+                .as_secs()
+                .max(1),
             allowed,
         }))
     }

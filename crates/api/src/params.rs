@@ -56,7 +56,9 @@ pub fn uuid(name: &str, v: &Option<String>) -> Result<Option<Uuid>, ApiError> {
     match v.as_deref().filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(s) => s.parse().map(Some).map_err(|_| {
-            ApiError::bad(format!("Invalid value for `{name}`: `{s}` is not a valid UUID."))
+            ApiError::bad(format!(
+                "Invalid value for `{name}`: `{s}` is not a valid UUID."
+            ))
         }),
     }
 }
@@ -78,7 +80,9 @@ pub fn uuid_csv(name: &str, v: &Option<String>) -> Result<Option<Vec<String>>, A
     let Some(list) = csv(v) else { return Ok(None) };
     for s in &list {
         s.parse::<Uuid>().map_err(|_| {
-            ApiError::bad(format!("Invalid value for `{name}`: `{s}` is not a valid UUID."))
+            ApiError::bad(format!(
+                "Invalid value for `{name}`: `{s}` is not a valid UUID."
+            ))
         })?;
     }
     Ok(Some(list))
@@ -99,7 +103,11 @@ pub fn choices(name: &str, v: &Option<String>, allowed: &[&str]) -> Result<Vec<S
 }
 
 /// Checks one value against the allowed values.
-pub fn choice(name: &str, v: &Option<String>, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+pub fn choice(
+    name: &str,
+    v: &Option<String>,
+    allowed: &[&str],
+) -> Result<Option<String>, ApiError> {
     match v.as_deref().filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(s) if allowed.contains(&s) => Ok(Some(s.to_string())),
@@ -116,8 +124,16 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        assert!(datetime("x", &Some("2024-01-31T12:00:00Z".into())).expect("ok").is_some());
-        assert!(datetime("x", &Some("2024-01-31".into())).expect("ok").is_some());
+        assert!(
+            datetime("x", &Some("2024-01-31T12:00:00Z".into()))
+                .expect("ok")
+                .is_some()
+        );
+        assert!(
+            datetime("x", &Some("2024-01-31".into()))
+                .expect("ok")
+                .is_some()
+        );
         assert!(datetime("x", &Some("yesterday".into())).is_err());
         assert_eq!(page_size(&None).expect("ok"), 100);
         assert!(page_size(&Some("0".into())).is_err());

@@ -6,9 +6,14 @@
 
 mod error;
 mod record;
+mod write;
 
 pub use error::{FieldProblem, ProviderError};
 pub use record::{FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
+pub use write::{
+    CommentAuthor, CommentWrite, ContactWrite, CustomFieldWrite, PassthroughRequest,
+    PassthroughResponse, ProviderCall, TicketWrite, WriteContext, WriteOutcome, WriteWarning,
+};
 
 use async_trait::async_trait;
 use deskbridge_model::ModelKind;
@@ -78,4 +83,75 @@ pub trait TicketingProvider: Send + Sync {
         &self,
         ticket_remote_id: &str,
     ) -> Result<Vec<NormalizedRecord>, ProviderError>;
+
+    /// Creates a ticket at the provider and returns it as the provider stored it.
+    ///
+    /// Writes are made once (never retried after the request was sent). A rejection is
+    /// [`ProviderError::Validation`] whose problems carry, in `field`, a JSON pointer into the
+    /// Merge request body (e.g. `/model/status`, or `/model` when no field is to blame), in
+    /// `message` the provider's own field and message, and in `code` the provider's code.
+    async fn create_ticket(
+        &self,
+        ticket: &TicketWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        let _ = (ticket, ctx);
+        Err(ProviderError::Unsupported("creating tickets"))
+    }
+
+    /// Changes a ticket (Merge's PATCH semantics, see [`TicketWrite`]). Errors as for
+    /// [`TicketingProvider::create_ticket`].
+    async fn update_ticket(
+        &self,
+        remote_id: &str,
+        ticket: &TicketWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        let _ = (remote_id, ticket, ctx);
+        Err(ProviderError::Unsupported("updating tickets"))
+    }
+
+    /// Adds a comment to a ticket. Errors as for [`TicketingProvider::create_ticket`].
+    async fn create_comment(
+        &self,
+        comment: &CommentWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        let _ = (comment, ctx);
+        Err(ProviderError::Unsupported("creating comments"))
+    }
+
+    /// Creates a contact. Errors as for [`TicketingProvider::create_ticket`].
+    async fn create_contact(
+        &self,
+        contact: &ContactWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        let _ = (contact, ctx);
+        Err(ProviderError::Unsupported("creating contacts"))
+    }
+
+    /// The JSON-schema-like `request_schema` of a write (`patch`: PATCH rather than POST) of
+    /// `kind` for this account, built from its stored metadata (Merge's `MetaResponse`).
+    fn write_schema(
+        &self,
+        kind: ModelKind,
+        patch: bool,
+        ctx: &WriteContext,
+    ) -> Result<serde_json::Map<String, Value>, ProviderError> {
+        let _ = (kind, patch, ctx);
+        Err(ProviderError::Unsupported("writes"))
+    }
+
+    /// Sends an authenticated raw request under the provider's API root, charged to the
+    /// account's rate budget without waiting (a spent budget is
+    /// [`ProviderError::RateLimited`] at once). The path is confined to the API root; any
+    /// HTTP status is returned as it came.
+    async fn passthrough(
+        &self,
+        request: &PassthroughRequest,
+    ) -> Result<PassthroughResponse, ProviderError> {
+        let _ = request;
+        Err(ProviderError::Unsupported("passthrough requests"))
+    }
 }

@@ -19,20 +19,37 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     deskbridge_store::migrate(&pool).await?;
     let key_args = KeyArgs {
         master_key: std::env::var("DESKBRIDGE_MASTER_KEY").ok(),
-        master_key_file: std::env::var("DESKBRIDGE_MASTER_KEY_FILE").ok().map(Into::into),
+        master_key_file: std::env::var("DESKBRIDGE_MASTER_KEY_FILE")
+            .ok()
+            .map(Into::into),
     };
     let store = runtime::store(pool, runtime::master_key(&key_args, true)?);
 
-    let sim = Simulator::new(SimConfig { seed: 1, accounts: 1, tickets: a.tickets, ..SimConfig::default() });
+    let sim = Simulator::new(SimConfig {
+        seed: 1,
+        accounts: 1,
+        tickets: a.tickets,
+        ..SimConfig::default()
+    });
     let handle = sim.spawn("127.0.0.1:0".parse()?).await?;
     let sim_host = handle.base_url.trim_start_matches("http://").to_string();
-    let account = sim.accounts().into_iter().next().ok_or_else(|| anyhow::anyhow!("the simulator has no account"))?;
-    println!("Simulated Freshdesk at {} (account {})", handle.base_url, account.subdomain);
+    let account = sim
+        .accounts()
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the simulator has no account"))?;
+    println!(
+        "Simulated Freshdesk at {} (account {})",
+        handle.base_url, account.subdomain
+    );
 
     let factory = Arc::new(FreshdeskFactory::new(vec![sim_host], 0.2));
     let org = store.ensure_organization("demo").await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
-    let api = ApiConfig { rate_limit_per_minute: 0, ..ApiConfig::default() };
+    let api = ApiConfig {
+        rate_limit_per_minute: 0,
+        ..ApiConfig::default()
+    };
     let state = AppState::new(store.clone(), factory.clone(), api.clone());
     let linked = deskbridge_api::routes::accounts::link(
         &state,
@@ -42,7 +59,10 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
             end_user_origin_id: "demo-customer-1".into(),
             end_user_organization_name: "Demo Customer Inc.".into(),
             end_user_email_address: "admin@demo-customer.example".into(),
-            credentials: FreshdeskCredentials { domain: handle.base_url.clone(), api_key: account.api_key.clone() },
+            credentials: FreshdeskCredentials {
+                domain: handle.base_url.clone(),
+                api_key: account.api_key.clone(),
+            },
         },
     )
     .await?;
@@ -66,7 +86,13 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     loop {
         let runs = store.recent_runs(org.id, la, 1).await?;
         if let Some(run) = runs.first().filter(|r| r.finished_at.is_some()) {
-            println!("Initial sync {} in {:.1} s.", run.status, (run.finished_at.unwrap_or(run.started_at) - run.started_at).num_milliseconds() as f64 / 1000.0);
+            println!(
+                "Initial sync {} in {:.1} s.",
+                run.status,
+                (run.finished_at.unwrap_or(run.started_at) - run.started_at).num_milliseconds()
+                    as f64
+                    / 1000.0
+            );
             break;
         }
         if server.is_finished() {
@@ -76,15 +102,23 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     }
 
     let base = format!("http://{addr}");
-    let auth = format!("-H 'Authorization: Bearer {}' -H 'X-Account-Token: {}'", api_key.key, linked.account_token);
+    let auth = format!(
+        "-H 'Authorization: Bearer {}' -H 'X-Account-Token: {}'",
+        api_key.key, linked.account_token
+    );
     println!();
     println!("Deskbridge is serving at {base} (API docs: {base}/docs). Try:");
     println!();
     println!("  curl -s {auth} '{base}/api/ticketing/v1/tickets?page_size=5'");
-    println!("  curl -s {auth} '{base}/api/ticketing/v1/tickets?page_size=2&expand=assignees,contact'");
+    println!(
+        "  curl -s {auth} '{base}/api/ticketing/v1/tickets?page_size=2&expand=assignees,contact'"
+    );
     println!("  curl -s {auth} '{base}/api/ticketing/v1/comments?page_size=3'");
     println!("  curl -s {auth} '{base}/api/ticketing/v1/sync-status'");
-    println!("  curl -s -H 'Authorization: Bearer {}' '{base}/api/ticketing/v1/linked-accounts'", api_key.key);
+    println!(
+        "  curl -s -H 'Authorization: Bearer {}' '{base}/api/ticketing/v1/linked-accounts'",
+        api_key.key
+    );
     println!();
     println!("Press Ctrl-C to stop.");
     server.await??;

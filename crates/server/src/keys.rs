@@ -15,9 +15,20 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
             let store = open(&db).await?;
             let org = store.ensure_organization(&org).await?;
             let key = store.create_api_key(org.id, &name).await?;
-            let description = format!("Created API key \"{}\" ({}…).", key.info.name, key.info.prefix);
-            store.record_audit_event(org.id, &cli_event(EventTypeEnum::CreatedRemoteProductionApiKey, description)).await?;
-            println!("Created API key {} ({}) for organization {}.", key.info.id, key.info.name, org.name);
+            let description = format!(
+                "Created API key \"{}\" ({}…).",
+                key.info.name, key.info.prefix
+            );
+            store
+                .record_audit_event(
+                    org.id,
+                    &cli_event(EventTypeEnum::CreatedRemoteProductionApiKey, description),
+                )
+                .await?;
+            println!(
+                "Created API key {} ({}) for organization {}.",
+                key.info.id, key.info.name, org.name
+            );
             println!("Store it now: it is shown only once.");
             println!("{}", key.key);
         }
@@ -28,7 +39,10 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
                 Err(StoreError::NotFound) => anyhow::bail!("no organization named {org}"),
                 Err(e) => return Err(e.into()),
             };
-            println!("{:<36}  {:<12}  {:<16}  {:<25}  revoked", "id", "prefix", "name", "created");
+            println!(
+                "{:<36}  {:<12}  {:<16}  {:<25}  revoked",
+                "id", "prefix", "name", "created"
+            );
             for k in store.list_api_keys(org.id).await? {
                 println!(
                     "{:<36}  {:<12}  {:<16}  {:<25}  {}",
@@ -36,7 +50,9 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
                     k.prefix,
                     k.name,
                     k.created_at.to_rfc3339(),
-                    k.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into())
+                    k.revoked_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "-".into())
                 );
             }
         }
@@ -45,7 +61,8 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
             match store.revoke_api_key(id).await {
                 Ok(k) => {
                     let description = format!("Revoked API key \"{}\" ({}…).", k.name, k.prefix);
-                    let event = cli_event(EventTypeEnum::DeletedRemoteProductionApiKey, description);
+                    let event =
+                        cli_event(EventTypeEnum::DeletedRemoteProductionApiKey, description);
                     store.record_audit_event(k.organization_id, &event).await?;
                     println!("Revoked API key {} ({}).", k.id, k.name);
                 }
@@ -59,7 +76,12 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
 
 /// An audit event caused by the operator at the command line.
 fn cli_event(event_type: EventTypeEnum, description: String) -> NewAuditEvent {
-    NewAuditEvent { actor: Actor::Cli, ip_address: String::new(), event_type, description }
+    NewAuditEvent {
+        actor: Actor::Cli,
+        ip_address: String::new(),
+        event_type,
+        description,
+    }
 }
 
 async fn open(db: &crate::cli::DbArgs) -> anyhow::Result<deskbridge_store::Store> {
@@ -76,7 +98,11 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             println!("{}", MasterKey::generate().to_base64());
             Ok(())
         }
-        KeysCommand::Rotate { db, key, new_key_file } => {
+        KeysCommand::Rotate {
+            db,
+            key,
+            new_key_file,
+        } => {
             let old = runtime::master_key(&key, false)?;
             let text = std::fs::read_to_string(&new_key_file)
                 .with_context(|| format!("cannot read {}", new_key_file.display()))?;
@@ -91,13 +117,18 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
                 new.version()
             );
             store
-                .record_audit_event_everywhere(&cli_event(EventTypeEnum::EndUserCredentialsAccessed, description))
+                .record_audit_event_everywhere(&cli_event(
+                    EventTypeEnum::EndUserCredentialsAccessed,
+                    description,
+                ))
                 .await?;
             println!(
                 "Re-encrypted the secrets of {n} linked accounts under the new master key (version {:08x}).",
                 new.version()
             );
-            println!("Now point DESKBRIDGE_MASTER_KEY or DESKBRIDGE_MASTER_KEY_FILE at the new key.");
+            println!(
+                "Now point DESKBRIDGE_MASTER_KEY or DESKBRIDGE_MASTER_KEY_FILE at the new key."
+            );
             Ok(())
         }
     }

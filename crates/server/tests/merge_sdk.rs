@@ -26,12 +26,30 @@ fn python() -> PathBuf {
     let venv = repo().join("target/merge-sdk-venv");
     let py = venv.join("bin/python");
     let ok = py.exists()
-        && Command::new(&py).args(["-c", "import merge"]).status().is_ok_and(|s| s.success());
+        && Command::new(&py)
+            .args(["-c", "import merge"])
+            .status()
+            .is_ok_and(|s| s.success());
     if !ok {
-        let status = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 -m venv");
-        assert!(status.success(), "cannot create a virtual environment (install python3-venv)");
+        let status = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .expect("python3 -m venv");
+        assert!(
+            status.success(),
+            "cannot create a virtual environment (install python3-venv)"
+        );
         let status = Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", SDK])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                SDK,
+            ])
             .status()
             .expect("pip");
         assert!(status.success(), "cannot install {SDK} from PyPI");
@@ -46,14 +64,23 @@ fn live(t: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn merge_python_sdk_reads_every_model() {
     let py = tokio::task::spawn_blocking(python).await.expect("venv");
-    let app = TestApp::start(SimConfig { seed: 11, accounts: 1, tickets: 120, conversations_per_ticket: 2.0, ..SimConfig::default() }).await;
+    let app = TestApp::start(SimConfig {
+        seed: 11,
+        accounts: 1,
+        tickets: 120,
+        conversations_per_ticket: 2.0,
+        ..SimConfig::default()
+    })
+    .await;
     let (token, la) = app.link(0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
 
     let (sub, _) = app.sim_account(0);
     let snap = app.sim.control().snapshot(&sub).expect("snapshot");
     let tickets: Vec<&Value> = snap.tickets.iter().filter(|t| live(t)).collect();
-    let ids = |v: &mut dyn Iterator<Item = &Value>| -> Vec<String> { v.map(|x| x["id"].to_string()).collect() };
+    let ids = |v: &mut dyn Iterator<Item = &Value>| -> Vec<String> {
+        v.map(|x| x["id"].to_string()).collect()
+    };
     let mut comments = Vec::new();
     let mut attachments = BTreeSet::new();
     for t in &tickets {
@@ -73,9 +100,19 @@ async fn merge_python_sdk_reads_every_model() {
         .flat_map(|t| t["tags"].as_array().cloned().unwrap_or_default())
         .filter_map(|t| t.as_str().map(String::from))
         .collect();
-    let live_contacts: Vec<&Value> = snap.contacts.iter().filter(|c| c.get("deleted") != Some(&json!(true))).collect();
-    let subjects: BTreeMap<String, Value> = tickets.iter().map(|t| (t["id"].to_string(), t["subject"].clone())).collect();
-    let emails: BTreeMap<String, Value> = live_contacts.iter().map(|c| (c["id"].to_string(), c["email"].clone())).collect();
+    let live_contacts: Vec<&Value> = snap
+        .contacts
+        .iter()
+        .filter(|c| c.get("deleted") != Some(&json!(true)))
+        .collect();
+    let subjects: BTreeMap<String, Value> = tickets
+        .iter()
+        .map(|t| (t["id"].to_string(), t["subject"].clone()))
+        .collect();
+    let emails: BTreeMap<String, Value> = live_contacts
+        .iter()
+        .map(|c| (c["id"].to_string(), c["email"].clone()))
+        .collect();
     let expected = json!({
         "tickets": ids(&mut tickets.iter().copied()),
         "comments": comments,
@@ -114,7 +151,10 @@ async fn merge_python_sdk_reads_every_model() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(out.status.success(), "the SDK check failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "the SDK check failed:\n{stdout}\n{stderr}"
+    );
     let _ = std::fs::remove_dir_all(dir);
     app.stop().await;
 }

@@ -12,12 +12,21 @@ use deskbridge_freshdesk_sim::SimConfig;
 use serde_json::{Value, json};
 
 fn remote_ids(rows: &[Value]) -> BTreeSet<String> {
-    rows.iter().map(|r| r["remote_id"].as_str().expect("remote_id").to_string()).collect()
+    rows.iter()
+        .map(|r| r["remote_id"].as_str().expect("remote_id").to_string())
+        .collect()
 }
 
 #[tokio::test]
 async fn changes_appear_after_the_next_sync_and_deltas_are_exact() {
-    let app = TestApp::start(SimConfig { seed: 21, accounts: 1, tickets: 150, conversations_per_ticket: 1.5, ..SimConfig::default() }).await;
+    let app = TestApp::start(SimConfig {
+        seed: 21,
+        accounts: 1,
+        tickets: 150,
+        conversations_per_ticket: 1.5,
+        ..SimConfig::default()
+    })
+    .await;
     let (token, la) = app.link(0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     let (sub, _) = app.sim_account(0);
@@ -37,16 +46,44 @@ async fn changes_appear_after_the_next_sync_and_deltas_are_exact() {
         .expect("create");
     let new_id = created["id"].to_string();
     let (edited, deleted, spammed, chatty) = (live[3], live[4], live[5], live[6]);
-    c.update_ticket(&sub, edited, json!({"subject": "Edited subject", "priority": 3})).expect("update");
+    c.update_ticket(
+        &sub,
+        edited,
+        json!({"subject": "Edited subject", "priority": 3}),
+    )
+    .expect("update");
     c.delete_ticket(&sub, deleted).expect("delete");
     c.spam_ticket(&sub, spammed).expect("spam");
-    let conv = c.add_conversation(&sub, chatty, false, json!({"body": "<div>A new private note</div>", "private": true})).expect("note");
+    let conv = c
+        .add_conversation(
+            &sub,
+            chatty,
+            false,
+            json!({"body": "<div>A new private note</div>", "private": true}),
+        )
+        .expect("note");
 
     assert_eq!(app.resync(&token, la).await, "DONE");
 
-    let tickets = app.list_all(&format!("/api/ticketing/v1/tickets?include_deleted_data=true&modified_after={cutoff}"), &token).await;
-    let expected: BTreeSet<String> = [new_id.clone(), edited.to_string(), deleted.to_string(), spammed.to_string(), chatty.to_string()].into();
-    assert_eq!(remote_ids(&tickets), expected, "the ticket delta is exactly the changed tickets");
+    let tickets = app
+        .list_all(
+            &format!("/api/ticketing/v1/tickets?include_deleted_data=true&modified_after={cutoff}"),
+            &token,
+        )
+        .await;
+    let expected: BTreeSet<String> = [
+        new_id.clone(),
+        edited.to_string(),
+        deleted.to_string(),
+        spammed.to_string(),
+        chatty.to_string(),
+    ]
+    .into();
+    assert_eq!(
+        remote_ids(&tickets),
+        expected,
+        "the ticket delta is exactly the changed tickets"
+    );
     for t in &tickets {
         let rid = t["remote_id"].as_str().expect("rid");
         let gone = rid == deleted.to_string() || rid == spammed.to_string();
@@ -61,25 +98,57 @@ async fn changes_appear_after_the_next_sync_and_deltas_are_exact() {
         }
     }
     // Deleted and spammed tickets are hidden unless asked for.
-    let visible = app.list_all(&format!("/api/ticketing/v1/tickets?modified_after={cutoff}"), &token).await;
+    let visible = app
+        .list_all(
+            &format!("/api/ticketing/v1/tickets?modified_after={cutoff}"),
+            &token,
+        )
+        .await;
     assert_eq!(visible.len(), 3);
 
-    let comments = app.list_all(&format!("/api/ticketing/v1/comments?modified_after={cutoff}"), &token).await;
-    assert_eq!(remote_ids(&comments), BTreeSet::from([conv["id"].to_string()]));
+    let comments = app
+        .list_all(
+            &format!("/api/ticketing/v1/comments?modified_after={cutoff}"),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        remote_ids(&comments),
+        BTreeSet::from([conv["id"].to_string()])
+    );
     assert_eq!(comments[0]["is_private"], json!(true));
-    assert_eq!(comments[0]["html_body"], json!("<div>A new private note</div>"));
+    assert_eq!(
+        comments[0]["html_body"],
+        json!("<div>A new private note</div>")
+    );
 
     // Nothing changed since: the next pull is empty.
     let cutoff2 = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
     assert_eq!(app.resync(&token, la).await, "DONE");
-    let none = app.list_all(&format!("/api/ticketing/v1/tickets?include_deleted_data=true&modified_after={cutoff2}"), &token).await;
-    assert!(none.is_empty(), "an unchanged sync yields no delta: {none:?}");
+    let none = app
+        .list_all(
+            &format!(
+                "/api/ticketing/v1/tickets?include_deleted_data=true&modified_after={cutoff2}"
+            ),
+            &token,
+        )
+        .await;
+    assert!(
+        none.is_empty(),
+        "an unchanged sync yields no delta: {none:?}"
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_revoked_key_moves_the_account_to_relink_needed() {
-    let app = TestApp::start(SimConfig { seed: 22, accounts: 1, tickets: 20, ..SimConfig::default() }).await;
+    let app = TestApp::start(SimConfig {
+        seed: 22,
+        accounts: 1,
+        tickets: 20,
+        ..SimConfig::default()
+    })
+    .await;
     let (token, la) = app.link(0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     let (sub, _) = app.sim_account(0);
@@ -90,16 +159,39 @@ async fn a_revoked_key_moves_the_account_to_relink_needed() {
     assert_eq!(status, 200);
     let acct = &body["results"][0];
     assert_eq!(acct["status"], json!("RELINK_NEEDED"));
-    assert!(acct["status_detail"].as_str().is_some_and(|d| d.contains("API key")), "{acct}");
+    assert!(
+        acct["status_detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("API key")),
+        "{acct}"
+    );
     let (_, st) = app.get("/api/ticketing/v1/sync-status", Some(&token)).await;
-    let ticket = st["results"].as_array().expect("results").iter().find(|s| s["model_name"] == "Ticket").cloned().expect("ticket");
+    let ticket = st["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|s| s["model_name"] == "Ticket")
+        .cloned()
+        .expect("ticket");
     assert_eq!(ticket["status"], json!("FAILED"));
-    let project = st["results"].as_array().expect("results").iter().find(|s| s["model_name"] == "Project").cloned().expect("project");
+    let project = st["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|s| s["model_name"] == "Project")
+        .cloned()
+        .expect("project");
     assert_eq!(project["status"], json!("DISABLED"));
 
     // Relinking with the new key brings it back, with the same token.
     let new_key = app.sim.control().rotate_key(&sub).expect("rotate");
-    let (status, body) = app.post("/api/ticketing/v1/linked-accounts", None, &app.link_body(0, &new_key)).await;
+    let (status, body) = app
+        .post(
+            "/api/ticketing/v1/linked-accounts",
+            None,
+            &app.link_body(0, &new_key),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["account_token"], json!(token));
     assert_eq!(body["linked_account"]["status"], json!("COMPLETE"));

@@ -10,16 +10,27 @@ use deskbridge_freshdesk_sim::{FaultConfig, SimConfig};
 use serde_json::{Value, json};
 
 fn sim(tickets: usize, accounts: usize) -> SimConfig {
-    SimConfig { seed: 31, accounts, tickets, conversations_per_ticket: 2.0, ..SimConfig::default() }
+    SimConfig {
+        seed: 31,
+        accounts,
+        tickets,
+        conversations_per_ticket: 2.0,
+        ..SimConfig::default()
+    }
 }
 
 fn kill9(child: &mut std::process::Child) {
-    let _ = std::process::Command::new("kill").args(["-9", &child.id().to_string()]).status();
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
     let _ = child.wait();
 }
 
 /// Fails with the first few differing records.
-fn assert_same(a: &std::collections::BTreeMap<(String, String), Value>, b: &std::collections::BTreeMap<(String, String), Value>) {
+fn assert_same(
+    a: &std::collections::BTreeMap<(String, String), Value>,
+    b: &std::collections::BTreeMap<(String, String), Value>,
+) {
     let mut diffs = Vec::new();
     for (k, v) in a {
         match b.get(k) {
@@ -33,12 +44,25 @@ fn assert_same(a: &std::collections::BTreeMap<(String, String), Value>, b: &std:
             diffs.push(format!("{k:?} extra"));
         }
     }
-    assert!(diffs.is_empty(), "{} differences (of {} records); first:\n{}", diffs.len(), a.len(), diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} differences (of {} records); first:\n{}",
+        diffs.len(),
+        a.len(),
+        diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_three_times_ends_with_the_clean_database() {
-    let app = TestApp::start_with(sim(1200, 1), Options { workers: 0, ..Options::default() }).await;
+    let app = TestApp::start_with(
+        sim(1200, 1),
+        Options {
+            workers: 0,
+            ..Options::default()
+        },
+    )
+    .await;
     // The clean reference: one uninterrupted worker process.
     let (_, clean) = app.link_as(0, "clean").await;
     let mut w = app.spawn_worker(1);
@@ -46,7 +70,12 @@ async fn a_worker_killed_three_times_ends_with_the_clean_database() {
     kill9(&mut w);
 
     let (_, la) = app.link_as(0, "crashy").await;
-    let total = app.dump(clean).await.keys().filter(|(t, _)| t == "tickets").count() as i64;
+    let total = app
+        .dump(clean)
+        .await
+        .keys()
+        .filter(|(t, _)| t == "tickets")
+        .count() as i64;
     let mut kills = 0;
     let mut partial = Vec::new();
     for _ in 0..3 {
@@ -60,16 +89,24 @@ async fn a_worker_killed_three_times_ends_with_the_clean_database() {
         }
         kill9(&mut w);
         kills += 1;
-        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets WHERE linked_account_id = $1 AND NOT is_shell")
-            .bind(la)
-            .fetch_one(&app.db.pool)
-            .await
-            .expect("count");
+        let rows: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM tickets WHERE linked_account_id = $1 AND NOT is_shell",
+        )
+        .bind(la)
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("count");
         partial.push(rows);
     }
     println!("tickets stored after each kill: {partial:?} of {total}");
-    assert!(partial.iter().any(|&n| n > 0 && n < total), "some kill landed mid-sync: {partial:?}");
-    assert_eq!(kills, 3, "the sync should still have been running at each kill");
+    assert!(
+        partial.iter().any(|&n| n > 0 && n < total),
+        "some kill landed mid-sync: {partial:?}"
+    );
+    assert_eq!(
+        kills, 3,
+        "the sync should still have been running at each kill"
+    );
     let mut w = app.spawn_worker(1);
     assert_eq!(app.wait_synced(la).await, "DONE");
     kill9(&mut w);
@@ -81,7 +118,10 @@ async fn a_worker_killed_three_times_ends_with_the_clean_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_percent_faulty_answers_still_give_the_clean_database() {
-    let opts = Options { provider_timeout: Duration::from_millis(800), ..Options::default() };
+    let opts = Options {
+        provider_timeout: Duration::from_millis(800),
+        ..Options::default()
+    };
     let app = TestApp::start_with(sim(400, 1), opts).await;
     let (_, clean) = app.link_as(0, "clean").await;
     assert_eq!(app.wait_synced(clean).await, "DONE");
@@ -105,7 +145,14 @@ async fn ten_percent_faulty_answers_still_give_the_clean_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_processes_run_every_job_once() {
-    let app = TestApp::start_with(sim(150, 4), Options { workers: 0, ..Options::default() }).await;
+    let app = TestApp::start_with(
+        sim(150, 4),
+        Options {
+            workers: 0,
+            ..Options::default()
+        },
+    )
+    .await;
     let mut accounts = Vec::new();
     for i in 0..4 {
         accounts.push(app.link(i).await.1);
@@ -122,7 +169,11 @@ async fn two_worker_processes_run_every_job_once() {
         assert_eq!(runs.len(), 1, "one run per queued job");
         // Every record was created once: the run's created counts equal the rows.
         let counts = &runs[0].counts;
-        for (table, model) in [("tickets", "Ticket"), ("comments", "Comment"), ("contacts", "Contact")] {
+        for (table, model) in [
+            ("tickets", "Ticket"),
+            ("comments", "Comment"),
+            ("contacts", "Contact"),
+        ] {
             let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT count(*) FROM {table} WHERE linked_account_id = $1 AND NOT is_shell"
             )))
@@ -133,7 +184,10 @@ async fn two_worker_processes_run_every_job_once() {
             assert_eq!(counts[model]["created"], json!(rows), "{model}: {counts}");
         }
     }
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs").fetch_one(&app.db.pool).await.expect("jobs");
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("jobs");
     assert_eq!(jobs, 0);
     app.stop().await;
 }
@@ -153,11 +207,20 @@ async fn tickets_edited_during_a_sync_are_not_missed() {
             break;
         }
         let snap = c.snapshot(&sub).expect("snapshot");
-        let mut oldest: Vec<&Value> = snap.tickets.iter().filter(|t| t.get("deleted").is_none() && t["spam"] == json!(false)).collect();
+        let mut oldest: Vec<&Value> = snap
+            .tickets
+            .iter()
+            .filter(|t| t.get("deleted").is_none() && t["spam"] == json!(false))
+            .collect();
         oldest.sort_by(|a, b| a["updated_at"].as_str().cmp(&b["updated_at"].as_str()));
         for t in oldest.iter().take(5) {
             let id = t["id"].as_i64().expect("id");
-            c.update_ticket(&sub, id, json!({"subject": format!("edited in round {round}")})).expect("edit");
+            c.update_ticket(
+                &sub,
+                id,
+                json!({"subject": format!("edited in round {round}")}),
+            )
+            .expect("edit");
             edited += 1;
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -178,6 +241,10 @@ async fn tickets_edited_during_a_sync_are_not_missed() {
         .map(|t| t["remote_id"].as_str().expect("rid").to_string())
         .collect();
     let missed: Vec<&String> = live.difference(&ours).collect();
-    assert!(missed.is_empty(), "{} tickets missed by the first sync: {missed:?}", missed.len());
+    assert!(
+        missed.is_empty(),
+        "{} tickets missed by the first sync: {missed:?}",
+        missed.len()
+    );
     app.stop().await;
 }

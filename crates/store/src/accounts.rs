@@ -3,8 +3,8 @@
 //! relink hands back the same token).
 
 use chrono::{DateTime, Utc};
-use sqlx::FromRow;
 use sqlx::AssertSqlSafe;
+use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::crypto::random_token;
@@ -148,7 +148,11 @@ impl Store {
             (account, token, true)
         };
         tx.commit().await?;
-        Ok(Linked { account, account_token: token, created })
+        Ok(Linked {
+            account,
+            account_token: token,
+            created,
+        })
     }
 
     /// Finds the organization's linked account by its account token.
@@ -190,35 +194,56 @@ impl Store {
         ));
         q.push_bind(org);
         if let Some(v) = &f.end_user_email_address {
-            q.push(" AND end_user_email_address = ").push_bind(v.clone());
+            q.push(" AND end_user_email_address = ")
+                .push_bind(v.clone());
         }
         if let Some(v) = &f.end_user_organization_name {
-            q.push(" AND end_user_organization_name = ").push_bind(v.clone());
+            q.push(" AND end_user_organization_name = ")
+                .push_bind(v.clone());
         }
         if let Some(v) = &f.end_user_origin_ids {
-            q.push(" AND end_user_origin_id = ANY(").push_bind(v.clone()).push(")");
+            q.push(" AND end_user_origin_id = ANY(")
+                .push_bind(v.clone())
+                .push(")");
         }
         if let Some(v) = &f.ids {
             q.push(" AND id = ANY(").push_bind(v.clone()).push(")");
         }
         if let Some(v) = &f.integration_name {
-            q.push(" AND lower(integration) = lower(").push_bind(v.clone()).push(")");
+            q.push(" AND lower(integration) = lower(")
+                .push_bind(v.clone())
+                .push(")");
         }
         if let Some(v) = &f.status {
             q.push(" AND status = ").push_bind(v.clone());
         }
         let desc = if let Some((c, i)) = f.before {
-            q.push(" AND (created_at, id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            q.push(" AND (created_at, id) < (")
+                .push_bind(c)
+                .push(", ")
+                .push_bind(i)
+                .push(")");
             true
         } else {
             if let Some((c, i)) = f.after {
-                q.push(" AND (created_at, id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+                q.push(" AND (created_at, id) > (")
+                    .push_bind(c)
+                    .push(", ")
+                    .push_bind(i)
+                    .push(")");
             }
             false
         };
-        q.push(if desc { " ORDER BY created_at DESC, id DESC LIMIT " } else { " ORDER BY created_at, id LIMIT " });
+        q.push(if desc {
+            " ORDER BY created_at DESC, id DESC LIMIT "
+        } else {
+            " ORDER BY created_at, id LIMIT "
+        });
         q.push_bind(f.limit);
-        let mut rows = q.build_query_as::<LinkedAccount>().fetch_all(&self.pool).await?;
+        let mut rows = q
+            .build_query_as::<LinkedAccount>()
+            .fetch_all(&self.pool)
+            .await?;
         if desc {
             rows.reverse();
         }
@@ -295,11 +320,12 @@ impl Store {
         org: Uuid,
         linked_account: Uuid,
     ) -> Result<(), StoreError> {
-        let done = sqlx::query("DELETE FROM linked_accounts WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(linked_account)
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM linked_accounts WHERE organization_id = $1 AND id = $2")
+                .bind(org)
+                .bind(linked_account)
+                .execute(&self.pool)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -308,9 +334,11 @@ impl Store {
 
     /// Every linked account id with status `COMPLETE` (for the scheduler).
     pub async fn syncable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT id FROM linked_accounts WHERE status = 'COMPLETE'")
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM linked_accounts WHERE status = 'COMPLETE'")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -320,14 +348,16 @@ impl Store {
     /// was interrupted). Runs in one transaction. Returns how many accounts were rewritten.
     pub async fn rotate_secrets(&self, old: &crate::Cipher) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let rows: Vec<(Uuid, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, credentials, account_token FROM linked_accounts FOR UPDATE",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows: Vec<(Uuid, Vec<u8>, Vec<u8>)> =
+            sqlx::query_as("SELECT id, credentials, account_token FROM linked_accounts FOR UPDATE")
+                .fetch_all(&mut *tx)
+                .await?;
         let mut n = 0;
         for (id, creds, token) in rows {
-            let read = |blob: &[u8]| old.decrypt_str(blob).or_else(|_| self.cipher.decrypt_str(blob));
+            let read = |blob: &[u8]| {
+                old.decrypt_str(blob)
+                    .or_else(|_| self.cipher.decrypt_str(blob))
+            };
             let creds = read(&creds)?;
             let token = read(&token)?;
             sqlx::query(

@@ -163,14 +163,24 @@ impl Store {
             q.push(" AND event_type = ").push_bind(v.clone());
         }
         if let Some(v) = &f.user_email {
-            q.push(" AND lower(user_email) = lower(").push_bind(v.clone()).push(")");
+            q.push(" AND lower(user_email) = lower(")
+                .push_bind(v.clone())
+                .push(")");
         }
         let backwards = if let Some((c, i)) = f.before {
-            q.push(" AND (created_at, id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            q.push(" AND (created_at, id) < (")
+                .push_bind(c)
+                .push(", ")
+                .push_bind(i)
+                .push(")");
             true
         } else {
             if let Some((c, i)) = f.after {
-                q.push(" AND (created_at, id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+                q.push(" AND (created_at, id) > (")
+                    .push_bind(c)
+                    .push(", ")
+                    .push_bind(i)
+                    .push(")");
             }
             false
         };
@@ -180,7 +190,10 @@ impl Store {
             " ORDER BY created_at, id LIMIT "
         });
         q.push_bind(f.limit);
-        let mut rows = q.build_query_as::<AuditEvent>().fetch_all(&self.pool).await?;
+        let mut rows = q
+            .build_query_as::<AuditEvent>()
+            .fetch_all(&self.pool)
+            .await?;
         if backwards {
             rows.reverse();
         }

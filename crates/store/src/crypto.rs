@@ -66,7 +66,10 @@ const NONCE_LEN: usize = 12;
 impl Cipher {
     /// A cipher writing with `key`.
     pub fn new(key: MasterKey) -> Self {
-        Cipher { key, previous: Vec::new() }
+        Cipher {
+            key,
+            previous: Vec::new(),
+        }
     }
 
     /// Also accept ciphertexts written with older keys (during rotation).
@@ -112,8 +115,11 @@ impl Cipher {
             })?;
         let aead =
             Aes256Gcm::new_from_slice(&key.0).map_err(|e| StoreError::Crypto(e.to_string()))?;
-        aead.decrypt(Nonce::from_slice(&blob[4..4 + NONCE_LEN]), &blob[4 + NONCE_LEN..])
-            .map_err(|_| StoreError::Crypto("authentication failed".into()))
+        aead.decrypt(
+            Nonce::from_slice(&blob[4..4 + NONCE_LEN]),
+            &blob[4 + NONCE_LEN..],
+        )
+        .map_err(|_| StoreError::Crypto("authentication failed".into()))
     }
 
     /// Encrypts a UTF-8 string.
@@ -176,7 +182,10 @@ mod tests {
     #[test]
     fn master_key_parsing() {
         let k = MasterKey::generate();
-        assert_eq!(MasterKey::from_base64(&k.to_base64()).expect("parse").0, k.0);
+        assert_eq!(
+            MasterKey::from_base64(&k.to_base64()).expect("parse").0,
+            k.0
+        );
         assert!(MasterKey::from_base64("c2hvcnQ=").is_err());
         assert!(!format!("{k:?}").contains(&k.to_base64()));
     }

@@ -24,10 +24,12 @@ impl StoreError {
     /// True when the database itself is unavailable (connection refused, pool timeout).
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Database(e) => matches!(
-                e,
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-            ) || matches!(e, sqlx::Error::Tls(_)),
+            StoreError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+                ) || matches!(e, sqlx::Error::Tls(_))
+            }
             _ => false,
         }
     }

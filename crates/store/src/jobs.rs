@@ -63,7 +63,11 @@ impl Store {
     }
 
     /// Claims the next due job for `worker`, with a lease of `lease`.
-    pub async fn claim_job(&self, worker: &str, lease: Duration) -> Result<Option<Job>, StoreError> {
+    pub async fn claim_job(
+        &self,
+        worker: &str,
+        lease: Duration,
+    ) -> Result<Option<Job>, StoreError> {
         let res = sqlx::query_as::<_, Job>(
             "UPDATE jobs SET status = 'running', locked_by = $1,
                     locked_until = now() + make_interval(secs => $2), attempts = attempts + 1,
@@ -193,7 +197,10 @@ impl Store {
     }
 
     /// When the account's next queued job is due.
-    pub async fn next_job_at(&self, linked_account: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub async fn next_job_at(
+        &self,
+        linked_account: Uuid,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT min(run_at) FROM jobs WHERE linked_account_id = $1 AND status = 'queued'",
         )
@@ -212,6 +219,10 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(QueueStats { due, running, oldest_due_secs: oldest.unwrap_or(0.0) })
+        Ok(QueueStats {
+            due,
+            running,
+            oldest_due_secs: oldest.unwrap_or(0.0),
+        })
     }
 }

@@ -37,7 +37,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreErr
 
 /// Applies every pending migration.
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    MIGRATOR.run(pool).await.map_err(|e| StoreError::Other(e.to_string()))
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Other(e.to_string()))
 }
 
 /// The store: a pool plus the cipher for secrets at rest.

@@ -68,11 +68,7 @@ impl Store {
     }
 
     /// Creates an API key for the organization.
-    pub async fn create_api_key(
-        &self,
-        org: Uuid,
-        name: &str,
-    ) -> Result<NewApiKey, StoreError> {
+    pub async fn create_api_key(&self, org: Uuid, name: &str) -> Result<NewApiKey, StoreError> {
         let key = random_token("dbk_");
         let prefix: String = key.chars().take(10).collect();
         let info = sqlx::query_as::<_, ApiKeyInfo>(

@@ -38,7 +38,9 @@ pub fn local_server_urls() -> Vec<String> {
         && user != "postgres"
     {
         urls.push(format!("postgres://{user}@127.0.0.1:5432/postgres"));
-        urls.push(format!("postgres://{user}@localhost:5432/postgres?host=/var/run/postgresql"));
+        urls.push(format!(
+            "postgres://{user}@localhost:5432/postgres?host=/var/run/postgresql"
+        ));
     }
     urls
 }
@@ -79,7 +81,10 @@ pub async fn ensure_database(server_url: &str, db: &str) -> Result<(), sqlx::Err
             .await?;
     if !exists {
         let sql = format!("CREATE DATABASE \"{}\"", db.replace('"', ""));
-        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await {
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+        {
             // Another process may have created it at the same moment.
             let again: bool =
                 sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
@@ -149,10 +154,17 @@ pub fn find_pg_bin() -> Option<PathBuf> {
         versions.reverse();
         candidates.extend(versions);
     }
-    for p in ["/usr/local/bin", "/opt/homebrew/bin", "/usr/bin", "/usr/local/pgsql/bin"] {
+    for p in [
+        "/usr/local/bin",
+        "/opt/homebrew/bin",
+        "/usr/bin",
+        "/usr/local/pgsql/bin",
+    ] {
         candidates.push(PathBuf::from(p));
     }
-    candidates.into_iter().find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists())
+    candidates
+        .into_iter()
+        .find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists())
 }
 
 fn is_root() -> bool {
@@ -194,14 +206,26 @@ pub async fn start_private_cluster() -> Result<String, String> {
     let sock = dir.join("sock");
     std::fs::create_dir_all(&sock).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     if is_root() {
-        let _ = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status();
+        let _ = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir)
+            .status();
     }
     let data_s = data.to_string_lossy().to_string();
     if !data.join("PG_VERSION").exists() {
         run_pg(
             &bin,
             "initdb",
-            &["-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"],
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+            ],
         )?;
     }
     let opts = format!(
@@ -209,14 +233,21 @@ pub async fn start_private_cluster() -> Result<String, String> {
         sock.to_string_lossy()
     );
     let log = dir.join("postgres.log").to_string_lossy().to_string();
-    run_pg(&bin, "pg_ctl", &["-D", &data_s, "-l", &log, "-w", "-o", &opts, "start"])?;
+    run_pg(
+        &bin,
+        "pg_ctl",
+        &["-D", &data_s, "-l", &log, "-w", "-o", &opts, "start"],
+    )?;
     for _ in 0..50 {
         if accepts(&url).await {
             return Ok(url);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(format!("the private PostgreSQL cluster in {} did not start; see {log}", dir.display()))
+    Err(format!(
+        "the private PostgreSQL cluster in {} did not start; see {log}",
+        dir.display()
+    ))
 }
 
 #[cfg(test)]
@@ -225,8 +256,14 @@ mod tests {
 
     #[test]
     fn swaps_database_names() {
-        assert_eq!(with_database("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
-        assert_eq!(with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h:5432", "x"),
+            "postgres://u@h:5432/x"
+        );
         assert_eq!(
             with_database("postgres://u@localhost:5432/postgres?host=/s", "x"),
             "postgres://u@localhost:5432/x?host=/s"

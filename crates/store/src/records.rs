@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use deskbridge_model::ModelKind;
 use serde_json::Value;
-use sqlx::{FromRow, Postgres, QueryBuilder};
 use sqlx::AssertSqlSafe;
+use sqlx::{FromRow, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::{Store, StoreError};
@@ -299,7 +299,10 @@ impl Store {
                AND NOT remote_was_deleted",
             table(kind)
         );
-        Ok(sqlx::query_scalar(AssertSqlSafe(sql)).bind(linked_account).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Lists records of a linked account in keyset order `(created_at, id)`.
@@ -328,11 +331,19 @@ impl Store {
             push_filter(&mut b, f);
         }
         let desc = if let Some((c, i)) = q.before {
-            b.push(" AND (r.created_at, r.id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            b.push(" AND (r.created_at, r.id) < (")
+                .push_bind(c)
+                .push(", ")
+                .push_bind(i)
+                .push(")");
             true
         } else {
             if let Some((c, i)) = q.after {
-                b.push(" AND (r.created_at, r.id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+                b.push(" AND (r.created_at, r.id) > (")
+                    .push_bind(c)
+                    .push(", ")
+                    .push_bind(i)
+                    .push(")");
             }
             false
         };
@@ -342,7 +353,10 @@ impl Store {
             " ORDER BY r.created_at, r.id LIMIT "
         });
         b.push_bind(q.limit);
-        let mut rows = b.build_query_as::<StoredRecord>().fetch_all(&self.pool).await?;
+        let mut rows = b
+            .build_query_as::<StoredRecord>()
+            .fetch_all(&self.pool)
+            .await?;
         if desc {
             rows.reverse();
         }
@@ -363,7 +377,9 @@ impl Store {
         }
         let mut b = select(org, linked_account, kind, with_remote_data);
         b.push(" AND r.id = ANY(").push_bind(ids.to_vec()).push(")");
-        Ok(b.build_query_as::<StoredRecord>().fetch_all(&self.pool).await?)
+        Ok(b.build_query_as::<StoredRecord>()
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Counts the live records of each model of a linked account.
@@ -376,13 +392,25 @@ impl Store {
             "SELECT count(*) FROM {} WHERE linked_account_id = $1 AND NOT is_shell",
             table(kind)
         );
-        Ok(sqlx::query_scalar(AssertSqlSafe(sql)).bind(linked_account).fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .fetch_one(&self.pool)
+            .await?)
     }
 }
 
 /// The tenant-scoped SELECT every read starts from: the linked account must belong to `org`.
-fn select(org: Uuid, linked_account: Uuid, kind: ModelKind, with_remote_data: bool) -> QueryBuilder<Postgres> {
-    let rd = if with_remote_data { "r.remote_data" } else { "NULL::jsonb AS remote_data" };
+fn select(
+    org: Uuid,
+    linked_account: Uuid,
+    kind: ModelKind,
+    with_remote_data: bool,
+) -> QueryBuilder<Postgres> {
+    let rd = if with_remote_data {
+        "r.remote_data"
+    } else {
+        "NULL::jsonb AS remote_data"
+    };
     let mut b = QueryBuilder::new(format!(
         "SELECT r.id, r.remote_id, r.fields, {rd}, r.is_shell, r.remote_was_deleted, r.created_at,
                 r.modified_at
@@ -390,7 +418,9 @@ fn select(org: Uuid, linked_account: Uuid, kind: ModelKind, with_remote_data: bo
          WHERE la.organization_id = ",
         table(kind)
     ));
-    b.push_bind(org).push(" AND r.linked_account_id = ").push_bind(linked_account);
+    b.push_bind(org)
+        .push(" AND r.linked_account_id = ")
+        .push_bind(linked_account);
     b
 }
 
@@ -403,29 +433,45 @@ fn push_time(b: &mut QueryBuilder<Postgres>, cond: &str, v: Option<DateTime<Utc>
 fn push_filter(b: &mut QueryBuilder<Postgres>, f: &FieldFilter) {
     match f {
         FieldFilter::Eq(k, v) => {
-            b.push(format!(" AND r.fields->>'{k}' = ")).push_bind(v.clone());
+            b.push(format!(" AND r.fields->>'{k}' = "))
+                .push_bind(v.clone());
         }
         FieldFilter::EqIgnoreCase(k, v) => {
-            b.push(format!(" AND lower(r.fields->>'{k}') = lower(")).push_bind(v.clone()).push(")");
+            b.push(format!(" AND lower(r.fields->>'{k}') = lower("))
+                .push_bind(v.clone())
+                .push(")");
         }
         FieldFilter::Contains(k, v) => {
-            let pattern = format!("%{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            b.push(format!(" AND r.fields->>'{k}' ILIKE ")).push_bind(pattern);
+            let pattern = format!(
+                "%{}%",
+                v.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            b.push(format!(" AND r.fields->>'{k}' ILIKE "))
+                .push_bind(pattern);
         }
         FieldFilter::ArrayHasAny(k, vs) => {
-            b.push(format!(" AND r.fields->'{k}' ?| ")).push_bind(vs.clone());
+            b.push(format!(" AND r.fields->'{k}' ?| "))
+                .push_bind(vs.clone());
         }
         FieldFilter::TimeAfter(k, t) => {
-            b.push(format!(" AND (r.fields->>'{k}')::timestamptz > ")).push_bind(*t);
+            b.push(format!(" AND (r.fields->>'{k}')::timestamptz > "))
+                .push_bind(*t);
         }
         FieldFilter::TimeBefore(k, t) => {
-            b.push(format!(" AND (r.fields->>'{k}')::timestamptz < ")).push_bind(*t);
+            b.push(format!(" AND (r.fields->>'{k}')::timestamptz < "))
+                .push_bind(*t);
         }
         FieldFilter::In(k, vs) => {
-            b.push(format!(" AND r.fields->>'{k}' = ANY(")).push_bind(vs.clone()).push(")");
+            b.push(format!(" AND r.fields->>'{k}' = ANY("))
+                .push_bind(vs.clone())
+                .push(")");
         }
         FieldFilter::RemoteIdIn(ids) => {
-            b.push(" AND r.remote_id = ANY(").push_bind(ids.clone()).push(")");
+            b.push(" AND r.remote_id = ANY(")
+                .push_bind(ids.clone())
+                .push(")");
         }
     }
 }

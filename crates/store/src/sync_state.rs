@@ -53,7 +53,11 @@ pub struct RunTotals {
 
 impl Store {
     /// The stored checkpoint of a stream.
-    pub async fn checkpoint(&self, linked_account: Uuid, stream: &str) -> Result<Option<Value>, StoreError> {
+    pub async fn checkpoint(
+        &self,
+        linked_account: Uuid,
+        stream: &str,
+    ) -> Result<Option<Value>, StoreError> {
         let v: Option<Option<Value>> = sqlx::query_scalar(
             "SELECT checkpoint FROM sync_checkpoints WHERE linked_account_id = $1 AND stream = $2",
         )
@@ -197,7 +201,12 @@ impl Store {
 
 impl Store {
     /// Stores a piece of provider metadata (e.g. `ticket_fields`).
-    pub async fn save_metadata(&self, linked_account: Uuid, key: &str, value: &Value) -> Result<(), StoreError> {
+    pub async fn save_metadata(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO provider_metadata (linked_account_id, key, value, updated_at)
              VALUES ($1, $2, $3, now())
@@ -212,7 +221,12 @@ impl Store {
     }
 
     /// Reads a piece of provider metadata of one of the organization's linked accounts.
-    pub async fn metadata(&self, org: Uuid, linked_account: Uuid, key: &str) -> Result<Option<Value>, StoreError> {
+    pub async fn metadata(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        key: &str,
+    ) -> Result<Option<Value>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT m.value FROM provider_metadata m JOIN linked_accounts la ON la.id = m.linked_account_id
              WHERE la.organization_id = $1 AND m.linked_account_id = $2 AND m.key = $3",

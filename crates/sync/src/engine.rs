@@ -96,7 +96,9 @@ pub async fn sync_account(
     }
     // Only a run that got here completely may conclude that unseen records are gone.
     for (kind, seen) in deferred {
-        let n = store.mark_missing_deleted(linked_account, kind, &seen).await?;
+        let n = store
+            .mark_missing_deleted(linked_account, kind, &seen)
+            .await?;
         counts.entry(kind).or_default().deleted += n;
     }
     Ok(())
@@ -124,11 +126,15 @@ pub async fn write_records(
     let mut by_kind: BTreeMap<ModelKind, Vec<RecordInput>> = BTreeMap::new();
     let mut refs: BTreeMap<ModelKind, Vec<(Uuid, String)>> = BTreeMap::new();
     for r in records {
-        by_kind.entry(r.kind).or_default().push(to_input(linked_account, r));
+        by_kind
+            .entry(r.kind)
+            .or_default()
+            .push(to_input(linked_account, r));
         for rf in &r.refs {
-            refs.entry(rf.kind)
-                .or_default()
-                .push((record_id(linked_account, rf.kind, &rf.remote_id), rf.remote_id.clone()));
+            refs.entry(rf.kind).or_default().push((
+                record_id(linked_account, rf.kind, &rf.remote_id),
+                rf.remote_id.clone(),
+            ));
         }
     }
     for (kind, mut rows) in by_kind {
@@ -211,7 +217,12 @@ pub fn counts_json(counts: &Counts) -> serde_json::Value {
     serde_json::Value::Object(
         counts
             .iter()
-            .map(|(k, v)| (k.name().to_string(), serde_json::to_value(v).unwrap_or_default()))
+            .map(|(k, v)| {
+                (
+                    k.name().to_string(),
+                    serde_json::to_value(v).unwrap_or_default(),
+                )
+            })
             .collect(),
     )
 }

@@ -51,7 +51,10 @@ mod tests {
 
     #[test]
     fn volatile_values_do_not_count() {
-        assert_eq!(content_hash(&rec("https://a?sig=1")), content_hash(&rec("https://a?sig=2")));
+        assert_eq!(
+            content_hash(&rec("https://a?sig=1")),
+            content_hash(&rec("https://a?sig=2"))
+        );
         let mut other = rec("https://a?sig=1");
         other.fields.insert("file_name".into(), json!("b.txt"));
         assert_ne!(content_hash(&rec("https://a?sig=1")), content_hash(&other));

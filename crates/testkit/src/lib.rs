@@ -15,7 +15,9 @@ static SERVER: OnceCell<String> = OnceCell::const_new();
 
 #[cfg(feature = "testcontainers")]
 static CONTAINER: OnceLock<
-    testcontainers_modules::testcontainers::ContainerAsync<testcontainers_modules::postgres::Postgres>,
+    testcontainers_modules::testcontainers::ContainerAsync<
+        testcontainers_modules::postgres::Postgres,
+    >,
 > = OnceLock::new();
 
 #[cfg(not(feature = "testcontainers"))]
@@ -38,10 +40,15 @@ async fn find_server() -> String {
 #[cfg(feature = "testcontainers")]
 async fn container() -> Option<String> {
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
-    let node = testcontainers_modules::postgres::Postgres::default().start().await.ok()?;
+    let node = testcontainers_modules::postgres::Postgres::default()
+        .start()
+        .await
+        .ok()?;
     let port = node.get_host_port_ipv4(5432).await.ok()?;
     let _ = CONTAINER.set(node);
-    Some(format!("postgres://postgres:postgres@127.0.0.1:{port}/postgres"))
+    Some(format!(
+        "postgres://postgres:postgres@127.0.0.1:{port}/postgres"
+    ))
 }
 
 #[cfg(not(feature = "testcontainers"))]
@@ -70,15 +77,26 @@ impl TestDb {
     pub async fn new() -> TestDb {
         let server = server_url().await;
         let name = format!("deskbridge_test_{}", Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(&server).await.expect("connect to the test server");
+        let mut conn = PgConnection::connect(&server)
+            .await
+            .expect("connect to the test server");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut conn)
             .await
             .expect("create the test database");
         let url = pg::with_database(&server, &name);
-        let pool = deskbridge_store::connect(&url, 10).await.expect("connect to the test database");
-        deskbridge_store::migrate(&pool).await.expect("migrate the test database");
-        TestDb { url, pool, name, server }
+        let pool = deskbridge_store::connect(&url, 10)
+            .await
+            .expect("connect to the test database");
+        deskbridge_store::migrate(&pool)
+            .await
+            .expect("migrate the test database");
+        TestDb {
+            url,
+            pool,
+            name,
+            server,
+        }
     }
 }
 
@@ -89,7 +107,10 @@ impl Drop for TestDb {
         // Drop the database from a separate thread: Drop cannot await. `WITH (FORCE)` ends the
         // pool's connections (closing the pool here would wait on the test's own runtime).
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {

@@ -6,12 +6,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::deskbridge_ext::{LinkAccountRequest, LinkAccountResponse};
 use deskbridge_model::linking::{
     AccountDetails, AccountDetailsAndActions, AccountDetailsAndActionsIntegration, ModelOperation,
     RegenerateAccountToken,
 };
-use deskbridge_model::deskbridge_ext::{LinkAccountRequest, LinkAccountResponse};
-use deskbridge_model::{AccountDetailsAndActionsStatusEnum, CategoriesEnum, PaginatedAccountDetailsAndActionsList, WireEnum};
+use deskbridge_model::{
+    AccountDetailsAndActionsStatusEnum, CategoriesEnum, PaginatedAccountDetailsAndActionsList,
+    WireEnum,
+};
 use deskbridge_provider::{IntegrationInfo, ProviderError};
 use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter, NewLink};
 use deskbridge_store::jobs::SYNC;
@@ -37,7 +40,9 @@ pub fn link_error(e: ProviderError) -> ApiError {
         ProviderError::UnknownAccount => ApiError::bad(
             "No Freshdesk account exists at this domain. Check the subdomain (the `acme` in acme.freshdesk.com).",
         ),
-        ProviderError::Suspended => ApiError::bad("This Freshdesk account is suspended; reactivate it in Freshdesk first."),
+        ProviderError::Suspended => {
+            ApiError::bad("This Freshdesk account is suspended; reactivate it in Freshdesk first.")
+        }
         ProviderError::NoApiAccess => ApiError::bad(
             "This Freshdesk plan does not include API access (the free plan has none); upgrade the plan first.",
         ),
@@ -51,22 +56,30 @@ pub fn link_error(e: ProviderError) -> ApiError {
             detail: "Freshdesk's rate limit is spent for this account; try again shortly.".into(),
             retry_after: retry_after.as_secs().max(1),
         },
-        ProviderError::Unreachable(_) | ProviderError::Transient(_) | ProviderError::Protocol(_) => {
-            ApiError::BadGateway("Freshdesk could not be reached or answered with an error; try again shortly.".into())
-        }
+        ProviderError::Unreachable(_)
+        | ProviderError::Transient(_)
+        | ProviderError::Protocol(_) => ApiError::BadGateway(
+            "Freshdesk could not be reached or answered with an error; try again shortly.".into(),
+        ),
         other => ApiError::bad(other.to_string()),
     }
 }
 
 /// The integration block of `/linked-accounts`.
-pub fn integration_block(info: IntegrationInfo, supported: &[deskbridge_model::ModelKind]) -> AccountDetailsAndActionsIntegration {
+pub fn integration_block(
+    info: IntegrationInfo,
+    supported: &[deskbridge_model::ModelKind],
+) -> AccountDetailsAndActionsIntegration {
     let ops = supported
         .iter()
         .map(|k| ModelOperation {
             model_name: k.name().to_string(),
             available_operations: vec!["FETCH".to_string()],
             required_post_parameters: Vec::new(),
-            supported_fields: deskbridge_model::model_fields(*k).iter().map(|f| f.to_string()).collect(),
+            supported_fields: deskbridge_model::model_fields(*k)
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
         })
         .collect();
     AccountDetailsAndActionsIntegration {
@@ -88,7 +101,10 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
         .integrations()
         .into_iter()
         .find(|i| i.slug == la.integration)
-        .unwrap_or(IntegrationInfo { slug: "freshdesk", name: "Freshdesk" });
+        .unwrap_or(IntegrationInfo {
+            slug: "freshdesk",
+            name: "Freshdesk",
+        });
     let supported = state.providers.supported_models(&la.integration);
     AccountDetailsAndActions {
         id: la.id,
@@ -124,12 +140,20 @@ pub async fn link(
 ) -> ApiResult<deskbridge_store::accounts::Linked> {
     required("integration", &body.integration)?;
     required("end_user_origin_id", &body.end_user_origin_id)?;
-    required("end_user_organization_name", &body.end_user_organization_name)?;
+    required(
+        "end_user_organization_name",
+        &body.end_user_organization_name,
+    )?;
     required("end_user_email_address", &body.end_user_email_address)?;
     required("credentials.domain", &body.credentials.domain)?;
     required("credentials.api_key", &body.credentials.api_key)?;
     let slug = body.integration.trim().to_ascii_lowercase();
-    let known: Vec<&str> = state.providers.integrations().iter().map(|i| i.slug).collect();
+    let known: Vec<&str> = state
+        .providers
+        .integrations()
+        .iter()
+        .map(|i| i.slug)
+        .collect();
     if !known.contains(&slug.as_str()) {
         return Err(ApiError::bad(format!(
             "Unknown integration `{}`; supported integrations: {}.",
@@ -158,7 +182,10 @@ pub async fn link(
             },
         )
         .await?;
-    state.store.enqueue_job(linked.account.id, SYNC, Utc::now()).await?;
+    state
+        .store
+        .enqueue_job(linked.account.id, SYNC, Utc::now())
+        .await?;
     Ok(linked)
 }
 
@@ -196,8 +223,20 @@ pub async fn linked_accounts_create(
         linked.account.id, linked.account.integration, linked.account.end_user_origin_id
     );
     let event = EventTypeEnum::EnabledIntegration;
-    audit::record(&state, auth.org.id, Actor::ApiKey(auth.key_id), ip, event, description).await;
-    let status = if linked.created { StatusCode::CREATED } else { StatusCode::OK };
+    audit::record(
+        &state,
+        auth.org.id,
+        Actor::ApiKey(auth.key_id),
+        ip,
+        event,
+        description,
+    )
+    .await;
+    let status = if linked.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((
         status,
         Json(LinkAccountResponse {
@@ -262,12 +301,31 @@ pub async fn linked_accounts_list(
     ApiQuery(p): ApiQuery<LinkedAccountParams>,
 ) -> ApiResult<Json<Value>> {
     let limit = params::page_size(&p.page_size)?;
-    params::choice("category", &p.category, &["accounting", "ats", "crm", "filestorage", "hris", "mktg", "ticketing"])?;
-    params::choice("status", &p.status, &["COMPLETE", "INCOMPLETE", "RELINK_NEEDED", "IDLE"])?;
+    params::choice(
+        "category",
+        &p.category,
+        &[
+            "accounting",
+            "ats",
+            "crm",
+            "filestorage",
+            "hris",
+            "mktg",
+            "ticketing",
+        ],
+    )?;
+    params::choice(
+        "status",
+        &p.status,
+        &["COMPLETE", "INCOMPLETE", "RELINK_NEEDED", "IDLE"],
+    )?;
     params::boolean("include_duplicates", &p.include_duplicates)?;
     let test_only = params::boolean("is_test_account", &p.is_test_account)?;
-    let mut ids = params::uuid_csv("ids", &p.ids)?
-        .map(|v| v.iter().filter_map(|s| s.parse().ok()).collect::<Vec<uuid::Uuid>>());
+    let mut ids = params::uuid_csv("ids", &p.ids)?.map(|v| {
+        v.iter()
+            .filter_map(|s| s.parse().ok())
+            .collect::<Vec<uuid::Uuid>>()
+    });
     if let Some(id) = params::uuid("id", &p.id)? {
         ids.get_or_insert_with(Vec::new).push(id);
     }
@@ -275,10 +333,18 @@ pub async fn linked_accounts_list(
     if let Some(o) = p.end_user_origin_id.clone().filter(|o| !o.is_empty()) {
         origins.get_or_insert_with(Vec::new).push(o);
     }
-    let cursor = p.cursor.as_deref().filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
+    let cursor = p
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(Cursor::decode)
+        .transpose()?;
     let mut f = LinkedAccountFilter {
         end_user_email_address: p.end_user_email_address.clone().filter(|v| !v.is_empty()),
-        end_user_organization_name: p.end_user_organization_name.clone().filter(|v| !v.is_empty()),
+        end_user_organization_name: p
+            .end_user_organization_name
+            .clone()
+            .filter(|v| !v.is_empty()),
         end_user_origin_ids: origins,
         ids,
         integration_name: p.integration_name.clone().filter(|v| !v.is_empty()),
@@ -286,16 +352,26 @@ pub async fn linked_accounts_list(
         limit: limit + 1,
         ..LinkedAccountFilter::default()
     };
-    let non_ticketing = p.category.as_deref().is_some_and(|c| !c.is_empty() && c != "ticketing");
+    let non_ticketing = p
+        .category
+        .as_deref()
+        .is_some_and(|c| !c.is_empty() && c != "ticketing");
     (f.after, f.before) = bounds(cursor);
     let rows = if test_only || non_ticketing {
         Vec::new()
     } else {
         state.store.list_linked_accounts(auth.org.id, &f).await?
     };
-    let (rows, next, previous) = paginate(rows, limit, cursor, |la: &LinkedAccount| (la.created_at, la.id));
-    let results: Vec<AccountDetailsAndActions> = rows.iter().map(|la| details_and_actions(&state, la)).collect();
-    Ok(Json(json!({"next": next, "previous": previous, "results": results})))
+    let (rows, next, previous) = paginate(rows, limit, cursor, |la: &LinkedAccount| {
+        (la.created_at, la.id)
+    });
+    let results: Vec<AccountDetailsAndActions> = rows
+        .iter()
+        .map(|la| details_and_actions(&state, la))
+        .collect();
+    Ok(Json(
+        json!({"next": next, "previous": previous, "results": results}),
+    ))
 }
 
 /// Details of the linked account of `X-Account-Token`.
@@ -355,8 +431,14 @@ pub async fn account_token_regenerate(
     State(state): State<AppState>,
     auth: AccountAuth,
 ) -> ApiResult<Json<RegenerateAccountToken>> {
-    let token = state.store.regenerate_account_token(auth.org.id, auth.account.id).await?;
-    Ok(Json(RegenerateAccountToken { linked_account_id: auth.account.id, account_token: token }))
+    let token = state
+        .store
+        .regenerate_account_token(auth.org.id, auth.account.id)
+        .await?;
+    Ok(Json(RegenerateAccountToken {
+        linked_account_id: auth.account.id,
+        account_token: token,
+    }))
 }
 
 /// Deletes the linked account: its credentials, every synced record and its queued jobs.
@@ -377,13 +459,24 @@ pub async fn delete_account_delete(
     key: OrgAuth,
     ClientIp(ip): ClientIp,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_linked_account(auth.org.id, auth.account.id).await?;
+    state
+        .store
+        .delete_linked_account(auth.org.id, auth.account.id)
+        .await?;
     let la = &auth.account;
     let description = format!(
         "Deleted linked account {} ({}, end user `{}`) with its credentials, synced data and jobs.",
         la.id, la.integration, la.end_user_origin_id
     );
     let event = EventTypeEnum::DeletedLinkedAccount;
-    audit::record(&state, auth.org.id, Actor::ApiKey(key.key_id), ip, event, description).await;
+    audit::record(
+        &state,
+        auth.org.id,
+        Actor::ApiKey(key.key_id),
+        ip,
+        event,
+        description,
+    )
+    .await;
     Ok(StatusCode::OK)
 }

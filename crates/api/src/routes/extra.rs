@@ -2,13 +2,15 @@
 //! empty pages), remote field classes (from the account's `ticket_fields`), and attachment
 //! downloads streamed through a freshly signed URL.
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::Json;
 use deskbridge_model::common::ErrorDetail;
-use deskbridge_model::{ModelKind, PaginatedRemoteFieldClassList, PaginatedUserList, PaginatedViewerList};
+use deskbridge_model::{
+    ModelKind, PaginatedRemoteFieldClassList, PaginatedUserList, PaginatedViewerList,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -59,7 +61,10 @@ impl SubListParams {
 async fn require(state: &AppState, auth: &AccountAuth, kind: ModelKind, id: &str) -> ApiResult<()> {
     let not_found = || ApiError::NotFound(format!("No {} matches the given id.", kind.name()));
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    let rows = state.store.records_by_ids(auth.org.id, auth.account.id, kind, &[id], false).await?;
+    let rows = state
+        .store
+        .records_by_ids(auth.org.id, auth.account.id, kind, &[id], false)
+        .await?;
     if rows.is_empty() {
         return Err(not_found());
     }
@@ -192,13 +197,20 @@ fn field_type(t: &str) -> (&'static str, &'static str) {
 /// The account's ticket custom fields as Merge remote field classes.
 pub fn remote_field_classes(linked_account: Uuid, ticket_fields: Option<&Value>) -> Vec<Value> {
     let mut out = Vec::new();
-    for f in ticket_fields.and_then(Value::as_array).into_iter().flatten() {
+    for f in ticket_fields
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let kind = f["type"].as_str().unwrap_or_default();
-        let custom = f["default"] == json!(false) || kind.starts_with("custom_") || kind == "nested_field";
+        let custom =
+            f["default"] == json!(false) || kind.starts_with("custom_") || kind == "nested_field";
         if !custom {
             continue;
         }
-        let Some(name) = f["name"].as_str() else { continue };
+        let Some(name) = f["name"].as_str() else {
+            continue;
+        };
         let (ft, ff) = field_type(kind);
         let choices: Vec<Value> = match &f["choices"] {
             Value::Array(a) => a.iter().map(|c| json!({"value": c, "display_name": c.as_str().map(String::from).unwrap_or_else(|| c.to_string())})).collect(),
@@ -243,14 +255,23 @@ pub async fn tickets_remote_field_classes_list(
     ApiQuery(p): ApiQuery<RemoteFieldClassParams>,
 ) -> ApiResult<Json<Value>> {
     let limit = usize::try_from(params::page_size(&p.page_size)?).unwrap_or(100);
-    let custom = p.is_custom.as_deref().filter(|v| !v.is_empty()).map(|_| params::boolean("is_custom", &p.is_custom)).transpose()?;
+    let custom = p
+        .is_custom
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(|_| params::boolean("is_custom", &p.is_custom))
+        .transpose()?;
     let common = p
         .is_common_model_field
         .as_deref()
         .filter(|v| !v.is_empty())
         .map(|_| params::boolean("is_common_model_field", &p.is_common_model_field))
         .transpose()?;
-    for name in ["include_deleted_data", "include_remote_data", "include_shell_data"] {
+    for name in [
+        "include_deleted_data",
+        "include_remote_data",
+        "include_shell_data",
+    ] {
         let v = match name {
             "include_deleted_data" => &p.include_deleted_data,
             "include_remote_data" => &p.include_remote_data,
@@ -264,19 +285,31 @@ pub async fn tickets_remote_field_classes_list(
         Some(c) => c
             .strip_prefix("o")
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| ApiError::bad("Invalid cursor: pass back the `next` or `previous` value of a previous page."))?,
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "Invalid cursor: pass back the `next` or `previous` value of a previous page.",
+                )
+            })?,
     };
-    let meta = state.store.metadata(auth.org.id, auth.account.id, "ticket_fields").await?;
+    let meta = state
+        .store
+        .metadata(auth.org.id, auth.account.id, "ticket_fields")
+        .await?;
     let all: Vec<Value> = remote_field_classes(auth.account.id, meta.as_ref())
         .into_iter()
         .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
         .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))
-        .filter(|c| ids.as_ref().is_none_or(|ids| ids.iter().any(|i| c["id"] == json!(i))))
+        .filter(|c| {
+            ids.as_ref()
+                .is_none_or(|ids| ids.iter().any(|i| c["id"] == json!(i)))
+        })
         .collect();
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
     let next = (offset + limit < all.len()).then(|| format!("o{}", offset + limit));
     let previous = (offset > 0).then(|| format!("o{}", offset.saturating_sub(limit)));
-    Ok(Json(json!({"next": next, "previous": previous, "results": page})))
+    Ok(Json(
+        json!({"next": next, "previous": previous, "results": page}),
+    ))
 }
 
 /// Parameters of an attachment download.
@@ -318,35 +351,62 @@ pub async fn attachments_download_retrieve(
     let not_found = || ApiError::NotFound("No Attachment matches the given id.".into());
     let id: Uuid = id.parse().map_err(|_| not_found())?;
     let (org, la) = (auth.org.id, auth.account.id);
-    let att = state.store.records_by_ids(org, la, ModelKind::Attachment, &[id], false).await?;
-    let att = att.into_iter().find(|a| !a.is_shell).ok_or_else(not_found)?;
-    let ticket_id: Uuid = att.fields["ticket"].as_str().and_then(|t| t.parse().ok()).ok_or_else(not_found)?;
-    let ticket = state.store.records_by_ids(org, la, ModelKind::Ticket, &[ticket_id], false).await?;
+    let att = state
+        .store
+        .records_by_ids(org, la, ModelKind::Attachment, &[id], false)
+        .await?;
+    let att = att
+        .into_iter()
+        .find(|a| !a.is_shell)
+        .ok_or_else(not_found)?;
+    let ticket_id: Uuid = att.fields["ticket"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(not_found)?;
+    let ticket = state
+        .store
+        .records_by_ids(org, la, ModelKind::Ticket, &[ticket_id], false)
+        .await?;
     let ticket = ticket.into_iter().next().ok_or_else(not_found)?;
     let creds = state.store.account_credentials(la).await?;
     let provider = state
         .providers
         .build(&auth.account.integration, la, &creds)
         .map_err(super::accounts::link_error)?;
-    let children = provider.fetch_ticket_children(&ticket.remote_id).await.map_err(|e| match e {
-        deskbridge_provider::ProviderError::NotFound => not_found(),
-        other => super::accounts::link_error(other),
-    })?;
+    let children = provider
+        .fetch_ticket_children(&ticket.remote_id)
+        .await
+        .map_err(|e| match e {
+            deskbridge_provider::ProviderError::NotFound => not_found(),
+            other => super::accounts::link_error(other),
+        })?;
     let fresh = children
         .iter()
         .find(|r| r.kind == ModelKind::Attachment && r.remote_id == att.remote_id)
-        .and_then(|r| r.fields.get("file_url").and_then(Value::as_str).map(String::from))
+        .and_then(|r| {
+            r.fields
+                .get("file_url")
+                .and_then(Value::as_str)
+                .map(String::from)
+        })
         .ok_or_else(not_found)?;
-    let res = state
-        .providers
-        .download(&fresh)
-        .await
-        .map_err(|_| ApiError::BadGateway("The file could not be fetched from the helpdesk.".into()))?;
+    let res = state.providers.download(&fresh).await.map_err(|_| {
+        ApiError::BadGateway("The file could not be fetched from the helpdesk.".into())
+    })?;
     if !res.status().is_success() {
-        return Err(ApiError::BadGateway(format!("The helpdesk answered {} for the file.", res.status().as_u16())));
+        return Err(ApiError::BadGateway(format!(
+            "The helpdesk answered {} for the file.",
+            res.status().as_u16()
+        )));
     }
-    let content_type = att.fields["content_type"].as_str().unwrap_or("application/octet-stream").to_string();
-    let file_name = att.fields["file_name"].as_str().unwrap_or("attachment").replace(['"', '\r', '\n'], "");
+    let content_type = att.fields["content_type"]
+        .as_str()
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let file_name = att.fields["file_name"]
+        .as_str()
+        .unwrap_or("attachment")
+        .replace(['"', '\r', '\n'], "");
     let mut out = Response::new(Body::from_stream(res.bytes_stream()));
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         out.headers_mut().insert(header::CONTENT_TYPE, v);

@@ -96,7 +96,8 @@ impl TicketFilters {
     /// The store filters and display options.
     pub fn parse(&self) -> ApiResult<(Vec<FieldFilter>, TicketDisplay)> {
         let mut f = Vec::new();
-        if let Some(s) = params::choice("status", &self.status, STATUSES)?.filter(|s| !s.is_empty()) {
+        if let Some(s) = params::choice("status", &self.status, STATUSES)?.filter(|s| !s.is_empty())
+        {
             f.push(FieldFilter::Eq("status", s));
         }
         if let Some(p) = params::choice("priority", &self.priority, PRIORITIES)? {
@@ -138,23 +139,62 @@ impl TicketFilters {
         let times: [(&str, &Option<String>, &'static str, bool); 8] = [
             ("due_after", &self.due_after, "due_date", true),
             ("due_before", &self.due_before, "due_date", false),
-            ("completed_after", &self.completed_after, "completed_at", true),
-            ("completed_before", &self.completed_before, "completed_at", false),
-            ("remote_created_after", &self.remote_created_after, "remote_created_at", true),
-            ("remote_created_before", &self.remote_created_before, "remote_created_at", false),
-            ("remote_updated_after", &self.remote_updated_after, "remote_updated_at", true),
-            ("remote_updated_before", &self.remote_updated_before, "remote_updated_at", false),
+            (
+                "completed_after",
+                &self.completed_after,
+                "completed_at",
+                true,
+            ),
+            (
+                "completed_before",
+                &self.completed_before,
+                "completed_at",
+                false,
+            ),
+            (
+                "remote_created_after",
+                &self.remote_created_after,
+                "remote_created_at",
+                true,
+            ),
+            (
+                "remote_created_before",
+                &self.remote_created_before,
+                "remote_created_at",
+                false,
+            ),
+            (
+                "remote_updated_after",
+                &self.remote_updated_after,
+                "remote_updated_at",
+                true,
+            ),
+            (
+                "remote_updated_before",
+                &self.remote_updated_before,
+                "remote_updated_at",
+                false,
+            ),
         ];
         for (name, v, field, after) in times {
             if let Some(t) = params::datetime(name, v)? {
-                f.push(if after { FieldFilter::TimeAfter(field, t) } else { FieldFilter::TimeBefore(field, t) });
+                f.push(if after {
+                    FieldFilter::TimeAfter(field, t)
+                } else {
+                    FieldFilter::TimeBefore(field, t)
+                });
             }
         }
         if let Some(u) = self.ticket_url.clone().filter(|t| !t.is_empty()) {
             f.push(FieldFilter::Contains("ticket_url", u));
         }
-        let mut enum_origins = params::choices("show_enum_origins", &self.show_enum_origins, ENUM_FIELDS)?;
-        enum_origins.extend(params::choices("remote_fields", &self.remote_fields, ENUM_FIELDS)?);
+        let mut enum_origins =
+            params::choices("show_enum_origins", &self.show_enum_origins, ENUM_FIELDS)?;
+        enum_origins.extend(params::choices(
+            "remote_fields",
+            &self.remote_fields,
+            ENUM_FIELDS,
+        )?);
         let display = TicketDisplay {
             enum_origins,
             remote_fields: params::boolean("include_remote_fields", &self.include_remote_fields)?,
@@ -261,8 +301,12 @@ impl CollectionFilters {
     /// The store filters.
     pub fn parse(&self) -> ApiResult<Vec<FieldFilter>> {
         let mut f = Vec::new();
-        if let Some(t) = params::choice("collection_type", &self.collection_type, &["LIST", "PROJECT", ""])?
-            .filter(|t| !t.is_empty())
+        if let Some(t) = params::choice(
+            "collection_type",
+            &self.collection_type,
+            &["LIST", "PROJECT", ""],
+        )?
+        .filter(|t| !t.is_empty())
         {
             f.push(FieldFilter::Eq("collection_type", t));
         }

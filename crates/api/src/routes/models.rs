@@ -86,33 +86,113 @@ macro_rules! model_endpoints {
 
 use deskbridge_model as m;
 
-model_endpoints!(ModelKind::Comment, "comments", comments_list, comments_retrieve,
-    "/api/ticketing/v1/comments", "/api/ticketing/v1/comments/{id}",
-    m::Comment, m::PaginatedCommentList, TicketChildFilters);
-model_endpoints!(ModelKind::User, "users", users_list, users_retrieve,
-    "/api/ticketing/v1/users", "/api/ticketing/v1/users/{id}",
-    m::User, m::PaginatedUserList, UserFilters);
-model_endpoints!(ModelKind::Contact, "contacts", contacts_list, contacts_retrieve,
-    "/api/ticketing/v1/contacts", "/api/ticketing/v1/contacts/{id}",
-    m::Contact, m::PaginatedContactList, ContactFilters);
-model_endpoints!(ModelKind::Account, "accounts", accounts_list, accounts_retrieve,
-    "/api/ticketing/v1/accounts", "/api/ticketing/v1/accounts/{id}",
-    m::Account, m::PaginatedAccountList, NoFilters);
-model_endpoints!(ModelKind::Team, "teams", teams_list, teams_retrieve,
-    "/api/ticketing/v1/teams", "/api/ticketing/v1/teams/{id}",
-    m::Team, m::PaginatedTeamList, NoFilters);
-model_endpoints!(ModelKind::Tag, "tags", tags_list, tags_retrieve,
-    "/api/ticketing/v1/tags", "/api/ticketing/v1/tags/{id}",
-    m::Tag, m::PaginatedTagList, NoFilters);
-model_endpoints!(ModelKind::Role, "roles", roles_list, roles_retrieve,
-    "/api/ticketing/v1/roles", "/api/ticketing/v1/roles/{id}",
-    m::Role, m::PaginatedRoleList, NoFilters);
-model_endpoints!(ModelKind::Attachment, "attachments", attachments_list, attachments_retrieve,
-    "/api/ticketing/v1/attachments", "/api/ticketing/v1/attachments/{id}",
-    m::Attachment, m::PaginatedAttachmentList, TicketChildFilters);
-model_endpoints!(ModelKind::Collection, "collections", collections_list, collections_retrieve,
-    "/api/ticketing/v1/collections", "/api/ticketing/v1/collections/{id}",
-    m::Collection, m::PaginatedCollectionList, CollectionFilters);
-model_endpoints!(ModelKind::Project, "projects", projects_list, projects_retrieve,
-    "/api/ticketing/v1/projects", "/api/ticketing/v1/projects/{id}",
-    m::Project, m::PaginatedProjectList, NoFilters);
+model_endpoints!(
+    ModelKind::Comment,
+    "comments",
+    comments_list,
+    comments_retrieve,
+    "/api/ticketing/v1/comments",
+    "/api/ticketing/v1/comments/{id}",
+    m::Comment,
+    m::PaginatedCommentList,
+    TicketChildFilters
+);
+model_endpoints!(
+    ModelKind::User,
+    "users",
+    users_list,
+    users_retrieve,
+    "/api/ticketing/v1/users",
+    "/api/ticketing/v1/users/{id}",
+    m::User,
+    m::PaginatedUserList,
+    UserFilters
+);
+model_endpoints!(
+    ModelKind::Contact,
+    "contacts",
+    contacts_list,
+    contacts_retrieve,
+    "/api/ticketing/v1/contacts",
+    "/api/ticketing/v1/contacts/{id}",
+    m::Contact,
+    m::PaginatedContactList,
+    ContactFilters
+);
+model_endpoints!(
+    ModelKind::Account,
+    "accounts",
+    accounts_list,
+    accounts_retrieve,
+    "/api/ticketing/v1/accounts",
+    "/api/ticketing/v1/accounts/{id}",
+    m::Account,
+    m::PaginatedAccountList,
+    NoFilters
+);
+model_endpoints!(
+    ModelKind::Team,
+    "teams",
+    teams_list,
+    teams_retrieve,
+    "/api/ticketing/v1/teams",
+    "/api/ticketing/v1/teams/{id}",
+    m::Team,
+    m::PaginatedTeamList,
+    NoFilters
+);
+model_endpoints!(
+    ModelKind::Tag,
+    "tags",
+    tags_list,
+    tags_retrieve,
+    "/api/ticketing/v1/tags",
+    "/api/ticketing/v1/tags/{id}",
+    m::Tag,
+    m::PaginatedTagList,
+    NoFilters
+);
+model_endpoints!(
+    ModelKind::Role,
+    "roles",
+    roles_list,
+    roles_retrieve,
+    "/api/ticketing/v1/roles",
+    "/api/ticketing/v1/roles/{id}",
+    m::Role,
+    m::PaginatedRoleList,
+    NoFilters
+);
+model_endpoints!(
+    ModelKind::Attachment,
+    "attachments",
+    attachments_list,
+    attachments_retrieve,
+    "/api/ticketing/v1/attachments",
+    "/api/ticketing/v1/attachments/{id}",
+    m::Attachment,
+    m::PaginatedAttachmentList,
+    TicketChildFilters
+);
+model_endpoints!(
+    ModelKind::Collection,
+    "collections",
+    collections_list,
+    collections_retrieve,
+    "/api/ticketing/v1/collections",
+    "/api/ticketing/v1/collections/{id}",
+    m::Collection,
+    m::PaginatedCollectionList,
+    CollectionFilters
+);
+model_endpoints!(
+    ModelKind::Project,
+    "projects",
+    projects_list,
+    projects_retrieve,
+    "/api/ticketing/v1/projects",
+    "/api/ticketing/v1/projects/{id}",
+    m::Project,
+    m::PaginatedProjectList,
+    NoFilters
+);

@@ -71,8 +71,15 @@ pub struct GetParams {
 pub fn expandable(kind: ModelKind) -> &'static [&'static str] {
     match kind {
         ModelKind::Ticket => &[
-            "account", "assigned_teams", "assignees", "attachments", "collections", "contact",
-            "creator", "parent_ticket", "permissions",
+            "account",
+            "assigned_teams",
+            "assignees",
+            "attachments",
+            "collections",
+            "contact",
+            "creator",
+            "parent_ticket",
+            "permissions",
         ],
         ModelKind::Comment => &["contact", "ticket", "user"],
         ModelKind::User => &["roles", "teams"],
@@ -95,15 +102,25 @@ pub fn record_json(kind: ModelKind, r: &StoredRecord) -> Map<String, Value> {
     o.insert("created_at".into(), ts(r.created_at));
     o.insert("modified_at".into(), ts(r.modified_at));
     for f in model_fields(kind) {
-        let v = if r.is_shell { Value::Null } else { r.fields.get(*f).cloned().unwrap_or(Value::Null) };
+        let v = if r.is_shell {
+            Value::Null
+        } else {
+            r.fields.get(*f).cloned().unwrap_or(Value::Null)
+        };
         o.insert((*f).to_string(), v);
     }
-    o.insert("remote_was_deleted".into(), Value::Bool(r.remote_was_deleted));
+    o.insert(
+        "remote_was_deleted".into(),
+        Value::Bool(r.remote_was_deleted),
+    );
     o.insert(
         "field_mappings".into(),
         json!({"organization_defined_targets": {}, "linked_account_defined_targets": {}}),
     );
-    o.insert("remote_data".into(), r.remote_data.clone().unwrap_or(Value::Null));
+    o.insert(
+        "remote_data".into(),
+        r.remote_data.clone().unwrap_or(Value::Null),
+    );
     o
 }
 
@@ -182,7 +199,12 @@ pub async fn list(
 ) -> ApiResult<(Vec<Map<String, Value>>, Option<String>, Option<String>)> {
     let limit = params::page_size(&p.page_size)?;
     let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
-    let cursor = p.cursor.as_deref().filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
+    let cursor = p
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(Cursor::decode)
+        .transpose()?;
     let mut q = ListQuery {
         limit: limit + 1,
         created_after: params::datetime("created_after", &p.created_after)?,
@@ -197,8 +219,12 @@ pub async fn list(
         ..ListQuery::default()
     };
     (q.after, q.before) = bounds(cursor);
-    let rows = state.store.list_records(auth.org.id, auth.account.id, kind, &q).await?;
-    let (rows, next, previous) = paginate(rows, limit, cursor, |r: &StoredRecord| (r.created_at, r.id));
+    let rows = state
+        .store
+        .list_records(auth.org.id, auth.account.id, kind, &q)
+        .await?;
+    let (rows, next, previous) =
+        paginate(rows, limit, cursor, |r: &StoredRecord| (r.created_at, r.id));
     let mut objects: Vec<Map<String, Value>> = rows.iter().map(|r| record_json(kind, r)).collect();
     expand(state, auth, kind, &mut objects, &expand_list).await?;
     Ok((objects, next, previous))
@@ -217,15 +243,26 @@ pub async fn get(
     let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
     let with_rd = params::boolean("include_remote_data", &p.include_remote_data)?;
     let shells = params::boolean("include_shell_data", &p.include_shell_data)?;
-    let rows = state.store.records_by_ids(auth.org.id, auth.account.id, kind, &[id], with_rd).await?;
-    let row = rows.into_iter().next().filter(|r| shells || !r.is_shell).ok_or_else(not_found)?;
+    let rows = state
+        .store
+        .records_by_ids(auth.org.id, auth.account.id, kind, &[id], with_rd)
+        .await?;
+    let row = rows
+        .into_iter()
+        .next()
+        .filter(|r| shells || !r.is_shell)
+        .ok_or_else(not_found)?;
     let mut objects = vec![record_json(kind, &row)];
     expand(state, auth, kind, &mut objects, &expand_list).await?;
     objects.pop().ok_or_else(not_found)
 }
 
 /// A page object.
-pub fn page(objects: Vec<Map<String, Value>>, next: Option<String>, previous: Option<String>) -> Value {
+pub fn page(
+    objects: Vec<Map<String, Value>>,
+    next: Option<String>,
+    previous: Option<String>,
+) -> Value {
     json!({
         "next": next,
         "previous": previous,

@@ -13,11 +13,11 @@ use utoipa::IntoParams;
 
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiQuery, OrgAuth};
+use crate::params;
 use crate::routes::audit::{self, ClientIp};
+use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
-use crate::params;
-use crate::state::AppState;
 
 /// Paging of `/sync-status` (every model fits one page).
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -66,8 +66,12 @@ pub async fn statuses(state: &AppState, auth: &AccountAuth) -> ApiResult<Vec<Syn
         let running = current.filter(|r| r.finished_at.is_none());
         let status = match (running, current) {
             (Some(_), _) => SyncStatusEnum::Syncing,
-            (None, Some(r)) if la.status == "RELINK_NEEDED" || r.status == "FAILED" => SyncStatusEnum::Failed,
-            (None, Some(r)) => SyncStatusEnum::parse_wire(&r.status).unwrap_or(SyncStatusEnum::Done),
+            (None, Some(r)) if la.status == "RELINK_NEEDED" || r.status == "FAILED" => {
+                SyncStatusEnum::Failed
+            }
+            (None, Some(r)) => {
+                SyncStatusEnum::parse_wire(&r.status).unwrap_or(SyncStatusEnum::Done)
+            }
             (None, None) if active > 0 => SyncStatusEnum::Syncing,
             (None, None) => SyncStatusEnum::Paused,
         };
@@ -79,13 +83,16 @@ pub async fn statuses(state: &AppState, auth: &AccountAuth) -> ApiResult<Vec<Syn
             model_id,
             last_sync_start: current.map(|r| r.started_at),
             next_sync_start,
-            last_sync_result: last_finished.and_then(|r| SyncStatusEnum::parse_wire(&r.status).ok()),
+            last_sync_result: last_finished
+                .and_then(|r| SyncStatusEnum::parse_wire(&r.status).ok()),
             last_sync_finished: last_finished.and_then(|r| r.finished_at),
             data_fresh_as_of: last_done.map(|r| r.started_at),
             historical_data_since: None,
             status,
             sync_status_reason: reason,
-            is_initial_sync: current.map(|r| r.is_initial && r.finished_at.is_none()).unwrap_or(active > 0),
+            is_initial_sync: current
+                .map(|r| r.is_initial && r.finished_at.is_none())
+                .unwrap_or(active > 0),
             selective_sync_configurations_usage: None,
         });
     }
@@ -113,7 +120,9 @@ pub async fn sync_status_list(
 ) -> ApiResult<Json<Value>> {
     params::page_size(&p.page_size)?;
     let results = statuses(&state, &auth).await?;
-    Ok(Json(json!({"next": null, "previous": null, "results": results})))
+    Ok(Json(
+        json!({"next": null, "previous": null, "results": results}),
+    ))
 }
 
 /// Queues a sync of the linked account now and answers at once.
@@ -134,10 +143,21 @@ pub async fn sync_status_resync_create(
     key: OrgAuth,
     ClientIp(ip): ClientIp,
 ) -> ApiResult<Json<Vec<SyncStatus>>> {
-    state.store.enqueue_job(auth.account.id, SYNC, Utc::now()).await?;
+    state
+        .store
+        .enqueue_job(auth.account.id, SYNC, Utc::now())
+        .await?;
     let description = format!("Forced a resync of linked account {}.", auth.account.id);
     let event = EventTypeEnum::ForcedLinkedAccountResync;
-    audit::record(&state, auth.org.id, Actor::ApiKey(key.key_id), ip, event, description).await;
+    audit::record(
+        &state,
+        auth.org.id,
+        Actor::ApiKey(key.key_id),
+        ip,
+        event,
+        description,
+    )
+    .await;
     let mut list = statuses(&state, &auth).await?;
     for s in &mut list {
         if s.status != SyncStatusEnum::Disabled {

@@ -20,7 +20,11 @@ use crate::state::AppState;
 
 /// The id of a custom field's remote field class.
 pub fn remote_field_class_id(linked_account: Uuid, name: &str) -> Uuid {
-    record_id(linked_account, ModelKind::Ticket, &format!("remote-field-class:{name}"))
+    record_id(
+        linked_account,
+        ModelKind::Ticket,
+        &format!("remote-field-class:{name}"),
+    )
 }
 
 fn raw_ticket(o: &Map<String, Value>) -> Option<&Value> {
@@ -54,9 +58,15 @@ fn priority_label(fields: Option<&Value>, code: &Value) -> Option<String> {
         .and_then(|f| f.as_array())
         .and_then(|a| a.iter().find(|f| f["name"] == "priority"))
         .and_then(|f| f["choices"].as_object())
-        .and_then(|c| c.iter().find(|(_, v)| v.as_i64() == Some(n)).map(|(k, _)| k.clone()));
+        .and_then(|c| {
+            c.iter()
+                .find(|(_, v)| v.as_i64() == Some(n))
+                .map(|(k, _)| k.clone())
+        });
     from_meta.or_else(|| {
-        ["Low", "Medium", "High", "Urgent"].get(usize::try_from(n - 1).ok()?).map(|s| s.to_string())
+        ["Low", "Medium", "High", "Urgent"]
+            .get(usize::try_from(n - 1).ok()?)
+            .map(|s| s.to_string())
     })
 }
 
@@ -72,7 +82,10 @@ async fn apply_display(
     let meta = if display.enum_origins.is_empty() {
         None
     } else {
-        state.store.metadata(auth.org.id, auth.account.id, "ticket_fields").await?
+        state
+            .store
+            .metadata(auth.org.id, auth.account.id, "ticket_fields")
+            .await?
     };
     for o in objects.iter_mut() {
         let raw = raw_ticket(o).cloned();
@@ -140,8 +153,14 @@ pub async fn tickets_list(
     if need_raw {
         common.include_remote_data = Some("true".into());
     }
-    let (mut objects, next, previous) =
-        records::list(&state, &auth, ModelKind::Ticket, &common, ListExtras { filters }).await?;
+    let (mut objects, next, previous) = records::list(
+        &state,
+        &auth,
+        ModelKind::Ticket,
+        &common,
+        ListExtras { filters },
+    )
+    .await?;
     if need_raw {
         apply_display(&state, &auth, &mut objects, &display, keep).await?;
     }
@@ -184,8 +203,16 @@ pub async fn tickets_retrieve(
     ApiQuery(mut p): ApiQuery<GetParams>,
     ApiQuery(t): ApiQuery<TicketGetParams>,
 ) -> ApiResult<Json<Value>> {
-    let mut origins = params::choices("show_enum_origins", &t.show_enum_origins, super::filters::ENUM_FIELDS)?;
-    origins.extend(params::choices("remote_fields", &t.remote_fields, super::filters::ENUM_FIELDS)?);
+    let mut origins = params::choices(
+        "show_enum_origins",
+        &t.show_enum_origins,
+        super::filters::ENUM_FIELDS,
+    )?;
+    origins.extend(params::choices(
+        "remote_fields",
+        &t.remote_fields,
+        super::filters::ENUM_FIELDS,
+    )?);
     let display = TicketDisplay {
         enum_origins: origins,
         remote_fields: params::boolean("include_remote_fields", &t.include_remote_fields)?,
@@ -199,5 +226,8 @@ pub async fn tickets_retrieve(
     if need_raw {
         apply_display(&state, &auth, &mut objects, &display, keep).await?;
     }
-    objects.pop().map(|o| Json(Value::Object(o))).ok_or_else(|| ApiError::not_found("Ticket"))
+    objects
+        .pop()
+        .map(|o| Json(Value::Object(o)))
+        .ok_or_else(|| ApiError::not_found("Ticket"))
 }

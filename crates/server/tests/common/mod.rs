@@ -95,9 +95,8 @@ impl TestApp {
         } else {
             Vec::new()
         };
-        let factory = Arc::new(
-            FreshdeskFactory::new(hosts, 0.2).with_request_timeout(opts.provider_timeout),
-        );
+        let factory =
+            Arc::new(FreshdeskFactory::new(hosts, 0.2).with_request_timeout(opts.provider_timeout));
         let org = store.ensure_organization("test-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -289,20 +288,39 @@ impl TestApp {
         let (_, key) = self.sim_account(i);
         let mut body = self.link_body(i, &key);
         body["end_user_origin_id"] = json!(origin);
-        let (status, body) = self.post("/api/ticketing/v1/linked-accounts", None, &body).await;
-        assert!(status == 201 || status == 200, "link failed: {status} {body}");
+        let (status, body) = self
+            .post("/api/ticketing/v1/linked-accounts", None, &body)
+            .await;
+        assert!(
+            status == 201 || status == 200,
+            "link failed: {status} {body}"
+        );
         let token = body["account_token"].as_str().expect("token").to_string();
-        let id = body["linked_account"]["id"].as_str().expect("id").parse().expect("uuid");
+        let id = body["linked_account"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
         (token, id)
     }
 
     /// Every synced record of a linked account, comparable across accounts: keyed by
     /// (table, remote id), relation ids replaced by `kind/remote_id`, volatile values (signed
     /// URLs) removed; with `remote_was_deleted` and `remote_data`.
-    pub async fn dump(&self, linked_account: Uuid) -> std::collections::BTreeMap<(String, String), Value> {
+    pub async fn dump(
+        &self,
+        linked_account: Uuid,
+    ) -> std::collections::BTreeMap<(String, String), Value> {
         const TABLES: [(&str, &str); 9] = [
-            ("tickets", "ticket"), ("comments", "comment"), ("users", "user"), ("contacts", "contact"),
-            ("accounts", "account"), ("teams", "team"), ("tags", "tag"), ("roles", "role"), ("attachments", "attachment"),
+            ("tickets", "ticket"),
+            ("comments", "comment"),
+            ("users", "user"),
+            ("contacts", "contact"),
+            ("accounts", "account"),
+            ("teams", "team"),
+            ("tags", "tag"),
+            ("roles", "role"),
+            ("attachments", "attachment"),
         ];
         let mut rows = Vec::new();
         let mut names = std::collections::HashMap::new();
@@ -321,11 +339,16 @@ impl TestApp {
         }
         fn clean(v: &Value, names: &std::collections::HashMap<String, String>) -> Value {
             match v {
-                Value::String(s) => names.get(s).map(|n| Value::String(n.clone())).unwrap_or_else(|| v.clone()),
+                Value::String(s) => names
+                    .get(s)
+                    .map(|n| Value::String(n.clone()))
+                    .unwrap_or_else(|| v.clone()),
                 Value::Array(a) => Value::Array(a.iter().map(|x| clean(x, names)).collect()),
                 Value::Object(m) => Value::Object(
                     m.iter()
-                        .filter(|(k, _)| !matches!(k.as_str(), "file_url" | "attachment_url" | "thumb_url"))
+                        .filter(|(k, _)| {
+                            !matches!(k.as_str(), "file_url" | "attachment_url" | "thumb_url")
+                        })
                         .map(|(k, x)| (k.clone(), clean(x, names)))
                         .collect(),
                 ),

@@ -13,6 +13,7 @@ pub mod http;
 pub mod mapping;
 pub mod provider;
 pub mod walk;
+pub mod writes;
 
 pub use budget::{BudgetStats, RateBudget};
 pub use domain::{resolve_base_url, ticket_url};

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deskbridge_model::ModelKind;
 use deskbridge_provider::{
-    FetchBatch, IntegrationInfo, NormalizedRecord, ProviderError, ProviderUsage, RecordRef,
-    StreamMode, SyncStream, TicketingProvider,
+    CommentWrite, ContactWrite, FetchBatch, IntegrationInfo, NormalizedRecord,
+    PassthroughRequest, PassthroughResponse, ProviderError, ProviderUsage, RecordRef, StreamMode,
+    SyncStream, TicketWrite, TicketingProvider, WriteContext, WriteOutcome,
 };
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::HeaderMap;
@@ -826,6 +827,10 @@ impl TicketingProvider for FreshdeskProvider {
         self.check().await
     }
 
+    async fn list_all_ids(&self, kind: ModelKind) -> Result<Vec<String>, ProviderError> {
+        FreshdeskProvider::list_all_ids(self, kind).await
+    }
+
     fn usage(&self) -> ProviderUsage {
         let s = self.http.budget.stats();
         ProviderUsage {
@@ -991,5 +996,59 @@ impl TicketingProvider for FreshdeskProvider {
             records.push(map_attachment(self.la, id, att, &tpath)?);
         }
         Ok(records)
+    }
+
+    /// `POST /tickets` (see [`crate::writes`]).
+    async fn create_ticket(
+        &self,
+        ticket: &TicketWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::create_ticket(self, ticket, ctx).await
+    }
+
+    /// `PUT /tickets/{id}` (see [`crate::writes`]).
+    async fn update_ticket(
+        &self,
+        remote_id: &str,
+        ticket: &TicketWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::update_ticket(self, remote_id, ticket, ctx).await
+    }
+
+    /// `POST /tickets/{id}/reply` or `/notes` (see [`crate::writes`]).
+    async fn create_comment(
+        &self,
+        comment: &CommentWrite,
+        _ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::create_comment(self, comment).await
+    }
+
+    /// `POST /contacts` (see [`crate::writes`]).
+    async fn create_contact(
+        &self,
+        contact: &ContactWrite,
+        _ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::create_contact(self, contact).await
+    }
+
+    fn write_schema(
+        &self,
+        kind: ModelKind,
+        patch: bool,
+        ctx: &WriteContext,
+    ) -> Result<serde_json::Map<String, Value>, ProviderError> {
+        crate::writes::write_schema(kind, patch, ctx)
+    }
+
+    /// [`FreshdeskProvider::send`] with only safe response headers kept.
+    async fn passthrough(
+        &self,
+        request: &PassthroughRequest,
+    ) -> Result<PassthroughResponse, ProviderError> {
+        crate::writes::passthrough(self, request).await
     }
 }

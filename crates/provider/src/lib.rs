@@ -66,6 +66,13 @@ pub trait TicketingProvider: Send + Sync {
         checkpoint: Option<&Value>,
     ) -> Result<FetchBatch, ProviderError>;
 
+    /// Every remote id of a model that the provider still has (for the periodic id
+    /// reconciliation that catches deletions no sweep reports).
+    async fn list_all_ids(&self, kind: ModelKind) -> Result<Vec<String>, ProviderError> {
+        let _ = kind;
+        Err(ProviderError::Unsupported("id reconciliation"))
+    }
+
     /// What this adapter has spent so far (calls, credits, 429s met) and whether it is
     /// waiting on the rate budget right now.
     fn usage(&self) -> ProviderUsage {

@@ -77,6 +77,9 @@ pub struct EngineArgs {
     /// Timeout of one request to a provider, in seconds.
     #[arg(long, env = "DESKBRIDGE_PROVIDER_TIMEOUT_SECS", default_value_t = 30)]
     pub provider_timeout_secs: u64,
+    /// Seconds between id reconciliations of each account (catches purged and hard-deleted records).
+    #[arg(long, env = "DESKBRIDGE_RECONCILE_INTERVAL_SECS", default_value_t = 86_400)]
+    pub reconcile_interval_secs: u64,
 }
 
 impl EngineArgs {
@@ -85,6 +88,7 @@ impl EngineArgs {
         deskbridge_sync::SyncSettings {
             interval: std::time::Duration::from_secs(self.sync_interval_secs),
             lease: std::time::Duration::from_secs(self.job_lease_secs.max(1)),
+            reconcile_every: std::time::Duration::from_secs(self.reconcile_interval_secs),
             ..deskbridge_sync::SyncSettings::default()
         }
     }

@@ -7,12 +7,14 @@ pub mod accounts;
 pub mod audit;
 pub mod crypto;
 mod error;
+pub mod idempotency;
 pub mod jobs;
 pub mod link_tokens;
 pub mod orgs;
 pub mod pg;
 pub mod records;
 pub mod sync_state;
+pub mod webhooks;
 
 pub use crypto::{Cipher, MasterKey};
 pub use error::StoreError;

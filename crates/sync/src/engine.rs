@@ -52,6 +52,7 @@ pub async fn sync_account(
     provider: &Arc<dyn TicketingProvider>,
     linked_account: Uuid,
     run: Uuid,
+    reconcile_every: std::time::Duration,
     counts: &mut Counts,
 ) -> Result<(), SyncError> {
     let mut deferred: Vec<(ModelKind, Vec<String>)> = Vec::new();
@@ -100,6 +101,63 @@ pub async fn sync_account(
             .mark_missing_deleted(linked_account, kind, &seen)
             .await?;
         counts.entry(kind).or_default().deleted += n;
+    }
+    reconcile(
+        store,
+        provider,
+        linked_account,
+        run,
+        reconcile_every,
+        counts,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The checkpoint stream that remembers the last id reconciliation.
+const RECONCILE: &str = "_reconcile";
+
+/// Every `every`, lists the ids the provider still has for the incrementally synced models
+/// and marks deleted what it no longer has (purged trash, hard-deleted contacts): deletions
+/// that no sweep reports. The first (initial) run only records the time.
+async fn reconcile(
+    store: &Store,
+    provider: &Arc<dyn TicketingProvider>,
+    linked_account: Uuid,
+    run: Uuid,
+    every: std::time::Duration,
+    counts: &mut Counts,
+) -> Result<(), SyncError> {
+    let now = chrono::Utc::now();
+    let last = store
+        .checkpoint(linked_account, RECONCILE)
+        .await?
+        .and_then(|v| {
+            v["at"]
+                .as_str()
+                .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        });
+    let due =
+        last.is_some_and(|t| now - t >= chrono::Duration::from_std(every).unwrap_or_default());
+    if due {
+        for kind in [ModelKind::Ticket, ModelKind::Contact] {
+            let ids = match provider.list_all_ids(kind).await {
+                Ok(ids) => ids,
+                Err(ProviderError::Unsupported(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let n = store
+                .mark_missing_deleted(linked_account, kind, &ids)
+                .await?;
+            counts.entry(kind).or_default().deleted += n;
+            info!(model = kind.name(), deleted = n, "ids reconciled");
+        }
+    }
+    if due || last.is_none() {
+        let at = serde_json::json!({ "at": now.to_rfc3339() });
+        store
+            .save_checkpoint(linked_account, RECONCILE, Some(&at), run)
+            .await?;
     }
     Ok(())
 }

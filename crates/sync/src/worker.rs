@@ -27,6 +27,8 @@ pub struct SyncSettings {
     pub max_attempts: i32,
     /// Base of the exponential retry backoff.
     pub backoff_base: Duration,
+    /// How often the ids of incrementally synced models are reconciled with the provider.
+    pub reconcile_every: Duration,
 }
 
 impl Default for SyncSettings {
@@ -37,6 +39,7 @@ impl Default for SyncSettings {
             poll: Duration::from_millis(500),
             max_attempts: 8,
             backoff_base: Duration::from_secs(2),
+            reconcile_every: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -96,7 +99,7 @@ impl SyncEngine {
         };
         let mut counts = Counts::new();
         let before = provider.usage();
-        let result = sync_account(store, &provider, la, run.id, &mut counts).await;
+        let result = sync_account(store, &provider, la, run.id, self.settings.reconcile_every, &mut counts).await;
         let after = provider.usage();
         let mut t = match &result {
             Ok(()) => totals("DONE", &counts, None),

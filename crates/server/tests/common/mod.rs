@@ -29,6 +29,8 @@ pub struct Options {
     pub link_redirect_url: Option<String>,
     /// Timeout of one provider request.
     pub provider_timeout: Duration,
+    /// Interval of id reconciliations.
+    pub reconcile_every: Duration,
 }
 
 impl Default for Options {
@@ -39,6 +41,7 @@ impl Default for Options {
             allow_sim: true,
             link_redirect_url: None,
             provider_timeout: Duration::from_secs(30),
+            reconcile_every: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -67,6 +70,7 @@ pub fn test_settings() -> SyncSettings {
         poll: Duration::from_millis(50),
         max_attempts: 8,
         backoff_base: Duration::from_millis(100),
+        reconcile_every: Duration::from_secs(24 * 3600),
     }
 }
 
@@ -110,7 +114,10 @@ impl TestApp {
         let server = tokio::spawn(serve::run(
             store.clone(),
             factory,
-            test_settings(),
+            SyncSettings {
+                reconcile_every: opts.reconcile_every,
+                ..test_settings()
+            },
             api,
             listener,
             opts.workers,

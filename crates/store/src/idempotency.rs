@@ -1,0 +1,217 @@
+//! Idempotency keys of write requests, scoped to a linked account.
+//!
+//! The first request with a key claims it (`pending`); its result is stored (`done`) and
+//! answered again to a retry with the same key and the same request. A claim left `pending`
+//! longer than [`STALE_PENDING`] (its process died) may be taken over.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+/// How long keys are kept.
+pub const KEY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// A `pending` claim older than this is considered abandoned.
+pub const STALE_PENDING: Duration = Duration::from_secs(120);
+
+/// What claiming a key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key is ours: run the request, then [`Store::finish_idempotency_key`] or
+    /// [`Store::release_idempotency_key`].
+    Claimed,
+    /// The same request already finished: answer this again.
+    Replay {
+        /// HTTP status.
+        status: u16,
+        /// Response body (JSON text).
+        body: String,
+    },
+    /// The same key is being used by a request that has not finished.
+    InProgress,
+    /// The key was used for another request.
+    Mismatch,
+}
+
+/// The fingerprint of a request: SHA-256 of the method, the path and the body as canonical
+/// JSON (object keys sorted), so that key order and whitespace do not matter.
+pub fn request_fingerprint(method: &str, path: &str, body: &Value) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    canonical(body, &mut h);
+    h.finalize().to_vec()
+}
+
+fn canonical(v: &Value, h: &mut Sha256) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            h.update(b"{");
+            for k in keys {
+                h.update(Value::String(k.clone()).to_string().as_bytes());
+                h.update(b":");
+                if let Some(x) = m.get(k) {
+                    canonical(x, h);
+                }
+                h.update(b",");
+            }
+            h.update(b"}");
+        }
+        Value::Array(a) => {
+            h.update(b"[");
+            for x in a {
+                canonical(x, h);
+                h.update(b",");
+            }
+            h.update(b"]");
+        }
+        other => h.update(other.to_string().as_bytes()),
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+impl Store {
+    /// Claims `key` for a request with fingerprint `hash` (see [`request_fingerprint`]).
+    /// Expired keys of the account are removed first.
+    pub async fn claim_idempotency_key(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        hash: &[u8],
+    ) -> Result<Claim, StoreError> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE linked_account_id = $1 AND expires_at <= now()")
+            .bind(linked_account)
+            .execute(&self.pool)
+            .await?;
+        // A key released between our insert and our read is tried again (a few times).
+        for _ in 0..3 {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (linked_account_id, key, request_hash, expires_at)
+                 VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(linked_account)
+            .bind(key)
+            .bind(hash)
+            .bind(secs(KEY_TTL))
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+            if inserted == 1 {
+                return Ok(Claim::Claimed);
+            }
+            let row: Option<(Vec<u8>, String, Option<i32>, Option<String>, bool)> = sqlx::query_as(
+                "SELECT request_hash, status, response_status, response_body,
+                        created_at < now() - make_interval(secs => $3)
+                 FROM idempotency_keys WHERE linked_account_id = $1 AND key = $2",
+            )
+            .bind(linked_account)
+            .bind(key)
+            .bind(secs(STALE_PENDING))
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some((stored_hash, status, code, body, stale)) = row else {
+                continue;
+            };
+            if stored_hash != hash {
+                return Ok(Claim::Mismatch);
+            }
+            return match (status.as_str(), code, body) {
+                ("done", Some(code), Some(body)) => Ok(Claim::Replay {
+                    status: u16::try_from(code).unwrap_or(200),
+                    body,
+                }),
+                _ if stale => {
+                    let taken = sqlx::query(
+                        "UPDATE idempotency_keys SET created_at = now()
+                         WHERE linked_account_id = $1 AND key = $2 AND status = 'pending'
+                           AND created_at < now() - make_interval(secs => $3)",
+                    )
+                    .bind(linked_account)
+                    .bind(key)
+                    .bind(secs(STALE_PENDING))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    Ok(if taken == 1 { Claim::Claimed } else { Claim::InProgress })
+                }
+                _ => Ok(Claim::InProgress),
+            };
+        }
+        Ok(Claim::InProgress)
+    }
+
+    /// Stores the result of the request that claimed `key`.
+    pub async fn finish_idempotency_key(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4
+             WHERE linked_account_id = $1 AND key = $2",
+        )
+        .bind(linked_account)
+        .bind(key)
+        .bind(i32::from(status))
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Frees a claimed key whose request did not reach a result worth repeating (the
+    /// provider failed or was unreachable), so that a retry runs again.
+    pub async fn release_idempotency_key(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys
+             WHERE linked_account_id = $1 AND key = $2 AND status = 'pending'",
+        )
+        .bind(linked_account)
+        .bind(key)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes every expired key (of every account).
+    pub async fn purge_idempotency_keys(&self) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fingerprints_ignore_key_order_but_not_values() {
+        let a = request_fingerprint("POST", "/t", &json!({"model": {"a": 1, "b": [1, {"x": 2, "y": 3}]}}));
+        let b = request_fingerprint("POST", "/t", &json!({"model": {"b": [1, {"y": 3, "x": 2}], "a": 1}}));
+        let c = request_fingerprint("POST", "/t", &json!({"model": {"a": 2, "b": [1, {"x": 2, "y": 3}]}}));
+        let d = request_fingerprint("POST", "/u", &json!({"model": {"a": 1, "b": [1, {"x": 2, "y": 3}]}}));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+    }
+}

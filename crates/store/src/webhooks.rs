@@ -1,0 +1,528 @@
+//! Outbound webhooks: receiver endpoints per organization (secrets encrypted at rest), the
+//! outbox of events, deliveries (one per endpoint and event, claimed with a lease so that
+//! any number of processes can deliver) and the log of every attempt.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::FromRow;
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+/// A receiver endpoint (without its secret).
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct WebhookEndpoint {
+    /// Its id (the `hook.id` of payloads).
+    pub id: Uuid,
+    /// Where events are POSTed.
+    pub url: String,
+    /// Event names it receives; empty: every event.
+    pub events: Vec<String>,
+    /// A label.
+    pub description: Option<String>,
+    /// False once disabled after sustained failure.
+    pub is_active: bool,
+    /// Why it was disabled.
+    pub disabled_reason: Option<String>,
+    /// Start of the current run of failures.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+const ENDPOINT_COLUMNS: &str =
+    "id, url, events, description, is_active, disabled_reason, failing_since, created_at";
+
+/// An event waiting to be fanned out.
+#[derive(Debug, Clone, FromRow)]
+pub struct PendingEvent {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// Its id.
+    pub id: Uuid,
+    /// Event name, e.g. `LinkedAccount.linked`.
+    pub event: String,
+    /// The linked account it is about.
+    pub linked_account_id: Option<Uuid>,
+    /// Merge's `linked_account` object.
+    pub linked_account: Value,
+    /// Merge's `data` object.
+    pub data: Value,
+}
+
+/// A delivery claimed for an attempt, with what is needed to send it.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    /// The organization.
+    pub organization_id: Uuid,
+    /// Its id (`webhook-id`).
+    pub id: Uuid,
+    /// The endpoint.
+    pub endpoint_id: Uuid,
+    /// The event name.
+    pub event: String,
+    /// The body to send.
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    /// The endpoint's URL.
+    pub url: String,
+    /// The endpoint's signing secret.
+    pub secret: String,
+}
+
+/// A delivery as listed for an endpoint.
+#[derive(Debug, Clone, FromRow)]
+pub struct DeliveryRow {
+    /// Its id (`webhook-id`).
+    pub id: Uuid,
+    /// The event name.
+    pub event: String,
+    /// The linked account it is about.
+    pub linked_account_id: Option<Uuid>,
+    /// `pending`, `delivered`, `failed` or `cancelled`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When the event was queued for this endpoint.
+    pub created_at: DateTime<Utc>,
+    /// When it was delivered or given up.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One logged attempt.
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptRow {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// 1 for the first attempt.
+    pub attempt: i32,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration_ms: i32,
+    /// The receiver's HTTP status, if it answered.
+    pub response_status: Option<i32>,
+    /// Why it failed without an answer (connection, timeout, refused address).
+    pub error: Option<String>,
+    /// The start of the receiver's answer.
+    pub response_body: Option<String>,
+    /// A 2xx answer.
+    pub succeeded: bool,
+}
+
+/// The result of one attempt, to record.
+#[derive(Debug, Clone)]
+pub struct AttemptResult {
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    pub duration: Duration,
+    /// The receiver's HTTP status.
+    pub response_status: Option<u16>,
+    /// The failure without an answer.
+    pub error: Option<String>,
+    /// The start of the answer.
+    pub response_body: Option<String>,
+    /// A 2xx answer.
+    pub succeeded: bool,
+}
+
+/// What happens to a delivery after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// The schedule is exhausted.
+    GiveUp,
+}
+
+impl Store {
+    /// Creates an endpoint; `secret` is encrypted before it is stored.
+    pub async fn create_webhook_endpoint(
+        &self,
+        org: Uuid,
+        url: &str,
+        events: &[String],
+        description: Option<&str>,
+        secret: &str,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        let ct = self.cipher.encrypt_str(secret)?;
+        Ok(sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLUMNS}"
+        )))
+        .bind(org)
+        .bind(Uuid::new_v4())
+        .bind(url)
+        .bind(events)
+        .bind(ct)
+        .bind(description)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The organization's endpoints, oldest first.
+    pub async fn list_webhook_endpoints(&self, org: Uuid) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        Ok(sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1
+             ORDER BY created_at, id"
+        )))
+        .bind(org)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One of the organization's endpoints.
+    pub async fn webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<WebhookEndpoint, StoreError> {
+        sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND id = $2"
+        )))
+        .bind(org)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes an endpoint with its deliveries and their attempt log.
+    pub async fn delete_webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<(), StoreError> {
+        let n = sqlx::query("DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2")
+            .bind(org)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Queues an event for the organization's endpoints; nothing is queued when it has no
+    /// active endpoint. Returns whether it was queued.
+    pub async fn enqueue_webhook_event(
+        &self,
+        org: Uuid,
+        event: &str,
+        linked_account: Option<Uuid>,
+        linked_account_json: &Value,
+        data: &Value,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "INSERT INTO webhook_events (organization_id, id, event, linked_account_id, linked_account, data)
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE organization_id = $1 AND is_active)",
+        )
+        .bind(org)
+        .bind(Uuid::new_v4())
+        .bind(event)
+        .bind(linked_account)
+        .bind(linked_account_json)
+        .bind(data)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Fans out up to `limit` queued events: one delivery per active endpoint subscribed to
+    /// the event, with the body `body(event, endpoint_id, endpoint_url)`; the events are then
+    /// removed. Runs in one transaction; concurrent callers take different events.
+    /// Returns the number of events fanned out.
+    pub async fn fan_out_webhook_events<F>(&self, limit: i64, body: F) -> Result<usize, StoreError>
+    where
+        F: Fn(&PendingEvent, Uuid, &str) -> String,
+    {
+        let mut tx = self.pool.begin().await?;
+        let events: Vec<PendingEvent> = sqlx::query_as(
+            "SELECT organization_id, id, event, linked_account_id, linked_account, data
+             FROM webhook_events ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        for ev in &events {
+            let endpoints: Vec<(Uuid, String)> = sqlx::query_as(
+                "SELECT id, url FROM webhook_endpoints
+                 WHERE organization_id = $1 AND is_active
+                   AND (cardinality(events) = 0 OR $2 = ANY(events))",
+            )
+            .bind(ev.organization_id)
+            .bind(&ev.event)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (endpoint, url) in endpoints {
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries
+                       (organization_id, id, endpoint_id, event, linked_account_id, body)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(ev.organization_id)
+                .bind(Uuid::new_v4())
+                .bind(endpoint)
+                .bind(&ev.event)
+                .bind(ev.linked_account_id)
+                .bind(body(ev, endpoint, &url))
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("DELETE FROM webhook_events WHERE organization_id = $1 AND id = $2")
+                .bind(ev.organization_id)
+                .bind(ev.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(events.len())
+    }
+
+    /// Claims up to `limit` due deliveries of active endpoints for `lease`.
+    pub async fn claim_webhook_deliveries(
+        &self,
+        worker: &str,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let rows: Vec<(Uuid, Uuid, Uuid, String, String, i32, String, Vec<u8>)> = sqlx::query_as(
+            "WITH due AS (
+                 SELECT d.organization_id, d.id FROM webhook_deliveries d
+                 JOIN webhook_endpoints e
+                   ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
+                 WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.is_active
+                   AND (d.locked_until IS NULL OR d.locked_until < now())
+                 ORDER BY d.next_attempt_at LIMIT $3
+                 FOR UPDATE OF d SKIP LOCKED)
+             UPDATE webhook_deliveries d
+                SET locked_by = $1, locked_until = now() + make_interval(secs => $2)
+               FROM due, webhook_endpoints e
+              WHERE d.organization_id = due.organization_id AND d.id = due.id
+                AND e.organization_id = d.organization_id AND e.id = d.endpoint_id
+             RETURNING d.organization_id, d.id, d.endpoint_id, d.event, d.body, d.attempts,
+                       e.url, e.secret",
+        )
+        .bind(worker)
+        .bind(lease.as_secs_f64())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (organization_id, id, endpoint_id, event, body, attempts, url, secret) in rows {
+            out.push(DueDelivery {
+                organization_id,
+                id,
+                endpoint_id,
+                event,
+                body,
+                attempts,
+                url,
+                secret: self.cipher.decrypt_str(&secret)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records an attempt and its consequence, if this worker still holds the delivery:
+    /// delivered; or retried at a time; or given up. A failure starts (or continues) the
+    /// endpoint's run of failures; when that run has lasted `disable_after`, the endpoint is
+    /// disabled and its pending deliveries cancelled. Returns true if it was disabled now.
+    pub async fn record_webhook_attempt(
+        &self,
+        worker: &str,
+        d: &DueDelivery,
+        result: &AttemptResult,
+        after_failure: AfterFailure,
+        disable_after: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let held: Option<i32> = sqlx::query_scalar(
+            "SELECT attempts FROM webhook_deliveries
+             WHERE organization_id = $1 AND id = $2 AND locked_by = $3 AND status = 'pending'
+             FOR UPDATE",
+        )
+        .bind(d.organization_id)
+        .bind(d.id)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(before) = held else {
+            // The lease expired and another worker took over: it records its own attempt.
+            return Ok(false);
+        };
+        let attempt = before + 1;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (organization_id, id, delivery_id, attempt, started_at,
+                 duration_ms, response_status, error, response_body, succeeded)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(d.organization_id)
+        .bind(Uuid::new_v4())
+        .bind(d.id)
+        .bind(attempt)
+        .bind(result.started_at)
+        .bind(i32::try_from(result.duration.as_millis()).unwrap_or(i32::MAX))
+        .bind(result.response_status.map(i32::from))
+        .bind(&result.error)
+        .bind(&result.response_body)
+        .bind(result.succeeded)
+        .execute(&mut *tx)
+        .await?;
+        let mut disabled = false;
+        if result.succeeded {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET status = 'delivered', attempts = $3, finished_at = now(),
+                        locked_by = NULL, locked_until = NULL, last_error = NULL
+                 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(d.organization_id)
+            .bind(d.id)
+            .bind(attempt)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE webhook_endpoints SET failing_since = NULL
+                 WHERE organization_id = $1 AND id = $2 AND failing_since IS NOT NULL",
+            )
+            .bind(d.organization_id)
+            .bind(d.endpoint_id)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            let error = result
+                .error
+                .clone()
+                .or_else(|| result.response_status.map(|s| format!("HTTP {s}")))
+                .unwrap_or_else(|| "failed".into());
+            let (status, next) = match after_failure {
+                AfterFailure::RetryAt(at) => ("pending", Some(at)),
+                AfterFailure::GiveUp => ("failed", None),
+            };
+            sqlx::query(
+                "UPDATE webhook_deliveries SET status = $3, attempts = $4,
+                        next_attempt_at = COALESCE($5, next_attempt_at),
+                        finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END,
+                        locked_by = NULL, locked_until = NULL, last_error = $6
+                 WHERE organization_id = $1 AND id = $2",
+            )
+            .bind(d.organization_id)
+            .bind(d.id)
+            .bind(status)
+            .bind(attempt)
+            .bind(next)
+            .bind(&error)
+            .execute(&mut *tx)
+            .await?;
+            let failing_for: Option<f64> = sqlx::query_scalar(
+                "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $3)
+                 WHERE organization_id = $1 AND id = $2
+                 RETURNING EXTRACT(EPOCH FROM (now() - failing_since))::float8",
+            )
+            .bind(d.organization_id)
+            .bind(d.endpoint_id)
+            .bind(result.started_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if failing_for.is_some_and(|s| s >= disable_after.as_secs_f64()) {
+                let reason = format!(
+                    "disabled after failing for {} s without a success; last error: {error}",
+                    disable_after.as_secs()
+                );
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET is_active = false, disabled_reason = $3,
+                            updated_at = now()
+                     WHERE organization_id = $1 AND id = $2",
+                )
+                .bind(d.organization_id)
+                .bind(d.endpoint_id)
+                .bind(&reason)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET status = 'cancelled', finished_at = now(),
+                            locked_by = NULL, locked_until = NULL
+                     WHERE organization_id = $1 AND endpoint_id = $2 AND status = 'pending'",
+                )
+                .bind(d.organization_id)
+                .bind(d.endpoint_id)
+                .execute(&mut *tx)
+                .await?;
+                disabled = true;
+            }
+        }
+        tx.commit().await?;
+        Ok(disabled)
+    }
+
+    /// An endpoint's deliveries in keyset order `(created_at, id)`: after `after`, or (the
+    /// page before) before `before`; `limit` rows, oldest first.
+    pub async fn webhook_deliveries(
+        &self,
+        org: Uuid,
+        endpoint: Uuid,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT id, event, linked_account_id, status, attempts, next_attempt_at, last_error,
+                    created_at, finished_at
+             FROM webhook_deliveries WHERE organization_id = ",
+        );
+        q.push_bind(org).push(" AND endpoint_id = ").push_bind(endpoint);
+        let desc = if let Some((c, i)) = before {
+            q.push(" AND (created_at, id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            true
+        } else {
+            if let Some((c, i)) = after {
+                q.push(" AND (created_at, id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+            }
+            false
+        };
+        q.push(if desc {
+            " ORDER BY created_at DESC, id DESC LIMIT "
+        } else {
+            " ORDER BY created_at, id LIMIT "
+        });
+        q.push_bind(limit);
+        let mut rows = q.build_query_as::<DeliveryRow>().fetch_all(&self.pool).await?;
+        if desc {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// The attempts of some deliveries, in order.
+    pub async fn webhook_attempts(
+        &self,
+        org: Uuid,
+        deliveries: &[Uuid],
+    ) -> Result<Vec<AttemptRow>, StoreError> {
+        Ok(sqlx::query_as::<_, AttemptRow>(
+            "SELECT delivery_id, attempt, started_at, duration_ms, response_status, error,
+                    response_body, succeeded
+             FROM webhook_attempts WHERE organization_id = $1 AND delivery_id = ANY($2)
+             ORDER BY delivery_id, attempt",
+        )
+        .bind(org)
+        .bind(deliveries)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Removes finished deliveries (and their attempts) older than `age`.
+    pub async fn purge_webhook_deliveries(&self, age: Duration) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM webhook_deliveries
+             WHERE status <> 'pending' AND finished_at < now() - make_interval(secs => $1)",
+        )
+        .bind(age.as_secs_f64())
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+}

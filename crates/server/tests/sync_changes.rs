@@ -200,14 +200,30 @@ async fn a_revoked_key_moves_the_account_to_relink_needed() {
 
 #[tokio::test]
 async fn id_reconciliation_catches_purged_tickets_and_hard_deleted_contacts() {
-    let opts = common::Options { reconcile_every: std::time::Duration::ZERO, ..Default::default() };
-    let app = TestApp::start_with(SimConfig { seed: 23, accounts: 1, tickets: 60, ..SimConfig::default() }, opts).await;
+    let opts = common::Options {
+        reconcile_every: std::time::Duration::ZERO,
+        ..Default::default()
+    };
+    let app = TestApp::start_with(
+        SimConfig {
+            seed: 23,
+            accounts: 1,
+            tickets: 60,
+            ..SimConfig::default()
+        },
+        opts,
+    )
+    .await;
     let (token, la) = app.link(0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     let (sub, _) = app.sim_account(0);
     let c = app.sim.control();
     let snap = c.snapshot(&sub).expect("snapshot");
-    let ticket = snap.tickets.iter().find(|t| t.get("deleted").is_none() && t["spam"] == json!(false)).expect("ticket")["id"]
+    let ticket = snap
+        .tickets
+        .iter()
+        .find(|t| t.get("deleted").is_none() && t["spam"] == json!(false))
+        .expect("ticket")["id"]
         .as_i64()
         .expect("id");
     // Deleted and purged between two syncs: no sweep can see it any more.
@@ -215,7 +231,10 @@ async fn id_reconciliation_catches_purged_tickets_and_hard_deleted_contacts() {
     c.purge_ticket(&sub, ticket).expect("purge");
     // A contact with no tickets, hard-deleted.
     let contact = c
-        .create_contact(&sub, json!({"name": "Short Lived", "email": "short.lived@example.com"}))
+        .create_contact(
+            &sub,
+            json!({"name": "Short Lived", "email": "short.lived@example.com"}),
+        )
         .expect("contact")["id"]
         .as_i64()
         .expect("id");
@@ -223,13 +242,39 @@ async fn id_reconciliation_catches_purged_tickets_and_hard_deleted_contacts() {
     c.hard_delete_contact(&sub, contact).expect("hard delete");
     assert_eq!(app.resync(&token, la).await, "DONE");
 
-    let cps: Vec<(String, Option<serde_json::Value>)> = sqlx::query_as("SELECT stream, checkpoint FROM sync_checkpoints").fetch_all(&app.db.pool).await.expect("cp");
+    let cps: Vec<(String, Option<serde_json::Value>)> =
+        sqlx::query_as("SELECT stream, checkpoint FROM sync_checkpoints")
+            .fetch_all(&app.db.pool)
+            .await
+            .expect("cp");
     let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
-    let (_, t) = app.get(&format!("/api/ticketing/v1/tickets?remote_id={ticket}&include_deleted_data=true"), Some(&token)).await;
-    assert_eq!(t["results"][0]["remote_was_deleted"], json!(true), "{t} {cps:?} {:?}", runs.iter().map(|r| (&r.status, &r.counts, &r.error)).collect::<Vec<_>>());
-    let (_, t) = app.get(&format!("/api/ticketing/v1/tickets?remote_id={ticket}"), Some(&token)).await;
+    let (_, t) = app
+        .get(
+            &format!("/api/ticketing/v1/tickets?remote_id={ticket}&include_deleted_data=true"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(
+        t["results"][0]["remote_was_deleted"],
+        json!(true),
+        "{t} {cps:?} {:?}",
+        runs.iter()
+            .map(|r| (&r.status, &r.counts, &r.error))
+            .collect::<Vec<_>>()
+    );
+    let (_, t) = app
+        .get(
+            &format!("/api/ticketing/v1/tickets?remote_id={ticket}"),
+            Some(&token),
+        )
+        .await;
     assert_eq!(t["results"], json!([]));
-    let (_, ct) = app.get(&format!("/api/ticketing/v1/contacts?remote_id={contact}&include_deleted_data=true"), Some(&token)).await;
+    let (_, ct) = app
+        .get(
+            &format!("/api/ticketing/v1/contacts?remote_id={contact}&include_deleted_data=true"),
+            Some(&token),
+        )
+        .await;
     assert_eq!(ct["results"][0]["remote_was_deleted"], json!(true), "{ct}");
     app.stop().await;
 }

@@ -131,6 +131,9 @@ impl SyncEngine {
         if finished && let Err(e) = store.finish_run(la, run.id, &t).await {
             error!(error = %e, "cannot record the end of a run");
         }
+        if finished && t.status == "DONE" {
+            crate::webhooks::sync_completed(store, &account, &run, &counts).await;
+        }
         if let Outcome::Relink(reason) = &outcome {
             let _ = store.set_account_status(la, "RELINK_NEEDED", Some(reason)).await;
         }

@@ -203,6 +203,13 @@ pub async fn tickets_retrieve(
     ApiQuery(mut p): ApiQuery<GetParams>,
     ApiQuery(t): ApiQuery<TicketGetParams>,
 ) -> ApiResult<Json<Value>> {
+    if id == "live-search" {
+        return Err(ApiError::NotFound(
+            "`GET /api/ticketing/v1/tickets/live-search` is not supported by Deskbridge's Freshdesk \
+             integration (it serves its synced copy instead); see docs/providers/freshdesk.md."
+                .into(),
+        ));
+    }
     let mut origins = params::choices(
         "show_enum_origins",
         &t.show_enum_origins,

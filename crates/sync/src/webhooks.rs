@@ -1,0 +1,656 @@
+//! Outbound webhooks to the product, in Merge's format, from a durable outbox in Postgres.
+//!
+//! * Events are queued in `webhook_events` in the same transaction as the change that caused
+//!   them (linked-account events come from a database trigger; sync events from
+//!   [`sync_completed`]), then fanned out into one delivery per subscribed endpoint.
+//! * [`WebhookWorker`] claims due deliveries with a lease (any number of processes), POSTs
+//!   them signed twice — Merge's `X-Merge-Webhook-Signature` and the Standard Webhooks
+//!   headers — and logs every attempt. A failed attempt is retried on a jittered schedule;
+//!   when the schedule is exhausted the delivery fails; an endpoint failing without a success
+//!   for [`WebhookSettings::disable_after`] is disabled. Each event reaches each endpoint at
+//!   least once (a crash between sending and recording sends it again, same `webhook-id`).
+//! * Receivers on private, loopback or otherwise non-public addresses are refused (checked on
+//!   the URL and again on every DNS answer) unless their host is explicitly allowed.
+//!
+//! Payloads carry ids, counts and identifying fields, never credentials or account tokens.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use chrono::{SecondsFormat, Utc};
+use deskbridge_model::ModelKind;
+use deskbridge_store::accounts::LinkedAccount;
+use deskbridge_store::sync_state::SyncRun;
+use deskbridge_store::webhooks::{AfterFailure, AttemptResult, DueDelivery, PendingEvent};
+use deskbridge_store::{Store, StoreError};
+use futures::StreamExt;
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+use url::{Host, Url};
+use uuid::Uuid;
+
+use crate::engine::Counts;
+
+/// Linked-account events (Merge's names).
+pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
+    "LinkedAccount.linked",
+    "LinkedAccount.sync_completed",
+    "LinkedAccount.deleted",
+    "LinkedAccount.relink_needed",
+];
+
+/// Every event name an endpoint may subscribe to: the linked-account events and
+/// `{Model}.synced` for every common model.
+pub fn event_names() -> Vec<String> {
+    let mut out: Vec<String> = LINKED_ACCOUNT_EVENTS.iter().map(|s| s.to_string()).collect();
+    out.extend(ModelKind::ALL.iter().map(|k| format!("{}.synced", k.name())));
+    out
+}
+
+/// Settings of webhook delivery.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Waits before the 2nd, 3rd, … attempt; after the last one the delivery fails.
+    pub schedule: Vec<Duration>,
+    /// Each wait is varied by up to ± this share (0.2: ±20 %).
+    pub jitter: f64,
+    /// Timeout of one attempt.
+    pub timeout: Duration,
+    /// An endpoint failing for this long without a success is disabled.
+    pub disable_after: Duration,
+    /// How long an idle worker waits before looking again.
+    pub poll: Duration,
+    /// How long a claimed delivery stays reserved (longer than `timeout`).
+    pub lease: Duration,
+    /// Deliveries claimed at once.
+    pub batch: i64,
+    /// Attempts sent at once.
+    pub concurrency: usize,
+    /// Hosts (`host` or `host:port`) that may be private or loopback addresses.
+    pub allowed_hosts: Vec<String>,
+    /// Finished deliveries (with their attempt log) are kept this long.
+    pub retention: Duration,
+}
+
+/// The default schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (about 28 hours in all).
+pub const DEFAULT_SCHEDULE_SECS: &[u64] = &[5, 300, 1800, 7200, 18000, 36000, 36000];
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            schedule: DEFAULT_SCHEDULE_SECS.iter().map(|s| Duration::from_secs(*s)).collect(),
+            jitter: 0.2,
+            timeout: Duration::from_secs(15),
+            disable_after: Duration::from_secs(5 * 24 * 3600),
+            poll: Duration::from_secs(1),
+            lease: Duration::from_secs(60),
+            batch: 20,
+            concurrency: 8,
+            allowed_hosts: Vec::new(),
+            retention: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// Parses a schedule: comma-separated waits in seconds (decimals allowed), e.g. `5,300,1800`.
+pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| format!("`{s}` is not a number of seconds"))
+        })
+        .collect()
+}
+
+/// A new signing secret: `whsec_` and the base64 of 24 random bytes (the Standard Webhooks
+/// form; Merge-style handlers use the whole string as their HMAC key).
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return Vec::new(),
+    };
+    for p in parts {
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Merge's `X-Merge-Webhook-Signature`: base64url (padded) of HMAC-SHA256 of the raw body,
+/// keyed with the secret's UTF-8 bytes.
+pub fn merge_signature(secret: &str, body: &[u8]) -> String {
+    URL_SAFE.encode(hmac_sha256(secret.as_bytes(), &[body]))
+}
+
+/// The Standard Webhooks `webhook-signature`: `v1,` and the base64 of HMAC-SHA256 of
+/// `{id}.{timestamp}.{body}`, keyed with the base64-decoded part after `whsec_`.
+pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let key = secret
+        .strip_prefix("whsec_")
+        .and_then(|k| STANDARD.decode(k).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec());
+    let ts = timestamp.to_string();
+    let mac = hmac_sha256(&key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+    format!("v1,{}", STANDARD.encode(mac))
+}
+
+/// True for an address reachable on the public internet (not private, loopback,
+/// link-local, shared, documentation, benchmarking, multicast, reserved or unspecified).
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let s = v6.segments();
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+                // NAT64: the embedded IPv4 address decides.
+                let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+                return is_public_v4(v4);
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || s[0..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible and other reserved
+        }
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64) // shared address space 100.64/10
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
+        || o[0] >= 240)
+}
+
+fn host_text(url: &Url) -> Option<String> {
+    Some(match url.host()? {
+        Host::Domain(d) => d.to_ascii_lowercase(),
+        Host::Ipv4(ip) => ip.to_string(),
+        Host::Ipv6(ip) => ip.to_string(),
+    })
+}
+
+fn entry_matches(entry: &str, host: &str, port: Option<u16>) -> bool {
+    let entry = entry.trim().to_ascii_lowercase();
+    if entry.is_empty() {
+        return false;
+    }
+    if entry == host || entry.trim_start_matches('[').trim_end_matches(']') == host {
+        return true;
+    }
+    match (entry.rsplit_once(':'), port) {
+        (Some((h, p)), Some(port)) => {
+            h.trim_start_matches('[').trim_end_matches(']') == host && p.parse::<u16>().ok() == Some(port)
+        }
+        _ => false,
+    }
+}
+
+/// Checks a receiver URL: absolute `http(s)`, no user info or fragment, and a host that is
+/// not a private or loopback address (or `localhost`) unless it is in `allowed_hosts`
+/// (`host` or `host:port`). Names are checked again on every DNS answer when sending.
+pub fn check_receiver_url(url: &str, allowed_hosts: &[String]) -> Result<Url, String> {
+    let u = Url::parse(url.trim()).map_err(|_| "the URL is not an absolute URL".to_string())?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err("the URL must use http or https".into());
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("the URL must not carry a user name or password".into());
+    }
+    if u.fragment().is_some() {
+        return Err("the URL must not have a fragment".into());
+    }
+    let host = host_text(&u).ok_or_else(|| "the URL has no host".to_string())?;
+    let port = u.port_or_known_default();
+    if allowed_hosts.iter().any(|e| entry_matches(e, &host, port)) {
+        return Ok(u);
+    }
+    let private = match u.host() {
+        Some(Host::Ipv4(ip)) => !is_public_ip(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => !is_public_ip(IpAddr::V6(ip)),
+        Some(Host::Domain(d)) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => true,
+    };
+    if private {
+        return Err(format!(
+            "`{host}` is a private, loopback or reserved address; allow it with \
+             DESKBRIDGE_ALLOW_WEBHOOK_HOSTS if it is meant"
+        ));
+    }
+    Ok(u)
+}
+
+/// [`check_receiver_url`], and for a name, a DNS lookup (2 s): every address it resolves to
+/// must be public. A name that does not resolve now is accepted (it is checked when sending).
+pub async fn check_receiver_url_resolved(url: &str, allowed_hosts: &[String]) -> Result<Url, String> {
+    let u = check_receiver_url(url, allowed_hosts)?;
+    if let (Some(Host::Domain(d)), Some(port)) = (u.host(), u.port_or_known_default()) {
+        let host = d.to_ascii_lowercase();
+        if !allowed_hosts.iter().any(|e| entry_matches(e, &host, Some(port))) {
+            let lookup = tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::net::lookup_host((host.as_str(), port)),
+            )
+            .await;
+            if let Ok(Ok(addrs)) = lookup {
+                for a in addrs {
+                    if !is_public_ip(a.ip()) {
+                        return Err(format!(
+                            "`{host}` resolves to a private, loopback or reserved address; allow \
+                             it with DESKBRIDGE_ALLOW_WEBHOOK_HOSTS if it is meant"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(u)
+}
+
+/// A DNS resolver that refuses names resolving to non-public addresses (except allowed hosts).
+struct SafeResolver {
+    allowed_hosts: Vec<String>,
+}
+
+impl reqwest::dns::Resolve for SafeResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        let allowed = self.allowed_hosts.iter().any(|e| {
+            let e = e.trim().to_ascii_lowercase();
+            e == host || e.rsplit_once(':').is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok())
+        });
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addrs.is_empty() {
+                return Err(format!("`{host}` has no address").into());
+            }
+            if !allowed && let Some(bad) = addrs.iter().find(|a| !is_public_ip(a.ip())) {
+                return Err(format!("`{host}` resolves to a non-public address ({})", bad.ip()).into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// The HTTP client of webhook delivery: no proxy, no redirects (a 3xx is a failure), DNS
+/// answers checked by address.
+pub fn webhook_client(settings: &WebhookSettings) -> reqwest::Client {
+    deskbridge_freshdesk::install_crypto_provider();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(settings.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .referer(false)
+        .user_agent(concat!("deskbridge-webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(SafeResolver {
+            allowed_hosts: settings.allowed_hosts.clone(),
+        }))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// Merge's `linked_account` object of a payload (identifying fields only).
+pub fn linked_account_json(la: &LinkedAccount) -> Value {
+    let mut name = la.integration.clone();
+    if let Some(first) = name.get(0..1) {
+        name = format!("{}{}", first.to_ascii_uppercase(), &la.integration[1..]);
+    }
+    json!({
+        "id": la.id,
+        "integration": name,
+        "integration_slug": la.integration,
+        "category": "ticketing",
+        "end_user_origin_id": la.end_user_origin_id,
+        "end_user_organization_name": la.end_user_organization_name,
+        "end_user_email_address": la.end_user_email_address,
+        "status": la.status,
+        "webhook_listener_url": "",
+        "is_duplicate": false,
+    })
+}
+
+fn ts(t: chrono::DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Queues `LinkedAccount.sync_completed` for a finished run, and `{Model}.synced` for every
+/// model the run created, updated or deleted records of (every model on the initial sync),
+/// each with the counts and a `modified_after` bookmark (the run's start: pass it as
+/// `modified_after` to read exactly what changed since). Failures are logged, not returned:
+/// a sync never fails because of its webhooks.
+pub async fn sync_completed(store: &Store, account: &LinkedAccount, run: &SyncRun, counts: &Counts) {
+    if let Err(e) = queue_sync_events(store, account, run, counts).await {
+        warn!(error = %e, linked_account = %account.id, "cannot queue sync webhooks");
+    }
+}
+
+async fn queue_sync_events(
+    store: &Store,
+    account: &LinkedAccount,
+    run: &SyncRun,
+    counts: &Counts,
+) -> Result<(), StoreError> {
+    let la = linked_account_json(account);
+    let bookmark = ts(run.started_at);
+    let finished = ts(Utc::now());
+    let models: serde_json::Map<String, Value> = counts
+        .iter()
+        .map(|(k, c)| {
+            (
+                k.name().to_string(),
+                json!({"created": c.created, "updated": c.updated, "deleted": c.deleted}),
+            )
+        })
+        .collect();
+    let data = json!({
+        "sync_run_id": run.id,
+        "status": "DONE",
+        "is_initial_sync": run.is_initial,
+        "started_at": bookmark,
+        "finished_at": finished,
+        "modified_after": bookmark,
+        "models": models,
+    });
+    let queued = store
+        .enqueue_webhook_event(account.organization_id, "LinkedAccount.sync_completed", Some(account.id), &la, &data)
+        .await?;
+    if !queued {
+        return Ok(()); // nobody listens
+    }
+    for (kind, c) in counts {
+        if c.created + c.updated + c.deleted == 0 && !run.is_initial {
+            continue;
+        }
+        let data = json!({
+            "model_name": kind.name(),
+            "model_id": kind.model_id(),
+            "sync_run_id": run.id,
+            "is_initial_sync": run.is_initial,
+            "created": c.created,
+            "updated": c.updated,
+            "deleted": c.deleted,
+            "modified_after": bookmark,
+        });
+        let event = format!("{}.synced", kind.name());
+        store
+            .enqueue_webhook_event(account.organization_id, &event, Some(account.id), &la, &data)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Merge's payload: `{hook: {id, event, target}, linked_account, data}`.
+pub fn payload(ev: &PendingEvent, endpoint: Uuid, url: &str) -> String {
+    json!({
+        "hook": {"id": endpoint, "event": ev.event, "target": url},
+        "linked_account": ev.linked_account,
+        "data": ev.data,
+    })
+    .to_string()
+}
+
+/// Delivers webhooks until shutdown.
+#[derive(Clone)]
+pub struct WebhookWorker {
+    /// The store.
+    pub store: Store,
+    /// Settings.
+    pub settings: WebhookSettings,
+    client: reqwest::Client,
+}
+
+const BODY_LOG_LIMIT: usize = 1024;
+
+impl WebhookWorker {
+    /// A worker with its own HTTP client.
+    pub fn new(store: Store, settings: WebhookSettings) -> Self {
+        let client = webhook_client(&settings);
+        WebhookWorker { store, settings, client }
+    }
+
+    /// The wait before the attempt after failed attempt `attempt` (1-based), jittered; `None`
+    /// when the schedule is exhausted.
+    pub fn next_wait(&self, attempt: i32) -> Option<Duration> {
+        let i = usize::try_from(attempt.max(1) - 1).ok()?;
+        let base = *self.settings.schedule.get(i)?;
+        let j = self.settings.jitter.clamp(0.0, 0.9);
+        let factor = if j > 0.0 { rand::thread_rng().gen_range(1.0 - j..=1.0 + j) } else { 1.0 };
+        Some(base.mul_f64(factor))
+    }
+
+    /// Fans out queued events and makes one attempt of every due delivery (up to a batch).
+    /// Returns how many events and attempts there were.
+    pub async fn tick(&self, worker_id: &str) -> Result<usize, StoreError> {
+        let fanned = self.store.fan_out_webhook_events(100, payload).await?;
+        let due = self
+            .store
+            .claim_webhook_deliveries(worker_id, self.settings.lease, self.settings.batch)
+            .await?;
+        let n = due.len();
+        futures::stream::iter(due)
+            .for_each_concurrent(self.settings.concurrency.max(1), |d| async move {
+                self.attempt(worker_id, d).await;
+            })
+            .await;
+        Ok(fanned + n)
+    }
+
+    async fn attempt(&self, worker_id: &str, d: DueDelivery) {
+        let started_at = Utc::now();
+        let t0 = Instant::now();
+        let result = match check_receiver_url(&d.url, &self.settings.allowed_hosts) {
+            Err(why) => AttemptResult {
+                started_at,
+                duration: Duration::ZERO,
+                response_status: None,
+                error: Some(format!("receiver refused: {why}")),
+                response_body: None,
+                succeeded: false,
+            },
+            Ok(url) => self.send(&d, url, started_at, t0).await,
+        };
+        let after = match self.next_wait(d.attempts + 1) {
+            Some(wait) if !result.succeeded => AfterFailure::RetryAt(
+                Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default(),
+            ),
+            _ => AfterFailure::GiveUp,
+        };
+        debug!(delivery = %d.id, attempt = d.attempts + 1, ok = result.succeeded, "webhook attempt");
+        match self
+            .store
+            .record_webhook_attempt(worker_id, &d, &result, after, self.settings.disable_after)
+            .await
+        {
+            Ok(true) => warn!(endpoint = %d.endpoint_id, "webhook endpoint disabled after sustained failure"),
+            Ok(false) => {}
+            Err(e) => warn!(error = %e, delivery = %d.id, "cannot record a webhook attempt; it will be sent again"),
+        }
+    }
+
+    async fn send(&self, d: &DueDelivery, url: Url, started_at: chrono::DateTime<Utc>, t0: Instant) -> AttemptResult {
+        let id = d.id.to_string();
+        let timestamp = Utc::now().timestamp();
+        let body = d.body.as_bytes();
+        let res = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Merge-Webhook-Signature", merge_signature(&d.secret, body))
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", standard_signature(&d.secret, &id, timestamp, body))
+            .body(d.body.clone())
+            .send()
+            .await;
+        match res {
+            Err(e) => AttemptResult {
+                started_at,
+                duration: t0.elapsed(),
+                response_status: None,
+                error: Some(describe(&e)),
+                response_body: None,
+                succeeded: false,
+            },
+            Ok(mut resp) => {
+                let status = resp.status();
+                let mut buf: Vec<u8> = Vec::new();
+                while buf.len() < BODY_LOG_LIMIT {
+                    match resp.chunk().await {
+                        Ok(Some(c)) => buf.extend_from_slice(&c),
+                        _ => break,
+                    }
+                }
+                buf.truncate(BODY_LOG_LIMIT);
+                AttemptResult {
+                    started_at,
+                    duration: t0.elapsed(),
+                    response_status: Some(status.as_u16()),
+                    error: None,
+                    response_body: Some(String::from_utf8_lossy(&buf).into_owned()),
+                    succeeded: status.is_success(),
+                }
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true. An attempt under way finishes (bounded by the
+    /// timeout) before the worker stops.
+    pub async fn run(&self, worker_id: String, mut shutdown: watch::Receiver<bool>) {
+        info!(worker = %worker_id, "webhook delivery running");
+        let mut last_purge = Instant::now();
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let busy = match self.tick(&worker_id).await {
+                Ok(n) => n > 0,
+                Err(e) => {
+                    warn!(error = %e, "webhook delivery failed; retrying");
+                    false
+                }
+            };
+            if last_purge.elapsed() > Duration::from_secs(600) {
+                last_purge = Instant::now();
+                let _ = self.store.purge_webhook_deliveries(self.settings.retention).await;
+                let _ = self.store.purge_idempotency_keys().await;
+            }
+            if !busy {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.settings.poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}
+
+/// A transport failure, described without anything the URL could carry.
+fn describe(e: &reqwest::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    let mut text = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let root = cur.to_string();
+    if !root.contains("://") {
+        text = format!("{text}: {}", root.chars().take(200).collect::<String>());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        for ip in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1",
+                   "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "64:ff9b::a01:203"] {
+            assert!(!is_public_ip(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808"] {
+            assert!(is_public_ip(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+
+    #[test]
+    fn receiver_urls() {
+        assert!(check_receiver_url("https://hooks.example.com/merge", &[]).is_ok());
+        for bad in ["http://127.0.0.1:9000/x", "http://localhost/x", "http://[::1]/x", "ftp://example.com",
+                    "https://user:pw@example.com/", "http://10.0.0.8/", "not a url"] {
+            assert!(check_receiver_url(bad, &[]).is_err(), "{bad}");
+        }
+        let allow = vec!["127.0.0.1:9000".to_string()];
+        assert!(check_receiver_url("http://127.0.0.1:9000/x", &allow).is_ok());
+        assert!(check_receiver_url("http://127.0.0.1:9001/x", &allow).is_err());
+        assert!(check_receiver_url("http://localhost:5/x", &["localhost".to_string()]).is_ok());
+    }
+
+    #[test]
+    fn signatures() {
+        // Standard Webhooks' published example.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = br#"{"test": 2432232314}"#;
+        assert_eq!(
+            standard_signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        let s = merge_signature("key", b"{}");
+        assert!(!s.contains('+') && !s.contains('/') && s.ends_with('='));
+        assert!(new_secret().starts_with("whsec_"));
+    }
+
+    #[test]
+    fn schedules() {
+        assert_eq!(
+            parse_schedule("0.2, 1,5").expect("ok"),
+            vec![Duration::from_millis(200), Duration::from_secs(1), Duration::from_secs(5)]
+        );
+        assert!(parse_schedule("1,x").is_err());
+        assert_eq!(event_names().len(), 4 + ModelKind::ALL.len());
+    }
+}

@@ -79,7 +79,8 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
       ...(db ? { DATABASE_URL: db.url } : {}),
     };
     const [, base] = await start("deskbridge", ["serve"], env, /^Deskbridge listening on (http:\/\/\S+)/);
-    const org = `browser-${randomBytes(4).toString("hex")}`;
+    // A fresh database takes a readable name (it shows on the screenshots); a shared one a unique one.
+    const org = db ? "Example Helpdesk App" : `Example Helpdesk App ${randomBytes(3).toString("hex")}`;
     const created = execFileSync(join(TARGET, "debug", "deskbridge"), ["api-key", "create", "--org", org], { env: { ...process.env, ...env } }).toString().trim().split("\n");
     const apiKey = created[created.length - 1];
 
@@ -130,6 +131,9 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
     await popup.getByText("Where do I find my API key?").click();
     await popup.getByText("View API Key").waitFor();
     await popup.screenshot({ path: join(SHOTS, "2-credentials.png"), fullPage: true });
+    await popup.keyboard.press("Shift+Tab");
+    await popup.keyboard.press("Shift+Tab");
+    assert.equal(await popup.evaluate(() => document.activeElement?.id), "domain");
     await popup.keyboard.type(simBase);
     await popup.keyboard.press("Tab");
     assert.equal(await popup.evaluate(() => document.activeElement?.id), "api_key");

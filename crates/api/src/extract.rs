@@ -7,11 +7,11 @@ use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 use deskbridge_store::accounts::LinkedAccount;
 use deskbridge_store::orgs::Organization;
 use serde::de::DeserializeOwned;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -142,6 +142,39 @@ pub async fn rate_limit_headers(mut req: Request, next: Next) -> Response {
         }
     }
     res
+}
+
+/// Documents the rate-limit headers on the 2xx and 429 answers of every operation that takes
+/// an account token (the operations [`rate_limit_headers`] adds them to).
+pub fn document_rate_limit_headers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::header::Header;
+    use utoipa::openapi::{Object, RefOr, Type};
+    let headers = [
+        ("X-RateLimit-Limit", "Requests allowed per minute for this linked account"),
+        ("X-RateLimit-Remaining", "Requests left in the current minute"),
+        ("X-RateLimit-Reset", "When the current minute ends (Unix epoch seconds)"),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
+            .into_iter()
+            .flatten()
+        {
+            let account_scoped = serde_json::to_value(&op.security)
+                .is_ok_and(|v| v.to_string().contains("\"accountToken\""));
+            if !account_scoped {
+                continue;
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (status.starts_with('2') || status == "429", response) {
+                    for (name, description) in headers {
+                        let mut header = Header::new(Object::with_type(Type::Integer));
+                        header.description = Some(description.to_string());
+                        response.headers.insert(name.to_string(), RefOr::T(header));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `axum::Json` with rejections as `{"detail"}` 400s.

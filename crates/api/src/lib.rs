@@ -4,6 +4,7 @@
 pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 mod limiter;
 pub mod openapi;
 pub mod params;
@@ -17,7 +18,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,7 +32,48 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let mut doc = openapi::ApiDoc::openapi();
     doc.merge(deskbridge_model::ModelSchemas::openapi());
-    OpenApiRouter::with_openapi(doc).merge(routes::api_routes()).split_for_parts()
+    let (router, mut api) = OpenApiRouter::with_openapi(doc)
+        .merge(routes::api_routes())
+        .split_for_parts();
+    openapi::finish(&mut api);
+    extract::document_rate_limit_headers(&mut api);
+    (router, api)
+}
+
+/// Ends a request that takes longer than `limit` with a 503 `{"detail"}` (and `Retry-After`),
+/// as documented for every operation.
+async fn timeout(
+    limit: std::time::Duration,
+    req: axum::http::Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        // The health checks answer in their own shape.
+        Err(_) if path.starts_with("/health/") => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "request timed out" })),
+        )
+            .into_response(),
+        Err(_) => ApiError::Unavailable.into_response(),
+    }
+}
+
+/// A documented path with another method: 405 `{"detail"}`.
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    let detail = format!(
+        "Method `{method}` is not allowed on `{}`. See /docs.",
+        uri.path()
+    );
+    (
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({ "detail": detail })),
+    )
+        .into_response()
 }
 
 /// Merge ticketing paths that the Freshdesk integration does not offer (see
@@ -55,7 +96,9 @@ const UNSUPPORTED: &[&str] = &[
 async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
     let path = uri.path();
     if let Some(rest) = path.strip_prefix("/api/ticketing/v1/")
-        && let Some(what) = UNSUPPORTED.iter().find(|p| rest == **p || rest.starts_with(&format!("{p}/")))
+        && let Some(what) = UNSUPPORTED
+            .iter()
+            .find(|p| rest == **p || rest.starts_with(&format!("{p}/")))
     {
         return ApiError::NotFound(format!(
             "`{method} /api/ticketing/v1/{what}` is not supported by Deskbridge's Freshdesk integration;              see docs/providers/freshdesk.md."
@@ -66,7 +109,9 @@ async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> impl Into
             "Creating attachments is not supported by Deskbridge's Freshdesk integration.".into(),
         );
     }
-    ApiError::NotFound(format!("No endpoint `{method} {path}`. See /docs for the endpoints."))
+    ApiError::NotFound(format!(
+        "No endpoint `{method} {path}`. See /docs for the endpoints."
+    ))
 }
 
 async fn index() -> Html<&'static str> {
@@ -91,13 +136,16 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 pub fn app(state: AppState) -> Router {
     let (router, api) = split();
     let body_limit = state.config.body_limit;
-    let timeout = state.config.request_timeout;
+    let request_timeout = state.config.request_timeout;
     router
         .route("/", get(index))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            timeout(request_timeout, req, next)
+        }))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

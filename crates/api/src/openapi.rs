@@ -45,3 +45,292 @@ impl Modify for Security {
         );
     }
 }
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::content::Content;
+use utoipa::openapi::example::Example;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{
+    ArrayItems, Object, ObjectBuilder, OneOfBuilder, Ref, Schema, SchemaFormat, SchemaType, Type,
+};
+
+/// The responses every operation can get from the layers and extractors around its handler,
+/// documented in one place so no route (present or future) forgets them:
+///
+/// - API-key endpoints (`bearerAuth`): 401 (missing or wrong key; with `WWW-Authenticate`)
+///   and 503 (the database is away; with `Retry-After`);
+/// - linked-account endpoints (`accountToken`): 429 (the caller rate limit; with `Retry-After`);
+/// - query parameters: 400 (an invalid value); JSON request bodies: 400 and 413;
+/// - every endpoint but the health checks: 503 when the request times out.
+///
+/// Every `{"detail"}` error response then gets an example of what the server sends, unless
+/// its route gives one.
+pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    // Component schemas that already allow `{"detail"}`.
+    let with_detail: Vec<String> = doc
+        .components
+        .iter()
+        .flat_map(|c| c.schemas.iter())
+        .filter(|(name, schema)| {
+            *name == "ErrorDetail"
+                || serde_json::to_string(schema).is_ok_and(|t| t.contains("/ErrorDetail\""))
+        })
+        .map(|(name, _)| format!("#/components/schemas/{name}"))
+        .collect();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            complete_operation(path, op, &with_detail);
+        }
+    }
+}
+
+/// What an operation takes, as far as its common errors go.
+struct Shape {
+    api_key: bool,
+    account: bool,
+    query: bool,
+    json_body: bool,
+    path_id: bool,
+}
+
+fn shape(op: &Operation) -> Shape {
+    let security = serde_json::to_string(&op.security).unwrap_or_default();
+    let params = op.parameters.iter().flatten();
+    let mut query = false;
+    let mut path_id = false;
+    for p in params {
+        if let RefOr::T(p) = p {
+            query |= p.parameter_in == ParameterIn::Query;
+            path_id |= p.parameter_in == ParameterIn::Path;
+        }
+    }
+    let json_body = matches!(&op.request_body, Some(RefOr::T(b)) if b.content.keys().any(|k| k.contains("json")));
+    Shape {
+        api_key: security.contains("\"bearerAuth\""),
+        account: security.contains("\"accountToken\""),
+        query,
+        json_body,
+        path_id,
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    let mut r = Response::new(description);
+    r.content.insert(
+        "application/json".into(),
+        RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorDetail")))),
+    );
+    RefOr::T(r)
+}
+
+fn integer_header(description: &str) -> RefOr<Header> {
+    let mut h = Header::new(Object::with_type(Type::Integer));
+    h.description = Some(description.into());
+    RefOr::T(h)
+}
+
+fn string_header(description: &str) -> RefOr<Header> {
+    let mut h = Header::new(Object::with_type(Type::String));
+    h.description = Some(description.into());
+    RefOr::T(h)
+}
+
+fn complete_operation(path: &str, op: &mut Operation, with_detail: &[String]) {
+    let s = shape(op);
+    let responses = &mut op.responses.responses;
+    let mut add = |code: &str, description: &str| {
+        responses
+            .entry(code.to_string())
+            .or_insert_with(|| error_response(description));
+    };
+    if s.api_key {
+        add(
+            "401",
+            if s.account {
+                "Missing or wrong API key or account token"
+            } else {
+                "Missing or wrong API key"
+            },
+        );
+    }
+    if s.account {
+        add("429", "Caller rate limit reached");
+    }
+    if s.query || s.json_body {
+        add("400", "A query value or the body is invalid");
+    }
+    if s.json_body {
+        add("413", "Body too large");
+    }
+    if !path.starts_with("/health/") {
+        let html_404 = match responses.get("404") {
+            Some(RefOr::T(r)) if r.content.keys().any(|k| k.starts_with("text/html")) => {
+                Some(r.content.clone())
+            }
+            _ => None,
+        };
+        match html_404 {
+            // Pages answer their problems as pages (or JSON when asked for JSON).
+            // (a timeout answers JSON).
+            Some(mut content) => {
+                content.entry("application/json".into()).or_insert_with(|| {
+                    RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorDetail"))))
+                });
+                responses.entry("503".into()).or_insert_with(|| {
+                    let mut r = Response::new("Database unavailable or request timed out; retry");
+                    r.content = content;
+                    RefOr::T(r)
+                });
+            }
+            None => {
+                responses.entry("503".into()).or_insert_with(|| {
+                    error_response("Database unavailable or request timed out; retry")
+                });
+            }
+        }
+    }
+    for (code, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        for (media, content) in response.content.iter_mut() {
+            let RefOr::T(content) = content else {
+                continue;
+            };
+            if !media.contains("json") {
+                binary_as_string(content);
+            } else if code == "400" && (s.query || s.json_body) {
+                or_error_detail(content, with_detail);
+            }
+        }
+        match code.as_str() {
+            "401" => {
+                response
+                    .headers
+                    .entry("WWW-Authenticate".into())
+                    .or_insert_with(|| string_header("`Bearer`"));
+            }
+            "429" | "503" => {
+                response
+                    .headers
+                    .entry("Retry-After".into())
+                    .or_insert_with(|| integer_header("Seconds to wait before retrying"));
+            }
+            _ => {}
+        }
+        let Some(RefOr::T(content)) = response.content.get_mut("application/json") else {
+            continue;
+        };
+        let is_error_detail = matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/ErrorDetail"));
+        if !is_error_detail || content.example.is_some() || !content.examples.is_empty() {
+            continue;
+        }
+        for (name, detail) in error_examples(code, &s, op.tags.as_deref().unwrap_or_default()) {
+            let mut example = Example::new();
+            example.value = Some(serde_json::json!({ "detail": detail }));
+            content.examples.insert(name.to_string(), RefOr::T(example));
+        }
+    }
+}
+
+/// A 400 of its own shape (e.g. Merge's write errors) can also be the extractors'
+/// `{"detail"}` (a malformed body or query value): `oneOf: [its schema, ErrorDetail]`.
+fn or_error_detail(content: &mut Content, with_detail: &[String]) {
+    let Some(schema) = content.schema.take() else {
+        return;
+    };
+    let text = serde_json::to_string(&schema).unwrap_or_default();
+    let allows_detail = text.contains("/ErrorDetail\"")
+        || matches!(&schema, RefOr::Ref(r) if with_detail.contains(&r.ref_location));
+    content.schema = Some(if allows_detail {
+        schema
+    } else {
+        RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(schema)
+                .item(Ref::from_schema_name("ErrorDetail"))
+                .build(),
+        ))
+    });
+}
+
+/// A byte body (`Vec<u8>`, which utoipa describes as an array of integers) is a binary
+/// string on the wire.
+fn binary_as_string(content: &mut Content) {
+    let is_bytes = matches!(
+        &content.schema,
+        Some(RefOr::T(Schema::Array(a))) if matches!(&a.items, ArrayItems::RefOrSchema(i)
+            if matches!(i.as_ref(), RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Integer)))
+    );
+    if is_bytes {
+        let binary = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("binary".into())))
+            .build();
+        content.schema = Some(RefOr::T(Schema::Object(binary)));
+    }
+}
+
+/// Named examples of what the server answers with a status, as it words them.
+fn error_examples(code: &str, s: &Shape, tags: &[String]) -> Vec<(&'static str, String)> {
+    let model = tags
+        .first()
+        .map(|t| {
+            let singular = t.strip_suffix('s').unwrap_or(t);
+            let mut c = singular.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    match code {
+        "400" if s.json_body && !s.query => vec![
+            ("invalid_body", "Invalid request body: missing field `name` at line 1 column 2.".into()),
+            ("malformed_json", "Malformed JSON: EOF while parsing an object at line 1 column 1".into()),
+        ],
+        "400" => vec![(
+            "invalid_query",
+            "Invalid value for `page_size`: `0`; it must be a whole number from 1 to 100.".into(),
+        )],
+        "401" if s.account => vec![
+            ("no_api_key", "Authentication credentials were not provided.".into()),
+            ("no_account_token", "Account Token must be passed in as an X-Account-Token header.".into()),
+            ("wrong_account_token", "Invalid account token.".into()),
+        ],
+        "401" => vec![
+            ("no_api_key", "Authentication credentials were not provided.".into()),
+            ("wrong_api_key", "Invalid API key.".into()),
+        ],
+        "403" => vec![("forbidden", "You do not have permission to perform this action.".into())],
+        "404" if s.path_id && !model.is_empty() => {
+            vec![("not_found", format!("No {model} matches the given id."))]
+        }
+        "404" => vec![("not_found", "Not found.".into())],
+        "409" => vec![("conflict", "The request conflicts with the current state of the resource.".into())],
+        "413" => vec![("too_large", "The request body is too large.".into())],
+        "429" if s.account => vec![(
+            "rate_limited",
+            "Rate limit of 600 requests per minute for this linked account reached; retry after 42 s.".into(),
+        )],
+        "429" => vec![("rate_limited", "Too many failed attempts from your address; try again in 42 s.".into())],
+        "502" => vec![(
+            "helpdesk_unreachable",
+            "Freshdesk could not be reached or answered with an error; try again shortly.".into(),
+        )],
+        "503" => vec![("unavailable", "the service is temporarily unavailable".into())],
+        c if c.starts_with('4') || c.starts_with('5') => vec![("error", "The request failed.".into())],
+        _ => Vec::new(),
+    }
+}

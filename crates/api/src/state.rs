@@ -29,6 +29,9 @@ pub struct ApiConfig {
     /// Failed Link-page and token-exchange attempts allowed per client IP per minute
     /// before answering 429 (0: no limit).
     pub link_failure_limit: u32,
+    /// Hosts (`host` or `host:port`) webhook receivers may use although they are private or
+    /// loopback addresses (`DESKBRIDGE_ALLOW_WEBHOOK_HOSTS`).
+    pub webhook_allowed_hosts: Vec<String>,
 }
 
 impl Default for ApiConfig {
@@ -41,6 +44,7 @@ impl Default for ApiConfig {
             public_url: None,
             link_redirect_url: None,
             link_failure_limit: 20,
+            webhook_allowed_hosts: Vec::new(),
         }
     }
 }

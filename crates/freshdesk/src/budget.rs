@@ -54,6 +54,7 @@ pub struct RateBudget {
     credits: AtomicU64,
     rate_limited: AtomicU64,
     retries: AtomicU64,
+    waiting: AtomicU64,
 }
 
 impl Default for RateBudget {
@@ -78,6 +79,7 @@ impl RateBudget {
             credits: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            waiting: AtomicU64::new(0),
         }
     }
 
@@ -153,9 +155,21 @@ impl RateBudget {
         loop {
             match self.check(credits, Instant::now()) {
                 Ok(()) => return,
-                Err(wait) => tokio::time::sleep(wait).await,
+                Err(wait) => self.wait(wait).await,
             }
         }
+    }
+
+    /// Sleeps for `d` while counted as waiting on the rate limit (see [`RateBudget::is_waiting`]).
+    pub async fn wait(&self, d: Duration) {
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(d).await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// True while some caller waits for the rate budget (the sync shows `RATE_LIMITED`).
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.load(Ordering::Relaxed) > 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deskbridge_model::ModelKind;
 use deskbridge_provider::{
-    CommentWrite, ContactWrite, FetchBatch, IntegrationInfo, NormalizedRecord,
-    PassthroughRequest, PassthroughResponse, ProviderError, ProviderUsage, RecordRef, StreamMode,
-    SyncStream, TicketWrite, TicketingProvider, WriteContext, WriteOutcome,
+    CommentWrite, ContactWrite, FetchBatch, IntegrationInfo, NormalizedRecord, PassthroughRequest,
+    PassthroughResponse, ProviderError, ProviderUsage, RecordRef, StreamMode, SyncStream,
+    TicketWrite, TicketingProvider, WriteContext, WriteOutcome,
 };
 use futures::{StreamExt, TryStreamExt};
 use reqwest::header::HeaderMap;
@@ -837,7 +837,7 @@ impl TicketingProvider for FreshdeskProvider {
             calls: s.calls,
             credits: s.credits,
             rate_limited: s.rate_limited,
-            waiting: false,
+            waiting: self.http.budget.is_waiting(),
         }
     }
 

@@ -177,7 +177,8 @@ pub fn status_code(status: TicketStatusEnum, ctx: &WriteContext) -> (i64, Option
         TicketStatusEnum::Open => (2, None),
         TicketStatusEnum::OnHold => (3, None),
         TicketStatusEnum::Closed => (5, None),
-        TicketStatusEnum::InProgress => match status_choices(ctx).into_iter().find(|(c, _)| *c >= 6) {
+        TicketStatusEnum::InProgress => match status_choices(ctx).into_iter().find(|(c, _)| *c >= 6)
+        {
             Some((code, _)) => (code, None),
             None => (
                 2,
@@ -292,7 +293,14 @@ pub fn ticket_body(t: &TicketWrite, ctx: &WriteContext, create: bool) -> Built {
             }
         }
     }
-    first_of(&mut b, &t.assignees, "responder_id", "/model/assignees", "assignee", create);
+    first_of(
+        &mut b,
+        &t.assignees,
+        "responder_id",
+        "/model/assignees",
+        "assignee",
+        create,
+    );
     first_of(
         &mut b,
         &t.assigned_teams,
@@ -303,7 +311,13 @@ pub fn ticket_body(t: &TicketWrite, ctx: &WriteContext, create: bool) -> Built {
     );
     relation(&mut b, &t.contact, "requester_id", "/model/contact", create);
     relation(&mut b, &t.account, "company_id", "/model/account", create);
-    relation(&mut b, &t.parent_ticket, "parent_id", "/model/parent_ticket", create);
+    relation(
+        &mut b,
+        &t.parent_ticket,
+        "parent_id",
+        "/model/parent_ticket",
+        create,
+    );
     match &t.tags {
         Patch::Absent => {}
         Patch::Null => b.set("tags", json!([]), "/model/tags"),
@@ -564,9 +578,15 @@ pub(crate) async fn update_ticket(
         call(p, &mut calls, Method::GET, &format!("tickets/{id}"), None).await?
     } else {
         let body = Value::Object(built.body.clone());
-        call(p, &mut calls, Method::PUT, &format!("tickets/{id}"), Some(&body))
-            .await
-            .map_err(|e| located(e, &built))?
+        call(
+            p,
+            &mut calls,
+            Method::PUT,
+            &format!("tickets/{id}"),
+            Some(&body),
+        )
+        .await
+        .map_err(|e| located(e, &built))?
     };
     ticket_outcome(p, raw, built.warnings, calls).await
 }
@@ -691,7 +711,9 @@ fn custom_field_schema(f: &Value) -> Value {
 
 fn is_custom(f: &Value) -> bool {
     let kind = f.get("type").and_then(Value::as_str).unwrap_or_default();
-    f.get("default") == Some(&Value::Bool(false)) || kind.starts_with("custom_") || kind == "nested_field"
+    f.get("default") == Some(&Value::Bool(false))
+        || kind.starts_with("custom_")
+        || kind == "nested_field"
 }
 
 fn required_for_agents(f: &Value) -> bool {
@@ -754,7 +776,10 @@ fn ticket_schema(ctx: &WriteContext, patch: bool) -> Map<String, Value> {
     );
     props.insert(
         "assignees".into(),
-        uuid_list("Users (agents); Freshdesk keeps one: `responder_id`", Some(1)),
+        uuid_list(
+            "Users (agents); Freshdesk keeps one: `responder_id`",
+            Some(1),
+        ),
     );
     props.insert(
         "assigned_teams".into(),
@@ -766,7 +791,10 @@ fn ticket_schema(ctx: &WriteContext, patch: bool) -> Map<String, Value> {
     );
     props.insert("account".into(), uuid_prop("The company (`company_id`)"));
     if !patch {
-        props.insert("parent_ticket".into(), uuid_prop("The parent ticket (`parent_id`)"));
+        props.insert(
+            "parent_ticket".into(),
+            uuid_prop("The parent ticket (`parent_id`)"),
+        );
     }
     props.insert(
         "tags".into(),
@@ -780,7 +808,11 @@ fn ticket_schema(ctx: &WriteContext, patch: bool) -> Map<String, Value> {
     );
     let mut cf_props = Map::new();
     let mut cf_required = Vec::new();
-    let mut required: Vec<&str> = if patch { Vec::new() } else { vec!["name", "description"] };
+    let mut required: Vec<&str> = if patch {
+        Vec::new()
+    } else {
+        vec!["name", "description"]
+    };
     for f in ticket_fields(ctx) {
         let Some(name) = f.get("name").and_then(Value::as_str) else {
             continue;
@@ -931,10 +963,17 @@ mod tests {
                    "tags": [], "custom_fields": {"cf_region": "EU"}})
         );
         assert_eq!(b.pointer_of("responder_id"), "/model/assignees/0");
-        assert_eq!(b.pointer_of("custom_fields.cf_region"), "/model/remote_fields/0/value");
+        assert_eq!(
+            b.pointer_of("custom_fields.cf_region"),
+            "/model/remote_fields/0/value"
+        );
         assert_eq!(b.pointer_of("requester_id"), "/model/contact");
         assert_eq!(b.pointer_of("nonsense"), "/model");
-        let pointers: Vec<_> = b.warnings.iter().filter_map(|w| w.pointer.clone()).collect();
+        let pointers: Vec<_> = b
+            .warnings
+            .iter()
+            .filter_map(|w| w.pointer.clone())
+            .collect();
         assert_eq!(pointers, vec!["/model/assignees/1", "/model/collections"]);
         // On create, empty lists and nulls are simply not sent.
         let t = TicketWrite {
@@ -942,7 +981,11 @@ mod tests {
             account: Patch::Null,
             ..TicketWrite::default()
         };
-        assert!(ticket_body(&t, &WriteContext::default(), true).body.is_empty());
+        assert!(
+            ticket_body(&t, &WriteContext::default(), true)
+                .body
+                .is_empty()
+        );
     }
 
     #[test]
@@ -970,7 +1013,11 @@ mod tests {
         let (k, b) = comment_body(&c);
         assert_eq!(k, CommentKind::Note);
         assert_eq!(
-            (b.body["incoming"].clone(), b.body["private"].clone(), b.body["user_id"].clone()),
+            (
+                b.body["incoming"].clone(),
+                b.body["private"].clone(),
+                b.body["user_id"].clone()
+            ),
             (json!(true), json!(false), json!(9))
         );
         assert_eq!(b.pointer_of("user_id"), "/model/contact");

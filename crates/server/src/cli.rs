@@ -80,6 +80,24 @@ pub struct EngineArgs {
     /// Seconds between id reconciliations of each account (catches purged and hard-deleted records).
     #[arg(long, env = "DESKBRIDGE_RECONCILE_INTERVAL_SECS", default_value_t = 86_400)]
     pub reconcile_interval_secs: u64,
+    /// Length of the provider's rate-limit window in seconds (Freshdesk: 60; shorter only for
+    /// a time-scaled simulator).
+    #[arg(long, env = "DESKBRIDGE_PROVIDER_RATE_WINDOW_SECS", default_value_t = 60.0)]
+    pub provider_rate_window_secs: f64,
+    /// Hosts (or host:port) webhook receivers may use although they are private or loopback
+    /// addresses (e.g. `127.0.0.1:9100`); other private addresses are refused.
+    #[arg(long, env = "DESKBRIDGE_ALLOW_WEBHOOK_HOSTS", value_delimiter = ',', default_value = "")]
+    pub allow_webhook_hosts: Vec<String>,
+    /// Seconds to wait before each retry of a failed webhook delivery, comma-separated; after
+    /// the last one the delivery fails (each wait varies by ±20 %).
+    #[arg(long, env = "DESKBRIDGE_WEBHOOK_RETRY_SCHEDULE", default_value = "5,300,1800,7200,18000,36000,36000")]
+    pub webhook_retry_schedule: String,
+    /// Timeout of one webhook delivery attempt, in seconds.
+    #[arg(long, env = "DESKBRIDGE_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    pub webhook_timeout_secs: u64,
+    /// Hours a webhook endpoint may fail without a success before it is disabled.
+    #[arg(long, env = "DESKBRIDGE_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120.0)]
+    pub webhook_disable_after_hours: f64,
 }
 
 impl EngineArgs {
@@ -91,6 +109,34 @@ impl EngineArgs {
             reconcile_every: std::time::Duration::from_secs(self.reconcile_interval_secs),
             ..deskbridge_sync::SyncSettings::default()
         }
+    }
+
+    /// The hosts webhook receivers may use although they are private addresses.
+    pub fn webhook_allowed_hosts(&self) -> Vec<String> {
+        self.allow_webhook_hosts
+            .iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect()
+    }
+
+    /// The webhook delivery settings these arguments describe.
+    pub fn webhook_settings(&self) -> anyhow::Result<deskbridge_sync::webhooks::WebhookSettings> {
+        let schedule = deskbridge_sync::webhooks::parse_schedule(&self.webhook_retry_schedule)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
+        let hours = self.webhook_disable_after_hours;
+        if !hours.is_finite() || hours <= 0.0 {
+            anyhow::bail!("DESKBRIDGE_WEBHOOK_DISABLE_AFTER_HOURS must be a positive number of hours");
+        }
+        let timeout = std::time::Duration::from_secs(self.webhook_timeout_secs.max(1));
+        Ok(deskbridge_sync::webhooks::WebhookSettings {
+            schedule,
+            timeout,
+            lease: (timeout * 2).max(std::time::Duration::from_secs(30)),
+            disable_after: std::time::Duration::from_secs_f64(hours * 3600.0),
+            allowed_hosts: self.webhook_allowed_hosts(),
+            ..deskbridge_sync::webhooks::WebhookSettings::default()
+        })
     }
 }
 
@@ -164,6 +210,17 @@ pub struct DemoArgs {
     /// Tickets in the simulated Freshdesk.
     #[arg(long, default_value_t = 250)]
     pub tickets: usize,
+    /// Requests per linked account per minute toward callers (0: off, the demo's default).
+    #[arg(long, default_value_t = 0)]
+    pub rate_limit_per_minute: u32,
+    /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
+    #[arg(long, default_value_t = 20)]
+    pub link_failure_limit: u32,
+    /// Once synced, also write the base URL and the credentials as JSON to this file
+    /// (`base_url`, `api_key`, `account_token`, `linked_account_id`, `freshdesk.domain`,
+    /// `freshdesk.api_key`), for scripts such as `scripts/fuzz`.
+    #[arg(long)]
+    pub credentials_file: Option<PathBuf>,
 }
 
 /// `api-key`.

@@ -47,7 +47,8 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     let org = store.ensure_organization("demo").await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
     let api = ApiConfig {
-        rate_limit_per_minute: 0,
+        rate_limit_per_minute: a.rate_limit_per_minute,
+        link_failure_limit: a.link_failure_limit,
         ..ApiConfig::default()
     };
     let state = AppState::new(store.clone(), factory.clone(), api.clone());
@@ -102,6 +103,19 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     }
 
     let base = format!("http://{addr}");
+    if let Some(path) = &a.credentials_file {
+        let credentials = serde_json::json!({
+            "base_url": base,
+            "api_key": api_key.key,
+            "account_token": linked.account_token,
+            "linked_account_id": la,
+            "freshdesk": {"domain": handle.base_url, "api_key": account.api_key},
+        });
+        // Written whole, then renamed: a reader never sees half a file.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&credentials)?)?;
+        std::fs::rename(&tmp, path)?;
+    }
     let auth = format!(
         "-H 'Authorization: Bearer {}' -H 'X-Account-Token: {}'",
         api_key.key, linked.account_token

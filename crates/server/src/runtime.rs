@@ -106,7 +106,8 @@ pub fn factory(engine: &EngineArgs) -> Arc<FreshdeskFactory> {
         .collect();
     Arc::new(
         FreshdeskFactory::new(hosts, engine.provider_reserve)
-            .with_request_timeout(std::time::Duration::from_secs(engine.provider_timeout_secs.max(1))),
+            .with_request_timeout(std::time::Duration::from_secs(engine.provider_timeout_secs.max(1)))
+            .with_rate_window(std::time::Duration::from_secs_f64(engine.provider_rate_window_secs.max(0.1))),
     )
 }
 

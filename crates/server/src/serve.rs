@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use deskbridge_api::{ApiConfig, AppState};
 use deskbridge_store::Store;
+use deskbridge_sync::webhooks::{WebhookSettings, WebhookWorker};
 use deskbridge_sync::{ProviderFactory, SyncEngine, SyncSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -35,6 +36,19 @@ pub fn start_workers(engine: &SyncEngine, n: usize, shutdown: &watch::Receiver<b
     }
 }
 
+/// Starts the webhook delivery worker.
+pub fn start_webhooks(
+    store: &Store,
+    settings: WebhookSettings,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut JoinSet<()>,
+) {
+    let w = WebhookWorker::new(store.clone(), settings);
+    let rx = shutdown.clone();
+    let id = format!("{}-webhooks-{}", worker_id(0), uuid::Uuid::new_v4().simple());
+    tasks.spawn(async move { w.run(id, rx).await });
+}
+
 async fn wait_for(mut rx: watch::Receiver<bool>) {
     while !*rx.borrow() {
         if rx.changed().await.is_err() {
@@ -44,7 +58,8 @@ async fn wait_for(mut rx: watch::Receiver<bool>) {
 }
 
 /// Serves the API on `listener` with `workers` in-process workers until shutdown; in-flight
-/// requests finish and running jobs are released at their last checkpoint.
+/// requests finish and running jobs are released at their last checkpoint. Webhooks are
+/// delivered with the default settings (receivers on the API's allowed webhook hosts).
 pub async fn run(
     store: Store,
     factory: Arc<dyn ProviderFactory>,
@@ -54,9 +69,35 @@ pub async fn run(
     workers: usize,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let webhooks = WebhookSettings {
+        allowed_hosts: api.webhook_allowed_hosts.clone(),
+        ..WebhookSettings::default()
+    };
+    run_with_webhooks(
+        store, factory, settings, api, webhooks, listener, workers, shutdown,
+    )
+    .await
+}
+
+/// [`run`] with webhook delivery settings. With `workers > 0` a webhook delivery worker runs
+/// next to the sync workers.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_with_webhooks(
+    store: Store,
+    factory: Arc<dyn ProviderFactory>,
+    settings: SyncSettings,
+    api: ApiConfig,
+    webhooks: WebhookSettings,
+    listener: TcpListener,
+    workers: usize,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let engine = SyncEngine { store: store.clone(), factory: factory.clone(), settings };
     let mut tasks = JoinSet::new();
     start_workers(&engine, workers, &shutdown, &mut tasks);
+    if workers > 0 {
+        start_webhooks(&store, webhooks, &shutdown, &mut tasks);
+    }
     let app = deskbridge_api::app(AppState::new(store, factory, api));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(wait_for(shutdown))
@@ -94,12 +135,18 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(a.request_timeout_secs),
         sync_interval: settings.interval,
         public_url: http_url("DESKBRIDGE_PUBLIC_URL", a.public_url.as_deref())?,
-        link_redirect_url: http_url("DESKBRIDGE_LINK_REDIRECT_URL", a.link_redirect_url.as_deref())?,
+        link_redirect_url: http_url(
+            "DESKBRIDGE_LINK_REDIRECT_URL",
+            a.link_redirect_url.as_deref(),
+        )?,
         link_failure_limit: a.link_failure_limit,
+        webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
     };
+    let webhooks = a.engine.webhook_settings()?;
     let listener = TcpListener::bind(a.listen).await?;
     println!("Deskbridge listening on http://{}  (docs: http://{}/docs)", listener.local_addr()?, listener.local_addr()?);
-    run(store, factory, settings, api, listener, a.workers, runtime::shutdown_signal()).await
+    let shutdown = runtime::shutdown_signal();
+    run_with_webhooks(store, factory, settings, api, webhooks, listener, a.workers, shutdown).await
 }
 
 /// `deskbridge worker`.
@@ -111,9 +158,11 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
         factory: runtime::factory(&a.engine),
         settings: a.engine.sync_settings(),
     };
+    let webhooks = a.engine.webhook_settings()?;
     let shutdown = runtime::shutdown_signal();
     let mut tasks = JoinSet::new();
     start_workers(&engine, a.workers.max(1), &shutdown, &mut tasks);
+    start_webhooks(&engine.store, webhooks, &shutdown, &mut tasks);
     info!(workers = a.workers.max(1), "workers running");
     while tasks.join_next().await.is_some() {}
     Ok(())

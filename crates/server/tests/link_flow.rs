@@ -846,3 +846,52 @@ async fn failed_link_attempts_are_limited_per_client_address() {
     assert_eq!(status, 429, "{body}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_during_a_sync_stops_it_and_leaves_nothing() {
+    let app = TestApp::start(sim(20)).await;
+    let (token, id) = app.link(0).await;
+    assert_eq!(app.wait_synced(id).await, "DONE");
+    // Every Freshdesk answer now takes 300 ms: the resync is still running when we delete.
+    app.sim
+        .control()
+        .set_faults(deskbridge_freshdesk_sim::FaultConfig {
+            slow_rate: 1.0,
+            slow_delay: Duration::from_millis(300),
+            ..Default::default()
+        });
+    let (status, _) = app
+        .post(
+            "/api/ticketing/v1/sync-status/resync",
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut running = false;
+    for _ in 0..100 {
+        let runs = app.store.recent_runs(app.org, id, 5).await.expect("runs");
+        if runs.len() == 2 && runs[0].finished_at.is_none() {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(running, "the resync started");
+    let (status, _) = app
+        .post("/api/ticketing/v1/delete-account", Some(&token), &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rows_of_account(&app, id).await;
+    assert!(after.iter().all(|(_, n)| *n == 0), "rows left: {after:?}");
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("jobs");
+    assert_eq!(jobs, 0, "no job left or re-queued");
+    app.sim
+        .control()
+        .set_faults(deskbridge_freshdesk_sim::FaultConfig::default());
+    app.stop().await;
+}

@@ -278,3 +278,57 @@ async fn id_reconciliation_catches_purged_tickets_and_hard_deleted_contacts() {
     assert_eq!(ct["results"][0]["remote_was_deleted"], json!(true), "{ct}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_budget_shows_rate_limited_and_the_sync_still_finishes() {
+    use deskbridge_freshdesk_sim::Plan;
+    // Trial plan: 50 credits a "minute", a minute lasting 3 s (time scale 20).
+    let cfg = SimConfig {
+        seed: 24,
+        accounts: 1,
+        tickets: 60,
+        conversations_per_ticket: 1.0,
+        plan: Some(Plan::Trial),
+        time_scale: 20.0,
+        ..SimConfig::default()
+    };
+    let opts = common::Options {
+        rate_window: std::time::Duration::from_secs(3),
+        ..Default::default()
+    };
+    let app = TestApp::start_with(cfg, opts).await;
+    let (token, la) = app.link(0).await;
+    let mut seen_rate_limited = false;
+    for _ in 0..600 {
+        let (_, st) = app.get("/api/ticketing/v1/sync-status", Some(&token)).await;
+        let t = st["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|s| s["model_name"] == "Ticket")
+            .cloned()
+            .expect("ticket");
+        if t["sync_status_reason"] == json!("RATE_LIMITED") {
+            assert_eq!(t["status"], json!("SYNCING"));
+            seen_rate_limited = true;
+        }
+        if t["status"] == json!("DONE") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen_rate_limited,
+        "sync status showed RATE_LIMITED while the budget was spent"
+    );
+    assert_eq!(app.wait_synced(la).await, "DONE");
+    let runs = app.store.recent_runs(app.org, la, 1).await.expect("runs");
+    let (sub, _) = app.sim_account(0);
+    let served = app.sim.control().counters(&sub).expect("counters");
+    println!(
+        "calls {} credits {} 429s met {} (simulator sent {})",
+        runs[0].calls, runs[0].credits, runs[0].rate_limited, served.rate_limited
+    );
+    assert!(runs[0].credits > 50, "the sync needed more than one window");
+    app.stop().await;
+}

@@ -76,6 +76,16 @@ fn canonical(v: &Value, h: &mut Sha256) {
     }
 }
 
+/// A stored key, as a claim reads it.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    request_hash: Vec<u8>,
+    status: String,
+    response_status: Option<i32>,
+    response_body: Option<String>,
+    stale: bool,
+}
+
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
@@ -89,10 +99,12 @@ impl Store {
         key: &str,
         hash: &[u8],
     ) -> Result<Claim, StoreError> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE linked_account_id = $1 AND expires_at <= now()")
-            .bind(linked_account)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE linked_account_id = $1 AND expires_at <= now()",
+        )
+        .bind(linked_account)
+        .execute(&self.pool)
+        .await?;
         // A key released between our insert and our read is tried again (a few times).
         for _ in 0..3 {
             let inserted = sqlx::query(
@@ -110,9 +122,9 @@ impl Store {
             if inserted == 1 {
                 return Ok(Claim::Claimed);
             }
-            let row: Option<(Vec<u8>, String, Option<i32>, Option<String>, bool)> = sqlx::query_as(
+            let row: Option<KeyRow> = sqlx::query_as(
                 "SELECT request_hash, status, response_status, response_body,
-                        created_at < now() - make_interval(secs => $3)
+                        created_at < now() - make_interval(secs => $3) AS stale
                  FROM idempotency_keys WHERE linked_account_id = $1 AND key = $2",
             )
             .bind(linked_account)
@@ -120,7 +132,14 @@ impl Store {
             .bind(secs(STALE_PENDING))
             .fetch_optional(&self.pool)
             .await?;
-            let Some((stored_hash, status, code, body, stale)) = row else {
+            let Some(KeyRow {
+                request_hash: stored_hash,
+                status,
+                response_status: code,
+                response_body: body,
+                stale,
+            }) = row
+            else {
                 continue;
             };
             if stored_hash != hash {
@@ -143,7 +162,11 @@ impl Store {
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
-                    Ok(if taken == 1 { Claim::Claimed } else { Claim::InProgress })
+                    Ok(if taken == 1 {
+                        Claim::Claimed
+                    } else {
+                        Claim::InProgress
+                    })
                 }
                 _ => Ok(Claim::InProgress),
             };
@@ -192,10 +215,12 @@ impl Store {
 
     /// Removes every expired key (of every account).
     pub async fn purge_idempotency_keys(&self) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= now()")
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= now()")
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 }
 
@@ -206,10 +231,26 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_key_order_but_not_values() {
-        let a = request_fingerprint("POST", "/t", &json!({"model": {"a": 1, "b": [1, {"x": 2, "y": 3}]}}));
-        let b = request_fingerprint("POST", "/t", &json!({"model": {"b": [1, {"y": 3, "x": 2}], "a": 1}}));
-        let c = request_fingerprint("POST", "/t", &json!({"model": {"a": 2, "b": [1, {"x": 2, "y": 3}]}}));
-        let d = request_fingerprint("POST", "/u", &json!({"model": {"a": 1, "b": [1, {"x": 2, "y": 3}]}}));
+        let a = request_fingerprint(
+            "POST",
+            "/t",
+            &json!({"model": {"a": 1, "b": [1, {"x": 2, "y": 3}]}}),
+        );
+        let b = request_fingerprint(
+            "POST",
+            "/t",
+            &json!({"model": {"b": [1, {"y": 3, "x": 2}], "a": 1}}),
+        );
+        let c = request_fingerprint(
+            "POST",
+            "/t",
+            &json!({"model": {"a": 2, "b": [1, {"x": 2, "y": 3}]}}),
+        );
+        let d = request_fingerprint(
+            "POST",
+            "/u",
+            &json!({"model": {"a": 1, "b": [1, {"x": 2, "y": 3}]}}),
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);

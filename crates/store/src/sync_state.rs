@@ -238,3 +238,21 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// Sets the reason of a running run (`RATE_LIMITED` while waiting on the budget).
+    pub async fn set_run_reason(
+        &self,
+        linked_account: Uuid,
+        run: Uuid,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sync_runs SET reason = $3 WHERE linked_account_id = $1 AND id = $2 AND finished_at IS NULL")
+            .bind(linked_account)
+            .bind(run)
+            .bind(reason)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

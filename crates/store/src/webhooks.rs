@@ -133,6 +133,19 @@ pub struct AttemptResult {
     pub succeeded: bool,
 }
 
+/// A claimed delivery as the claim query returns it.
+#[derive(FromRow)]
+struct ClaimedRow {
+    organization_id: Uuid,
+    id: Uuid,
+    endpoint_id: Uuid,
+    event: String,
+    body: String,
+    attempts: i32,
+    url: String,
+    secret: Vec<u8>,
+}
+
 /// What happens to a delivery after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterFailure {
@@ -153,33 +166,44 @@ impl Store {
         secret: &str,
     ) -> Result<WebhookEndpoint, StoreError> {
         let ct = self.cipher.encrypt_str(secret)?;
-        Ok(sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+        Ok(
+            sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
             "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLUMNS}"
         )))
-        .bind(org)
-        .bind(Uuid::new_v4())
-        .bind(url)
-        .bind(events)
-        .bind(ct)
-        .bind(description)
-        .fetch_one(&self.pool)
-        .await?)
+            .bind(org)
+            .bind(Uuid::new_v4())
+            .bind(url)
+            .bind(events)
+            .bind(ct)
+            .bind(description)
+            .fetch_one(&self.pool)
+            .await?,
+        )
     }
 
     /// The organization's endpoints, oldest first.
-    pub async fn list_webhook_endpoints(&self, org: Uuid) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        Ok(sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1
+    pub async fn list_webhook_endpoints(
+        &self,
+        org: Uuid,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+                "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1
              ORDER BY created_at, id"
-        )))
-        .bind(org)
-        .fetch_all(&self.pool)
-        .await?)
+            )))
+            .bind(org)
+            .fetch_all(&self.pool)
+            .await?,
+        )
     }
 
     /// One of the organization's endpoints.
-    pub async fn webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<WebhookEndpoint, StoreError> {
+    pub async fn webhook_endpoint(
+        &self,
+        org: Uuid,
+        id: Uuid,
+    ) -> Result<WebhookEndpoint, StoreError> {
         sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND id = $2"
         )))
@@ -289,7 +313,7 @@ impl Store {
         lease: Duration,
         limit: i64,
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let rows: Vec<(Uuid, Uuid, Uuid, String, String, i32, String, Vec<u8>)> = sqlx::query_as(
+        let rows: Vec<ClaimedRow> = sqlx::query_as(
             "WITH due AS (
                  SELECT d.organization_id, d.id FROM webhook_deliveries d
                  JOIN webhook_endpoints e
@@ -312,16 +336,16 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for (organization_id, id, endpoint_id, event, body, attempts, url, secret) in rows {
+        for r in rows {
             out.push(DueDelivery {
-                organization_id,
-                id,
-                endpoint_id,
-                event,
-                body,
-                attempts,
-                url,
-                secret: self.cipher.decrypt_str(&secret)?,
+                organization_id: r.organization_id,
+                id: r.id,
+                endpoint_id: r.endpoint_id,
+                event: r.event,
+                body: r.body,
+                attempts: r.attempts,
+                url: r.url,
+                secret: self.cipher.decrypt_str(&r.secret)?,
             });
         }
         Ok(out)
@@ -473,13 +497,23 @@ impl Store {
                     created_at, finished_at
              FROM webhook_deliveries WHERE organization_id = ",
         );
-        q.push_bind(org).push(" AND endpoint_id = ").push_bind(endpoint);
+        q.push_bind(org)
+            .push(" AND endpoint_id = ")
+            .push_bind(endpoint);
         let desc = if let Some((c, i)) = before {
-            q.push(" AND (created_at, id) < (").push_bind(c).push(", ").push_bind(i).push(")");
+            q.push(" AND (created_at, id) < (")
+                .push_bind(c)
+                .push(", ")
+                .push_bind(i)
+                .push(")");
             true
         } else {
             if let Some((c, i)) = after {
-                q.push(" AND (created_at, id) > (").push_bind(c).push(", ").push_bind(i).push(")");
+                q.push(" AND (created_at, id) > (")
+                    .push_bind(c)
+                    .push(", ")
+                    .push_bind(i)
+                    .push(")");
             }
             false
         };
@@ -489,7 +523,10 @@ impl Store {
             " ORDER BY created_at, id LIMIT "
         });
         q.push_bind(limit);
-        let mut rows = q.build_query_as::<DeliveryRow>().fetch_all(&self.pool).await?;
+        let mut rows = q
+            .build_query_as::<DeliveryRow>()
+            .fetch_all(&self.pool)
+            .await?;
         if desc {
             rows.reverse();
         }

@@ -12,7 +12,10 @@ pub trait ProviderFactory: Send + Sync {
     fn integrations(&self) -> Vec<IntegrationInfo>;
 
     /// Fetches a file from a provider's signed URL (no credentials are sent).
-    fn download(&self, url: &str) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>>;
+    fn download(
+        &self,
+        url: &str,
+    ) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>>;
 
     /// The models an integration can fill (the others are `DISABLED`).
     fn supported_models(&self, integration: &str) -> Vec<ModelKind>;
@@ -32,8 +35,10 @@ pub struct FreshdeskFactory {
     allowed_hosts: Vec<String>,
     reserve_share: f64,
     request_timeout: std::time::Duration,
+    rate_window: std::time::Duration,
     http: reqwest::Client,
-    budgets: std::sync::Mutex<std::collections::HashMap<Uuid, Arc<deskbridge_freshdesk::RateBudget>>>,
+    budgets:
+        std::sync::Mutex<std::collections::HashMap<Uuid, Arc<deskbridge_freshdesk::RateBudget>>>,
 }
 
 impl FreshdeskFactory {
@@ -44,6 +49,7 @@ impl FreshdeskFactory {
             allowed_hosts,
             reserve_share,
             request_timeout: std::time::Duration::from_secs(30),
+            rate_window: std::time::Duration::from_secs(60),
             http: deskbridge_freshdesk::http_client(),
             budgets: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
@@ -55,6 +61,13 @@ impl FreshdeskFactory {
         self
     }
 
+    /// Sets the length of the provider's rate-limit window (Freshdesk: one minute; shorter
+    /// for a time-scaled simulator).
+    pub fn with_rate_window(mut self, window: std::time::Duration) -> Self {
+        self.rate_window = window;
+        self
+    }
+
     /// The budget of a linked account (shared by its syncs and passthrough calls).
     pub fn budget(&self, linked_account_id: Uuid) -> Arc<deskbridge_freshdesk::RateBudget> {
         let mut map = match self.budgets.lock() {
@@ -62,7 +75,11 @@ impl FreshdeskFactory {
             Err(poisoned) => poisoned.into_inner(),
         };
         map.entry(linked_account_id)
-            .or_insert_with(|| Arc::new(deskbridge_freshdesk::RateBudget::new()))
+            .or_insert_with(|| {
+                Arc::new(deskbridge_freshdesk::RateBudget::with_window(
+                    self.rate_window,
+                ))
+            })
             .clone()
     }
 }
@@ -74,13 +91,19 @@ struct Creds {
 }
 
 impl ProviderFactory for FreshdeskFactory {
-    fn download(&self, url: &str) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>> {
+    fn download(
+        &self,
+        url: &str,
+    ) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>> {
         let req = self.http.get(url).timeout(self.request_timeout);
         Box::pin(async move { req.send().await })
     }
 
     fn integrations(&self) -> Vec<IntegrationInfo> {
-        vec![IntegrationInfo { slug: "freshdesk", name: "Freshdesk" }]
+        vec![IntegrationInfo {
+            slug: "freshdesk",
+            name: "Freshdesk",
+        }]
     }
 
     fn supported_models(&self, integration: &str) -> Vec<ModelKind> {
@@ -88,8 +111,14 @@ impl ProviderFactory for FreshdeskFactory {
             return Vec::new();
         }
         // Asking an adapter for a placeholder account: no network is involved.
-        let cfg = deskbridge_freshdesk::FreshdeskConfig::new(Uuid::nil(), "example", secrecy::SecretString::from(""));
-        deskbridge_freshdesk::FreshdeskProvider::new(cfg).map(|p| p.supported_models()).unwrap_or_default()
+        let cfg = deskbridge_freshdesk::FreshdeskConfig::new(
+            Uuid::nil(),
+            "example",
+            secrecy::SecretString::from(""),
+        );
+        deskbridge_freshdesk::FreshdeskProvider::new(cfg)
+            .map(|p| p.supported_models())
+            .unwrap_or_default()
     }
 
     fn build(
@@ -104,7 +133,9 @@ impl ProviderFactory for FreshdeskFactory {
         let creds: Creds = serde_json::from_str(credentials_json)
             .map_err(|_| ProviderError::Protocol("stored credentials are not valid".into()))?;
         let budget = if linked_account_id.is_nil() {
-            Arc::new(deskbridge_freshdesk::RateBudget::new())
+            Arc::new(deskbridge_freshdesk::RateBudget::with_window(
+                self.rate_window,
+            ))
         } else {
             self.budget(linked_account_id)
         };

@@ -14,7 +14,7 @@
 //!
 //! Payloads carry ids, counts and identifying fields, never credentials or account tokens.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -49,8 +49,15 @@ pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
 /// Every event name an endpoint may subscribe to: the linked-account events and
 /// `{Model}.synced` for every common model.
 pub fn event_names() -> Vec<String> {
-    let mut out: Vec<String> = LINKED_ACCOUNT_EVENTS.iter().map(|s| s.to_string()).collect();
-    out.extend(ModelKind::ALL.iter().map(|k| format!("{}.synced", k.name())));
+    let mut out: Vec<String> = LINKED_ACCOUNT_EVENTS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    out.extend(
+        ModelKind::ALL
+            .iter()
+            .map(|k| format!("{}.synced", k.name())),
+    );
     out
 }
 
@@ -85,7 +92,10 @@ pub const DEFAULT_SCHEDULE_SECS: &[u64] = &[5, 300, 1800, 7200, 18000, 36000, 36
 impl Default for WebhookSettings {
     fn default() -> Self {
         WebhookSettings {
-            schedule: DEFAULT_SCHEDULE_SECS.iter().map(|s| Duration::from_secs(*s)).collect(),
+            schedule: DEFAULT_SCHEDULE_SECS
+                .iter()
+                .map(|s| Duration::from_secs(*s))
+                .collect(),
             jitter: 0.2,
             timeout: Duration::from_secs(15),
             disable_after: Duration::from_secs(5 * 24 * 3600),
@@ -164,7 +174,8 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
             let s = v6.segments();
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
                 // NAT64: the embedded IPv4 address decides.
-                let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+                let v4 =
+                    Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
                 return is_public_v4(v4);
             }
             !(v6.is_loopback()
@@ -213,7 +224,8 @@ fn entry_matches(entry: &str, host: &str, port: Option<u16>) -> bool {
     }
     match (entry.rsplit_once(':'), port) {
         (Some((h, p)), Some(port)) => {
-            h.trim_start_matches('[').trim_end_matches(']') == host && p.parse::<u16>().ok() == Some(port)
+            h.trim_start_matches('[').trim_end_matches(']') == host
+                && p.parse::<u16>().ok() == Some(port)
         }
         _ => false,
     }
@@ -258,11 +270,17 @@ pub fn check_receiver_url(url: &str, allowed_hosts: &[String]) -> Result<Url, St
 
 /// [`check_receiver_url`], and for a name, a DNS lookup (2 s): every address it resolves to
 /// must be public. A name that does not resolve now is accepted (it is checked when sending).
-pub async fn check_receiver_url_resolved(url: &str, allowed_hosts: &[String]) -> Result<Url, String> {
+pub async fn check_receiver_url_resolved(
+    url: &str,
+    allowed_hosts: &[String],
+) -> Result<Url, String> {
     let u = check_receiver_url(url, allowed_hosts)?;
     if let (Some(Host::Domain(d)), Some(port)) = (u.host(), u.port_or_known_default()) {
         let host = d.to_ascii_lowercase();
-        if !allowed_hosts.iter().any(|e| entry_matches(e, &host, Some(port))) {
+        if !allowed_hosts
+            .iter()
+            .any(|e| entry_matches(e, &host, Some(port)))
+        {
             let lookup = tokio::time::timeout(
                 Duration::from_secs(2),
                 tokio::net::lookup_host((host.as_str(), port)),
@@ -293,15 +311,20 @@ impl reqwest::dns::Resolve for SafeResolver {
         let host = name.as_str().to_ascii_lowercase();
         let allowed = self.allowed_hosts.iter().any(|e| {
             let e = e.trim().to_ascii_lowercase();
-            e == host || e.rsplit_once(':').is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok())
+            e == host
+                || e.rsplit_once(':')
+                    .is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok())
         });
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if addrs.is_empty() {
                 return Err(format!("`{host}` has no address").into());
             }
             if !allowed && let Some(bad) = addrs.iter().find(|a| !is_public_ip(a.ip())) {
-                return Err(format!("`{host}` resolves to a non-public address ({})", bad.ip()).into());
+                return Err(
+                    format!("`{host}` resolves to a non-public address ({})", bad.ip()).into(),
+                );
             }
             let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
             Ok(addrs)
@@ -356,7 +379,12 @@ fn ts(t: chrono::DateTime<Utc>) -> String {
 /// each with the counts and a `modified_after` bookmark (the run's start: pass it as
 /// `modified_after` to read exactly what changed since). Failures are logged, not returned:
 /// a sync never fails because of its webhooks.
-pub async fn sync_completed(store: &Store, account: &LinkedAccount, run: &SyncRun, counts: &Counts) {
+pub async fn sync_completed(
+    store: &Store,
+    account: &LinkedAccount,
+    run: &SyncRun,
+    counts: &Counts,
+) {
     if let Err(e) = queue_sync_events(store, account, run, counts).await {
         warn!(error = %e, linked_account = %account.id, "cannot queue sync webhooks");
     }
@@ -390,7 +418,13 @@ async fn queue_sync_events(
         "models": models,
     });
     let queued = store
-        .enqueue_webhook_event(account.organization_id, "LinkedAccount.sync_completed", Some(account.id), &la, &data)
+        .enqueue_webhook_event(
+            account.organization_id,
+            "LinkedAccount.sync_completed",
+            Some(account.id),
+            &la,
+            &data,
+        )
         .await?;
     if !queued {
         return Ok(()); // nobody listens
@@ -411,7 +445,13 @@ async fn queue_sync_events(
         });
         let event = format!("{}.synced", kind.name());
         store
-            .enqueue_webhook_event(account.organization_id, &event, Some(account.id), &la, &data)
+            .enqueue_webhook_event(
+                account.organization_id,
+                &event,
+                Some(account.id),
+                &la,
+                &data,
+            )
             .await?;
     }
     Ok(())
@@ -443,7 +483,11 @@ impl WebhookWorker {
     /// A worker with its own HTTP client.
     pub fn new(store: Store, settings: WebhookSettings) -> Self {
         let client = webhook_client(&settings);
-        WebhookWorker { store, settings, client }
+        WebhookWorker {
+            store,
+            settings,
+            client,
+        }
     }
 
     /// The wait before the attempt after failed attempt `attempt` (1-based), jittered; `None`
@@ -452,7 +496,11 @@ impl WebhookWorker {
         let i = usize::try_from(attempt.max(1) - 1).ok()?;
         let base = *self.settings.schedule.get(i)?;
         let j = self.settings.jitter.clamp(0.0, 0.9);
-        let factor = if j > 0.0 { rand::thread_rng().gen_range(1.0 - j..=1.0 + j) } else { 1.0 };
+        let factor = if j > 0.0 {
+            rand::thread_rng().gen_range(1.0 - j..=1.0 + j)
+        } else {
+            1.0
+        };
         Some(base.mul_f64(factor))
     }
 
@@ -499,13 +547,23 @@ impl WebhookWorker {
             .record_webhook_attempt(worker_id, &d, &result, after, self.settings.disable_after)
             .await
         {
-            Ok(true) => warn!(endpoint = %d.endpoint_id, "webhook endpoint disabled after sustained failure"),
+            Ok(true) => {
+                warn!(endpoint = %d.endpoint_id, "webhook endpoint disabled after sustained failure")
+            }
             Ok(false) => {}
-            Err(e) => warn!(error = %e, delivery = %d.id, "cannot record a webhook attempt; it will be sent again"),
+            Err(e) => {
+                warn!(error = %e, delivery = %d.id, "cannot record a webhook attempt; it will be sent again")
+            }
         }
     }
 
-    async fn send(&self, d: &DueDelivery, url: Url, started_at: chrono::DateTime<Utc>, t0: Instant) -> AttemptResult {
+    async fn send(
+        &self,
+        d: &DueDelivery,
+        url: Url,
+        started_at: chrono::DateTime<Utc>,
+        t0: Instant,
+    ) -> AttemptResult {
         let id = d.id.to_string();
         let timestamp = Utc::now().timestamp();
         let body = d.body.as_bytes();
@@ -513,10 +571,16 @@ impl WebhookWorker {
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("X-Merge-Webhook-Signature", merge_signature(&d.secret, body))
+            .header(
+                "X-Merge-Webhook-Signature",
+                merge_signature(&d.secret, body),
+            )
             .header("webhook-id", &id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", standard_signature(&d.secret, &id, timestamp, body))
+            .header(
+                "webhook-signature",
+                standard_signature(&d.secret, &id, timestamp, body),
+            )
             .body(d.body.clone())
             .send()
             .await;
@@ -569,7 +633,10 @@ impl WebhookWorker {
             };
             if last_purge.elapsed() > Duration::from_secs(600) {
                 last_purge = Instant::now();
-                let _ = self.store.purge_webhook_deliveries(self.settings.retention).await;
+                let _ = self
+                    .store
+                    .purge_webhook_deliveries(self.settings.retention)
+                    .await;
                 let _ = self.store.purge_idempotency_keys().await;
             }
             if !busy {
@@ -608,8 +675,20 @@ mod tests {
 
     #[test]
     fn addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "100.64.0.1",
-                   "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "64:ff9b::a01:203"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.1.1",
+            "172.16.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a01:203",
+        ] {
             assert!(!is_public_ip(ip.parse().expect("ip")), "{ip}");
         }
         for ip in ["8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808"] {
@@ -620,8 +699,15 @@ mod tests {
     #[test]
     fn receiver_urls() {
         assert!(check_receiver_url("https://hooks.example.com/merge", &[]).is_ok());
-        for bad in ["http://127.0.0.1:9000/x", "http://localhost/x", "http://[::1]/x", "ftp://example.com",
-                    "https://user:pw@example.com/", "http://10.0.0.8/", "not a url"] {
+        for bad in [
+            "http://127.0.0.1:9000/x",
+            "http://localhost/x",
+            "http://[::1]/x",
+            "ftp://example.com",
+            "https://user:pw@example.com/",
+            "http://10.0.0.8/",
+            "not a url",
+        ] {
             assert!(check_receiver_url(bad, &[]).is_err(), "{bad}");
         }
         let allow = vec!["127.0.0.1:9000".to_string()];
@@ -648,7 +734,11 @@ mod tests {
     fn schedules() {
         assert_eq!(
             parse_schedule("0.2, 1,5").expect("ok"),
-            vec![Duration::from_millis(200), Duration::from_secs(1), Duration::from_secs(5)]
+            vec![
+                Duration::from_millis(200),
+                Duration::from_secs(1),
+                Duration::from_secs(5)
+            ]
         );
         assert!(parse_schedule("1,x").is_err());
         assert_eq!(event_names().len(), 4 + ModelKind::ALL.len());

@@ -99,7 +99,30 @@ impl SyncEngine {
         };
         let mut counts = Counts::new();
         let before = provider.usage();
-        let result = sync_account(store, &provider, la, run.id, self.settings.reconcile_every, &mut counts).await;
+        let result = {
+            let sync = sync_account(
+                store,
+                &provider,
+                la,
+                run.id,
+                self.settings.reconcile_every,
+                &mut counts,
+            );
+            tokio::pin!(sync);
+            // While it runs, show RATE_LIMITED whenever the adapter waits on the budget.
+            let mut shown: Option<&str> = None;
+            loop {
+                tokio::select! {
+                    r = &mut sync => break r,
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                        let reason = provider.usage().waiting.then_some("RATE_LIMITED");
+                        if reason != shown && store.set_run_reason(la, run.id, reason).await.is_ok() {
+                            shown = reason;
+                        }
+                    }
+                }
+            }
+        };
         let after = provider.usage();
         let mut t = match &result {
             Ok(()) => totals("DONE", &counts, None),
@@ -135,7 +158,9 @@ impl SyncEngine {
             crate::webhooks::sync_completed(store, &account, &run, &counts).await;
         }
         if let Outcome::Relink(reason) = &outcome {
-            let _ = store.set_account_status(la, "RELINK_NEEDED", Some(reason)).await;
+            let _ = store
+                .set_account_status(la, "RELINK_NEEDED", Some(reason))
+                .await;
         }
         info!(status = %t.status, calls = t.calls, "sync finished");
         outcome
@@ -169,7 +194,9 @@ impl SyncEngine {
                 }
             };
             let span = info_span!("job", job = %job.id, linked_account = %job.linked_account_id, attempt = job.attempts);
-            self.process(&worker_id, job, &mut shutdown).instrument(span).await;
+            self.process(&worker_id, job, &mut shutdown)
+                .instrument(span)
+                .await;
         }
     }
 
@@ -218,7 +245,8 @@ impl SyncEngine {
 
     /// Queues periodic syncs until `shutdown` turns true.
     pub async fn run_scheduler(&self, mut shutdown: watch::Receiver<bool>) {
-        let tick = (self.settings.interval / 5).clamp(Duration::from_millis(200), Duration::from_secs(10));
+        let tick =
+            (self.settings.interval / 5).clamp(Duration::from_millis(200), Duration::from_secs(10));
         loop {
             if let Err(e) = self.store.schedule_due_syncs(self.settings.interval).await {
                 warn!(error = %e, "cannot schedule syncs");

@@ -4,6 +4,8 @@
 //! machine, the private cluster started from the local installation, then (feature
 //! `testcontainers`) a Docker container; otherwise the test fails with one clear message.
 
+pub mod spec;
+
 use std::sync::OnceLock;
 
 use deskbridge_store::pg;

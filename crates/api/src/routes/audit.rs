@@ -49,7 +49,12 @@ pub async fn record(
     event_type: EventTypeEnum,
     description: String,
 ) {
-    let event = NewAuditEvent { actor, ip_address: ip.to_string(), event_type, description };
+    let event = NewAuditEvent {
+        actor,
+        ip_address: ip.to_string(),
+        event_type,
+        description,
+    };
     if let Err(e) = state.store.record_audit_event(org, &event).await {
         error!(error = %e, event = event_type.as_str(), "cannot record an audit event");
     }
@@ -125,7 +130,12 @@ pub async fn audit_trail_list(
                 .to_string(),
         ),
     };
-    let cursor = p.cursor.as_deref().filter(|c| !c.is_empty()).map(Cursor::decode).transpose()?;
+    let cursor = p
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(Cursor::decode)
+        .transpose()?;
     let mut f = AuditFilter {
         start: params::datetime("start_date", &p.start_date)?,
         end: params::datetime("end_date", &p.end_date)?,
@@ -136,7 +146,10 @@ pub async fn audit_trail_list(
     };
     (f.after, f.before) = bounds(cursor);
     let rows = state.store.audit_events(auth.org.id, &f).await?;
-    let (rows, next, previous) = paginate(rows, limit, cursor, |e: &AuditEvent| (e.created_at, e.id));
+    let (rows, next, previous) =
+        paginate(rows, limit, cursor, |e: &AuditEvent| (e.created_at, e.id));
     let results: Vec<AuditLogEvent> = rows.into_iter().map(to_wire).collect();
-    Ok(Json(json!({"next": next, "previous": previous, "results": results})))
+    Ok(Json(
+        json!({"next": next, "previous": previous, "results": results}),
+    ))
 }

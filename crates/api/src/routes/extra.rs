@@ -331,7 +331,7 @@ pub struct DownloadParams {
     tag = "attachments",
     params(("id" = Uuid, Path, description = "The attachment's id"), DownloadParams),
     responses(
-        (status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file's bytes", content_type = "*/*", body = Vec<u8>),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such attachment", body = ErrorDetail),

@@ -56,8 +56,19 @@ pub async fn generate_key_create(
     let key = state.store.create_api_key(auth.org.id, name).await?;
     let description = format!("Created API key \"{name}\" ({}…).", key.info.prefix);
     let event = EventTypeEnum::CreatedRemoteProductionApiKey;
-    record(&state, auth.org.id, Actor::ApiKey(auth.key_id), ip, event, description).await;
-    Ok(Json(RemoteKey { name: key.info.name, key: key.key }))
+    record(
+        &state,
+        auth.org.id,
+        Actor::ApiKey(auth.key_id),
+        ip,
+        event,
+        description,
+    )
+    .await;
+    Ok(Json(RemoteKey {
+        name: key.info.name,
+        key: key.key,
+    }))
 }
 
 /// Revokes every live API key of the caller's organization with this name and returns a new
@@ -85,14 +96,31 @@ pub async fn regenerate_key_create(
     ApiJson(body): ApiJson<RemoteKeyForRegenerationRequest>,
 ) -> ApiResult<Json<RemoteKey>> {
     let name = key_name(&body.name)?;
-    let key = state.store.regenerate_api_key(auth.org.id, name).await?.ok_or_else(|| {
-        ApiError::NotFound(format!("No live API key is named \"{name}\"; create one with /generate-key."))
-    })?;
+    let key = state
+        .store
+        .regenerate_api_key(auth.org.id, name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "No live API key is named \"{name}\"; create one with /generate-key."
+            ))
+        })?;
     let description = format!(
         "Regenerated API key \"{name}\": revoked its live keys and created {}….",
         key.info.prefix
     );
     let event = EventTypeEnum::RegeneratedProductionApiKey;
-    record(&state, auth.org.id, Actor::ApiKey(auth.key_id), ip, event, description).await;
-    Ok(Json(RemoteKey { name: key.info.name, key: key.key }))
+    record(
+        &state,
+        auth.org.id,
+        Actor::ApiKey(auth.key_id),
+        ip,
+        event,
+        description,
+    )
+    .await;
+    Ok(Json(RemoteKey {
+        name: key.info.name,
+        key: key.key,
+    }))
 }

@@ -38,7 +38,10 @@ const WINDOW: Duration = Duration::from_secs(60);
 impl FailureLimiter {
     /// Allows `per_minute` failures per IP (0: unlimited).
     pub fn new(per_minute: u32) -> Self {
-        FailureLimiter { per_minute, windows: Mutex::new(HashMap::new()) }
+        FailureLimiter {
+            per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
     }
 
     /// A 429 with `Retry-After` when this IP already failed too often in its window.
@@ -46,12 +49,17 @@ impl FailureLimiter {
         if self.per_minute == 0 {
             return Ok(());
         }
-        let map = self.windows.lock().map_err(|_| ApiError::Internal("failure limiter poisoned".into()))?;
+        let map = self
+            .windows
+            .lock()
+            .map_err(|_| ApiError::Internal("failure limiter poisoned".into()))?;
         match map.get(&ip) {
             Some((start, n)) if *n >= self.per_minute && start.elapsed() < WINDOW => {
                 let left = WINDOW.saturating_sub(start.elapsed()).as_secs().max(1);
                 Err(ApiError::TooManyRequests {
-                    detail: format!("Too many failed attempts from your address; try again in {left} s."),
+                    detail: format!(
+                        "Too many failed attempts from your address; try again in {left} s."
+                    ),
                     retry_after: left,
                 })
             }
@@ -64,7 +72,9 @@ impl FailureLimiter {
         if self.per_minute == 0 {
             return;
         }
-        let Ok(mut map) = self.windows.lock() else { return };
+        let Ok(mut map) = self.windows.lock() else {
+            return;
+        };
         let now = Instant::now();
         if map.len() > 100_000 {
             map.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
@@ -89,7 +99,9 @@ fn end_user_field<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
         return Err(ApiError::bad(format!("`{name}` must not be empty.")));
     }
     if v.chars().count() > MAX_FIELD {
-        return Err(ApiError::bad(format!("`{name}` must be at most {MAX_FIELD} characters.")));
+        return Err(ApiError::bad(format!(
+            "`{name}` must be at most {MAX_FIELD} characters."
+        )));
     }
     Ok(v)
 }
@@ -119,13 +131,22 @@ pub fn account_integration(state: &AppState, slug: &str) -> AccountIntegration {
 
 /// The base URL of links to this server: the configured public URL, else `http://` + Host.
 fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = state.config.public_url.as_deref().filter(|u| !u.trim().is_empty()) {
+    if let Some(url) = state
+        .config
+        .public_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
         return url.trim().trim_end_matches('/').to_string();
     }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .unwrap_or("localhost");
     format!("http://{host}")
 }
@@ -158,30 +179,50 @@ pub async fn link_token_create(
     ApiJson(body): ApiJson<LinkTokenRequest>,
 ) -> ApiResult<Json<LinkToken>> {
     let origin_id = end_user_field("end_user_origin_id", &body.end_user_origin_id)?;
-    let org_name = end_user_field("end_user_organization_name", &body.end_user_organization_name)?;
+    let org_name = end_user_field(
+        "end_user_organization_name",
+        &body.end_user_organization_name,
+    )?;
     let email = end_user_field("end_user_email_address", &body.end_user_email_address)?;
-    if let Some(c) = body.categories.iter().find(|c| **c != CategoriesEnum::Ticketing) {
+    if let Some(c) = body
+        .categories
+        .iter()
+        .find(|c| **c != CategoriesEnum::Ticketing)
+    {
         return Err(ApiError::bad(format!(
             "Unsupported category `{}`: Deskbridge offers only `ticketing`.",
             c.as_str()
         )));
     }
     let integrations = state.providers.integrations();
-    let integration = match body.integration.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let integration = match body
+        .integration
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(slug) => Some(
-            integrations.iter().find(|i| i.slug.eq_ignore_ascii_case(slug)).copied().ok_or_else(|| {
-                let known: Vec<&str> = integrations.iter().map(|i| i.slug).collect();
-                ApiError::bad(format!(
-                    "Unknown integration `{slug}`; supported integrations: {}.",
-                    known.join(", ")
-                ))
-            })?,
+            integrations
+                .iter()
+                .find(|i| i.slug.eq_ignore_ascii_case(slug))
+                .copied()
+                .ok_or_else(|| {
+                    let known: Vec<&str> = integrations.iter().map(|i| i.slug).collect();
+                    ApiError::bad(format!(
+                        "Unknown integration `{slug}`; supported integrations: {}.",
+                        known.join(", ")
+                    ))
+                })?,
         ),
     };
     let magic = body.should_create_magic_link_url.unwrap_or(false);
     let max = if magic { MAGIC_LINK_EXPIRY_MINS } else { 720 };
-    let mins = body.link_expiry_mins.unwrap_or(if magic { MAGIC_LINK_EXPIRY_MINS } else { DEFAULT_EXPIRY_MINS });
+    let mins = body.link_expiry_mins.unwrap_or(if magic {
+        MAGIC_LINK_EXPIRY_MINS
+    } else {
+        DEFAULT_EXPIRY_MINS
+    });
     if !(30..=max).contains(&mins) {
         return Err(ApiError::bad(format!(
             "Invalid `link_expiry_mins`: {mins}; use 30 to 720 minutes, or up to 10080 with \
@@ -198,9 +239,18 @@ pub async fn link_token_create(
     let token = state.store.create_link_token(auth.org.id, &new).await?;
     let magic_link_url = magic.then(|| format!("{}/link/{token}", public_base(&state, &headers)));
     if magic {
-        let description = format!("Generated a magic link for end user `{origin_id}`, valid {mins} minutes.");
+        let description =
+            format!("Generated a magic link for end user `{origin_id}`, valid {mins} minutes.");
         let event = EventTypeEnum::GeneratedMagicLink;
-        record(&state, auth.org.id, Actor::ApiKey(auth.key_id), ip, event, description).await;
+        record(
+            &state,
+            auth.org.id,
+            Actor::ApiKey(auth.key_id),
+            ip,
+            event,
+            description,
+        )
+        .await;
     }
     Ok(Json(LinkToken {
         link_token: token,
@@ -238,12 +288,17 @@ pub async fn account_token_retrieve(
             state.failures.fail(ip);
         }
     })?;
-    let (account, token) = match state.store.exchange_public_token(auth.org.id, &public_token).await {
+    let (account, token) = match state
+        .store
+        .exchange_public_token(auth.org.id, &public_token)
+        .await
+    {
         Ok(found) => found,
         Err(deskbridge_store::StoreError::NotFound) => {
             state.failures.fail(ip);
             return Err(ApiError::NotFound(
-                "Unknown, expired or already exchanged public token; link the account again.".into(),
+                "Unknown, expired or already exchanged public token; link the account again."
+                    .into(),
             ));
         }
         Err(e) => return Err(e.into()),

@@ -96,7 +96,11 @@ struct Failure {
 
 impl Failure {
     fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Failure { status, detail: detail.into(), retry_after: None }
+        Failure {
+            status,
+            detail: detail.into(),
+            retry_after: None,
+        }
     }
 
     fn json(self) -> Response {
@@ -117,11 +121,15 @@ impl From<ApiError> for Failure {
             other => other.to_string(),
         };
         let res = e.into_response();
-        Failure { status: res.status(), detail, retry_after: res.headers().get(header::RETRY_AFTER).cloned() }
+        Failure {
+            status: res.status(),
+            detail,
+            retry_after: res.headers().get(header::RETRY_AFTER).cloned(),
+        }
     }
 }
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values (and template braces).
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -131,6 +139,9 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Braces too, so no value can form a `{{placeholder}}` of the templates.
+            '{' => out.push_str("&#123;"),
+            '}' => out.push_str("&#125;"),
             c => out.push(c),
         }
     }
@@ -139,11 +150,16 @@ fn esc(s: &str) -> String {
 
 /// Replaces each `{{name}}` of a template with its (already HTML) value.
 fn fill(template: &str, vars: &[(&str, &str)]) -> String {
-    vars.iter().fold(template.to_string(), |t, (k, v)| t.replace(&format!("{{{{{k}}}}}"), v))
+    vars.iter().fold(template.to_string(), |t, (k, v)| {
+        t.replace(&format!("{{{{{k}}}}}"), v)
+    })
 }
 
 fn page(state: &AppState, status: StatusCode, title: &str, body: &str, attrs: &str) -> Response {
-    let html = fill(PAGE, &[("title", &esc(title)), ("attrs", attrs), ("body", body)]);
+    let html = fill(
+        PAGE,
+        &[("title", &esc(title)), ("attrs", attrs), ("body", body)],
+    );
     let redirect_origin = state
         .config
         .link_redirect_url
@@ -155,11 +171,22 @@ fn page(state: &AppState, status: StatusCode, title: &str, body: &str, attrs: &s
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'; form-action 'self'{redirect_origin}; base-uri 'none'"
     );
-    let mut res = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let mut res = (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
@@ -173,7 +200,10 @@ fn problem_page(state: &AppState, f: Failure) -> Response {
         StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
         _ => "Something went wrong",
     };
-    let body = fill(PROBLEM, &[("title", &esc(title)), ("message", &esc(&f.detail))]);
+    let body = fill(
+        PROBLEM,
+        &[("title", &esc(title)), ("message", &esc(&f.detail))],
+    );
     let mut res = page(state, f.status, title, &body, "");
     if let Some(v) = f.retry_after {
         res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -184,7 +214,11 @@ fn problem_page(state: &AppState, f: Failure) -> Response {
 /// Finds the usable link token behind `token`; every failure counts toward the IP's limit.
 async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSession, Failure> {
     state.failures.check(ip)?;
-    let found = state.store.link_session(token).await.map_err(ApiError::from)?;
+    let found = state
+        .store
+        .link_session(token)
+        .await
+        .map_err(ApiError::from)?;
     let failure = match found {
         None => Failure::new(
             StatusCode::NOT_FOUND,
@@ -199,7 +233,10 @@ async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSessio
         ),
         Some(s) if s.expired => Failure::new(
             StatusCode::GONE,
-            format!("This link has expired. Ask {} for a new one.", s.organization_name),
+            format!(
+                "This link has expired. Ask {} for a new one.",
+                s.organization_name
+            ),
         ),
         Some(s) => return Ok(s),
     };
@@ -208,11 +245,22 @@ async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSessio
 }
 
 fn integration_name(state: &AppState, slug: &str) -> Option<&'static str> {
-    state.providers.integrations().into_iter().find(|i| i.slug == slug).map(|i| i.name)
+    state
+        .providers
+        .integrations()
+        .into_iter()
+        .find(|i| i.slug == slug)
+        .map(|i| i.name)
 }
 
 /// The credentials step, with the domain typed so far and an error to show, if any.
-fn form_page(state: &AppState, s: &LinkSession, status: StatusCode, domain: &str, error: Option<&str>) -> Response {
+fn form_page(
+    state: &AppState,
+    s: &LinkSession,
+    status: StatusCode,
+    domain: &str,
+    error: Option<&str>,
+) -> Response {
     let back = if s.integration.is_none() {
         r#"<a class="back" href="?">← Choose another helpdesk</a>"#
     } else {
@@ -227,7 +275,14 @@ fn form_page(state: &AppState, s: &LinkSession, status: StatusCode, domain: &str
             ("error", &esc(error.unwrap_or_default())),
             ("error_hidden", if error.is_some() { "" } else { " hidden" }),
             ("domain_focus", if focus_key { "" } else { " autofocus" }),
-            ("key_focus", if focus_key { " autofocus aria-invalid=\"true\"" } else { "" }),
+            (
+                "key_focus",
+                if focus_key {
+                    " autofocus aria-invalid=\"true\""
+                } else {
+                    ""
+                },
+            ),
             ("back", back),
         ],
     );
@@ -249,7 +304,10 @@ fn choose_page(state: &AppState, s: &LinkSession) -> Response {
             )
         })
         .collect();
-    let body = fill(CHOOSE, &[("org", &esc(&s.organization_name)), ("items", &items)]);
+    let body = fill(
+        CHOOSE,
+        &[("org", &esc(&s.organization_name)), ("items", &items)],
+    );
     page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
 }
 
@@ -282,24 +340,39 @@ pub async fn link_page(
         Ok(s) => s,
         Err(f) => return problem_page(&state, f),
     };
-    let picked = s.integration.clone().or(p.integration).filter(|i| integration_name(&state, i).is_some());
+    let picked = s
+        .integration
+        .clone()
+        .or(p.integration)
+        .filter(|i| integration_name(&state, i).is_some());
     match picked.as_deref() {
         Some("freshdesk") => form_page(&state, &s, StatusCode::OK, "", None),
         _ => choose_page(&state, &s),
     }
 }
 
-fn parse_body(headers: &HeaderMap, body: &[u8], json_mode: bool) -> Result<LinkCredentials, Failure> {
+fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+    json_mode: bool,
+) -> Result<LinkCredentials, Failure> {
     if json_mode {
-        return serde_json::from_slice(body)
-            .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format!("Invalid request body: {e}")));
+        return serde_json::from_slice(body).map_err(|e| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid request body: {e}"),
+            )
+        });
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(Failure::new(StatusCode::BAD_REQUEST, "Send the form, or JSON with `Content-Type: application/json`."));
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "Send the form, or JSON with `Content-Type: application/json`.",
+        ));
     }
     let mut c = LinkCredentials::default();
     for (k, v) in url::form_urlencoded::parse(body) {
@@ -315,30 +388,58 @@ fn parse_body(headers: &HeaderMap, body: &[u8], json_mode: bool) -> Result<LinkC
 
 /// Checks the credentials, links (or relinks) the account, queues its sync and issues the
 /// public token.
-async fn complete(state: &AppState, ip: IpAddr, s: &LinkSession, c: &LinkCredentials) -> Result<LinkCompleted, Failure> {
-    let slug = s.integration.clone().or_else(|| c.integration.clone()).unwrap_or_default();
+async fn complete(
+    state: &AppState,
+    ip: IpAddr,
+    s: &LinkSession,
+    c: &LinkCredentials,
+) -> Result<LinkCompleted, Failure> {
+    let slug = s
+        .integration
+        .clone()
+        .or_else(|| c.integration.clone())
+        .unwrap_or_default();
     let Some(name) = integration_name(state, &slug) else {
-        return Err(Failure::new(StatusCode::BAD_REQUEST, "Choose a helpdesk first."));
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "Choose a helpdesk first.",
+        ));
     };
     if c.domain.trim().is_empty() {
-        return Err(Failure::new(StatusCode::BAD_REQUEST, "Enter your Freshdesk domain, such as acme.freshdesk.com."));
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "Enter your Freshdesk domain, such as acme.freshdesk.com.",
+        ));
     }
     if c.api_key.trim().is_empty() {
-        return Err(Failure::new(StatusCode::BAD_REQUEST, "Enter your Freshdesk API key."));
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "Enter your Freshdesk API key.",
+        ));
     }
     let request = LinkAccountRequest {
         integration: slug.clone(),
         end_user_origin_id: s.end_user_origin_id.clone(),
         end_user_organization_name: s.end_user_organization_name.clone(),
         end_user_email_address: s.end_user_email_address.clone(),
-        credentials: FreshdeskCredentials { domain: c.domain.clone(), api_key: c.api_key.clone() },
+        credentials: FreshdeskCredentials {
+            domain: c.domain.clone(),
+            api_key: c.api_key.clone(),
+        },
     };
     let linked = accounts::link(state, s.organization_id, &request).await?;
     let ttl = chrono::Duration::minutes(PUBLIC_TOKEN_TTL_MINUTES);
-    let public_token = match state.store.complete_link(s.organization_id, s.id, linked.account.id, ttl).await {
+    let public_token = match state
+        .store
+        .complete_link(s.organization_id, s.id, linked.account.id, ttl)
+        .await
+    {
         Ok(t) => t,
         Err(StoreError::Conflict(_)) => {
-            return Err(Failure::new(StatusCode::GONE, "This link was already used; ask for a new one."));
+            return Err(Failure::new(
+                StatusCode::GONE,
+                "This link was already used; ask for a new one.",
+            ));
         }
         Err(e) => return Err(ApiError::from(e).into()),
     };
@@ -347,8 +448,18 @@ async fn complete(state: &AppState, ip: IpAddr, s: &LinkSession, c: &LinkCredent
         "Linked account {} ({name}, end user `{}`) was {verb} through the Link page.",
         linked.account.id, s.end_user_origin_id
     );
-    let actor = Actor::EndUser { email: s.end_user_email_address.clone() };
-    record(state, s.organization_id, actor, ip, EventTypeEnum::EnabledIntegration, description).await;
+    let actor = Actor::EndUser {
+        email: s.end_user_email_address.clone(),
+    };
+    record(
+        state,
+        s.organization_id,
+        actor,
+        ip,
+        EventTypeEnum::EnabledIntegration,
+        description,
+    )
+    .await;
     let redirect_url = state.config.link_redirect_url.as_deref().map(|base| {
         let sep = if base.contains('?') { '&' } else { '?' };
         let query = url::form_urlencoded::Serializer::new(String::new())
@@ -358,7 +469,12 @@ async fn complete(state: &AppState, ip: IpAddr, s: &LinkSession, c: &LinkCredent
             .finish();
         format!("{base}{sep}{query}")
     });
-    Ok(LinkCompleted { public_token, integration: slug, integration_name: name.to_string(), redirect_url })
+    Ok(LinkCompleted {
+        public_token,
+        integration: slug,
+        integration_name: name.to_string(),
+        redirect_url,
+    })
 }
 
 /// Submits the end user's credentials (as a form, answered with HTML, or as JSON, answered
@@ -397,7 +513,10 @@ pub async fn link_page_submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let wants_json = |name| {
-        headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/json"))
     };
     let json_mode = wants_json(header::CONTENT_TYPE) || wants_json(header::ACCEPT);
     let s = match session(&state, ip, &token).await {
@@ -408,12 +527,18 @@ pub async fn link_page_submit(
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Failure::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large.").json();
+            return Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The request body is too large.",
+            )
+            .json();
         }
         Err(e) => return Failure::new(StatusCode::BAD_REQUEST, e.body_text()).json(),
     };
     let result = match parse_body(&headers, &body, json_mode) {
-        Ok(c) => complete(&state, ip, &s, &c).await.map_err(|f| (f, c.domain)),
+        Ok(c) => complete(&state, ip, &s, &c)
+            .await
+            .map_err(|f| (f, c.domain)),
         Err(f) => Err((f, String::new())),
     };
     match result {
@@ -421,7 +546,13 @@ pub async fn link_page_submit(
         Ok(done) => match &done.redirect_url {
             Some(url) => Redirect::to(url).into_response(),
             None => {
-                let body = fill(DONE, &[("org", &esc(&s.organization_name)), ("integration_name", &esc(&done.integration_name))]);
+                let body = fill(
+                    DONE,
+                    &[
+                        ("org", &esc(&s.organization_name)),
+                        ("integration_name", &esc(&done.integration_name)),
+                    ],
+                );
                 let attrs = format!(
                     " data-public-token=\"{}\" data-integration=\"{}\"",
                     esc(&done.public_token),

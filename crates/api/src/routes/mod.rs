@@ -2,16 +2,23 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod comment_writes;
+pub mod contact_writes;
 pub mod extra;
 pub mod filters;
 pub mod keys;
 pub mod link;
 pub mod link_page;
 pub mod meta;
+pub mod meta_writes;
 pub mod models;
+pub mod passthrough;
 pub mod records;
 pub mod sync_status;
+pub mod ticket_writes;
 pub mod tickets;
+pub mod webhooks;
+pub mod writes;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,7 +27,7 @@ use crate::state::AppState;
 
 /// The routes of the API (documented).
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    let mut router = OpenApiRouter::new()
         .routes(routes!(accounts::linked_accounts_create, accounts::linked_accounts_list))
         .routes(routes!(accounts::account_details_retrieve))
         .routes(routes!(accounts::account_token_regenerate))
@@ -61,7 +68,21 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(extra::projects_users_list))
         .routes(routes!(extra::tickets_remote_field_classes_list))
         .routes(routes!(extra::attachments_download_retrieve))
+        .routes(routes!(ticket_writes::tickets_create))
+        .routes(routes!(ticket_writes::tickets_partial_update))
+        .routes(routes!(comment_writes::comments_create))
+        .routes(routes!(contact_writes::contacts_create))
+        .routes(routes!(meta_writes::tickets_meta_post_retrieve))
+        .routes(routes!(meta_writes::tickets_meta_patch_retrieve))
+        .routes(routes!(meta_writes::comments_meta_post_retrieve))
+        .routes(routes!(meta_writes::contacts_meta_post_retrieve))
+        .routes(routes!(passthrough::passthrough_create))
+        .routes(routes!(webhooks::webhook_endpoints_list, webhooks::webhook_endpoints_create))
+        .routes(routes!(webhooks::webhook_endpoints_destroy))
+        .routes(routes!(webhooks::webhook_endpoints_deliveries_list))
         .routes(routes!(meta::health_live))
         .routes(routes!(meta::health_ready))
-        .layer(axum::middleware::from_fn(crate::extract::rate_limit_headers))
+        .layer(axum::middleware::from_fn(crate::extract::rate_limit_headers));
+    crate::extract::document_rate_limit_headers(router.get_openapi_mut());
+    router
 }

@@ -31,6 +31,12 @@ pub struct Options {
     pub provider_timeout: Duration,
     /// Interval of id reconciliations.
     pub reconcile_every: Duration,
+    /// The provider's rate-limit window.
+    pub rate_window: Duration,
+    /// The API's request timeout.
+    pub request_timeout: Duration,
+    /// Failed Link-page and token-exchange attempts per client IP per minute (0: no limit).
+    pub link_failure_limit: u32,
 }
 
 impl Default for Options {
@@ -42,6 +48,9 @@ impl Default for Options {
             link_redirect_url: None,
             provider_timeout: Duration::from_secs(30),
             reconcile_every: Duration::from_secs(24 * 3600),
+            rate_window: Duration::from_secs(60),
+            request_timeout: ApiConfig::default().request_timeout,
+            link_failure_limit: ApiConfig::default().link_failure_limit,
         }
     }
 }
@@ -60,6 +69,36 @@ pub struct TestApp {
     pub sim_host: String,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Reads an answer and checks it against the committed `openapi/openapi.json` (status,
+/// content type, JSON body against its schema); panics with what differs. Returns the status
+/// and the JSON body (null when the body is not JSON).
+pub async fn checked(method: &str, path: &str, res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let bytes = res.bytes().await.expect("body");
+    check_spec(method, path, status, content_type.as_deref(), &bytes);
+    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// Panics unless the exchange matches the committed spec.
+pub fn check_spec(method: &str, path: &str, status: u16, content_type: Option<&str>, body: &[u8]) {
+    let exchange = deskbridge_testkit::spec::Exchange {
+        method,
+        path,
+        status,
+        content_type,
+        body,
+    };
+    if let Err(mismatch) = deskbridge_testkit::spec::committed().check(&exchange) {
+        panic!("{mismatch}");
+    }
 }
 
 /// Engine settings that make tests quick and keep the scheduler out of the way.
@@ -99,8 +138,11 @@ impl TestApp {
         } else {
             Vec::new()
         };
-        let factory =
-            Arc::new(FreshdeskFactory::new(hosts, 0.2).with_request_timeout(opts.provider_timeout));
+        let factory = Arc::new(
+            FreshdeskFactory::new(hosts, 0.2)
+                .with_request_timeout(opts.provider_timeout)
+                .with_rate_window(opts.rate_window),
+        );
         let org = store.ensure_organization("test-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -109,6 +151,8 @@ impl TestApp {
         let api = ApiConfig {
             rate_limit_per_minute: opts.rate_limit_per_minute,
             link_redirect_url: opts.link_redirect_url.clone(),
+            request_timeout: opts.request_timeout,
+            link_failure_limit: opts.link_failure_limit,
             ..ApiConfig::default()
         };
         let server = tokio::spawn(serve::run(
@@ -155,9 +199,7 @@ impl TestApp {
             req = req.header("X-Account-Token", t);
         }
         let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let body = res.json::<Value>().await.unwrap_or(Value::Null);
-        (status, body)
+        checked("GET", path, res).await
     }
 
     /// A POST of JSON with the API key (and the account token when given).
@@ -171,9 +213,30 @@ impl TestApp {
             req = req.header("X-Account-Token", t);
         }
         let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let body = res.json::<Value>().await.unwrap_or(Value::Null);
-        (status, body)
+        checked("POST", path, res).await
+    }
+
+    /// Any request (`body`: JSON) with the API key and the account token when given; the
+    /// answer is checked against the committed spec like those of [`TestApp::get`].
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.api_key);
+        if let Some(t) = token {
+            req = req.header("X-Account-Token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.expect("request");
+        checked(method.as_str(), path, res).await
     }
 
     /// The body linking simulator account `i` with `key`.

@@ -1,0 +1,104 @@
+//! `POST /contacts`: a contact written to the helpdesk first, then stored.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::{
+    ContactRequest, ModelKind, TicketingContactEndpointRequest, TicketingContactResponse,
+};
+use deskbridge_provider::ContactWrite;
+use serde_json::Value;
+
+use super::writes::{
+    Refs, WriteBadRequest, WriteParams, Writer, errors_reply, parse_model, unknown_field_warnings,
+};
+use crate::error::ApiResult;
+use crate::extract::{AccountAuth, ApiJson, ApiQuery};
+use crate::idempotency::{self, WriteReply};
+use crate::state::AppState;
+
+async fn create(
+    state: &AppState,
+    auth: &AccountAuth,
+    q: &WriteParams,
+    raw: &Value,
+) -> ApiResult<WriteReply> {
+    let (req, model) = match parse_model::<ContactRequest>(raw) {
+        Ok(x) => x,
+        Err(reply) => return Ok(reply),
+    };
+    let warnings = unknown_field_warnings::<ContactRequest>(&model);
+    let w = Writer::new(state, auth, q).await?;
+    let mut refs = Refs::default();
+    refs.one(ModelKind::Account, req.account.as_ref(), "/model/account");
+    let (resolved, problems) = w.resolve(&refs).await?;
+    if !problems.is_empty() {
+        return Ok(errors_reply(problems, warnings));
+    }
+    let mut unsupported = Vec::new();
+    if req
+        .linked_account_params
+        .as_ref()
+        .is_some_and(|m| !m.is_empty())
+    {
+        unsupported.push("linked_account_params".to_string());
+    }
+    let cw = ContactWrite {
+        name: req.name.clone(),
+        email_address: req.email_address.clone(),
+        phone_number: req.phone_number.clone(),
+        details: req.details.clone(),
+        account: req
+            .account
+            .as_ref()
+            .and_then(|id| resolved.get(ModelKind::Account, id)),
+        integration_params: req.integration_params.clone().unwrap_or_default(),
+        unsupported,
+    };
+    match w.provider.create_contact(&cw, &w.ctx).await {
+        Ok(o) => {
+            w.finish(ModelKind::Contact, o, warnings, StatusCode::CREATED)
+                .await
+        }
+        Err(e) => w.failure(e, warnings),
+    }
+}
+
+/// Creates a contact in the helpdesk, then stores it. Freshdesk needs a name and one of
+/// email, phone (or, in `integration_params`, mobile, twitter_id, unique_external_id); an
+/// email already used is `DUPLICATE_MODEL_EXISTS`. Other `integration_params` keys are sent
+/// as Freshdesk contact fields. `Idempotency-Key` and `run_async` as for POST /tickets.
+#[utoipa::path(
+    post,
+    path = "/api/ticketing/v1/contacts",
+    tag = "contacts",
+    params(
+        WriteParams,
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried POST safe: same key and body, same answer, nothing created twice (24 hours)"),
+    ),
+    request_body = TicketingContactEndpointRequest,
+    responses(
+        (status = 201, description = "Created in the helpdesk and stored", body = TicketingContactResponse),
+        (status = 400, description = "Merge-style errors (nothing was written), or `{detail}` for a malformed body or query", body = WriteBadRequest),
+        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
+        (status = 409, description = "The Idempotency-Key was used with another request, or is in use", body = ErrorDetail),
+        (status = 413, description = "Body too large", body = ErrorDetail),
+        (status = 429, description = "Caller rate limit, or the helpdesk's rate budget, is spent", body = ErrorDetail),
+        (status = 502, description = "The helpdesk failed or could not be reached", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = [], "accountToken" = []))
+)]
+pub async fn contacts_create(
+    State(state): State<AppState>,
+    auth: AccountAuth,
+    ApiQuery(q): ApiQuery<WriteParams>,
+    headers: HeaderMap,
+    ApiJson(raw): ApiJson<Value>,
+) -> ApiResult<Response> {
+    idempotency::run(&state, &auth, &headers, "POST /contacts", &raw, || {
+        create(&state, &auth, &q, &raw)
+    })
+    .await
+}

@@ -1,0 +1,744 @@
+//! A response validator: checks an HTTP exchange against the committed OpenAPI document
+//! (`openapi/openapi.json`).
+//!
+//! For a request's method and path it finds the operation (path templates, literal segments
+//! preferred over parameters), then the response of the answered status (exact code, `4XX`,
+//! then `default`), and checks:
+//!
+//! - the status is documented for the operation;
+//! - the `Content-Type` is one the response documents (none documented: the body is empty);
+//! - a JSON body validates against the response's schema (JSON Schema 2020-12, as OpenAPI 3.1
+//!   schemas are; `$ref`s resolved inside the document; `format`s such as `uuid` and
+//!   `date-time` asserted), with every object closed: a property the schema does not name is
+//!   an error, so the field names the server sends are exactly the documented ones.
+//!
+//! OpenAPI 3.0's `nullable: true` is turned into its 3.1 form (`null` added to `type`, or a
+//! `null` alternative) before compiling, so documents of either version validate alike.
+//! A path no operation matches must be answered 404 or 405 with the `ErrorDetail` body (the
+//! API's fallback). Validators are compiled once per response and cached.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Map, Value, json};
+
+/// The committed spec's path: `openapi/openapi.json` at the workspace root.
+pub fn committed_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")
+}
+
+/// The committed spec, loaded once per process.
+pub fn committed() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = committed_path();
+        Spec::load(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
+    })
+}
+
+/// One HTTP exchange to check.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    /// The request's method (`GET`, `post`, …).
+    pub method: &'a str,
+    /// The request's path, with or without its query string.
+    pub path: &'a str,
+    /// The answered status.
+    pub status: u16,
+    /// The answer's `Content-Type` header, if any.
+    pub content_type: Option<&'a str>,
+    /// The answer's body.
+    pub body: &'a [u8],
+}
+
+/// Why an exchange does not conform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// `METHOD /path` as requested.
+    pub request: String,
+    /// The operation it matched (`GET /api/ticketing/v1/tickets/{id}`), if any.
+    pub operation: Option<String>,
+    /// The answered status.
+    pub status: u16,
+    /// What is wrong, one line each.
+    pub problems: Vec<String>,
+    /// The start of the body, for the message.
+    pub body: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} answered {} ", self.request, self.status)?;
+        match &self.operation {
+            Some(op) => write!(f, "(operation {op})")?,
+            None => write!(f, "(no operation)")?,
+        }
+        writeln!(f, " does not match openapi/openapi.json:")?;
+        for p in &self.problems {
+            writeln!(f, "  - {p}")?;
+        }
+        write!(f, "  body: {}", self.body)?;
+        if self.problems.iter().any(|p| p.contains("not documented")) {
+            write!(
+                f,
+                "\n  (if the code changed, regenerate the spec: UPDATE_OPENAPI=1 cargo test -p deskbridge-api --test openapi)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+/// What a successful check covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The operation (`GET /api/ticketing/v1/tickets`), or `None` for the fallback.
+    pub operation: Option<String>,
+    /// Whether a JSON body was validated against a schema.
+    pub schema_validated: bool,
+}
+
+#[derive(Debug)]
+struct Operation {
+    method: String,
+    template: String,
+    segments: Vec<Option<String>>,
+}
+
+/// A loaded OpenAPI document, ready to check exchanges.
+pub struct Spec {
+    doc: Value,
+    /// The document with nullable forms converted and objects closed: the root of every
+    /// compiled validator.
+    schema_root: Arc<Value>,
+    operations: Vec<Operation>,
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+impl fmt::Debug for Spec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spec")
+            .field("operations", &self.operations.len())
+            .finish()
+    }
+}
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Escapes one JSON-pointer token.
+fn pointer_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+fn split_path(path: &str) -> Vec<&str> {
+    path.trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl Spec {
+    /// Loads a document from a JSON file.
+    pub fn load(path: &Path) -> Result<Spec, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        let doc: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        Ok(Spec::new(doc))
+    }
+
+    /// A spec of an OpenAPI document.
+    pub fn new(doc: Value) -> Spec {
+        let mut operations = Vec::new();
+        if let Some(paths) = doc["paths"].as_object() {
+            for (template, item) in paths {
+                for method in METHODS {
+                    if item.get(*method).is_some() {
+                        operations.push(Operation {
+                            method: method.to_string(),
+                            template: template.clone(),
+                            segments: split_path(template)
+                                .into_iter()
+                                .map(|s| {
+                                    (!(s.starts_with('{') && s.ends_with('}')))
+                                        .then(|| s.to_string())
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+            }
+        }
+        let mut root = doc.clone();
+        let no_close = all_of_members(&root);
+        normalize(&mut root, &no_close, "#");
+        if let Some(o) = root.as_object_mut() {
+            o.insert(
+                "$schema".into(),
+                json!("https://json-schema.org/draft/2020-12/schema"),
+            );
+        }
+        Spec {
+            doc,
+            schema_root: Arc::new(root),
+            operations,
+            validators: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The document as loaded.
+    pub fn document(&self) -> &Value {
+        &self.doc
+    }
+
+    /// Every operation as `(METHOD, path template)`.
+    pub fn operations(&self) -> Vec<(String, String)> {
+        self.operations
+            .iter()
+            .map(|o| (o.method.to_uppercase(), o.template.clone()))
+            .collect()
+    }
+
+    /// The operation object of `method template`.
+    pub fn operation(&self, method: &str, template: &str) -> Option<&Value> {
+        self.doc["paths"]
+            .get(template)?
+            .get(method.to_ascii_lowercase())
+    }
+
+    /// The path template an actual path matches, for a method (`None`: no operation).
+    pub fn match_operation(&self, method: &str, path: &str) -> Option<String> {
+        self.find(Some(method), path).map(|o| o.template.clone())
+    }
+
+    fn find(&self, method: Option<&str>, path: &str) -> Option<&Operation> {
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let actual = split_path(path);
+        let method = method.map(str::to_ascii_lowercase);
+        self.operations
+            .iter()
+            .filter(|o| method.as_ref().is_none_or(|m| *m == o.method))
+            .filter(|o| {
+                o.segments.len() == actual.len()
+                    && o.segments
+                        .iter()
+                        .zip(&actual)
+                        .all(|(t, a)| t.as_deref().is_none_or(|t| t == *a))
+            })
+            // The most literal template wins (`/tickets/remote-field-classes` over `/tickets/{id}`),
+            // comparing from the first segment.
+            .max_by_key(|o| {
+                o.segments
+                    .iter()
+                    .map(|s| s.is_some())
+                    .collect::<Vec<bool>>()
+            })
+    }
+
+    /// Checks one exchange; `Ok` says what was covered.
+    pub fn check(&self, ex: &Exchange<'_>) -> Result<Checked, Mismatch> {
+        let path_only = ex.path.split(['?', '#']).next().unwrap_or_default();
+        let mut problems = Vec::new();
+        let media = ex
+            .content_type
+            .map(|c| {
+                c.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .filter(|c| !c.is_empty());
+        let mismatch = |operation: Option<String>, problems: Vec<String>| Mismatch {
+            request: format!("{} {}", ex.method.to_uppercase(), ex.path),
+            operation,
+            status: ex.status,
+            problems,
+            body: match std::str::from_utf8(ex.body) {
+                Ok(text) => text.chars().take(600).collect(),
+                Err(_) => format!("<{} bytes>", ex.body.len()),
+            },
+        };
+        let Some(op) = self.find(Some(ex.method), path_only) else {
+            // The fallback: unknown paths 404, known paths with another method 405, both as
+            // `{"detail"}`.
+            let known_path = self.find(None, path_only).is_some();
+            let expected = if known_path { 405 } else { 404 };
+            if ex.status != expected {
+                let what = if known_path {
+                    "the method is not documented for this path"
+                } else {
+                    "the path is not documented"
+                };
+                problems.push(format!(
+                    "{what}: expected the fallback's {expected}, got {}",
+                    ex.status
+                ));
+            }
+            let validated = self.check_json_against(
+                "#/components/schemas/ErrorDetail",
+                media.as_deref(),
+                ex.body,
+                &mut problems,
+            );
+            return if problems.is_empty() {
+                Ok(Checked {
+                    operation: None,
+                    schema_validated: validated,
+                })
+            } else {
+                Err(mismatch(None, problems))
+            };
+        };
+        let name = format!("{} {}", op.method.to_uppercase(), op.template);
+        let op_pointer = format!("#/paths/{}/{}", pointer_token(&op.template), op.method);
+        let responses = &self.doc["paths"][&op.template][&op.method]["responses"];
+        let code = ex.status.to_string();
+        let class = format!("{}XX", ex.status / 100);
+        let key = [code.as_str(), class.as_str(), "default"]
+            .into_iter()
+            .find(|k| responses.get(*k).is_some());
+        let Some(key) = key else {
+            let documented: Vec<&String> = responses
+                .as_object()
+                .map(|r| r.keys().collect())
+                .unwrap_or_default();
+            problems.push(format!(
+                "status {} is not documented (documented: {documented:?})",
+                ex.status
+            ));
+            return Err(mismatch(Some(name), problems));
+        };
+        let mut response = &responses[key];
+        let mut response_pointer = format!("{op_pointer}/responses/{key}");
+        if let Some(r) = response.get("$ref").and_then(Value::as_str) {
+            response_pointer = r.to_string();
+            response = self.resolve(r).unwrap_or(&Value::Null);
+        }
+        let mut validated = false;
+        match response
+            .get("content")
+            .and_then(Value::as_object)
+            .filter(|c| !c.is_empty())
+        {
+            None => {
+                if !ex.body.is_empty() {
+                    problems.push(format!(
+                        "the response documents no content, yet the body has {} bytes ({:?})",
+                        ex.body.len(),
+                        ex.content_type
+                    ));
+                }
+            }
+            Some(content) => match media.as_deref() {
+                None => problems.push(format!(
+                    "no Content-Type; documented: {:?}",
+                    content.keys().collect::<Vec<_>>()
+                )),
+                Some(m) => match content.keys().find(|k| media_matches(k, m)) {
+                    None => problems.push(format!(
+                        "Content-Type `{m}` is not documented; documented: {:?}",
+                        content.keys().collect::<Vec<_>>()
+                    )),
+                    Some(k) => {
+                        if is_json(m) && content[k].get("schema").is_some() {
+                            let pointer =
+                                format!("{response_pointer}/content/{}/schema", pointer_token(k));
+                            validated =
+                                self.check_json_against(&pointer, Some(m), ex.body, &mut problems);
+                        }
+                    }
+                },
+            },
+        }
+        if problems.is_empty() {
+            Ok(Checked {
+                operation: Some(name),
+                schema_validated: validated,
+            })
+        } else {
+            Err(mismatch(Some(name), problems))
+        }
+    }
+
+    /// Parses a JSON body and validates it against the schema at `pointer`; true when it was.
+    fn check_json_against(
+        &self,
+        pointer: &str,
+        media: Option<&str>,
+        body: &[u8],
+        problems: &mut Vec<String>,
+    ) -> bool {
+        match media {
+            Some(m) if is_json(m) => {}
+            Some(m) => {
+                problems.push(format!("expected a JSON body, got Content-Type `{m}`"));
+                return false;
+            }
+            None => {
+                problems.push("expected a JSON body, got no Content-Type".into());
+                return false;
+            }
+        }
+        let value: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(format!("the body is not JSON: {e}"));
+                return false;
+            }
+        };
+        match self.validator(pointer) {
+            Ok(v) => {
+                for e in v.iter_errors(&value) {
+                    problems.push(format!(
+                        "at `{}`: {e} (schema {})",
+                        e.instance_path(),
+                        e.schema_path()
+                    ));
+                    if problems.len() > 20 {
+                        problems.push("…".into());
+                        break;
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("the schema at {pointer} does not compile: {e}")),
+        }
+        true
+    }
+
+    /// The validator of the schema at a JSON pointer of the document (`#/…`), compiled once.
+    pub fn validator(&self, pointer: &str) -> Result<Arc<jsonschema::Validator>, String> {
+        if let Some(v) = self
+            .validators
+            .lock()
+            .map_err(|e| e.to_string())?
+            .get(pointer)
+        {
+            return Ok(v.clone());
+        }
+        let mut root = (*self.schema_root).clone();
+        if let Some(o) = root.as_object_mut() {
+            o.insert("$ref".into(), Value::String(fragment_encode(pointer)));
+        }
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&root)
+            .map_err(|e| e.to_string())?;
+        let validator = Arc::new(validator);
+        self.validators
+            .lock()
+            .map_err(|e| e.to_string())?
+            .insert(pointer.to_string(), validator.clone());
+        Ok(validator)
+    }
+
+    /// Validates a value against the schema at a JSON pointer; the problems, if any.
+    pub fn validate_value(&self, pointer: &str, value: &Value) -> Vec<String> {
+        match self.validator(pointer) {
+            Ok(v) => v
+                .iter_errors(value)
+                .map(|e| format!("at `{}`: {e}", e.instance_path()))
+                .collect(),
+            Err(e) => vec![format!("the schema at {pointer} does not compile: {e}")],
+        }
+    }
+
+    fn resolve(&self, pointer: &str) -> Option<&Value> {
+        self.doc.pointer(pointer.strip_prefix('#')?)
+    }
+}
+
+/// Percent-encodes what a URI fragment may not hold (`{id}` in path templates).
+fn fragment_encode(pointer: &str) -> String {
+    let mut out = String::with_capacity(pointer.len());
+    for b in pointer.bytes() {
+        if b.is_ascii_alphanumeric() || b"#/~-._!$&'()*+,;=:@?".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn is_json(media: &str) -> bool {
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// Whether a documented media range (`text/*`, `*/*`, `application/json`) covers `actual`.
+fn media_matches(documented: &str, actual: &str) -> bool {
+    let documented = documented
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if documented == "*/*" || documented == actual {
+        return true;
+    }
+    match documented.strip_suffix("/*") {
+        Some(kind) => actual.split('/').next() == Some(kind),
+        None => false,
+    }
+}
+
+/// `$ref`s and inline schemas that are `allOf` members: closing those would reject the
+/// properties their siblings add.
+fn all_of_members(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    fn walk(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::Array(items)) = o.get("allOf") {
+                    for item in items {
+                        if let Some(r) = item.get("$ref").and_then(Value::as_str) {
+                            out.insert(r.to_string());
+                        }
+                    }
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
+}
+
+/// Converts OpenAPI 3.0 `nullable: true` into 3.1 forms and closes objects (`properties`
+/// without `additionalProperties` get `additionalProperties: false`), except `allOf` members.
+fn normalize(v: &mut Value, no_close: &BTreeSet<String>, pointer: &str) {
+    match v {
+        Value::Object(o) => {
+            let in_all_of = no_close.contains(pointer);
+            nullable_to_31(o);
+            if !in_all_of
+                && o.get("properties").is_some_and(Value::is_object)
+                && !o.contains_key("additionalProperties")
+                && !o.contains_key("unevaluatedProperties")
+            {
+                o.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (k, child) in o.iter_mut() {
+                if k == "allOf" {
+                    // Inline members of allOf stay open.
+                    if let Value::Array(items) = child {
+                        for (i, item) in items.iter_mut().enumerate() {
+                            let p = format!("{pointer}/allOf/{i}");
+                            let mut set = no_close.clone();
+                            set.insert(p.clone());
+                            normalize(item, &set, &p);
+                        }
+                    }
+                    continue;
+                }
+                // A property map: every value is a schema, whatever its name.
+                if matches!(k.as_str(), "properties" | "patternProperties" | "$defs") {
+                    if let Value::Object(props) = child {
+                        for (name, schema) in props.iter_mut() {
+                            let p = format!("{pointer}/{k}/{}", pointer_token(name));
+                            normalize(schema, no_close, &p);
+                        }
+                    }
+                    continue;
+                }
+                // Examples and defaults are data, not schemas.
+                if matches!(
+                    k.as_str(),
+                    "example" | "examples" | "default" | "enum" | "const"
+                ) {
+                    continue;
+                }
+                let p = format!("{pointer}/{}", pointer_token(k));
+                normalize(child, no_close, &p);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                normalize(x, no_close, &format!("{pointer}/{i}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn nullable_to_31(o: &mut Map<String, Value>) {
+    if o.remove("nullable") != Some(Value::Bool(true)) {
+        return;
+    }
+    match o.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = t.clone();
+            o.insert("type".into(), json!([t, "null"]));
+        }
+        Some(Value::Array(types)) => {
+            if !types.iter().any(|t| t == "null") {
+                types.push(json!("null"));
+            }
+        }
+        _ => {
+            // No type (a `$ref`, `allOf`, …): accept null besides the schema.
+            let inner: Map<String, Value> = std::mem::take(o);
+            o.insert(
+                "anyOf".into(),
+                json!([Value::Object(inner), {"type": "null"}]),
+            );
+        }
+    }
+    if let Some(Value::Array(values)) = o.get_mut("enum")
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        Spec::new(json!({
+            "openapi": "3.1.0",
+            "paths": {
+                "/things/{id}": {"get": {"responses": {
+                    "200": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+                    "404": {"description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}}}
+                }}},
+                "/things/special": {"get": {"responses": {"204": {"description": ""}}}},
+                "/old": {"get": {"responses": {"200": {"description": "", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"n": {"type": "string", "nullable": true}}
+                }}}}}}},
+                "/page": {"get": {"responses": {"200": {"description": "", "content": {"text/html": {"schema": {"type": "string"}}}}}}}
+            },
+            "components": {"schemas": {
+                "Thing": {"type": "object", "required": ["id"], "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "when": {"type": ["string", "null"], "format": "date-time"},
+                    "parent": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Thing"}]},
+                    "extra": {"type": "object", "additionalProperties": {}}
+                }},
+                "ErrorDetail": {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+            }}
+        }))
+    }
+
+    fn ex<'a>(
+        method: &'a str,
+        path: &'a str,
+        status: u16,
+        ct: Option<&'a str>,
+        body: &'a str,
+    ) -> Exchange<'a> {
+        Exchange {
+            method,
+            path,
+            status,
+            content_type: ct,
+            body: body.as_bytes(),
+        }
+    }
+
+    const J: Option<&str> = Some("application/json");
+
+    #[test]
+    fn accepts_conforming_and_rejects_the_rest() {
+        let s = spec();
+        let id = "0958cbc6-6040-430a-848e-aafacbadf4ae";
+        let good =
+            format!(r#"{{"id":"{id}","when":null,"parent":{{"id":"{id}"}},"extra":{{"a":1}}}}"#);
+        let c = s
+            .check(&ex("GET", &format!("/things/{id}?x=1"), 200, J, &good))
+            .expect("conforms");
+        assert_eq!(c.operation.as_deref(), Some("GET /things/{id}"));
+        assert!(c.schema_validated);
+        // The literal template wins.
+        assert!(
+            s.check(&ex("get", "/things/special", 204, None, ""))
+                .is_ok()
+        );
+        // An undocumented field, a bad format, a missing field, an undocumented status.
+        let e = s
+            .check(&ex(
+                "GET",
+                "/things/x",
+                200,
+                J,
+                &format!(r#"{{"id":"{id}","surprise":1}}"#),
+            ))
+            .expect_err("closed");
+        assert!(e.to_string().contains("surprise"), "{e}");
+        assert!(
+            s.check(&ex("GET", "/things/x", 200, J, r#"{"id":"nope"}"#))
+                .is_err()
+        );
+        assert!(
+            s.check(&ex("GET", "/things/x", 200, J, r#"{"when":null}"#))
+                .is_err()
+        );
+        assert!(
+            s.check(&ex(
+                "GET",
+                "/things/x",
+                200,
+                J,
+                r#"{"id":"x","when":"yesterday"}"#
+            ))
+            .is_err()
+        );
+        assert!(
+            s.check(&ex("GET", "/things/x", 500, J, r#"{"detail":"x"}"#))
+                .is_err()
+        );
+        // Content types.
+        assert!(
+            s.check(&ex("GET", "/things/x", 404, Some("text/plain"), "x"))
+                .is_err()
+        );
+        assert!(
+            s.check(&ex(
+                "GET",
+                "/things/x",
+                404,
+                Some("application/json; charset=utf-8"),
+                r#"{"detail":"x"}"#
+            ))
+            .is_ok()
+        );
+        assert!(
+            s.check(&ex(
+                "GET",
+                "/page",
+                200,
+                Some("text/html; charset=utf-8"),
+                "<p>"
+            ))
+            .is_ok()
+        );
+        assert!(
+            s.check(&ex("GET", "/things/special", 204, J, "{}"))
+                .is_err()
+        );
+        // 3.0 nullable.
+        assert!(s.check(&ex("GET", "/old", 200, J, r#"{"n":null}"#)).is_ok());
+        assert!(s.check(&ex("GET", "/old", 200, J, r#"{"n":3}"#)).is_err());
+        // The fallback.
+        assert!(
+            s.check(&ex("GET", "/nowhere", 404, J, r#"{"detail":"no"}"#))
+                .is_ok()
+        );
+        assert!(
+            s.check(&ex("DELETE", "/page", 405, J, r#"{"detail":"no"}"#))
+                .is_ok()
+        );
+        assert!(s.check(&ex("DELETE", "/page", 405, None, "")).is_err());
+        assert!(
+            s.check(&ex("GET", "/nowhere", 200, J, r#"{"detail":"no"}"#))
+                .is_err()
+        );
+    }
+}

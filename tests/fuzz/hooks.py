@@ -5,6 +5,8 @@
   `{parent_id}` after `/projects`), so the fuzzer reaches the 200 answers and their schemas,
   not only 404s. Other path parameters named like a known token (`link_token`) get a real one
   half of the time. The ids come from the JSON file in FUZZ_IDS, written by run.py.
+- Helpdesk domains: every `domain` (of a body or its `credentials`) names the simulator
+  (FUZZ_SIM_DOMAIN), the only helpdesk reachable from the run's network namespace.
 - Key names: with FUZZ_KEY_NAME set, half of the bodies with a `name` use it (so
   `/regenerate-key` regenerates a key that exists).
 - Tally: every answer's status is counted per operation into FUZZ_TALLY (JSON), for the
@@ -61,10 +63,21 @@ def map_path_parameters(context, path_parameters):
 
 @schemathesis.hook
 def map_body(context, body):
+    if not isinstance(body, dict):
+        return body
+    body = dict(body)
     name = os.environ.get("FUZZ_KEY_NAME")
-    if name and isinstance(body, dict) and isinstance(body.get("name"), str) and _RNG.random() < 0.5:
-        body = dict(body)
+    if name and isinstance(body.get("name"), str) and _RNG.random() < 0.5:
         body["name"] = name
+    # Helpdesk domains always name the simulator: the only helpdesk there is (the run has no
+    # network besides loopback, so any other domain would answer a 502 "unreachable").
+    sim = os.environ.get("FUZZ_SIM_DOMAIN")
+    if sim:
+        if isinstance(body.get("domain"), str):
+            body["domain"] = sim
+        creds = body.get("credentials")
+        if isinstance(creds, dict) and isinstance(creds.get("domain"), str):
+            body["credentials"] = {**creds, "domain": sim}
     return body
 
 

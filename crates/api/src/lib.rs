@@ -139,7 +139,16 @@ pub fn app(state: AppState) -> Router {
     let request_timeout = state.config.request_timeout;
     router
         .route("/", get(index))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .merge(
+            SwaggerUi::new("/docs").url("/openapi.json", api).config(
+                // Everything from Deskbridge: no online validator badge.
+                utoipa_swagger_ui::Config::default()
+                    .validator_url("none")
+                    .persist_authorization(false)
+                    .display_request_duration(true)
+                    .filter(true),
+            ),
+        )
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

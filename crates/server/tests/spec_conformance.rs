@@ -87,7 +87,10 @@ fn operations(spec: &Spec) -> Vec<Op> {
         .operations()
         .into_iter()
         .map(|(method, template)| Op {
-            doc: spec.operation(&method, &template).cloned().unwrap_or_default(),
+            doc: spec
+                .operation(&method, &template)
+                .cloned()
+                .unwrap_or_default(),
             method: method.parse().expect("method"),
             template,
         })
@@ -317,7 +320,11 @@ async fn every_operation_answers_as_documented() {
         }
 
         // Unknown ids.
-        if op.params("path").iter().any(|p| p["schema"]["format"] == "uuid") {
+        if op
+            .params("path")
+            .iter()
+            .any(|p| p["schema"]["format"] == "uuid")
+        {
             let missing = fill(&op.template, &HashMap::new(), &unknown);
             let body = op.json_body().then(|| example_body(spec, op, &sim_base));
             let (status, _) = app

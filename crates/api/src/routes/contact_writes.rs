@@ -11,7 +11,8 @@ use deskbridge_provider::ContactWrite;
 use serde_json::Value;
 
 use super::writes::{
-    Refs, WriteBadRequest, WriteParams, Writer, errors_reply, parse_model, unknown_field_warnings,
+    Refs, WriteErrorResponse, WriteParams, Writer, errors_reply, parse_model,
+    unknown_field_warnings,
 };
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery};
@@ -80,7 +81,12 @@ async fn create(
     request_body = TicketingContactEndpointRequest,
     responses(
         (status = 201, description = "Created in the helpdesk and stored", body = TicketingContactResponse),
-        (status = 400, description = "Merge-style errors (nothing was written), or `{detail}` for a malformed body or query", body = WriteBadRequest),
+        (status = 400, description = "Merge-style errors (nothing was written), or `{detail}` for a malformed body, query value or Idempotency-Key", body = WriteErrorResponse,
+            examples(
+                ("rejected" = (summary = "Freshdesk rejected a value", value = json!({"warnings": [], "errors": [{"source": {"pointer": "/model/ticket_type"}, "title": "Invalid Value", "detail": "Freshdesk rejected `type`: It should be one of these values: 'Question,Incident,Problem,Feature Request,Refund'", "problem_type": "ERROR"}]}))),
+                ("unknown_relation" = (summary = "An id of no record of this account", value = json!({"warnings": [], "errors": [{"source": {"pointer": "/model/assignees/0"}, "title": "Related Record Not Found", "detail": "No User with id 2a4ab2c8-8f3f-4c53-9d2b-1f4c2b7f3e10 exists in this linked account.", "problem_type": "ERROR"}]}))),
+                ("malformed_json" = (summary = "A body that is not JSON", value = json!({"detail": "Malformed JSON: EOF while parsing an object at line 1 column 1"}))),
+            )),
         (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 409, description = "The Idempotency-Key was used with another request, or is in use", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),

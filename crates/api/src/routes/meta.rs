@@ -26,7 +26,8 @@ pub async fn health_live() -> Json<Health> {
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "Not ready", body = Health),
+        (status = 503, description = "Not ready", body = Health,
+            example = json!({"status": "database unavailable"})),
     ))]
 pub async fn health_ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store.ready().await {

@@ -61,18 +61,6 @@ pub struct WriteErrorResponse {
     pub logs: Option<Vec<DebugModeLog>>,
 }
 
-/// What a write answers with 400: Merge's problems (the helpdesk or our checks rejected
-/// the model), or `{detail}` (a body that is not JSON, a bad query value or
-/// `Idempotency-Key`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum WriteBadRequest {
-    /// Merge's problems; nothing was written.
-    Problems(WriteErrorResponse),
-    /// A request that could not be read.
-    Detail(deskbridge_model::common::ErrorDetail),
-}
-
 /// A 400 with Merge's problems.
 pub fn errors_reply(
     errors: Vec<ValidationProblem>,

@@ -102,10 +102,11 @@ test("/docs lists the operations and lists tickets with Try it out, offline, in 
       const text = await form.innerText();
       const value = /X-Account-Token|accountToken/.test(text) ? creds.account_token : creds.api_key;
       await form.locator("input").first().fill(value);
-      await form.getByRole("button", { name: "Authorize" }).click();
-      await form.getByRole("button", { name: "Logout" }).waitFor();
+      await form.locator("button.authorize").click();
+      await form.locator("button", { hasText: "Logout" }).waitFor();
     }
-    await modal.getByRole("button", { name: "Close" }).first().click();
+    await modal.locator("button.btn-done").first().click();
+    await modal.waitFor({ state: "detached" });
 
     // Try it out: GET /api/ticketing/v1/tickets with page_size 3.
     const op = page.locator(".opblock-get", { has: page.locator('[data-path="/api/ticketing/v1/tickets"]') }).first();
@@ -113,18 +114,18 @@ test("/docs lists the operations and lists tickets with Try it out, offline, in 
     await op.getByRole("button", { name: "Try it out" }).click();
     await op.locator('tr[data-param-name="page_size"] input').fill("3");
     await op.getByRole("button", { name: "Execute" }).click();
-    const status = op.locator(".live-responses-table .response-col_status").first();
+    const status = op.locator(".live-responses-table tbody tr.response td.response-col_status").first();
     await status.waitFor();
     assert.equal((await status.innerText()).trim(), "200");
-    const body = await op.locator(".live-responses-table .response-col_description pre").first().innerText();
+    const body = await op.locator(".live-responses-table tbody tr.response td.response-col_description pre").first().innerText();
     const listed = JSON.parse(body);
     assert.equal(listed.results.length, 3, "three tickets");
     assert.ok(listed.results.every((t) => typeof t.id === "string" && "name" in t), "tickets");
     const curl = await op.locator(".curl-command").first().innerText();
     assert.match(curl, /X-Account-Token/, "the account token is sent");
-    await op.scrollIntoViewIfNeeded();
-    await op.locator(".opblock-summary").first().scrollIntoViewIfNeeded();
-    await page.evaluate(() => window.scrollBy(0, -60));
+    // The screenshot: the request sent (curl, with both credentials) and the server's answer.
+    await op.locator(".responses-wrapper").first().evaluate((el) => el.scrollIntoView({ block: "start" }));
+    await page.evaluate(() => window.scrollBy(0, -8));
     await page.screenshot({ path: join(SHOTS, "docs-try-it-out.png") });
 
     assert.deepEqual(foreign, [], "no request leaves Deskbridge");

@@ -69,16 +69,29 @@ def map_body(context, body):
     name = os.environ.get("FUZZ_KEY_NAME")
     if name and isinstance(body.get("name"), str) and _RNG.random() < 0.5:
         body["name"] = name
-    # Helpdesk domains always name the simulator: the only helpdesk there is (the run has no
-    # network besides loopback, so any other domain would answer a 502 "unreachable").
-    sim = os.environ.get("FUZZ_SIM_DOMAIN")
-    if sim:
-        if isinstance(body.get("domain"), str):
-            body["domain"] = sim
-        creds = body.get("credentials")
-        if isinstance(creds, dict) and isinstance(creds.get("domain"), str):
-            body["credentials"] = {**creds, "domain": sim}
     return body
+
+
+def _local_domains(body):
+    """Every helpdesk `domain` (of a body or its `credentials`) names the simulator: the only
+    helpdesk there is (the run has no network besides loopback, so any other domain would
+    answer a 502 "unreachable")."""
+    sim = os.environ.get("FUZZ_SIM_DOMAIN")
+    if not sim or not isinstance(body, dict):
+        return body
+    body = dict(body)
+    if isinstance(body.get("domain"), str):
+        body["domain"] = sim
+    creds = body.get("credentials")
+    if isinstance(creds, dict) and isinstance(creds.get("domain"), str):
+        body["credentials"] = {**creds, "domain": sim}
+    return body
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    # Every phase (explicit examples included) goes through here.
+    case.body = _local_domains(case.body)
 
 
 @schemathesis.hook

@@ -160,7 +160,7 @@ def known_ids(base: str, spec: dict, auth: dict) -> dict[str, str]:
     return ids
 
 
-def schemathesis(base: str, headers: dict, extra: list[str], env: dict, examples: int, seed: int, report: Path) -> int:
+def schemathesis(base: str, headers: dict, extra: list[str], env: dict, examples: int, seed: int, report: Path, cwd: Path) -> int:
     cmd = [
         str(VENV_BIN / "schemathesis"),
         "run",
@@ -181,12 +181,15 @@ def schemathesis(base: str, headers: dict, extra: list[str], env: dict, examples
         *extra,
     ]
     log("$ " + " ".join(c if "Bearer" not in c and "Token" not in c else c.split(":")[0] + ": …" for c in cmd[1:]))
-    return subprocess.run(cmd, env={**os.environ, **env}, cwd=ROOT / "tests" / "fuzz").returncode
+    # Run from the scratch directory (schemathesis keeps a `.schemathesis/` cache where it runs);
+    # the hooks module is found through PYTHONPATH.
+    pythonpath = os.pathsep.join(p for p in (str(ROOT / "tests" / "fuzz"), os.environ.get("PYTHONPATH")) if p)
+    return subprocess.run(cmd, env={**os.environ, **env, "PYTHONPATH": pythonpath}, cwd=cwd).returncode
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "15")))
+    ap.add_argument("--examples", type=int, default=int(os.environ.get("FUZZ_EXAMPLES", "50")))
     ap.add_argument("--seed", type=int, default=int(os.environ.get("FUZZ_SEED", "1")))
     ap.add_argument("--tickets", type=int, default=40)
     args = ap.parse_args()
@@ -246,7 +249,7 @@ def main() -> int:
             hook_env = {"FUZZ_IDS": str(ids_file), "FUZZ_TALLY": str(tally), "FUZZ_SEED": str(args.seed),
                         "FUZZ_SIM_DOMAIN": creds["freshdesk"]["domain"], "SCHEMATHESIS_HOOKS": "hooks"}
             code = schemathesis(base, headers, extra, {**hook_env, **env},
-                                args.examples, args.seed, out / f"junit-{name}.xml")
+                                args.examples, args.seed, out / f"junit-{name}.xml", work)
             if code != 0:
                 failures.append(f"schemathesis run `{name}` (exit {code})")
 

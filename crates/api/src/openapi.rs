@@ -1,5 +1,14 @@
 //! The OpenAPI document: info, security schemes, and the routes' paths.
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::content::Content;
+use utoipa::openapi::example::Example;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{
+    ArrayItems, Object, ObjectBuilder, OneOfBuilder, Ref, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -45,16 +54,6 @@ impl Modify for Security {
         );
     }
 }
-
-use utoipa::openapi::RefOr;
-use utoipa::openapi::content::Content;
-use utoipa::openapi::example::Example;
-use utoipa::openapi::header::Header;
-use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::response::Response;
-use utoipa::openapi::schema::{
-    ArrayItems, Object, ObjectBuilder, OneOfBuilder, Ref, Schema, SchemaFormat, SchemaType, Type,
-};
 
 /// The responses every operation can get from the layers and extractors around its handler,
 /// documented in one place so no route (present or future) forgets them:

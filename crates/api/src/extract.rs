@@ -40,7 +40,9 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     let value = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("Authentication credentials were not provided.".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized("Authentication credentials were not provided.".into())
+        })?;
     let text = value
         .to_str()
         .map_err(|_| ApiError::Unauthorized("Invalid Authorization header.".into()))?;
@@ -48,7 +50,9 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .split_once(' ')
         .ok_or_else(|| ApiError::Unauthorized("Use `Authorization: Bearer <API key>`.".into()))?;
     if !scheme.eq_ignore_ascii_case("bearer") || key.trim().is_empty() {
-        return Err(ApiError::Unauthorized("Use `Authorization: Bearer <API key>`.".into()));
+        return Err(ApiError::Unauthorized(
+            "Use `Authorization: Bearer <API key>`.".into(),
+        ));
     }
     Ok(key.trim())
 }
@@ -150,14 +154,29 @@ pub fn document_rate_limit_headers(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::header::Header;
     use utoipa::openapi::{Object, RefOr, Type};
     let headers = [
-        ("X-RateLimit-Limit", "Requests allowed per minute for this linked account"),
-        ("X-RateLimit-Remaining", "Requests left in the current minute"),
-        ("X-RateLimit-Reset", "When the current minute ends (Unix epoch seconds)"),
+        (
+            "X-RateLimit-Limit",
+            "Requests allowed per minute for this linked account",
+        ),
+        (
+            "X-RateLimit-Remaining",
+            "Requests left in the current minute",
+        ),
+        (
+            "X-RateLimit-Reset",
+            "When the current minute ends (Unix epoch seconds)",
+        ),
     ];
     for item in doc.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete]
-            .into_iter()
-            .flatten()
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
         {
             let account_scoped = serde_json::to_value(&op.security)
                 .is_ok_and(|v| v.to_string().contains("\"accountToken\""));
@@ -165,7 +184,9 @@ pub fn document_rate_limit_headers(doc: &mut utoipa::openapi::OpenApi) {
                 continue;
             }
             for (status, response) in op.responses.responses.iter_mut() {
-                if let (true, RefOr::T(response)) = (status.starts_with('2') || status == "429", response) {
+                if let (true, RefOr::T(response)) =
+                    (status.starts_with('2') || status == "429", response)
+                {
                     for (name, description) in headers {
                         let mut header = Header::new(Object::with_type(Type::Integer));
                         header.description = Some(description.to_string());
@@ -187,20 +208,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::bad(format!("Invalid request body: {}", e.body_text())))
-            }
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::bad(format!(
+                "Invalid request body: {}",
+                e.body_text()
+            ))),
             Err(JsonRejection::JsonSyntaxError(e)) => {
                 Err(ApiError::bad(format!("Malformed JSON: {}", e.body_text())))
             }
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::bad("Send the body as JSON with `Content-Type: application/json`."))
-            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::bad(
+                "Send the body as JSON with `Content-Type: application/json`.",
+            )),
             Err(JsonRejection::BytesRejection(e)) => {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Err(ApiError::PayloadTooLarge("The request body is too large.".into()))
+                    Err(ApiError::PayloadTooLarge(
+                        "The request body is too large.".into(),
+                    ))
                 } else {
-                    Err(ApiError::bad(format!("Cannot read the request body: {}", e.body_text())))
+                    Err(ApiError::bad(format!(
+                        "Cannot read the request body: {}",
+                        e.body_text()
+                    )))
                 }
             }
             Err(e) => Err(ApiError::bad(e.body_text())),
@@ -218,9 +245,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(ApiError::bad(format!("Invalid query string: {}", e.body_text())))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::bad(format!(
+                "Invalid query string: {}",
+                e.body_text()
+            ))),
             Err(e) => Err(ApiError::bad(e.body_text())),
         }
     }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 mod limiter;
+pub mod metrics;
 pub mod openapi;
 pub mod params;
 pub mod routes;
@@ -34,6 +35,7 @@ fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     doc.merge(deskbridge_model::ModelSchemas::openapi());
     let (router, mut api) = OpenApiRouter::with_openapi(doc)
         .merge(routes::api_routes())
+        .routes(utoipa_axum::routes!(metrics::metrics_text))
         .split_for_parts();
     openapi::finish(&mut api);
     extract::document_rate_limit_headers(&mut api);
@@ -156,5 +158,6 @@ pub fn app(state: AppState) -> Router {
             timeout(request_timeout, req, next)
         }))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
 }

@@ -69,6 +69,12 @@ impl AppState {
     pub fn new(store: Store, providers: Arc<dyn ProviderFactory>, config: ApiConfig) -> Self {
         let limiter = Arc::new(Limiter::new(config.rate_limit_per_minute));
         let failures = Arc::new(FailureLimiter::new(config.link_failure_limit));
-        AppState { store, providers, config: Arc::new(config), limiter, failures }
+        AppState {
+            store,
+            providers,
+            config: Arc::new(config),
+            limiter,
+            failures,
+        }
     }
 }

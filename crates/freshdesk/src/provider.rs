@@ -220,7 +220,10 @@ impl FreshdeskProvider {
     pub async fn ticket_fields(&self) -> Result<Vec<Value>, ProviderError> {
         let (body, _) = self.http.get_json("ticket_fields", 1).await?;
         let fields = into_array(body, "ticket_fields")?;
-        *self.ticket_fields.write().unwrap_or_else(|e| e.into_inner()) = Some(fields.clone());
+        *self
+            .ticket_fields
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(fields.clone());
         let labels = status_labels_from_fields(&fields);
         if !labels.is_empty() {
             *self
@@ -843,7 +846,11 @@ impl TicketingProvider for FreshdeskProvider {
 
     /// The `ticket_fields` read by this run's `ticket_fields` stream (no extra call).
     async fn metadata(&self) -> Result<Vec<(String, Value)>, ProviderError> {
-        let fields = self.ticket_fields.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let fields = self
+            .ticket_fields
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         Ok(fields
             .map(|f| vec![("ticket_fields".to_string(), Value::Array(f))])
             .unwrap_or_default())

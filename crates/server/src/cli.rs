@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "deskbridge", version, about)]
 pub struct Cli {
     /// Log format: `text` or `json`.
-    #[arg(long, env = "DESKBRIDGE_LOG_FORMAT", default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
     pub log_format: String,
     /// What to do.
     #[command(subcommand)]
@@ -59,7 +64,12 @@ pub struct KeyArgs {
 #[derive(Debug, Clone, Args)]
 pub struct EngineArgs {
     /// Host names (or host:port) besides *.freshdesk.com that a linked account's domain may name.
-    #[arg(long, env = "DESKBRIDGE_ALLOW_PROVIDER_HOSTS", value_delimiter = ',', default_value = "")]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_ALLOW_PROVIDER_HOSTS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
     pub allow_provider_hosts: Vec<String>,
     /// Seconds between incremental syncs of each account.
     #[arg(long, env = "DESKBRIDGE_SYNC_INTERVAL_SECS", default_value_t = 300)]
@@ -78,25 +88,46 @@ pub struct EngineArgs {
     #[arg(long, env = "DESKBRIDGE_PROVIDER_TIMEOUT_SECS", default_value_t = 30)]
     pub provider_timeout_secs: u64,
     /// Seconds between id reconciliations of each account (catches purged and hard-deleted records).
-    #[arg(long, env = "DESKBRIDGE_RECONCILE_INTERVAL_SECS", default_value_t = 86_400)]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_RECONCILE_INTERVAL_SECS",
+        default_value_t = 86_400
+    )]
     pub reconcile_interval_secs: u64,
     /// Length of the provider's rate-limit window in seconds (Freshdesk: 60; shorter only for
     /// a time-scaled simulator).
-    #[arg(long, env = "DESKBRIDGE_PROVIDER_RATE_WINDOW_SECS", default_value_t = 60.0)]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_PROVIDER_RATE_WINDOW_SECS",
+        default_value_t = 60.0
+    )]
     pub provider_rate_window_secs: f64,
     /// Hosts (or host:port) webhook receivers may use although they are private or loopback
     /// addresses (e.g. `127.0.0.1:9100`); other private addresses are refused.
-    #[arg(long, env = "DESKBRIDGE_ALLOW_WEBHOOK_HOSTS", value_delimiter = ',', default_value = "")]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_ALLOW_WEBHOOK_HOSTS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
     pub allow_webhook_hosts: Vec<String>,
     /// Seconds to wait before each retry of a failed webhook delivery, comma-separated; after
     /// the last one the delivery fails (each wait varies by ±20 %).
-    #[arg(long, env = "DESKBRIDGE_WEBHOOK_RETRY_SCHEDULE", default_value = "5,300,1800,7200,18000,36000,36000")]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "5,300,1800,7200,18000,36000,36000"
+    )]
     pub webhook_retry_schedule: String,
     /// Timeout of one webhook delivery attempt, in seconds.
     #[arg(long, env = "DESKBRIDGE_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
     pub webhook_timeout_secs: u64,
     /// Hours a webhook endpoint may fail without a success before it is disabled.
-    #[arg(long, env = "DESKBRIDGE_WEBHOOK_DISABLE_AFTER_HOURS", default_value_t = 120.0)]
+    #[arg(
+        long,
+        env = "DESKBRIDGE_WEBHOOK_DISABLE_AFTER_HOURS",
+        default_value_t = 120.0
+    )]
     pub webhook_disable_after_hours: f64,
 }
 
@@ -126,7 +157,9 @@ impl EngineArgs {
             .map_err(|e| anyhow::anyhow!("DESKBRIDGE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
         let hours = self.webhook_disable_after_hours;
         if !hours.is_finite() || hours <= 0.0 {
-            anyhow::bail!("DESKBRIDGE_WEBHOOK_DISABLE_AFTER_HOURS must be a positive number of hours");
+            anyhow::bail!(
+                "DESKBRIDGE_WEBHOOK_DISABLE_AFTER_HOURS must be a positive number of hours"
+            );
         }
         let timeout = std::time::Duration::from_secs(self.webhook_timeout_secs.max(1));
         Ok(deskbridge_sync::webhooks::WebhookSettings {
@@ -196,6 +229,10 @@ pub struct WorkerArgs {
     /// Concurrent workers.
     #[arg(long, env = "DESKBRIDGE_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Serve Prometheus metrics of this worker process at `http://ADDRESS/metrics` (off when
+    /// unset; `serve` has `/metrics` on its API address).
+    #[arg(long, env = "DESKBRIDGE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// `demo`.

@@ -17,7 +17,9 @@ use crate::cli::{DbArgs, EngineArgs, KeyArgs};
 pub fn init_tracing(format: &str) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format.eq_ignore_ascii_case("json") {
         builder.json().init();
     } else {
@@ -27,10 +29,14 @@ pub fn init_tracing(format: &str) {
 
 /// Finds the database (DATABASE_URL, a local server, or the private cluster) and connects.
 pub async fn database(db: &DbArgs, connections: u32) -> anyhow::Result<PgPool> {
-    let (url, source) = pg::resolve(db.database_url.as_deref()).await.map_err(anyhow::Error::msg)?;
+    let (url, source) = pg::resolve(db.database_url.as_deref())
+        .await
+        .map_err(anyhow::Error::msg)?;
     match source {
         pg::Source::Env => info!("using DATABASE_URL"),
-        pg::Source::Local => info!("using the PostgreSQL running on this machine (database deskbridge)"),
+        pg::Source::Local => {
+            info!("using the PostgreSQL running on this machine (database deskbridge)")
+        }
         pg::Source::Private => info!(
             dir = %pg::private_dir().display(),
             "using Deskbridge's private PostgreSQL cluster"
@@ -49,15 +55,18 @@ pub fn default_key_file() -> PathBuf {
 /// Loads the master key from the flag/env, the key file, or (demo only) a generated file.
 pub fn master_key(key: &KeyArgs, generate: bool) -> anyhow::Result<MasterKey> {
     if let Some(k) = &key.master_key {
-        return MasterKey::from_base64(k).map_err(|e| anyhow::anyhow!("DESKBRIDGE_MASTER_KEY: {e}"));
+        return MasterKey::from_base64(k)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_MASTER_KEY: {e}"));
     }
     let file = key.master_key_file.clone().unwrap_or_else(default_key_file);
     if file.exists() {
-        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
         if key.master_key_file.is_none() {
             info!(file = %file.display(), "using the master key kept by `deskbridge demo`");
         }
-        return MasterKey::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()));
+        return MasterKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()));
     }
     if key.master_key_file.is_some() {
         bail!("the master key file {} does not exist", file.display());
@@ -73,7 +82,10 @@ pub fn master_key(key: &KeyArgs, generate: bool) -> anyhow::Result<MasterKey> {
         std::fs::create_dir_all(dir)?;
     }
     write_private(&file, &k.to_base64())?;
-    println!("Generated a master key for the demo and kept it in {}", file.display());
+    println!(
+        "Generated a master key for the demo and kept it in {}",
+        file.display()
+    );
     Ok(k)
 }
 
@@ -86,7 +98,9 @@ pub fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -106,8 +120,12 @@ pub fn factory(engine: &EngineArgs) -> Arc<FreshdeskFactory> {
         .collect();
     Arc::new(
         FreshdeskFactory::new(hosts, engine.provider_reserve)
-            .with_request_timeout(std::time::Duration::from_secs(engine.provider_timeout_secs.max(1)))
-            .with_rate_window(std::time::Duration::from_secs_f64(engine.provider_rate_window_secs.max(0.1))),
+            .with_request_timeout(std::time::Duration::from_secs(
+                engine.provider_timeout_secs.max(1),
+            ))
+            .with_rate_window(std::time::Duration::from_secs_f64(
+                engine.provider_rate_window_secs.max(0.1),
+            )),
     )
 }
 
@@ -118,14 +136,15 @@ pub fn shutdown_signal() -> watch::Receiver<bool> {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    let _ = tx.send(true);
-                    return;
-                }
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        let _ = tx.send(true);
+                        return;
+                    }
+                };
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

@@ -23,7 +23,12 @@ fn worker_id(i: usize) -> String {
 }
 
 /// Starts `n` workers and the scheduler (when `n > 0`).
-pub fn start_workers(engine: &SyncEngine, n: usize, shutdown: &watch::Receiver<bool>, tasks: &mut JoinSet<()>) {
+pub fn start_workers(
+    engine: &SyncEngine,
+    n: usize,
+    shutdown: &watch::Receiver<bool>,
+    tasks: &mut JoinSet<()>,
+) {
     for i in 0..n {
         let e = engine.clone();
         let rx = shutdown.clone();
@@ -45,7 +50,11 @@ pub fn start_webhooks(
 ) {
     let w = WebhookWorker::new(store.clone(), settings);
     let rx = shutdown.clone();
-    let id = format!("{}-webhooks-{}", worker_id(0), uuid::Uuid::new_v4().simple());
+    let id = format!(
+        "{}-webhooks-{}",
+        worker_id(0),
+        uuid::Uuid::new_v4().simple()
+    );
     tasks.spawn(async move { w.run(id, rx).await });
 }
 
@@ -92,16 +101,23 @@ pub async fn run_with_webhooks(
     workers: usize,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let engine = SyncEngine { store: store.clone(), factory: factory.clone(), settings };
+    let engine = SyncEngine {
+        store: store.clone(),
+        factory: factory.clone(),
+        settings,
+    };
     let mut tasks = JoinSet::new();
     start_workers(&engine, workers, &shutdown, &mut tasks);
     if workers > 0 {
         start_webhooks(&store, webhooks, &shutdown, &mut tasks);
     }
     let app = deskbridge_api::app(AppState::new(store, factory, api));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(wait_for(shutdown))
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(wait_for(shutdown))
+    .await?;
     while tasks.join_next().await.is_some() {}
     info!("stopped");
     Ok(())
@@ -116,7 +132,9 @@ fn http_url(name: &str, value: Option<&str>) -> anyhow::Result<Option<String>> {
         Ok(u) if matches!(u.scheme_str(), Some("http" | "https")) && u.authority().is_some() => {
             Ok(Some(v.to_string()))
         }
-        _ => anyhow::bail!("{name} must be an absolute http(s) URL, such as https://app.example.com/linked"),
+        _ => anyhow::bail!(
+            "{name} must be an absolute http(s) URL, such as https://app.example.com/linked"
+        ),
     }
 }
 
@@ -144,9 +162,16 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     };
     let webhooks = a.engine.webhook_settings()?;
     let listener = TcpListener::bind(a.listen).await?;
-    println!("Deskbridge listening on http://{}  (docs: http://{}/docs)", listener.local_addr()?, listener.local_addr()?);
+    println!(
+        "Deskbridge listening on http://{}  (docs: http://{}/docs)",
+        listener.local_addr()?,
+        listener.local_addr()?
+    );
     let shutdown = runtime::shutdown_signal();
-    run_with_webhooks(store, factory, settings, api, webhooks, listener, a.workers, shutdown).await
+    run_with_webhooks(
+        store, factory, settings, api, webhooks, listener, a.workers, shutdown,
+    )
+    .await
 }
 
 /// `deskbridge worker`.
@@ -161,6 +186,30 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     let webhooks = a.engine.webhook_settings()?;
     let shutdown = runtime::shutdown_signal();
     let mut tasks = JoinSet::new();
+    if let Some(addr) = a.metrics_listen {
+        let listener = TcpListener::bind(addr).await?;
+        info!(address = %listener.local_addr()?, "metrics at /metrics");
+        let store = engine.store.clone();
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let store = store.clone();
+                async move {
+                    deskbridge_api::metrics::refresh_gauges(&store, Duration::from_secs(2)).await;
+                    deskbridge_api::metrics::render()
+                }
+            }),
+        );
+        let rx = shutdown.clone();
+        tasks.spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(wait_for(rx))
+                .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     start_workers(&engine, a.workers.max(1), &shutdown, &mut tasks);
     start_webhooks(&engine.store, webhooks, &shutdown, &mut tasks);
     info!(workers = a.workers.max(1), "workers running");

@@ -27,11 +27,25 @@ use sqlx::postgres::PgPoolOptions;
 /// The embedded migrations (the repository's `migrations/` folder).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
+/// How long a caller waits for a connection before the pool gives up (`PoolTimedOut`, which
+/// the API answers with 503 and `Retry-After`); also the bound on (re)connecting while the
+/// database is away.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens a connection pool.
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    connect_with(url, max_connections, ACQUIRE_TIMEOUT).await
+}
+
+/// Opens a connection pool whose callers wait at most `acquire_timeout` for a connection.
+pub async fn connect_with(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<PgPool, StoreError> {
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
         .connect(url)
         .await?;
     Ok(pool)

@@ -73,6 +73,28 @@ pub struct StoredRecord {
     pub modified_at: DateTime<Utc>,
 }
 
+/// A stored record whose JSON columns are kept as the text PostgreSQL sent, for rendering
+/// pages without building JSON trees (the list hot path).
+#[derive(Debug, Clone, FromRow)]
+pub struct RawRecord {
+    /// Deskbridge id.
+    pub id: Uuid,
+    /// Provider id.
+    pub remote_id: String,
+    /// The model's own fields, as JSON text.
+    pub fields: sqlx::types::Json<Box<serde_json::value::RawValue>>,
+    /// Raw provider data as JSON text, when it was asked for.
+    pub remote_data: Option<sqlx::types::Json<Box<serde_json::value::RawValue>>>,
+    /// Known only as a reference.
+    pub is_shell: bool,
+    /// Deleted at the provider.
+    pub remote_was_deleted: bool,
+    /// When Deskbridge created it.
+    pub created_at: DateTime<Utc>,
+    /// When Deskbridge last changed it.
+    pub modified_at: DateTime<Utc>,
+}
+
 /// A filter on a model's own fields (JSON keys are fixed names chosen by the API layer).
 #[derive(Debug, Clone)]
 pub enum FieldFilter {
@@ -313,6 +335,48 @@ impl Store {
         kind: ModelKind,
         q: &ListQuery,
     ) -> Result<Vec<StoredRecord>, StoreError> {
+        self.list_records_as(org, linked_account, kind, q).await
+    }
+
+    /// [`Store::list_records`] with the JSON columns as text.
+    pub async fn list_records_raw(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        kind: ModelKind,
+        q: &ListQuery,
+    ) -> Result<Vec<RawRecord>, StoreError> {
+        self.list_records_as(org, linked_account, kind, q).await
+    }
+
+    /// [`Store::records_by_ids`] with the JSON columns as text.
+    pub async fn records_by_ids_raw(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        kind: ModelKind,
+        ids: &[Uuid],
+    ) -> Result<Vec<RawRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut b = select(org, linked_account, kind, false);
+        b.push(" AND r.id = ANY(").push_bind(ids.to_vec()).push(")");
+        Ok(b.build_query_as::<RawRecord>()
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn list_records_as<R>(
+        &self,
+        org: Uuid,
+        linked_account: Uuid,
+        kind: ModelKind,
+        q: &ListQuery,
+    ) -> Result<Vec<R>, StoreError>
+    where
+        R: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
         let mut b = select(org, linked_account, kind, q.with_remote_data);
         if !q.include_deleted {
             b.push(" AND NOT r.remote_was_deleted");
@@ -353,10 +417,7 @@ impl Store {
             " ORDER BY r.created_at, r.id LIMIT "
         });
         b.push_bind(q.limit);
-        let mut rows = b
-            .build_query_as::<StoredRecord>()
-            .fetch_all(&self.pool)
-            .await?;
+        let mut rows = b.build_query_as::<R>().fetch_all(&self.pool).await?;
         if desc {
             rows.reverse();
         }

@@ -206,6 +206,12 @@ pub async fn write_records(
             .await?;
         c.created += out.created.len() as u64;
         c.updated += out.updated.len() as u64;
+        metrics::counter!(
+            "deskbridge_sync_records_written_total",
+            "linked_account" => linked_account.to_string(),
+            "model" => kind.name(),
+        )
+        .increment((out.created.len() + out.updated.len()) as u64);
     }
     for (kind, mut list) in refs {
         list.sort();

@@ -99,6 +99,7 @@ impl SyncEngine {
         };
         let mut counts = Counts::new();
         let before = provider.usage();
+        let mut reported = before;
         let result = {
             let sync = sync_account(
                 store,
@@ -115,7 +116,10 @@ impl SyncEngine {
                 tokio::select! {
                     r = &mut sync => break r,
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {
-                        let reason = provider.usage().waiting.then_some("RATE_LIMITED");
+                        let now = provider.usage();
+                        report_usage(la, &reported, &now);
+                        reported = now;
+                        let reason = now.waiting.then_some("RATE_LIMITED");
                         if reason != shown && store.set_run_reason(la, run.id, reason).await.is_ok() {
                             shown = reason;
                         }
@@ -124,6 +128,7 @@ impl SyncEngine {
             }
         };
         let after = provider.usage();
+        report_usage(la, &reported, &after);
         let mut t = match &result {
             Ok(()) => totals("DONE", &counts, None),
             Err(e) => totals("FAILED", &counts, Some(e.to_string())),
@@ -143,6 +148,16 @@ impl SyncEngine {
             Err(e) => Outcome::Failed(e.to_string()),
         };
         let last_attempt = job.attempts >= self.settings.max_attempts;
+        let run_status = match &outcome {
+            Outcome::Retry(_) if !last_attempt => "RETRY",
+            _ => t.status.as_str(),
+        };
+        metrics::counter!(
+            "deskbridge_sync_runs_total",
+            "linked_account" => la.to_string(),
+            "status" => run_status.to_string(),
+        )
+        .increment(1);
         let finished = match &outcome {
             Outcome::Retry(_) if !last_attempt => {
                 let reason = rate_limited.then_some("RATE_LIMITED");
@@ -251,10 +266,43 @@ impl SyncEngine {
             if let Err(e) = self.store.schedule_due_syncs(self.settings.interval).await {
                 warn!(error = %e, "cannot schedule syncs");
             }
+            if let Ok(q) = self.store.queue_stats().await {
+                metrics::gauge!("deskbridge_jobs_due").set(q.due as f64);
+                metrics::gauge!("deskbridge_jobs_running").set(q.running as f64);
+                metrics::gauge!("deskbridge_jobs_oldest_due_seconds").set(q.oldest_due_secs);
+            }
             tokio::select! {
                 _ = tokio::time::sleep(tick) => {}
                 _ = shutdown.changed() => { if *shutdown.borrow() { return; } }
             }
+        }
+    }
+}
+
+/// Adds what a provider spent between two readings of its usage to the per-account
+/// counters `deskbridge_provider_{calls,credits,rate_limited}_total`.
+fn report_usage(
+    linked_account: uuid::Uuid,
+    before: &deskbridge_provider::ProviderUsage,
+    now: &deskbridge_provider::ProviderUsage,
+) {
+    let la = linked_account.to_string();
+    for (name, delta) in [
+        (
+            "deskbridge_provider_calls_total",
+            now.calls.saturating_sub(before.calls),
+        ),
+        (
+            "deskbridge_provider_credits_total",
+            now.credits.saturating_sub(before.credits),
+        ),
+        (
+            "deskbridge_provider_rate_limited_total",
+            now.rate_limited.saturating_sub(before.rate_limited),
+        ),
+    ] {
+        if delta > 0 {
+            metrics::counter!(name, "linked_account" => la.clone()).increment(delta);
         }
     }
 }

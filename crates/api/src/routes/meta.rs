@@ -19,7 +19,9 @@ pub struct Health {
 #[utoipa::path(get, path = "/health/live", tag = "health",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn health_live() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the database answers and every migration is applied.
@@ -31,8 +33,23 @@ pub async fn health_live() -> Json<Health> {
     ))]
 pub async fn health_ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.store.ready().await {
-        Ok(true) => (StatusCode::OK, Json(Health { status: "ok".into() })),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "migrations pending".into() })),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "database unavailable".into() })),
+        Ok(true) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ok".into(),
+            }),
+        ),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "migrations pending".into(),
+            }),
+        ),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "database unavailable".into(),
+            }),
+        ),
     }
 }

@@ -28,7 +28,10 @@ use crate::state::AppState;
 /// The routes of the API (documented).
 pub fn api_routes() -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::new()
-        .routes(routes!(accounts::linked_accounts_create, accounts::linked_accounts_list))
+        .routes(routes!(
+            accounts::linked_accounts_create,
+            accounts::linked_accounts_list
+        ))
         .routes(routes!(accounts::account_details_retrieve))
         .routes(routes!(accounts::account_token_regenerate))
         .routes(routes!(accounts::delete_account_delete))
@@ -77,12 +80,17 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(meta_writes::comments_meta_post_retrieve))
         .routes(routes!(meta_writes::contacts_meta_post_retrieve))
         .routes(routes!(passthrough::passthrough_create))
-        .routes(routes!(webhooks::webhook_endpoints_list, webhooks::webhook_endpoints_create))
+        .routes(routes!(
+            webhooks::webhook_endpoints_list,
+            webhooks::webhook_endpoints_create
+        ))
         .routes(routes!(webhooks::webhook_endpoints_destroy))
         .routes(routes!(webhooks::webhook_endpoints_deliveries_list))
         .routes(routes!(meta::health_live))
         .routes(routes!(meta::health_ready))
-        .layer(axum::middleware::from_fn(crate::extract::rate_limit_headers));
+        .layer(axum::middleware::from_fn(
+            crate::extract::rate_limit_headers,
+        ));
     crate::extract::document_rate_limit_headers(router.get_openapi_mut());
     router
 }

@@ -51,10 +51,9 @@ macro_rules! model_endpoints {
             auth: AccountAuth,
             ApiQuery(common): ApiQuery<CommonListParams>,
             ApiQuery(filters): ApiQuery<$filters>,
-        ) -> ApiResult<Json<Value>> {
+        ) -> ApiResult<records::RawPage> {
             let extras = ListExtras { filters: filters.parse()? };
-            let (objects, next, previous) = records::list(&state, &auth, $kind, &common, extras).await?;
-            Ok(Json(records::page(objects, next, previous)))
+            records::list_page(&state, &auth, $kind, &common, extras).await
         }
 
         #[doc = concat!("Returns one `", $tag, "` object by id.")]

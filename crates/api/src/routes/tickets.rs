@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::{ModelKind, record_id};
 use serde::Deserialize;
@@ -146,13 +147,22 @@ pub async fn tickets_list(
     auth: AccountAuth,
     ApiQuery(mut common): ApiQuery<CommonListParams>,
     ApiQuery(filters): ApiQuery<TicketFilters>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let (filters, display) = filters.parse()?;
     let keep = params::boolean("include_remote_data", &common.include_remote_data)?;
     let need_raw = !display.enum_origins.is_empty() || display.remote_fields;
-    if need_raw {
-        common.include_remote_data = Some("true".into());
+    if !need_raw {
+        return Ok(records::list_page(
+            &state,
+            &auth,
+            ModelKind::Ticket,
+            &common,
+            ListExtras { filters },
+        )
+        .await?
+        .into_response());
     }
+    common.include_remote_data = Some("true".into());
     let (mut objects, next, previous) = records::list(
         &state,
         &auth,
@@ -161,10 +171,8 @@ pub async fn tickets_list(
         ListExtras { filters },
     )
     .await?;
-    if need_raw {
-        apply_display(&state, &auth, &mut objects, &display, keep).await?;
-    }
-    Ok(Json(records::page(objects, next, previous)))
+    apply_display(&state, &auth, &mut objects, &display, keep).await?;
+    Ok(Json(records::page(objects, next, previous)).into_response())
 }
 
 /// Retrieve parameters of a ticket.

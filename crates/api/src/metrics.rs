@@ -23,12 +23,13 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use deskbridge_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The content type of the exposition format.
@@ -116,17 +117,48 @@ pub fn render() -> Response {
 /// Prometheus metrics of this process.
 ///
 /// Requests and latency by route and status, sync runs, records written, provider calls,
-/// credits and 429s by linked account, job queue depth and age, database pool use. Always 200
-/// (the database's state is in `deskbridge_db_up`); meant to be scraped on a private network.
+/// credits and 429s by linked account, job queue depth and age, database pool use. Its labels
+/// name linked accounts of every organization, so it answers only
+/// `Authorization: Bearer <DESKBRIDGE_METRICS_TOKEN>` (401 otherwise) and is off (404) when no
+/// token is set. Always 200 for the token, whatever the database (its state is
+/// `deskbridge_db_up`).
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
         (status = 200, description = "Prometheus text exposition format 0.0.4", body = String,
             content_type = "text/plain; version=0.0.4; charset=utf-8",
             example = "# TYPE deskbridge_jobs_due gauge\ndeskbridge_jobs_due 0\n"),
+        (status = 401, description = "Missing or wrong metrics token", body = deskbridge_model::common::ErrorDetail,
+            example = json!({"detail": "Use `Authorization: Bearer <DESKBRIDGE_METRICS_TOKEN>`."})),
+        (status = 404, description = "Metrics are off (no DESKBRIDGE_METRICS_TOKEN)", body = deskbridge_model::common::ErrorDetail,
+            example = json!({"detail": "Metrics are off: set DESKBRIDGE_METRICS_TOKEN to serve them."})),
         (status = 503, description = "The request timed out", body = deskbridge_model::common::ErrorDetail,
             example = json!({"detail": "the service is temporarily unavailable"})),
     ))]
-pub async fn metrics_text(State(state): State<AppState>) -> Response {
+pub async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return ApiError::NotFound(
+            "Metrics are off: set DESKBRIDGE_METRICS_TOKEN to serve them.".into(),
+        )
+        .into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .unwrap_or("");
+    if !same(given.as_bytes(), expected.as_bytes()) {
+        return ApiError::Unauthorized(
+            "Use `Authorization: Bearer <DESKBRIDGE_METRICS_TOKEN>`.".into(),
+        )
+        .into_response();
+    }
     refresh_gauges(&state.store, Duration::from_secs(2)).await;
     render()
+}
+
+/// Equality that takes the same time wherever the first difference is.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

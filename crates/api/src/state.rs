@@ -32,6 +32,9 @@ pub struct ApiConfig {
     /// Hosts (`host` or `host:port`) webhook receivers may use although they are private or
     /// loopback addresses (`DESKBRIDGE_ALLOW_WEBHOOK_HOSTS`).
     pub webhook_allowed_hosts: Vec<String>,
+    /// The bearer token `GET /metrics` requires (`DESKBRIDGE_METRICS_TOKEN`); `None`: the
+    /// endpoint is off (404), since its labels name linked accounts of every organization.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -45,6 +48,7 @@ impl Default for ApiConfig {
             link_redirect_url: None,
             link_failure_limit: 20,
             webhook_allowed_hosts: Vec::new(),
+            metrics_token: None,
         }
     }
 }

@@ -597,3 +597,11 @@ pub async fn db_connections(pool: &PgPool, name: &str) -> anyhow::Result<i64> {
             .await?,
     )
 }
+
+/// The 1-minute load average (other work on the machine shows here).
+pub fn loadavg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}

@@ -249,6 +249,18 @@ fn pgbench(
     Ok(load)
 }
 
+/// A failed pgbench run (e.g. PostgreSQL's `max_connections` reached by other clients) is
+/// reported and leaves the reference out instead of ending the benchmark.
+fn pgbench_or_report(r: anyhow::Result<Load>) -> Option<Load> {
+    match r {
+        Ok(l) => Some(l),
+        Err(e) => {
+            eprintln!("pgbench failed, no SQL reference for this row: {e:#}");
+            None
+        }
+    }
+}
+
 /// `deskbridge-bench read`.
 pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
     let st = ensure_db(&a).await?;
@@ -354,8 +366,9 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
     for (name, path, script) in &variants {
         for &c in &a.connections {
             let api_load = wrk(&a, &base, path, &st, c, a.duration)?;
+            let load_before = common::loadavg();
             let sql_load = match script {
-                Some(s) => Some(pgbench(
+                Some(s) => pgbench_or_report(pgbench(
                     &db.url,
                     &a.scripts.join(s),
                     if *name == "modified_after" {
@@ -366,7 +379,7 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
                     c,
                     a.duration,
                     &a.global.state_dir.join("pgbench-logs"),
-                )?),
+                )),
                 None => None,
             };
             let ratio = sql_load
@@ -388,6 +401,7 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
             );
             rows.push(json!({
                 "variant": name, "connections": c, "api": api_load.json(),
+                "loadavg_1m_before_after": [load_before, common::loadavg()],
                 "sql": sql_load.as_ref().map(Load::json), "api_over_sql": ratio,
             }));
         }

@@ -212,6 +212,9 @@ pub struct ServeArgs {
     /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
     #[arg(long, env = "DESKBRIDGE_LINK_FAILURE_LIMIT", default_value_t = 20)]
     pub link_failure_limit: u32,
+    /// The bearer token `GET /metrics` requires; unset, `/metrics` is off (404).
+    #[arg(long, env = "DESKBRIDGE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// `worker`.

@@ -159,6 +159,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         )?,
         link_failure_limit: a.link_failure_limit,
         webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
+        metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
     };
     let webhooks = a.engine.webhook_settings()?;
     let listener = TcpListener::bind(a.listen).await?;

@@ -132,6 +132,9 @@ fn pg_addr(url: &str) -> SocketAddr {
         .expect("a TCP database address")
 }
 
+/// The metrics token of [`Proxied`] servers.
+const METRICS_TOKEN: &str = "metrics-secret";
+
 /// A second Deskbridge (API and one worker) on the same database as `app`, reaching it only
 /// through a cuttable proxy.
 struct Proxied {
@@ -156,6 +159,7 @@ impl Proxied {
         let (tx, rx) = watch::channel(false);
         let api = ApiConfig {
             rate_limit_per_minute: 0,
+            metrics_token: Some(METRICS_TOKEN.into()),
             ..ApiConfig::default()
         };
         let server = tokio::spawn(serve::run(
@@ -457,6 +461,7 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
     let res = app
         .http
         .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
         .expect("metrics");
@@ -739,18 +744,35 @@ async fn metrics_count_requests_syncs_and_provider_calls() {
     assert_eq!(s, 200);
     let (s, _) = app.get("/api/ticketing/v1/tickets", Some("wrong")).await;
     assert_eq!(s, 401);
+    // Without DESKBRIDGE_METRICS_TOKEN the endpoint is off; with it, only the token opens it.
     let (status, _) = app.get("/metrics", None).await;
-    assert_eq!(status, 200);
-    let text = app
+    assert_eq!(status, 404);
+    let px = Proxied::start(&app, 0).await;
+    for wrong in [None, Some(app.api_key.as_str()), Some("metrics-secreT")] {
+        let mut req = app.http.get(format!("{}/metrics", px.base));
+        if let Some(t) = wrong {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("metrics");
+        let (status, _) = common::checked("GET", "/metrics", res).await;
+        assert_eq!(status, 401);
+    }
+    let res = app
         .http
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", px.base))
+        .bearer_auth(METRICS_TOKEN)
         .send()
         .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let la = la.to_string();
+        .expect("metrics");
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let bytes = res.bytes().await.expect("text");
+    common::check_spec("GET", "/metrics", 200, content_type.as_deref(), &bytes);
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let la = deskbridge_sync::worker::metrics_label(la);
     for needle in [
         "deskbridge_http_requests_total{method=\"GET\",route=\"/api/ticketing/v1/tickets\",status=\"200\"}".to_string(),
         "deskbridge_http_requests_total{method=\"GET\",route=\"/api/ticketing/v1/tickets\",status=\"401\"}".to_string(),
@@ -766,5 +788,6 @@ async fn metrics_count_requests_syncs_and_provider_calls() {
     ] {
         assert!(text.contains(&needle), "{needle} missing in:\n{text}");
     }
+    px.stop().await;
     app.stop().await;
 }

@@ -208,7 +208,7 @@ pub async fn write_records(
         c.updated += out.updated.len() as u64;
         metrics::counter!(
             "deskbridge_sync_records_written_total",
-            "linked_account" => linked_account.to_string(),
+            "linked_account" => crate::worker::metrics_label(linked_account),
             "model" => kind.name(),
         )
         .increment((out.created.len() + out.updated.len()) as u64);

@@ -154,7 +154,7 @@ impl SyncEngine {
         };
         metrics::counter!(
             "deskbridge_sync_runs_total",
-            "linked_account" => la.to_string(),
+            "linked_account" => metrics_label(la),
             "status" => run_status.to_string(),
         )
         .increment(1);
@@ -279,6 +279,15 @@ impl SyncEngine {
     }
 }
 
+/// The `linked_account` label of per-account metrics: the first 16 hex digits of the
+/// SHA-256 of the linked account's id, so `/metrics` never exposes a tenant's id (an operator
+/// computes the label from the id to find an account's series).
+pub fn metrics_label(linked_account: uuid::Uuid) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(linked_account.to_string().as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// Adds what a provider spent between two readings of its usage to the per-account
 /// counters `deskbridge_provider_{calls,credits,rate_limited}_total`.
 fn report_usage(
@@ -286,7 +295,7 @@ fn report_usage(
     before: &deskbridge_provider::ProviderUsage,
     now: &deskbridge_provider::ProviderUsage,
 ) {
-    let la = linked_account.to_string();
+    let la = metrics_label(linked_account);
     for (name, delta) in [
         (
             "deskbridge_provider_calls_total",

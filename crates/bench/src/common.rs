@@ -577,6 +577,7 @@ pub fn record(g: &Global, bench: &str, mut result: Value) -> anyhow::Result<()> 
     if let Value::Object(m) = &mut result {
         m.insert("bench".into(), json!(bench));
         m.insert("cpus".into(), json!(cpus()));
+        m.insert("loadavg_1m_at_end".into(), json!(loadavg()));
         m.insert("at".into(), json!(chrono::Utc::now().to_rfc3339()));
     }
     let mut f = std::fs::OpenOptions::new()

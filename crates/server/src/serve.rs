@@ -101,6 +101,8 @@ pub async fn run_with_webhooks(
     workers: usize,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    // The metrics recorder first, so the workers' counters are kept from their first run on.
+    let _ = deskbridge_api::metrics::handle();
     let engine = SyncEngine {
         store: store.clone(),
         factory: factory.clone(),
@@ -188,6 +190,7 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     let shutdown = runtime::shutdown_signal();
     let mut tasks = JoinSet::new();
     if let Some(addr) = a.metrics_listen {
+        let _ = deskbridge_api::metrics::handle();
         let listener = TcpListener::bind(addr).await?;
         info!(address = %listener.local_addr()?, "metrics at /metrics");
         let store = engine.store.clone();

@@ -340,26 +340,61 @@ pub async fn list_page(
     Ok(RawPage(out))
 }
 
-/// The top-level members of a record's `fields`, borrowed from its JSON text.
+/// The top-level members of a record's `fields`, borrowed from its JSON text, in a vector: a
+/// record has a few dozen members, fewer than a hash map pays off for.
 enum RawFields<'a> {
-    Borrowed(HashMap<&'a str, &'a RawValue>),
-    Owned(HashMap<String, Box<RawValue>>),
+    Borrowed(Vec<(&'a str, &'a RawValue)>),
+    Owned(Vec<(String, Box<RawValue>)>),
+}
+
+/// Collects the members of a JSON object in order.
+struct Members<K, V>(Vec<(K, V)>);
+
+impl<'de, K: serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::Deserialize<'de>
+    for Members<K, V>
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: serde::Deserialize<'de>, V: serde::Deserialize<'de>> serde::de::Visitor<'de>
+            for Visit<K, V>
+        {
+            type Value = Members<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(32));
+                while let Some(entry) = m.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
 }
 
 impl<'a> RawFields<'a> {
     fn parse(r: &'a RawRecord) -> RawFields<'a> {
         let text = r.fields.0.get();
-        match serde_json::from_str::<HashMap<&str, &RawValue>>(text) {
-            Ok(m) => RawFields::Borrowed(m),
+        match serde_json::from_str::<Members<&str, &RawValue>>(text) {
+            Ok(m) => RawFields::Borrowed(m.0),
             // A key with escapes cannot be borrowed.
-            Err(_) => RawFields::Owned(serde_json::from_str(text).unwrap_or_default()),
+            Err(_) => RawFields::Owned(
+                serde_json::from_str::<Members<String, Box<RawValue>>>(text)
+                    .map(|m| m.0)
+                    .unwrap_or_default(),
+            ),
         }
     }
 
     fn get(&self, key: &str) -> Option<&RawValue> {
         match self {
-            RawFields::Borrowed(m) => m.get(key).copied(),
-            RawFields::Owned(m) => m.get(key).map(|b| b.as_ref()),
+            RawFields::Borrowed(m) => m.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
+            RawFields::Owned(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_ref()),
         }
     }
 }

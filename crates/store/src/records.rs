@@ -538,25 +538,31 @@ fn push_filter(b: &mut QueryBuilder<Postgres>, f: &FieldFilter) {
 }
 
 impl Store {
-    /// Marks deleted the live children of `parent` (by a relation field such as `ticket`) that
-    /// are not among `seen`: a complete listing of a parent's children no longer has them.
+    /// Marks deleted the live children of the `parents` (by a relation field such as `ticket`)
+    /// that are not among `seen`: complete listings of those parents' children no longer have
+    /// them. `seen` holds the children seen under any of the parents (remote ids are unique
+    /// within a model, so one list serves all parents of a batch).
     pub async fn mark_missing_children(
         &self,
         linked_account: Uuid,
         kind: ModelKind,
         parent_field: &'static str,
-        parent: Uuid,
+        parents: &[Uuid],
         seen: &[String],
     ) -> Result<u64, StoreError> {
+        if parents.is_empty() {
+            return Ok(0);
+        }
         let sql = format!(
             "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
              WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted
-               AND fields->>'{parent_field}' = $2 AND NOT (remote_id = ANY($3))",
+               AND fields->>'{parent_field}' = ANY($2) AND NOT (remote_id = ANY($3))",
             table(kind)
         );
+        let parents: Vec<String> = parents.iter().map(Uuid::to_string).collect();
         let done = sqlx::query(AssertSqlSafe(sql))
             .bind(linked_account)
-            .bind(parent.to_string())
+            .bind(parents)
             .bind(seen)
             .execute(&self.pool)
             .await?;

@@ -12,6 +12,7 @@ use deskbridge_provider::{
 use deskbridge_store::records::RecordInput;
 use deskbridge_store::sync_state::RunTotals;
 use deskbridge_store::{Store, StoreError};
+use futures::StreamExt;
 use serde::Serialize;
 use tracing::{info, instrument};
 use uuid::Uuid;
@@ -239,7 +240,18 @@ async fn write_batch(
     Ok(())
 }
 
-/// Fetches comments and attachments of every ticket flagged as changed.
+/// Tickets whose children one round fetches (and then writes in one batch per model).
+const CHILD_BATCH: i64 = 100;
+
+/// Tickets whose children are fetched at the same time. The adapter's rate budget paces the
+/// calls; this only keeps enough of them in flight to use the budget (and the database) fully.
+const CHILD_CONCURRENCY: usize = 8;
+
+/// Fetches comments and attachments of every ticket flagged as changed: a round takes up to
+/// [`CHILD_BATCH`] flagged tickets, fetches their children concurrently, writes them in one
+/// batch per model, marks missing children deleted and clears the flags of the tickets done.
+/// When a fetch fails, what the other tickets of the round brought is still written (and their
+/// flags cleared) before the error is returned, so a retry does not fetch it again.
 async fn sync_children(
     store: &Store,
     provider: &Arc<dyn TicketingProvider>,
@@ -247,32 +259,56 @@ async fn sync_children(
     counts: &mut Counts,
 ) -> Result<(), SyncError> {
     loop {
-        let ids = store.tickets_needing_children(linked_account, 25).await?;
+        let ids = store
+            .tickets_needing_children(linked_account, CHILD_BATCH)
+            .await?;
         if ids.is_empty() {
             return Ok(());
         }
-        for ticket in &ids {
-            let children = match provider.fetch_ticket_children(ticket).await {
-                Ok(c) => c,
-                // The ticket vanished meanwhile: the deletion sweeps will see it.
-                Err(ProviderError::NotFound) => Vec::new(),
-                Err(e) => return Err(e.into()),
-            };
-            write_records(store, linked_account, &children, counts).await?;
-            let parent = record_id(linked_account, ModelKind::Ticket, ticket);
-            for kind in [ModelKind::Comment, ModelKind::Attachment] {
-                let seen: Vec<String> = children
-                    .iter()
-                    .filter(|c| c.kind == kind)
-                    .map(|c| c.remote_id.clone())
-                    .collect();
-                let n = store
-                    .mark_missing_children(linked_account, kind, "ticket", parent, &seen)
-                    .await?;
-                counts.entry(kind).or_default().deleted += n;
+        let fetched: Vec<(String, Result<Vec<NormalizedRecord>, ProviderError>)> =
+            futures::stream::iter(ids.into_iter().map(|ticket| async move {
+                let children = match provider.fetch_ticket_children(&ticket).await {
+                    // The ticket vanished meanwhile: the deletion sweeps will see it.
+                    Err(ProviderError::NotFound) => Ok(Vec::new()),
+                    other => other,
+                };
+                (ticket, children)
+            }))
+            .buffer_unordered(CHILD_CONCURRENCY)
+            .collect()
+            .await;
+        let mut done = Vec::with_capacity(fetched.len());
+        let mut children = Vec::new();
+        let mut failure = None;
+        for (ticket, result) in fetched {
+            match result {
+                Ok(c) => {
+                    children.extend(c);
+                    done.push(ticket);
+                }
+                Err(e) => failure = failure.or(Some(e)),
             }
         }
-        store.children_synced(linked_account, &ids).await?;
+        write_records(store, linked_account, &children, counts).await?;
+        let parents: Vec<Uuid> = done
+            .iter()
+            .map(|t| record_id(linked_account, ModelKind::Ticket, t))
+            .collect();
+        for kind in [ModelKind::Comment, ModelKind::Attachment] {
+            let seen: Vec<String> = children
+                .iter()
+                .filter(|c| c.kind == kind)
+                .map(|c| c.remote_id.clone())
+                .collect();
+            let n = store
+                .mark_missing_children(linked_account, kind, "ticket", &parents, &seen)
+                .await?;
+            counts.entry(kind).or_default().deleted += n;
+        }
+        store.children_synced(linked_account, &done).await?;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
     }
 }
 

@@ -59,18 +59,41 @@ pub async fn sync_account(
     let mut deferred: Vec<(ModelKind, Vec<String>)> = Vec::new();
     for stream in provider.streams() {
         match stream.mode {
-            StreamMode::Incremental | StreamMode::Deletions => loop {
+            StreamMode::Incremental | StreamMode::Deletions => {
                 let cp = store.checkpoint(linked_account, stream.name).await?;
-                let batch = provider.fetch(stream.name, cp.as_ref()).await?;
-                write_batch(store, linked_account, &batch, counts).await?;
-                sync_children(store, provider, linked_account, counts).await?;
-                store
-                    .save_checkpoint(linked_account, stream.name, batch.checkpoint.as_ref(), run)
-                    .await?;
-                if batch.done {
-                    break;
+                let mut batch = provider.fetch(stream.name, cp.as_ref()).await?;
+                loop {
+                    // The next page is read while this one is written: the provider's calls
+                    // and the database's writes overlap. The checkpoint is saved only after
+                    // the page is written, so a run killed here re-reads the next page.
+                    let next = async {
+                        if batch.done {
+                            None
+                        } else {
+                            Some(provider.fetch(stream.name, batch.checkpoint.as_ref()).await)
+                        }
+                    };
+                    let write = async {
+                        write_batch(store, linked_account, &batch, counts).await?;
+                        sync_children(store, provider, linked_account, counts).await?;
+                        store
+                            .save_checkpoint(
+                                linked_account,
+                                stream.name,
+                                batch.checkpoint.as_ref(),
+                                run,
+                            )
+                            .await?;
+                        Ok::<(), SyncError>(())
+                    };
+                    let (written, next) = tokio::join!(write, next);
+                    written?;
+                    match next {
+                        Some(n) => batch = n?,
+                        None => break,
+                    }
                 }
-            },
+            }
             StreamMode::Full => {
                 let mut cp = None;
                 let mut seen: BTreeMap<ModelKind, Vec<String>> = BTreeMap::new();

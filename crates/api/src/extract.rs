@@ -80,23 +80,43 @@ impl FromRequestParts<AppState> for AccountAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let OrgAuth { org, .. } = OrgAuth::from_request_parts(parts, state).await?;
         let token = parts
             .headers
             .get("x-account-token")
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "Account Token must be passed in as an X-Account-Token header.".into(),
-                )
-            })?;
-        let account = state
-            .store
-            .account_by_token(org.id, token)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("Invalid account token.".into()))?;
+            .map(str::to_owned);
+        let (org, account) = match (parts.extensions.get::<OrgAuth>(), token) {
+            // The usual case: key and token checked in one statement.
+            (None, Some(token)) => {
+                let key = bearer(parts)?;
+                let (org, key_id, account) =
+                    state
+                        .store
+                        .authenticate_account(key, &token)
+                        .await?
+                        .ok_or_else(|| ApiError::Unauthorized("Invalid API key.".into()))?;
+                parts.extensions.insert(OrgAuth {
+                    org: org.clone(),
+                    key_id,
+                });
+                (org, account)
+            }
+            (_, token) => {
+                // An invalid key is reported before a missing token.
+                let OrgAuth { org, .. } = OrgAuth::from_request_parts(parts, state).await?;
+                let token = token.ok_or_else(|| {
+                    ApiError::Unauthorized(
+                        "Account Token must be passed in as an X-Account-Token header.".into(),
+                    )
+                })?;
+                let account = state.store.account_by_token(org.id, &token).await?;
+                (org, account)
+            }
+        };
+        let account =
+            account.ok_or_else(|| ApiError::Unauthorized("Invalid account token.".into()))?;
         if let Some(status) = state.limiter.count(account.id)? {
             if let Some(slot) = parts.extensions.get::<RateSlot>() {
                 slot.set(status);

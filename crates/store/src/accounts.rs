@@ -4,10 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row};
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::crypto::random_token;
+use crate::crypto::{api_key_hash, random_token};
+use crate::orgs::Organization;
 use crate::{Store, StoreError};
 
 /// A linked account as stored (without secrets).
@@ -169,6 +171,47 @@ impl Store {
         .bind(self.cipher.token_hash(token))
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The organization of an API key and its linked account of an account token, in one
+    /// statement (the per-request authentication of the account endpoints). `None`: the key is
+    /// unknown or revoked; `Some((org, key_id, None))`: the key is valid but the token is not
+    /// one of its organization's.
+    pub async fn authenticate_account(
+        &self,
+        api_key: &str,
+        token: &str,
+    ) -> Result<Option<(Organization, Uuid, Option<LinkedAccount>)>, StoreError> {
+        let hash = api_key_hash(api_key);
+        let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("la.{c}")).collect();
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT k.id AS key_id, o.id AS org_id, o.name AS org_name, k.key_hash, {}
+             FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+             LEFT JOIN linked_accounts la
+                    ON la.organization_id = o.id AND la.account_token_hash = $2
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+            columns.join(", ")
+        )))
+        .bind(&hash)
+        .bind(self.cipher.token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let stored: Vec<u8> = row.try_get("key_hash")?;
+        if !bool::from(stored.ct_eq(&hash)) {
+            return Ok(None);
+        }
+        let org = Organization {
+            id: row.try_get("org_id")?,
+            name: row.try_get("org_name")?,
+        };
+        let account = match row.try_get::<Option<Uuid>, _>("id")? {
+            Some(_) => Some(LinkedAccount::from_row(&row)?),
+            None => None,
+        };
+        Ok(Some((org, row.try_get("key_id")?, account)))
     }
 
     /// One of the organization's linked accounts.

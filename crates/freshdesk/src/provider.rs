@@ -81,7 +81,7 @@ pub struct FreshdeskConfig {
     /// How far a completed ticket walk rewinds its bookmark for the next run, and how far
     /// before a contacts walk's start the next walk begins (default 60 s).
     pub incremental_overlap: Duration,
-    /// Ticket views (`GET /tickets/{id}`) run at once within one tickets batch (default 4).
+    /// Ticket views (`GET /tickets/{id}`) run at once within one tickets batch (default 8).
     pub view_concurrency: usize,
     /// Ask the ticket list for `include=stats` (+2 credits per page) to fill `completed_at`
     /// (default true).
@@ -103,7 +103,7 @@ impl FreshdeskConfig {
             max_retries: 6,
             retry_base_delay: Duration::from_millis(500),
             incremental_overlap: Duration::from_secs(60),
-            view_concurrency: 4,
+            view_concurrency: 8,
             include_stats: true,
         }
     }

@@ -63,35 +63,32 @@ pub async fn sync_account(
                 let cp = store.checkpoint(linked_account, stream.name).await?;
                 let mut batch = provider.fetch(stream.name, cp.as_ref()).await?;
                 loop {
-                    // The next page is read while this one is written: the provider's calls
-                    // and the database's writes overlap. The checkpoint is saved only after
-                    // the page is written, so a run killed here re-reads the next page.
-                    let next = async {
-                        if batch.done {
-                            None
-                        } else {
-                            Some(provider.fetch(stream.name, batch.checkpoint.as_ref()).await)
-                        }
-                    };
-                    let write = async {
-                        write_batch(store, linked_account, &batch, counts).await?;
-                        sync_children(store, provider, linked_account, counts).await?;
-                        store
-                            .save_checkpoint(
-                                linked_account,
-                                stream.name,
-                                batch.checkpoint.as_ref(),
-                                run,
-                            )
-                            .await?;
-                        Ok::<(), SyncError>(())
-                    };
-                    let (written, next) = tokio::join!(write, next);
-                    written?;
-                    match next {
-                        Some(n) => batch = n?,
-                        None => break,
-                    }
+                    // The next page is read, in a task of its own (both cores), while this
+                    // one is written. The checkpoint is saved only after the page is written,
+                    // so a run killed here reads the next page again; a failed write drops
+                    // (and so cancels) the read.
+                    let next = (!batch.done).then(|| {
+                        let provider = Arc::clone(provider);
+                        let name = stream.name;
+                        let cp = batch.checkpoint.clone();
+                        AbortOnDrop(tokio::spawn(async move {
+                            provider.fetch(name, cp.as_ref()).await
+                        }))
+                    });
+                    write_batch(store, linked_account, &batch, counts).await?;
+                    sync_children(store, provider, linked_account, counts).await?;
+                    store
+                        .save_checkpoint(
+                            linked_account,
+                            stream.name,
+                            batch.checkpoint.as_ref(),
+                            run,
+                        )
+                        .await?;
+                    let Some(next) = next else { break };
+                    batch = next.join().await.map_err(|e| {
+                        ProviderError::Transient(format!("the page fetch stopped: {e}"))
+                    })??;
                 }
             }
             StreamMode::Full => {
@@ -136,6 +133,23 @@ pub async fn sync_account(
     )
     .await?;
     Ok(())
+}
+
+/// A spawned task that is cancelled when its handle is dropped (a sync stopped or failed
+/// meanwhile), so no page fetch outlives its run.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    /// Waits for the task's result.
+    async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The checkpoint stream that remembers the last id reconciliation.
@@ -268,7 +282,7 @@ const CHILD_BATCH: i64 = 100;
 
 /// Tickets whose children are fetched at the same time. The adapter's rate budget paces the
 /// calls; this only keeps enough of them in flight to use the budget (and the database) fully.
-const CHILD_CONCURRENCY: usize = 8;
+const CHILD_CONCURRENCY: usize = 16;
 
 /// Fetches comments and attachments of every ticket flagged as changed: a round takes up to
 /// [`CHILD_BATCH`] flagged tickets, fetches their children concurrently, writes them in one

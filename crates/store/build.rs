@@ -1,0 +1,5 @@
+//! Rebuilds the store when a migration is added or changed (`sqlx::migrate!` embeds them).
+
+fn main() {
+    println!("cargo:rerun-if-changed=../../migrations");
+}

@@ -98,8 +98,8 @@ async fn two_apis_and_two_workers_share_one_database() {
     let (_api1, base1) = api_process(&app).await;
     let (_api2, base2) = api_process(&app).await;
     let bases = [base1.clone(), base2.clone()];
-    let _w1 = Proc(app.spawn_worker(2));
-    let _w2 = Proc(app.spawn_worker(2));
+    let _w1 = Proc(app.spawn_worker_with_lease(2, 20));
+    let _w2 = Proc(app.spawn_worker_with_lease(2, 20));
 
     // Link every account, alternating between the two APIs.
     let mut linked = Vec::new();

@@ -157,8 +157,8 @@ async fn two_worker_processes_run_every_job_once() {
     for i in 0..4 {
         accounts.push(app.link(i).await.1);
     }
-    let mut a = app.spawn_worker(2);
-    let mut b = app.spawn_worker(2);
+    let mut a = app.spawn_worker_with_lease(2, 20);
+    let mut b = app.spawn_worker_with_lease(2, 20);
     for la in &accounts {
         assert_eq!(app.wait_synced(*la).await, "DONE");
     }

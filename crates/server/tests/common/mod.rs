@@ -336,15 +336,24 @@ impl TestApp {
         }
     }
 
-    /// Starts `deskbridge worker` as a separate process on this app's database.
+    /// Starts `deskbridge worker` as a separate process on this app's database, with a 2 s job
+    /// lease so that a killed worker's job is taken over quickly.
     pub fn spawn_worker(&self, workers: usize) -> std::process::Child {
+        self.spawn_worker_with_lease(workers, 2)
+    }
+
+    /// [`TestApp::spawn_worker`] with a job lease of `lease_secs`. Tests that count runs per
+    /// job and kill no worker mid-job use a long lease: on a loaded machine a 2 s lease can
+    /// expire under a busy worker, and the job is then (correctly) resumed by the other one,
+    /// which is a second run.
+    pub fn spawn_worker_with_lease(&self, workers: usize, lease_secs: u64) -> std::process::Child {
         std::process::Command::new(env!("CARGO_BIN_EXE_deskbridge"))
             .arg("worker")
             .env("DATABASE_URL", &self.db.url)
             .env("DESKBRIDGE_MASTER_KEY", self.master_key.to_base64())
             .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_host)
             .env("DESKBRIDGE_WORKERS", workers.to_string())
-            .env("DESKBRIDGE_JOB_LEASE_SECS", "2")
+            .env("DESKBRIDGE_JOB_LEASE_SECS", lease_secs.to_string())
             .env("DESKBRIDGE_SYNC_INTERVAL_SECS", "3600")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())

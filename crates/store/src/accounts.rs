@@ -5,10 +5,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, Row};
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::crypto::{api_key_hash, random_token};
+use crate::crypto::{api_key_hash, api_key_matches, random_token};
 use crate::orgs::Organization;
 use crate::{Store, StoreError};
 
@@ -200,7 +199,7 @@ impl Store {
             return Ok(None);
         };
         let stored: Vec<u8> = row.try_get("key_hash")?;
-        if !bool::from(stored.ct_eq(&hash)) {
+        if !api_key_matches(&stored, &hash) {
             return Ok(None);
         }
         let org = Organization {

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::StoreError;
 
@@ -153,6 +154,12 @@ fn keyed_hash(key: &MasterKey, token: &str) -> Vec<u8> {
 /// SHA-256 of an API key (keys are long random strings, so no salt or stretching is needed).
 pub fn api_key_hash(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
+}
+
+/// True when a stored API key hash equals `hash`, compared in constant time (the lookup by
+/// hash found the row; this keeps the final comparison free of timing differences).
+pub fn api_key_matches(stored: &[u8], hash: &[u8]) -> bool {
+    bool::from(stored.ct_eq(hash))
 }
 
 /// A new random token: `prefix` + 40 URL-safe characters (240 bits).

@@ -2,10 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use crate::crypto::{api_key_hash, random_token};
+use crate::crypto::{api_key_hash, api_key_matches, random_token};
 use crate::{Store, StoreError};
 
 /// An organization.
@@ -174,7 +173,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.and_then(|(key_id, id, name, stored)| {
-            bool::from(stored.ct_eq(&hash)).then_some((Organization { id, name }, key_id))
+            api_key_matches(&stored, &hash).then_some((Organization { id, name }, key_id))
         }))
     }
 }

@@ -302,6 +302,8 @@ async fn sync_children(
         if ids.is_empty() {
             return Ok(());
         }
+        // A short round took every flagged ticket: no query is needed to learn that none is left.
+        let last_round = ids.len() < CHILD_BATCH as usize;
         let fetched: Vec<(String, Result<Vec<NormalizedRecord>, ProviderError>)> =
             futures::stream::iter(ids.into_iter().map(|ticket| async move {
                 let children = match provider.fetch_ticket_children(&ticket).await {
@@ -345,6 +347,9 @@ async fn sync_children(
         store.children_synced(linked_account, &done).await?;
         if let Some(e) = failure {
             return Err(e.into());
+        }
+        if last_round {
+            return Ok(());
         }
     }
 }

@@ -21,10 +21,13 @@ const TARGET = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_D
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = process.env.UPDATE_SCREENSHOTS === "1" ? join(ROOT, "docs/images") : join(TARGET, "docs-screenshots");
 
-/** A fresh database on DATABASE_URL's server, or undefined (deskbridge finds its own). */
+/**
+ * A fresh database on DATABASE_URL's server, dropped afterwards: the test never uses the demo's
+ * database (scripts/test sets DATABASE_URL to the server `deskbridge db-server` finds).
+ */
 function freshDatabase() {
   const url = process.env.DATABASE_URL;
-  if (!url) return undefined;
+  if (!url) throw new Error("set DATABASE_URL to a PostgreSQL server the test may create a database on (scripts/test does)");
   const name = `deskbridge_docs_${randomBytes(6).toString("hex")}`;
   execFileSync("psql", [url, "-qc", `CREATE DATABASE ${name}`]);
   const u = new URL(url);
@@ -54,7 +57,7 @@ test("/docs lists the operations and lists tickets with Try it out, offline, in 
   try {
     const credsFile = join(work, "credentials.json");
     demo = spawn(join(TARGET, "debug", "deskbridge"), ["demo", "--listen", "127.0.0.1:0", "--tickets", "30", "--credentials-file", credsFile], {
-      env: { ...process.env, DESKBRIDGE_HOME: join(work, "home"), RUST_LOG: "warn", ...(db ? { DATABASE_URL: db.url } : {}) },
+      env: { ...process.env, DESKBRIDGE_HOME: join(work, "home"), RUST_LOG: "warn", DATABASE_URL: db.url },
       stdio: ["ignore", "ignore", "pipe"],
     });
     const creds = await waitForFile(credsFile, demo, "deskbridge demo");

@@ -40,10 +40,13 @@ function start(bin, args, env, pattern) {
   });
 }
 
-/** A fresh database on DATABASE_URL's server, or undefined (deskbridge finds its own). */
+/**
+ * A fresh database on DATABASE_URL's server, dropped afterwards: the test never uses the demo's
+ * database (scripts/test sets DATABASE_URL to the server `deskbridge db-server` finds).
+ */
 function freshDatabase() {
   const url = process.env.DATABASE_URL;
-  if (!url) return undefined;
+  if (!url) throw new Error("set DATABASE_URL to a PostgreSQL server the test may create a database on (scripts/test does)");
   const name = `deskbridge_browser_${randomBytes(6).toString("hex")}`;
   execFileSync("psql", [url, "-qc", `CREATE DATABASE ${name}`]);
   const u = new URL(url);
@@ -76,11 +79,11 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
       DESKBRIDGE_LISTEN: "127.0.0.1:0",
       DESKBRIDGE_WORKERS: "1",
       RUST_LOG: "warn",
-      ...(db ? { DATABASE_URL: db.url } : {}),
+      DATABASE_URL: db.url,
     };
     const [, base] = await start("deskbridge", ["serve"], env, /^Deskbridge listening on (http:\/\/\S+)/);
-    // A fresh database takes a readable name (it shows on the screenshots); a shared one a unique one.
-    const org = db ? "Example Helpdesk App" : `Example Helpdesk App ${randomBytes(3).toString("hex")}`;
+    // The database is fresh, so the organization takes a readable name (it shows on the screenshots).
+    const org = "Example Helpdesk App";
     const created = execFileSync(join(TARGET, "debug", "deskbridge"), ["api-key", "create", "--org", org], { env: { ...process.env, ...env } }).toString().trim().split("\n");
     const apiKey = created[created.length - 1];
 

@@ -117,11 +117,7 @@ async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> impl Into
 }
 
 async fn index() -> Html<&'static str> {
-    Html(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Deskbridge</title></head>\
-         <body><h1>Deskbridge</h1><p>A self-hosted unified ticketing API (Merge-compatible).</p>\
-         <p><a href=\"/docs\">API documentation</a> · <a href=\"/openapi.json\">OpenAPI spec</a></p></body></html>",
-    )
+    Html(include_str!("../assets/index.html"))
 }
 
 /// The span of one request: its method and matched route (e.g. `/link/{link_token}`), never

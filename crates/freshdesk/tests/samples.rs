@@ -19,7 +19,7 @@ const LA: Uuid = Uuid::from_u128(0x1234);
 
 fn sample(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/freshdesk/samples")
+        .join("../../testdata/freshdesk")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -27,7 +27,7 @@ fn sample(name: &str) -> Value {
 
 fn sample_bytes(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/freshdesk/samples")
+        .join("../../testdata/freshdesk")
         .join(name);
     std::fs::read(path).expect("sample")
 }

@@ -31,6 +31,10 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate(DbArgs),
+    /// Print the server-level URL of the PostgreSQL Deskbridge finds (DATABASE_URL, a local
+    /// server, or the private cluster, started if needed), for scripts that create databases
+    /// of their own, such as the tests.
+    DbServer(DbArgs),
     /// Start a simulated Freshdesk, link it, sync it, serve, and print ready-to-paste curl commands.
     Demo(DemoArgs),
     /// Manage API keys.
@@ -244,9 +248,16 @@ pub struct DemoArgs {
     /// Database.
     #[command(flatten)]
     pub db: DbArgs,
+    /// Master key (default: generated once and kept in `DESKBRIDGE_HOME`).
+    #[command(flatten)]
+    pub key: KeyArgs,
     /// Address to listen on.
     #[arg(long, env = "DESKBRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Delete the demo's earlier data (organization `demo`: its keys, linked accounts, records
+    /// and webhooks) before starting; the way out when the master key changed.
+    #[arg(long)]
+    pub reset: bool,
     /// Tickets in the simulated Freshdesk.
     #[arg(long, default_value_t = 250)]
     pub tickets: usize,
@@ -325,6 +336,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pool = crate::runtime::database(&db, 2).await?;
             deskbridge_store::migrate(&pool).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::DbServer(db) => {
+            let (url, _) = deskbridge_store::pg::find_server(db.database_url.as_deref())
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("{url}");
             Ok(())
         }
         Command::Demo(a) => crate::demo::demo(a).await,

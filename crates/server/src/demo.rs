@@ -1,29 +1,45 @@
 //! `deskbridge demo`: a simulated Freshdesk, linked, synced and served, with curl commands.
+//!
+//! It checks before it changes anything: the listen address is bound first, a second demo on
+//! the same database is refused (it would take over the first one's linked account), and a
+//! master key that cannot read the database stops it with the ways out.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use deskbridge_api::{ApiConfig, AppState};
+use anyhow::Context;
+use deskbridge_api::{ApiConfig, ApiError, AppState};
 use deskbridge_freshdesk_sim::{SimConfig, Simulator};
 use deskbridge_model::deskbridge_ext::{FreshdeskCredentials, LinkAccountRequest};
+use deskbridge_store::PgPool;
+use deskbridge_store::link_tokens::NewLinkToken;
 use deskbridge_sync::SyncSettings;
 use deskbridge_sync::registry::FreshdeskFactory;
-use tokio::net::TcpListener;
 
-use crate::cli::{DemoArgs, KeyArgs};
-use crate::runtime;
+use crate::cli::DemoArgs;
+use crate::runtime::{self, DatabaseInfo};
+use crate::serve::LISTEN_OPTION;
+
+/// The demo's organization (what `--reset` deletes).
+pub const DEMO_ORG: &str = "demo";
+
+/// The advisory lock a running demo holds on its database (an arbitrary constant: "dbdemo").
+const DEMO_LOCK: i64 = 0x6462_6465_6d6f;
 
 /// Runs the demo until Ctrl-C.
 pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
-    let pool = runtime::database(&a.db, 10).await?;
-    deskbridge_store::migrate(&pool).await?;
-    let key_args = KeyArgs {
-        master_key: std::env::var("DESKBRIDGE_MASTER_KEY").ok(),
-        master_key_file: std::env::var("DESKBRIDGE_MASTER_KEY_FILE")
-            .ok()
-            .map(Into::into),
-    };
-    let store = runtime::store(pool, runtime::master_key(&key_args, true)?);
+    let listener = runtime::bind(a.listen, LISTEN_OPTION).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (pool, database) = runtime::database_named(&a.db, 10).await?;
+    deskbridge_store::migrate(&pool)
+        .await
+        .with_context(|| format!("cannot apply the migrations to {database}"))?;
+    let _lock = lock(&pool, &database).await?;
+    let store = runtime::store(pool, runtime::master_key(&a.key, true)?);
+    if a.reset && store.delete_organization_named(DEMO_ORG).await? {
+        println!("Deleted the demo's earlier data (organization `{DEMO_ORG}`) from {database}.");
+    }
+    runtime::check_master_key(&store, &database, &a.key, true).await?;
 
     let sim = Simulator::new(SimConfig {
         seed: 1,
@@ -44,38 +60,40 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     );
 
     let factory = Arc::new(FreshdeskFactory::new(vec![sim_host], 0.2));
-    let org = store.ensure_organization("demo").await?;
+    let org = store.ensure_organization(DEMO_ORG).await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
     let api = ApiConfig {
         rate_limit_per_minute: a.rate_limit_per_minute,
         link_failure_limit: a.link_failure_limit,
+        public_url: Some(base.clone()),
         ..ApiConfig::default()
     };
     let state = AppState::new(store.clone(), factory.clone(), api.clone());
-    let linked = deskbridge_api::routes::accounts::link(
-        &state,
-        org.id,
-        &LinkAccountRequest {
-            integration: "freshdesk".into(),
-            end_user_origin_id: "demo-customer-1".into(),
-            end_user_organization_name: "Demo Customer Inc.".into(),
-            end_user_email_address: "admin@demo-customer.example".into(),
-            credentials: FreshdeskCredentials {
-                domain: handle.base_url.clone(),
-                api_key: account.api_key.clone(),
-            },
+    let request = LinkAccountRequest {
+        integration: "freshdesk".into(),
+        end_user_origin_id: "demo-customer-1".into(),
+        end_user_organization_name: "Demo Customer Inc.".into(),
+        end_user_email_address: "admin@demo-customer.example".into(),
+        credentials: FreshdeskCredentials {
+            domain: handle.base_url.clone(),
+            api_key: account.api_key.clone(),
         },
-    )
-    .await?;
+    };
+    let linked = deskbridge_api::routes::accounts::link(&state, org.id, &request)
+        .await
+        .map_err(|e| {
+            let cause = match e {
+                ApiError::Internal(cause) => cause,
+                other => other.to_string(),
+            };
+            anyhow::anyhow!("cannot link the simulated Freshdesk: {cause}")
+        })?;
 
-    let listener = TcpListener::bind(a.listen).await?;
-    let addr = listener.local_addr()?;
     let shutdown = runtime::shutdown_signal();
-    let settings = SyncSettings::default();
     let server = tokio::spawn(crate::serve::run(
         store.clone(),
         factory,
-        settings,
+        SyncSettings::default(),
         api,
         listener,
         1,
@@ -87,22 +105,35 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     loop {
         let runs = store.recent_runs(org.id, la, 1).await?;
         if let Some(run) = runs.first().filter(|r| r.finished_at.is_some()) {
+            let ms =
+                (run.finished_at.unwrap_or(run.started_at) - run.started_at).num_milliseconds();
             println!(
                 "Initial sync {} in {:.1} s.",
                 run.status,
-                (run.finished_at.unwrap_or(run.started_at) - run.started_at).num_milliseconds()
-                    as f64
-                    / 1000.0
+                ms as f64 / 1000.0
             );
             break;
         }
         if server.is_finished() {
-            anyhow::bail!("the server stopped");
+            return match server.await {
+                Ok(Err(e)) => Err(e.context("the server stopped during the initial sync")),
+                _ => Err(anyhow::anyhow!(
+                    "the server stopped during the initial sync"
+                )),
+            };
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
-    let base = format!("http://{addr}");
+    let link = NewLinkToken {
+        integration: None,
+        end_user_origin_id: "demo-customer-2".into(),
+        end_user_organization_name: "Second Customer Ltd.".into(),
+        end_user_email_address: "it@second-customer.example".into(),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(7),
+    };
+    let link_token = store.create_link_token(org.id, &link).await?;
+
     if let Some(path) = &a.credentials_file {
         let credentials = serde_json::json!({
             "base_url": base,
@@ -116,26 +147,57 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         std::fs::write(&tmp, serde_json::to_vec_pretty(&credentials)?)?;
         std::fs::rename(&tmp, path)?;
     }
+    let key = &api_key.key;
     let auth = format!(
-        "-H 'Authorization: Bearer {}' -H 'X-Account-Token: {}'",
-        api_key.key, linked.account_token
+        "-H 'Authorization: Bearer {key}' -H 'X-Account-Token: {}'",
+        linked.account_token
     );
+    let v1 = format!("{base}/api/ticketing/v1");
     println!();
     println!("Deskbridge is serving at {base} (API docs: {base}/docs). Try:");
     println!();
-    println!("  curl -s {auth} '{base}/api/ticketing/v1/tickets?page_size=5'");
+    println!("  curl -s {auth} '{v1}/tickets?page_size=5'");
+    println!("  curl -s {auth} '{v1}/tickets?page_size=2&expand=assignees,contact'");
+    println!("  curl -s {auth} '{v1}/comments?page_size=3'");
+    println!("  curl -s {auth} '{v1}/sync-status'");
+    println!("  curl -s -H 'Authorization: Bearer {key}' '{v1}/linked-accounts'");
+    println!();
+    println!("The Link page, as your customers see it (single use, valid 7 days):");
+    println!("  {base}/link/{link_token}");
     println!(
-        "  curl -s {auth} '{base}/api/ticketing/v1/tickets?page_size=2&expand=assignees,contact'"
+        "  Pick Freshdesk; domain {}, API key {}.",
+        handle.base_url, account.api_key
     );
-    println!("  curl -s {auth} '{base}/api/ticketing/v1/comments?page_size=3'");
-    println!("  curl -s {auth} '{base}/api/ticketing/v1/sync-status'");
+    println!("  More links: curl -s -X POST -H 'Authorization: Bearer {key}' \\");
+    println!("    -H 'Content-Type: application/json' '{v1}/link-token' -d \\");
     println!(
-        "  curl -s -H 'Authorization: Bearer {}' '{base}/api/ticketing/v1/linked-accounts'",
-        api_key.key
+        "    '{{\"end_user_origin_id\":\"cust-3\",\"end_user_organization_name\":\"Customer 3\",\
+         \"end_user_email_address\":\"it@cust3.example\",\"categories\":[\"ticketing\"],\
+         \"should_create_magic_link_url\":true}}'"
     );
     println!();
     println!("Press Ctrl-C to stop.");
     server.await??;
     drop(handle);
     Ok(())
+}
+
+/// Holds the demo's advisory lock on a connection of its own for as long as the demo runs
+/// (PostgreSQL releases it when the process dies). A second demo on the same database would
+/// re-point the first one's linked account to its own short-lived simulator.
+async fn lock(pool: &PgPool, database: &DatabaseInfo) -> anyhow::Result<sqlx::PgConnection> {
+    let mut conn = pool.acquire().await?.detach();
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(DEMO_LOCK)
+        .fetch_one(&mut conn)
+        .await?;
+    if !got {
+        anyhow::bail!(
+            "another `deskbridge demo` is running on {database}; a second one would take over its \
+             linked account. Stop the first one (Ctrl-C in its terminal), or give this one a \
+             database of its own: {}",
+            runtime::other_database(database)
+        );
+    }
+    Ok(conn)
 }

@@ -39,22 +39,25 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
                 Err(StoreError::NotFound) => anyhow::bail!("no organization named {org}"),
                 Err(e) => return Err(e.into()),
             };
-            println!(
-                "{:<36}  {:<12}  {:<16}  {:<25}  revoked",
-                "id", "prefix", "name", "created"
-            );
+            let time =
+                |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+            let mut rows = vec![[
+                "id".to_string(),
+                "prefix".into(),
+                "name".into(),
+                "created".into(),
+                "revoked".into(),
+            ]];
             for k in store.list_api_keys(org.id).await? {
-                println!(
-                    "{:<36}  {:<12}  {:<16}  {:<25}  {}",
-                    k.id,
+                rows.push([
+                    k.id.to_string(),
                     k.prefix,
                     k.name,
-                    k.created_at.to_rfc3339(),
-                    k.revoked_at
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_else(|| "-".into())
-                );
+                    time(k.created_at),
+                    k.revoked_at.map(time).unwrap_or_else(|| "-".into()),
+                ]);
             }
+            print!("{}", columns(&rows));
         }
         ApiKeyCommand::Revoke { db, id } => {
             let store = open(&db).await?;
@@ -72,6 +75,30 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Rows as left-aligned columns, each as wide as its widest cell (by characters, so a
+/// non-ASCII key name does not shift the columns after it), two spaces apart.
+pub fn columns<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            line.push_str(cell);
+            if i + 1 < N {
+                line.extend(std::iter::repeat_n(' ', w - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// An audit event caused by the operator at the command line.

@@ -1,6 +1,8 @@
 //! Start-up plumbing shared by the subcommands: logging, the database, the master key, the
 //! provider factory and shutdown signals.
 
+use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,21 +19,52 @@ use crate::cli::{DbArgs, EngineArgs, KeyArgs};
 pub fn init_tracing(format: &str) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
+    // Colour codes only for a person at a terminal: a log file or a pipe gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if format.eq_ignore_ascii_case("json") {
         builder.json().init();
     } else {
-        builder.init();
+        // The module path adds little to a text line a person reads; JSON keeps it.
+        builder.with_target(false).init();
     }
 }
 
 /// Finds the database (DATABASE_URL, a local server, or the private cluster) and connects.
 pub async fn database(db: &DbArgs, connections: u32) -> anyhow::Result<PgPool> {
+    Ok(database_named(db, connections).await?.0)
+}
+
+/// Which database a command uses, for messages.
+#[derive(Debug, Clone)]
+pub struct DatabaseInfo {
+    /// `database NAME on HOST:PORT` (never a password).
+    pub name: String,
+    /// True for the private cluster under `DESKBRIDGE_HOME`, the one case where another
+    /// `DESKBRIDGE_HOME` also means another database.
+    pub private: bool,
+}
+
+impl std::fmt::Display for DatabaseInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// [`database`], with what messages need to name it.
+pub async fn database_named(
+    db: &DbArgs,
+    connections: u32,
+) -> anyhow::Result<(PgPool, DatabaseInfo)> {
     let (url, source) = pg::resolve(db.database_url.as_deref())
         .await
         .map_err(anyhow::Error::msg)?;
+    let name = DatabaseInfo {
+        name: describe_database(&url),
+        private: matches!(source, pg::Source::Private),
+    };
     match source {
         pg::Source::Env => info!("using DATABASE_URL"),
         pg::Source::Local => {
@@ -42,9 +75,101 @@ pub async fn database(db: &DbArgs, connections: u32) -> anyhow::Result<PgPool> {
             "using Deskbridge's private PostgreSQL cluster"
         ),
     }
-    deskbridge_store::connect(&url, connections)
+    let pool = deskbridge_store::connect(&url, connections)
         .await
-        .context("cannot connect to PostgreSQL")
+        .with_context(|| format!("cannot connect to PostgreSQL ({name})"))?;
+    Ok((pool, name))
+}
+
+/// `database NAME on HOST:PORT` for a PostgreSQL URL, without its credentials.
+pub fn describe_database(url: &str) -> String {
+    match url.parse::<sqlx::postgres::PgConnectOptions>() {
+        Ok(o) => format!(
+            "database `{}` on {}:{}",
+            o.get_database().unwrap_or("postgres"),
+            o.get_host(),
+            o.get_port()
+        ),
+        Err(_) => "the database of DATABASE_URL".to_string(),
+    }
+}
+
+/// Binds the API's address before anything else happens, so a busy port stops the command
+/// before it links, syncs or changes anything. `option` names the setting to change.
+pub async fn bind(addr: SocketAddr, option: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "the address is already in use (another deskbridge, or another program)".to_string()
+            }
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        anyhow::anyhow!(
+            "cannot listen on {addr}: {why}. Choose another address with {option}, e.g. \
+             127.0.0.1:0 for any free port."
+        )
+    })
+}
+
+/// Where the master key came from, for messages.
+pub fn key_source(key: &KeyArgs) -> String {
+    if key.master_key.is_some() {
+        "DESKBRIDGE_MASTER_KEY (--master-key)".to_string()
+    } else {
+        let file = key.master_key_file.clone().unwrap_or_else(default_key_file);
+        format!("the key file {}", file.display())
+    }
+}
+
+/// Stops with one clear message when the master key cannot decrypt what the database holds:
+/// every later step (a relink, a sync, a webhook delivery) would fail on it.
+pub async fn check_master_key(
+    store: &Store,
+    database: &DatabaseInfo,
+    key: &KeyArgs,
+    demo: bool,
+) -> anyhow::Result<()> {
+    let check = store
+        .check_master_key()
+        .await
+        .with_context(|| format!("cannot read the stored secrets of {database}"))?;
+    if !check.wrong_key() {
+        if check.failed > 0 {
+            tracing::warn!(
+                failed = check.failed,
+                tried = check.tried,
+                "some stored secrets do not decrypt under this master key; those accounts or \
+                 webhook endpoints will fail until relinked"
+            );
+        }
+        return Ok(());
+    }
+    let reset = if demo {
+        "\n  - or start the demo afresh: `deskbridge demo --reset` deletes the demo's organization \
+         (`demo`) with its keys, linked accounts and records, and keeps everything else"
+    } else {
+        "\n  - or, for the demo's data only, `deskbridge demo --reset` deletes the demo's organization"
+    };
+    anyhow::bail!(
+        "the master key does not fit {database}: none of the {tried} newest stored secrets \
+         decrypt with {source}. The data was written under another master key.\n\
+         Ways out:\n  - use the key that wrote it: set DESKBRIDGE_MASTER_KEY_FILE to that key's file \
+         (or DESKBRIDGE_MASTER_KEY to its base64)\n  - or use another database: {other}{reset}",
+        tried = check.tried,
+        source = key_source(key),
+        other = other_database(database),
+    )
+}
+
+/// How to point a command at another database, for messages.
+pub fn other_database(database: &DatabaseInfo) -> &'static str {
+    if database.private {
+        "set DATABASE_URL, or another DESKBRIDGE_HOME (its own private cluster and key)"
+    } else {
+        "set DATABASE_URL, e.g. postgres://postgres@127.0.0.1:5432/my_deskbridge (another \
+         DESKBRIDGE_HOME alone changes only the key: the PostgreSQL running here stays in use)"
+    }
 }
 
 /// Where the demo keeps its generated master key.

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use deskbridge_api::{ApiConfig, AppState};
 use deskbridge_store::Store;
 use deskbridge_sync::webhooks::{WebhookSettings, WebhookWorker};
@@ -15,6 +16,9 @@ use tracing::info;
 
 use crate::cli::{ServeArgs, WorkerArgs};
 use crate::runtime;
+
+/// How the API's address is set, for messages.
+pub const LISTEN_OPTION: &str = "--listen ADDRESS (or DESKBRIDGE_LISTEN)";
 
 /// A worker id unique across processes.
 fn worker_id(i: usize) -> String {
@@ -142,11 +146,17 @@ fn http_url(name: &str, value: Option<&str>) -> anyhow::Result<Option<String>> {
 
 /// `deskbridge serve`.
 pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
-    let pool = runtime::database(&a.db, a.engine.db_connections).await?;
+    // The address first: a busy port stops us before anything is migrated or changed.
+    let listener = runtime::bind(a.listen, LISTEN_OPTION).await?;
+    let key = runtime::master_key(&a.key, false)?;
+    let (pool, database) = runtime::database_named(&a.db, a.engine.db_connections).await?;
     if !a.no_migrate {
-        deskbridge_store::migrate(&pool).await?;
+        deskbridge_store::migrate(&pool)
+            .await
+            .with_context(|| format!("cannot apply the migrations to {database}"))?;
     }
-    let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
+    let store = runtime::store(pool, key);
+    runtime::check_master_key(&store, &database, &a.key, false).await?;
     let factory = runtime::factory(&a.engine);
     let settings = a.engine.sync_settings();
     let api = ApiConfig {
@@ -164,7 +174,6 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
     };
     let webhooks = a.engine.webhook_settings()?;
-    let listener = TcpListener::bind(a.listen).await?;
     println!(
         "Deskbridge listening on http://{}  (docs: http://{}/docs)",
         listener.local_addr()?,
@@ -179,8 +188,10 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
 
 /// `deskbridge worker`.
 pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
-    let pool = runtime::database(&a.db, a.engine.db_connections).await?;
-    let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
+    let key = runtime::master_key(&a.key, false)?;
+    let (pool, database) = runtime::database_named(&a.db, a.engine.db_connections).await?;
+    let store = runtime::store(pool, key);
+    runtime::check_master_key(&store, &database, &a.key, false).await?;
     let engine = SyncEngine {
         store,
         factory: runtime::factory(&a.engine),
@@ -191,7 +202,11 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     let mut tasks = JoinSet::new();
     if let Some(addr) = a.metrics_listen {
         let _ = deskbridge_api::metrics::handle();
-        let listener = TcpListener::bind(addr).await?;
+        let listener = runtime::bind(
+            addr,
+            "--metrics-listen ADDRESS (or DESKBRIDGE_METRICS_LISTEN)",
+        )
+        .await?;
         info!(address = %listener.local_addr()?, "metrics at /metrics");
         let store = engine.store.clone();
         let app = axum::Router::new().route(

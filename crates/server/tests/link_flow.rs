@@ -161,6 +161,7 @@ async fn link_flow_from_magic_link_to_listing_tickets() {
         "View API Key",
         "<label for=\"api_key\">",
         "test-org will read your Freshdesk tickets",
+        "create and update\ntickets and comments",
     ] {
         assert!(html.contains(needle), "{needle} missing");
     }

@@ -9,6 +9,7 @@ pub mod crypto;
 mod error;
 pub mod idempotency;
 pub mod jobs;
+pub mod keycheck;
 pub mod link_tokens;
 pub mod orgs;
 pub mod pg;

@@ -47,7 +47,7 @@ pub enum SyncError {
 pub type Counts = BTreeMap<ModelKind, ModelCounts>;
 
 /// Runs (or resumes) a sync of `linked_account` with `provider`.
-#[instrument(skip_all, fields(linked_account = %linked_account, run = %run))]
+#[instrument(skip_all, fields(run = &run.simple().to_string()[..8]))]
 pub async fn sync_account(
     store: &Store,
     provider: &Arc<dyn TicketingProvider>,

@@ -55,7 +55,7 @@
     title.appendChild(check);
     title.appendChild(document.createTextNode(" " + result.integration_name + " is connected"));
     var body = document.createElement("p");
-    body.textContent = "Thank you. " + orgName + " can now read your helpdesk; the first copy of your tickets is being made.";
+    body.textContent = "Thank you. " + orgName + " can now read your helpdesk and write tickets and comments to it; the first copy of your tickets is being made.";
     var next = document.createElement("p");
     next.id = "next";
     next.className = "status";

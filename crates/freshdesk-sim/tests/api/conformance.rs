@@ -1,4 +1,4 @@
-//! Every recorded sample in `shared/freshdesk/samples` is matched by simulator output:
+//! Every recorded sample in `testdata/freshdesk` is matched by simulator output:
 //! same keys in the same order and the same JSON type per key (recursively), with at least
 //! one generated item per sample item. Maps whose keys are account data (`custom_fields`,
 //! `choices`) are compared by type only.
@@ -17,7 +17,7 @@ const NOT_COVERED: &[(&str, &str)] = &[];
 const DYNAMIC_MAPS: &[&str] = &["custom_fields", "choices"];
 
 fn samples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/freshdesk/samples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/freshdesk")
 }
 
 fn sample(name: &str) -> Value {

@@ -21,7 +21,8 @@ pub struct ApiConfig {
     /// How often accounts are synced (for `next_sync_start`).
     pub sync_interval: Duration,
     /// The public base URL of this server, for magic links (e.g. `https://link.example.com`);
-    /// `None`: `http://` plus the request's Host header.
+    /// `None`: no magic links (a Host header is chosen by the client, so a link built from it
+    /// could send end users, with their link token, to an attacker's host).
     pub public_url: Option<String>,
     /// Where the Link page sends the end user (with `?public_token=…`) after linking when it
     /// has no opener window or parent frame to hand the public token to.
@@ -29,6 +30,14 @@ pub struct ApiConfig {
     /// Failed Link-page and token-exchange attempts allowed per client IP per minute
     /// before answering 429 (0: no limit).
     pub link_failure_limit: u32,
+    /// Reverse proxies (`DESKBRIDGE_TRUSTED_PROXIES`): only a connection from one of these
+    /// networks may name the client in `Forwarded` or `X-Forwarded-For`; anyone else could
+    /// forge those headers to dodge the failure limit or falsify the audit trail.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins (`https://app.example.com`) that may frame the Link page and receive its
+    /// `postMessage` (`DESKBRIDGE_LINK_EMBED_ORIGINS`); empty: none, so no other site can
+    /// frame the page (clickjacking) or read the public token it hands over.
+    pub link_embed_origins: Vec<String>,
     /// Hosts (`host` or `host:port`) webhook receivers may use although they are private or
     /// loopback addresses (`DESKBRIDGE_ALLOW_WEBHOOK_HOSTS`).
     pub webhook_allowed_hosts: Vec<String>,
@@ -47,6 +56,8 @@ impl Default for ApiConfig {
             public_url: None,
             link_redirect_url: None,
             link_failure_limit: 20,
+            trusted_proxies: Vec::new(),
+            link_embed_origins: Vec::new(),
             webhook_allowed_hosts: Vec::new(),
             metrics_token: None,
         }

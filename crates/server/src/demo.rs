@@ -22,8 +22,12 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         master_key_file: std::env::var("DESKBRIDGE_MASTER_KEY_FILE")
             .ok()
             .map(Into::into),
+        master_key_previous: std::env::var("DESKBRIDGE_MASTER_KEY_PREVIOUS").ok(),
+        master_key_previous_file: std::env::var("DESKBRIDGE_MASTER_KEY_PREVIOUS_FILE")
+            .ok()
+            .map(Into::into),
     };
-    let store = runtime::store(pool, runtime::master_key(&key_args, true)?);
+    let store = runtime::store(pool, runtime::cipher(&key_args, true)?);
 
     let sim = Simulator::new(SimConfig {
         seed: 1,

@@ -88,7 +88,7 @@ async fn open(db: &crate::cli::DbArgs) -> anyhow::Result<deskbridge_store::Store
     let pool = runtime::database(db, 2).await?;
     deskbridge_store::migrate(&pool).await?;
     // API keys need no cipher; a throwaway one keeps the type simple and is never used.
-    Ok(runtime::store(pool, MasterKey::generate()))
+    Ok(runtime::store(pool, Cipher::new(MasterKey::generate())))
 }
 
 /// `deskbridge keys …`.
@@ -109,7 +109,7 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             let new = MasterKey::from_base64(&text).map_err(anyhow::Error::msg)?;
             let pool = runtime::database(&db, 2).await?;
             deskbridge_store::migrate(&pool).await?;
-            let store = runtime::store(pool, new.clone());
+            let store = runtime::store(pool, Cipher::new(new.clone()));
             let n = store.rotate_secrets(&Cipher::new(old)).await?;
             let description = format!(
                 "Master key rotation: decrypted the credentials and account tokens of every linked account \

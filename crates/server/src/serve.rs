@@ -146,7 +146,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     if !a.no_migrate {
         deskbridge_store::migrate(&pool).await?;
     }
-    let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
+    let store = runtime::store(pool, runtime::cipher(&a.key, false)?);
     let factory = runtime::factory(&a.engine);
     let settings = a.engine.sync_settings();
     let api = ApiConfig {
@@ -160,6 +160,10 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             a.link_redirect_url.as_deref(),
         )?,
         link_failure_limit: a.link_failure_limit,
+        trusted_proxies: deskbridge_api::client_ip::parse_proxies(&a.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_TRUSTED_PROXIES: {e}"))?,
+        link_embed_origins: deskbridge_api::embed::parse_origins(&a.link_embed_origins)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_LINK_EMBED_ORIGINS: {e}"))?,
         webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
         metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
     };
@@ -180,7 +184,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
 /// `deskbridge worker`.
 pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     let pool = runtime::database(&a.db, a.engine.db_connections).await?;
-    let store = runtime::store(pool, runtime::master_key(&a.key, false)?);
+    let store = runtime::store(pool, runtime::cipher(&a.key, false)?);
     let engine = SyncEngine {
         store,
         factory: runtime::factory(&a.engine),

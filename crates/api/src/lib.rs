@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod failures;
 pub mod idempotency;
 mod limiter;
 pub mod metrics;

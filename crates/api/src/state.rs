@@ -6,8 +6,8 @@ use std::time::Duration;
 use deskbridge_store::Store;
 use deskbridge_sync::ProviderFactory;
 
+use crate::failures::FailureLimiter;
 use crate::limiter::Limiter;
-use crate::routes::link::FailureLimiter;
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -75,7 +75,7 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Caller rate limits.
     pub limiter: Arc<Limiter>,
-    /// Failed Link-page and token-exchange attempts per client IP.
+    /// Failed Link-page and token-exchange attempts per client (or organization).
     pub failures: Arc<FailureLimiter>,
 }
 

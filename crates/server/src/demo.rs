@@ -50,9 +50,13 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     let factory = Arc::new(FreshdeskFactory::new(vec![sim_host], 0.2));
     let org = store.ensure_organization("demo").await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
+    let listener = TcpListener::bind(a.listen).await?;
+    let addr = listener.local_addr()?;
     let api = ApiConfig {
         rate_limit_per_minute: a.rate_limit_per_minute,
         link_failure_limit: a.link_failure_limit,
+        // The demo knows its own address, so its magic links work out of the box.
+        public_url: Some(format!("http://{addr}")),
         ..ApiConfig::default()
     };
     let state = AppState::new(store.clone(), factory.clone(), api.clone());
@@ -72,8 +76,6 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
 
-    let listener = TcpListener::bind(a.listen).await?;
-    let addr = listener.local_addr()?;
     let shutdown = runtime::shutdown_signal();
     let settings = SyncSettings::default();
     let server = tokio::spawn(crate::serve::run(

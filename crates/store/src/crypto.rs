@@ -190,32 +190,33 @@ impl Cipher {
     /// names; also reads the legacy format (no slot).
     pub fn open(&self, blob: &[u8], slot: &Slot) -> Result<Vec<u8>, StoreError> {
         let mut tried = false;
-        if blob.first() == Some(&FORMAT_V2) && blob.len() >= 5 + NONCE_LEN {
-            if let Some(key) = self.key_of(&blob[1..5]) {
-                tried = true;
-                let payload = Payload {
-                    msg: &blob[5 + NONCE_LEN..],
-                    aad: slot.0.as_bytes(),
-                };
-                if let Ok(plain) =
-                    aead(key)?.decrypt(Nonce::from_slice(&blob[5..5 + NONCE_LEN]), payload)
-                {
-                    return Ok(plain);
-                }
+        if blob.first() == Some(&FORMAT_V2)
+            && blob.len() >= 5 + NONCE_LEN
+            && let Some(key) = self.key_of(&blob[1..5])
+        {
+            tried = true;
+            let payload = Payload {
+                msg: &blob[5 + NONCE_LEN..],
+                aad: slot.0.as_bytes(),
+            };
+            if let Ok(plain) =
+                aead(key)?.decrypt(Nonce::from_slice(&blob[5..5 + NONCE_LEN]), payload)
+            {
+                return Ok(plain);
             }
         }
         // The legacy format; also the rare legacy blob whose first byte happens to be 2.
-        if blob.len() >= 4 + NONCE_LEN {
-            if let Some(key) = self.key_of(&blob[..4]) {
-                let plain = aead(key)?.decrypt(
-                    Nonce::from_slice(&blob[4..4 + NONCE_LEN]),
-                    &blob[4 + NONCE_LEN..],
-                );
-                if let Ok(plain) = plain {
-                    return Ok(plain);
-                }
-                tried = true;
+        if blob.len() >= 4 + NONCE_LEN
+            && let Some(key) = self.key_of(&blob[..4])
+        {
+            let plain = aead(key)?.decrypt(
+                Nonce::from_slice(&blob[4..4 + NONCE_LEN]),
+                &blob[4 + NONCE_LEN..],
+            );
+            if let Ok(plain) = plain {
+                return Ok(plain);
             }
+            tried = true;
         }
         Err(StoreError::Crypto(if tried {
             "authentication failed (wrong key, or not the row it was written for)".into()

@@ -141,6 +141,15 @@ pub fn store(pool: PgPool, cipher: Cipher) -> Store {
     Store::new(pool, cipher)
 }
 
+/// Loads the token hash key at start, so that a key that does not open it is reported at
+/// once (the first request needing it would fail anyway; the database may also not be
+/// migrated or reachable yet, so this only warns).
+pub async fn load_keys(store: &Store) {
+    if let Err(e) = store.load_keys().await {
+        tracing::warn!(error = %e, "cannot load the token hash key yet");
+    }
+}
+
 /// The provider factory for the engine settings.
 pub fn factory(engine: &EngineArgs) -> Arc<FreshdeskFactory> {
     let hosts: Vec<String> = engine

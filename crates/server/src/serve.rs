@@ -147,6 +147,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         deskbridge_store::migrate(&pool).await?;
     }
     let store = runtime::store(pool, runtime::cipher(&a.key, false)?);
+    runtime::load_keys(&store).await;
     let factory = runtime::factory(&a.engine);
     let settings = a.engine.sync_settings();
     let api = ApiConfig {
@@ -185,6 +186,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
 pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     let pool = runtime::database(&a.db, a.engine.db_connections).await?;
     let store = runtime::store(pool, runtime::cipher(&a.key, false)?);
+    runtime::load_keys(&store).await;
     let engine = SyncEngine {
         store,
         factory: runtime::factory(&a.engine),

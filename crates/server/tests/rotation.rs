@@ -12,6 +12,7 @@ use std::time::Duration;
 use common::{Options, TestApp, test_settings};
 use deskbridge_api::ApiConfig;
 use deskbridge_freshdesk_sim::SimConfig;
+use deskbridge_store::accounts::NewLink;
 use deskbridge_store::{Cipher, MasterKey, Store};
 use deskbridge_sync::registry::FreshdeskFactory;
 use deskbridge_sync::webhooks::{WebhookSettings, merge_signature, new_secret};
@@ -280,4 +281,91 @@ async fn after_a_rotation_and_a_restart_on_the_new_key_every_secret_still_works(
     let _ = server.await;
     app.stop().await;
     assert!(broken.is_empty(), "broken after the rotation: {broken:#?}");
+}
+
+/// Step 5 of the rollout in docs/SECURITY.md: while processes moved to the new key, a lagging
+/// one still wrote with the old key; processes with `DESKBRIDGE_MASTER_KEY_PREVIOUS` read
+/// that, and a second `keys rotate` with both keys re-seals it under the new key alone.
+#[tokio::test]
+async fn a_second_rotation_with_the_previous_key_re_seals_what_a_lagging_process_wrote() {
+    let sim = SimConfig {
+        seed: 37,
+        accounts: 1,
+        tickets: 2,
+        ..SimConfig::default()
+    };
+    let app = TestApp::start_with(
+        sim,
+        Options {
+            workers: 0,
+            ..Options::default()
+        },
+    )
+    .await;
+    let old_key = app.master_key.clone();
+    let new_key = MasterKey::generate();
+    let dir = std::env::temp_dir().join(format!("deskbridge-rotation-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let new_file = dir.join("new.key");
+    std::fs::write(&new_file, new_key.to_base64()).expect("write key");
+    let new_file = new_file.to_str().expect("path").to_string();
+    let db = ("DATABASE_URL", app.db.url.as_str());
+    let (old_b64, new_b64) = (old_key.to_base64(), new_key.to_base64());
+    cli(
+        &["keys", "rotate", "--new-key-file", &new_file],
+        &[db, ("DESKBRIDGE_MASTER_KEY", &old_b64)],
+    );
+
+    // A lagging process, still writing with the old key (and reading the new one, step 2),
+    // links an account.
+    let lagging = Store::new(
+        app.db.pool.clone(),
+        Cipher::new(old_key.clone()).with_previous(new_key.clone()),
+    );
+    let linked = lagging
+        .link_account(
+            app.org,
+            &NewLink {
+                integration: "freshdesk".into(),
+                end_user_origin_id: "lagging".into(),
+                end_user_organization_name: "Lagging Inc.".into(),
+                end_user_email_address: "it@lagging.example".into(),
+                subdomain: "lagging".into(),
+                credentials_json: r#"{"domain":"lagging","api_key":"k"}"#.into(),
+            },
+        )
+        .await
+        .expect("link");
+    let (token, id) = (linked.account_token, linked.account.id);
+    let mid_rollout = Store::new(
+        app.db.pool.clone(),
+        Cipher::new(new_key.clone()).with_previous(old_key.clone()),
+    );
+    assert!(mid_rollout.account_credentials(id).await.is_ok());
+
+    let out = cli(
+        &["keys", "rotate", "--new-key-file", &new_file],
+        &[
+            db,
+            ("DESKBRIDGE_MASTER_KEY", &new_b64),
+            ("DESKBRIDGE_MASTER_KEY_PREVIOUS", &old_b64),
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.contains("1 linked accounts"), "{out}");
+    let new_only = Store::new(app.db.pool.clone(), Cipher::new(new_key));
+    assert!(
+        new_only.account_credentials(id).await.is_ok(),
+        "re-sealed under the new key"
+    );
+    let found = new_only
+        .account_by_token(app.org, &token)
+        .await
+        .expect("lookup");
+    assert_eq!(
+        found.map(|a| a.id),
+        Some(id),
+        "the account token still works"
+    );
+    app.stop().await;
 }

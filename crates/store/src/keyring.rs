@@ -17,6 +17,15 @@ impl Store {
         Ok(key.hash(token))
     }
 
+    /// Loads the token hash key now rather than at the first token: a process then finds out
+    /// at start whether its master keys open it.
+    pub async fn load_keys(&self) -> Result<(), StoreError> {
+        self.token_key
+            .get_or_try_init(|| self.load_token_key())
+            .await
+            .map(|_| ())
+    }
+
     /// Reads the token hash key, creating it when the database has none yet: from the current
     /// master key as the versions before this table derived it, so the token hashes they
     /// stored stay valid.

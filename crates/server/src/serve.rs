@@ -168,6 +168,12 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
         metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
     };
+    if api.public_url.is_none() {
+        // Said at start, not only to the caller who asks for a magic link.
+        tracing::warn!(
+            "DESKBRIDGE_PUBLIC_URL is not set: POST /link-token refuses magic links (400) until it is"
+        );
+    }
     let webhooks = a.engine.webhook_settings()?;
     let listener = TcpListener::bind(a.listen).await?;
     println!(

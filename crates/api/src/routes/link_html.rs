@@ -1,13 +1,17 @@
-//! The Link page's HTML: template filling, escaping, and the response headers that keep the
+//! The Link page's HTML: the two steps' pages, template filling, escaping, and the response headers that keep the
 //! page private and framed only by the configured embedder origins
 //! (`DESKBRIDGE_LINK_EMBED_ORIGINS`; none by default, against clickjacking).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use deskbridge_store::link_tokens::LinkSession;
+
 use crate::state::AppState;
 
 const PAGE: &str = include_str!("../../assets/link/page.html");
+const CHOOSE: &str = include_str!("../../assets/link/choose.html");
+const FRESHDESK: &str = include_str!("../../assets/link/freshdesk.html");
 
 /// Escapes text for HTML content and attribute values (and template braces).
 pub fn esc(s: &str) -> String {
@@ -96,4 +100,73 @@ pub fn page(
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
+}
+
+/// The name of the integration `slug`, if Deskbridge offers it.
+pub fn integration_name(state: &AppState, slug: &str) -> Option<&'static str> {
+    state
+        .providers
+        .integrations()
+        .into_iter()
+        .find(|i| i.slug == slug)
+        .map(|i| i.name)
+}
+
+/// The credentials step, with the domain typed so far and an error to show, if any.
+pub fn form_page(
+    state: &AppState,
+    s: &LinkSession,
+    status: StatusCode,
+    domain: &str,
+    error: Option<&str>,
+) -> Response {
+    let back = if s.integration.is_none() {
+        r#"<a class="back" href="?">← Choose another helpdesk</a>"#
+    } else {
+        ""
+    };
+    let focus_key = error.is_some() && !domain.is_empty();
+    let body = fill(
+        FRESHDESK,
+        &[
+            ("org", &esc(&s.organization_name)),
+            ("domain", &esc(domain)),
+            ("error", &esc(error.unwrap_or_default())),
+            ("error_hidden", if error.is_some() { "" } else { " hidden" }),
+            ("domain_focus", if focus_key { "" } else { " autofocus" }),
+            (
+                "key_focus",
+                if focus_key {
+                    " autofocus aria-invalid=\"true\""
+                } else {
+                    ""
+                },
+            ),
+            ("back", back),
+        ],
+    );
+    page(state, status, "Connect Freshdesk", &body, "")
+}
+
+/// Step 1: the helpdesk picker.
+pub fn choose_page(state: &AppState, s: &LinkSession) -> Response {
+    let items: String = state
+        .providers
+        .integrations()
+        .iter()
+        .map(|i| {
+            format!(
+                "<li><a href=\"?integration={slug}\"><span class=\"logo\" aria-hidden=\"true\">{initial}</span>{name}\
+                 <span class=\"hint\">API key</span></a></li>",
+                slug = esc(i.slug),
+                initial = esc(&i.name.chars().take(1).collect::<String>()),
+                name = esc(i.name),
+            )
+        })
+        .collect();
+    let body = fill(
+        CHOOSE,
+        &[("org", &esc(&s.organization_name)), ("items", &items)],
+    );
+    page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
 }

@@ -30,11 +30,9 @@ use crate::extract::ApiQuery;
 use crate::failures::FailureKey;
 use crate::routes::accounts;
 use crate::routes::audit::{ClientIp, record};
-use crate::routes::link_html::{esc, fill, page};
+use crate::routes::link_html::{choose_page, esc, fill, form_page, integration_name, page};
 use crate::state::AppState;
 
-const CHOOSE: &str = include_str!("../../assets/link/choose.html");
-const FRESHDESK: &str = include_str!("../../assets/link/freshdesk.html");
 const DONE: &str = include_str!("../../assets/link/done.html");
 const PROBLEM: &str = include_str!("../../assets/link/problem.html");
 const CSS: &str = include_str!("../../assets/link/link.css");
@@ -179,73 +177,6 @@ async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSessio
     };
     state.failures.fail(FailureKey::client(ip));
     Err(failure)
-}
-
-fn integration_name(state: &AppState, slug: &str) -> Option<&'static str> {
-    state
-        .providers
-        .integrations()
-        .into_iter()
-        .find(|i| i.slug == slug)
-        .map(|i| i.name)
-}
-
-/// The credentials step, with the domain typed so far and an error to show, if any.
-fn form_page(
-    state: &AppState,
-    s: &LinkSession,
-    status: StatusCode,
-    domain: &str,
-    error: Option<&str>,
-) -> Response {
-    let back = if s.integration.is_none() {
-        r#"<a class="back" href="?">← Choose another helpdesk</a>"#
-    } else {
-        ""
-    };
-    let focus_key = error.is_some() && !domain.is_empty();
-    let body = fill(
-        FRESHDESK,
-        &[
-            ("org", &esc(&s.organization_name)),
-            ("domain", &esc(domain)),
-            ("error", &esc(error.unwrap_or_default())),
-            ("error_hidden", if error.is_some() { "" } else { " hidden" }),
-            ("domain_focus", if focus_key { "" } else { " autofocus" }),
-            (
-                "key_focus",
-                if focus_key {
-                    " autofocus aria-invalid=\"true\""
-                } else {
-                    ""
-                },
-            ),
-            ("back", back),
-        ],
-    );
-    page(state, status, "Connect Freshdesk", &body, "")
-}
-
-fn choose_page(state: &AppState, s: &LinkSession) -> Response {
-    let items: String = state
-        .providers
-        .integrations()
-        .iter()
-        .map(|i| {
-            format!(
-                "<li><a href=\"?integration={slug}\"><span class=\"logo\" aria-hidden=\"true\">{initial}</span>{name}\
-                 <span class=\"hint\">API key</span></a></li>",
-                slug = esc(i.slug),
-                initial = esc(&i.name.chars().take(1).collect::<String>()),
-                name = esc(i.name),
-            )
-        })
-        .collect();
-    let body = fill(
-        CHOOSE,
-        &[("org", &esc(&s.organization_name)), ("items", &items)],
-    );
-    page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
 }
 
 /// The hosted Link page: step 1 picks the helpdesk, step 2 asks for its credentials. Public:

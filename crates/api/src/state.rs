@@ -27,8 +27,8 @@ pub struct ApiConfig {
     /// Where the Link page sends the end user (with `?public_token=…`) after linking when it
     /// has no opener window or parent frame to hand the public token to.
     pub link_redirect_url: Option<String>,
-    /// Failed Link-page and token-exchange attempts allowed per client IP per minute
-    /// before answering 429 (0: no limit).
+    /// Failed Link-page attempts allowed per client (IPv6: per /64) and failed token
+    /// exchanges per organization, per minute, before answering 429 (0: no limit).
     pub link_failure_limit: u32,
     /// Reverse proxies (`DESKBRIDGE_TRUSTED_PROXIES`): only a connection from one of these
     /// networks may name the client in `Forwarded` or `X-Forwarded-For`; anyone else could

@@ -235,7 +235,8 @@ pub struct ServeArgs {
     /// Where the Link page sends the end user with `?public_token=…` when it has no opener.
     #[arg(long, env = "DESKBRIDGE_LINK_REDIRECT_URL")]
     pub link_redirect_url: Option<String>,
-    /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
+    /// Failed Link-page attempts per client (IPv6: per /64) and failed token exchanges per
+    /// organization, per minute, before 429 (0: off).
     #[arg(long, env = "DESKBRIDGE_LINK_FAILURE_LIMIT", default_value_t = 20)]
     pub link_failure_limit: u32,
     /// The bearer token `GET /metrics` requires; unset, `/metrics` is off (404).
@@ -279,7 +280,8 @@ pub struct DemoArgs {
     /// Requests per linked account per minute toward callers (0: off, the demo's default).
     #[arg(long, default_value_t = 0)]
     pub rate_limit_per_minute: u32,
-    /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
+    /// Failed Link-page attempts per client (IPv6: per /64) and failed token exchanges per
+    /// organization, per minute, before 429 (0: off).
     #[arg(long, default_value_t = 20)]
     pub link_failure_limit: u32,
     /// Once synced, also write the base URL and the credentials as JSON to this file

@@ -40,6 +40,15 @@ function start(bin, args, env, pattern) {
   });
 }
 
+/** A free TCP port on 127.0.0.1 (serve's public URL must be known before it starts). */
+async function freePort() {
+  const probe = createServer();
+  await new Promise((ok) => probe.listen(0, "127.0.0.1", ok));
+  const { port } = probe.address();
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}
+
 /**
  * A fresh database on DATABASE_URL's server, dropped afterwards: the test never uses the demo's
  * database (scripts/test sets DATABASE_URL to the server `deskbridge db-server` finds).
@@ -72,11 +81,29 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
   try {
     // The simulated Freshdesk, then Deskbridge in front of it.
     const [, , freshdeskKey, simBase] = await start("deskbridge-freshdesk-sim", ["--port", "0", "--seed", "3", "--tickets", "25", "--conversations-per-ticket", "1"], {}, /^account (\S+) api_key (\S+) base_url (\S+)/);
+
+    // The product's page, on another origin: opens the magic link and listens for the token.
+    let magic = "";
+    const product = createServer((_, res) => {
+      res.setHeader("Content-Type", "text/html");
+      res.end(`<!doctype html><title>Product</title><button id="connect">Connect your helpdesk</button>
+        <script>window.received = [];
+        addEventListener("message", (e) => { if (e.data && e.data.type === "deskbridge-link") window.received.push(e.data); });
+        document.getElementById("connect").onclick = () => window.open(${JSON.stringify(magic)}, "link", "width=560,height=760");</script>`);
+    });
+    await new Promise((ok) => product.listen(0, "127.0.0.1", ok));
+    const productUrl = `http://127.0.0.1:${product.address().port}/`;
+
+    // Magic links come from DESKBRIDGE_PUBLIC_URL; the Link page posts the public token only to
+    // DESKBRIDGE_LINK_EMBED_ORIGINS (the product's origin).
+    const port = await freePort();
     const env = {
+      DESKBRIDGE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DESKBRIDGE_LINK_EMBED_ORIGINS: new URL(productUrl).origin,
       DESKBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
       DESKBRIDGE_ALLOW_PROVIDER_HOSTS: new URL(simBase).host,
       DESKBRIDGE_HOME: join(work, "home"),
-      DESKBRIDGE_LISTEN: "127.0.0.1:0",
+      DESKBRIDGE_LISTEN: `127.0.0.1:${port}`,
       DESKBRIDGE_WORKERS: "1",
       RUST_LOG: "warn",
       DATABASE_URL: db.url,
@@ -93,19 +120,9 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
       categories: ["ticketing"], should_create_magic_link_url: true,
     });
     assert.equal(lt.status, 200, JSON.stringify(lt.body));
-    const magic = lt.body.magic_link_url;
+    magic = lt.body.magic_link_url;
     assert.match(magic, /\/link\/dblt_/);
-
-    // The product's page, on another origin: opens the magic link and listens for the token.
-    const product = createServer((_, res) => {
-      res.setHeader("Content-Type", "text/html");
-      res.end(`<!doctype html><title>Product</title><button id="connect">Connect your helpdesk</button>
-        <script>window.received = [];
-        addEventListener("message", (e) => { if (e.data && e.data.type === "deskbridge-link") window.received.push(e.data); });
-        document.getElementById("connect").onclick = () => window.open(${JSON.stringify(magic)}, "link", "width=560,height=760");</script>`);
-    });
-    await new Promise((ok) => product.listen(0, "127.0.0.1", ok));
-    const productUrl = `http://127.0.0.1:${product.address().port}/`;
+    assert.ok(magic.startsWith(`${base}/link/`), `the magic link is on the public URL: ${magic}`);
 
     mkdirSync(SHOTS, { recursive: true });
     context = await chromium.launchPersistentContext(join(work, "profile"), {

@@ -1,9 +1,12 @@
 //! Deskbridge's HTTP API: Merge's Ticketing API wire format under `/api/ticketing/v1`, with
 //! every route registered through utoipa's router so the OpenAPI spec cannot drift.
 
+pub mod client_ip;
 pub mod cursor;
+pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod failures;
 pub mod idempotency;
 mod limiter;
 pub mod metrics;

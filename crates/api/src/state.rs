@@ -6,8 +6,8 @@ use std::time::Duration;
 use deskbridge_store::Store;
 use deskbridge_sync::ProviderFactory;
 
+use crate::failures::FailureLimiter;
 use crate::limiter::Limiter;
-use crate::routes::link::FailureLimiter;
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -21,14 +21,23 @@ pub struct ApiConfig {
     /// How often accounts are synced (for `next_sync_start`).
     pub sync_interval: Duration,
     /// The public base URL of this server, for magic links (e.g. `https://link.example.com`);
-    /// `None`: `http://` plus the request's Host header.
+    /// `None`: no magic links (a Host header is chosen by the client, so a link built from it
+    /// could send end users, with their link token, to an attacker's host).
     pub public_url: Option<String>,
     /// Where the Link page sends the end user (with `?public_token=…`) after linking when it
     /// has no opener window or parent frame to hand the public token to.
     pub link_redirect_url: Option<String>,
-    /// Failed Link-page and token-exchange attempts allowed per client IP per minute
-    /// before answering 429 (0: no limit).
+    /// Failed Link-page attempts allowed per client (IPv6: per /64) and failed token
+    /// exchanges per organization, per minute, before answering 429 (0: no limit).
     pub link_failure_limit: u32,
+    /// Reverse proxies (`DESKBRIDGE_TRUSTED_PROXIES`): only a connection from one of these
+    /// networks may name the client in `Forwarded` or `X-Forwarded-For`; anyone else could
+    /// forge those headers to dodge the failure limit or falsify the audit trail.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins (`https://app.example.com`) that may frame the Link page and receive its
+    /// `postMessage` (`DESKBRIDGE_LINK_EMBED_ORIGINS`); empty: none, so no other site can
+    /// frame the page (clickjacking) or read the public token it hands over.
+    pub link_embed_origins: Vec<String>,
     /// Hosts (`host` or `host:port`) webhook receivers may use although they are private or
     /// loopback addresses (`DESKBRIDGE_ALLOW_WEBHOOK_HOSTS`).
     pub webhook_allowed_hosts: Vec<String>,
@@ -47,6 +56,8 @@ impl Default for ApiConfig {
             public_url: None,
             link_redirect_url: None,
             link_failure_limit: 20,
+            trusted_proxies: Vec::new(),
+            link_embed_origins: Vec::new(),
             webhook_allowed_hosts: Vec::new(),
             metrics_token: None,
         }
@@ -64,7 +75,7 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Caller rate limits.
     pub limiter: Arc<Limiter>,
-    /// Failed Link-page and token-exchange attempts per client IP.
+    /// Failed Link-page and token-exchange attempts per client (or organization).
     pub failures: Arc<FailureLimiter>,
 }
 

@@ -62,6 +62,13 @@ pub struct KeyArgs {
     /// A file holding the base64 key.
     #[arg(long, env = "DESKBRIDGE_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// A second key this process reads with but never writes with (base64 of 32 bytes), so
+    /// that processes mid-rollout of a key rotation read what either key wrote.
+    #[arg(long, env = "DESKBRIDGE_MASTER_KEY_PREVIOUS", hide_env_values = true)]
+    pub master_key_previous: Option<String>,
+    /// A file holding that second key.
+    #[arg(long, env = "DESKBRIDGE_MASTER_KEY_PREVIOUS_FILE")]
+    pub master_key_previous_file: Option<PathBuf>,
 }
 
 /// Settings shared by `serve` and `worker`.
@@ -207,13 +214,33 @@ pub struct ServeArgs {
     /// Request timeout in seconds.
     #[arg(long, env = "DESKBRIDGE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
-    /// Public base URL of this server, used in magic links (default: http:// + the Host header).
+    /// Public base URL of this server, used in magic links (unset: no magic links; the Host
+    /// header is never used, since the client chooses it).
     #[arg(long, env = "DESKBRIDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Networks (CIDRs, comma-separated) of reverse proxies whose `Forwarded` or
+    /// `X-Forwarded-For` header names the client; from anywhere else those headers are ignored.
+    #[arg(
+        long,
+        env = "DESKBRIDGE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Origins (comma-separated, e.g. `https://app.example.com`) that may frame the Link page
+    /// and receive its `postMessage`; unset: none.
+    #[arg(
+        long,
+        env = "DESKBRIDGE_LINK_EMBED_ORIGINS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub link_embed_origins: Vec<String>,
     /// Where the Link page sends the end user with `?public_token=…` when it has no opener.
     #[arg(long, env = "DESKBRIDGE_LINK_REDIRECT_URL")]
     pub link_redirect_url: Option<String>,
-    /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
+    /// Failed Link-page attempts per client (IPv6: per /64) and failed token exchanges per
+    /// organization, per minute, before 429 (0: off).
     #[arg(long, env = "DESKBRIDGE_LINK_FAILURE_LIMIT", default_value_t = 20)]
     pub link_failure_limit: u32,
     /// The bearer token `GET /metrics` requires; unset, `/metrics` is off (404).
@@ -264,7 +291,8 @@ pub struct DemoArgs {
     /// Requests per linked account per minute toward callers (0: off, the demo's default).
     #[arg(long, default_value_t = 0)]
     pub rate_limit_per_minute: u32,
-    /// Failed Link-page and token-exchange attempts per client IP per minute before 429 (0: off).
+    /// Failed Link-page attempts per client (IPv6: per /64) and failed token exchanges per
+    /// organization, per minute, before 429 (0: off).
     #[arg(long, default_value_t = 20)]
     pub link_failure_limit: u32,
     /// Once synced, also write the base URL and the credentials as JSON to this file

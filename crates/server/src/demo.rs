@@ -35,11 +35,19 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot apply the migrations to {database}"))?;
     let _lock = lock(&pool, &database).await?;
-    let store = runtime::store(pool, runtime::master_key(&a.key, true)?);
-    if a.reset && store.delete_organization_named(DEMO_ORG).await? {
-        println!("Deleted the demo's earlier data (organization `{DEMO_ORG}`) from {database}.");
+    let store = runtime::store(pool, runtime::cipher(&a.key, true)?);
+    if a.reset {
+        if store.delete_organization_named(DEMO_ORG).await? {
+            println!(
+                "Deleted the demo's earlier data (organization `{DEMO_ORG}`) from {database}."
+            );
+        }
+        if store.forget_unreadable_token_key().await? {
+            println!("Dropped the token hash key sealed under the earlier master key.");
+        }
     }
     runtime::check_master_key(&store, &database, &a.key, true).await?;
+    runtime::load_keys(&store).await;
 
     let sim = Simulator::new(SimConfig {
         seed: 1,

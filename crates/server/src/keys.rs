@@ -115,7 +115,7 @@ async fn open(db: &crate::cli::DbArgs) -> anyhow::Result<deskbridge_store::Store
     let pool = runtime::database(db, 2).await?;
     deskbridge_store::migrate(&pool).await?;
     // API keys need no cipher; a throwaway one keeps the type simple and is never used.
-    Ok(runtime::store(pool, MasterKey::generate()))
+    Ok(runtime::store(pool, Cipher::new(MasterKey::generate())))
 }
 
 /// `deskbridge keys …`.
@@ -130,17 +130,22 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             key,
             new_key_file,
         } => {
-            let old = runtime::master_key(&key, false)?;
+            // Reads with the current key and, if set, the previous one (rows a process wrote
+            // with it while an earlier rollout was under way).
+            let old = runtime::cipher(&key, false)?;
             let text = std::fs::read_to_string(&new_key_file)
                 .with_context(|| format!("cannot read {}", new_key_file.display()))?;
             let new = MasterKey::from_base64(&text).map_err(anyhow::Error::msg)?;
             let pool = runtime::database(&db, 2).await?;
             deskbridge_store::migrate(&pool).await?;
-            let store = runtime::store(pool, new.clone());
-            let n = store.rotate_secrets(&Cipher::new(old)).await?;
+            let store = runtime::store(pool, Cipher::new(new.clone()));
+            let report = store.rotate_secrets(&old).await?;
             let description = format!(
-                "Master key rotation: decrypted the credentials and account tokens of every linked account \
-                 and re-encrypted them under key version {:08x}.",
+                "Master key rotation: re-encrypted the credentials and account tokens of {} linked \
+                 accounts, the signing secrets of {} webhook endpoints and the token hash key \
+                 under key version {:08x}.",
+                report.accounts,
+                report.webhook_endpoints,
                 new.version()
             );
             store
@@ -150,11 +155,21 @@ pub async fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
                 ))
                 .await?;
             println!(
-                "Re-encrypted the secrets of {n} linked accounts under the new master key (version {:08x}).",
+                "Re-encrypted the secrets of {} linked accounts and {} webhook endpoints under the new master key (version {:08x}).",
+                report.accounts,
+                report.webhook_endpoints,
                 new.version()
             );
+            if !report.skipped.is_empty() {
+                eprintln!(
+                    "Left as they were (they open with neither key): {}.",
+                    report.skipped.join(", ")
+                );
+            }
             println!(
-                "Now point DESKBRIDGE_MASTER_KEY or DESKBRIDGE_MASTER_KEY_FILE at the new key."
+                "Now point DESKBRIDGE_MASTER_KEY or DESKBRIDGE_MASTER_KEY_FILE at the new key \
+                 (keep the old one as DESKBRIDGE_MASTER_KEY_PREVIOUS until every process runs \
+                 with the new key; see docs/SECURITY.md)."
             );
             Ok(())
         }

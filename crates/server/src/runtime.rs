@@ -230,9 +230,49 @@ pub fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The second key of a rotation (`DESKBRIDGE_MASTER_KEY_PREVIOUS` or its file), if set.
+pub fn previous_key(key: &KeyArgs) -> anyhow::Result<Option<MasterKey>> {
+    if let Some(k) = key
+        .master_key_previous
+        .as_deref()
+        .filter(|k| !k.trim().is_empty())
+    {
+        return MasterKey::from_base64(k)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_MASTER_KEY_PREVIOUS: {e}"));
+    }
+    let Some(file) = &key.master_key_previous_file else {
+        return Ok(None);
+    };
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    MasterKey::from_base64(&text)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// The cipher of these key settings: writes with the master key, reads with it and with the
+/// previous key (so processes mid-rollout read what either key wrote).
+pub fn cipher(key: &KeyArgs, generate: bool) -> anyhow::Result<Cipher> {
+    let mut cipher = Cipher::new(master_key(key, generate)?);
+    if let Some(previous) = previous_key(key)? {
+        cipher = cipher.with_previous(previous);
+    }
+    Ok(cipher)
+}
+
 /// The store with its cipher.
-pub fn store(pool: PgPool, key: MasterKey) -> Store {
-    Store::new(pool, Cipher::new(key))
+pub fn store(pool: PgPool, cipher: Cipher) -> Store {
+    Store::new(pool, cipher)
+}
+
+/// Loads the token hash key at start, so that a key that does not open it is reported at
+/// once (the first request needing it would fail anyway; the database may also not be
+/// migrated or reachable yet, so this only warns).
+pub async fn load_keys(store: &Store) {
+    if let Err(e) = store.load_keys().await {
+        tracing::warn!(error = %e, "cannot load the token hash key yet");
+    }
 }
 
 /// The provider factory for the engine settings.

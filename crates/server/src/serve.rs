@@ -148,7 +148,7 @@ fn http_url(name: &str, value: Option<&str>) -> anyhow::Result<Option<String>> {
 pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     // The address first: a busy port stops us before anything is migrated or changed.
     let listener = runtime::bind(a.listen, LISTEN_OPTION).await?;
-    let key = runtime::master_key(&a.key, false)?;
+    let key = runtime::cipher(&a.key, false)?;
     let (pool, database) = runtime::database_named(&a.db, a.engine.db_connections).await?;
     if !a.no_migrate {
         deskbridge_store::migrate(&pool)
@@ -157,6 +157,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     }
     let store = runtime::store(pool, key);
     runtime::check_master_key(&store, &database, &a.key, false).await?;
+    runtime::load_keys(&store).await;
     let factory = runtime::factory(&a.engine);
     let settings = a.engine.sync_settings();
     let api = ApiConfig {
@@ -170,9 +171,19 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             a.link_redirect_url.as_deref(),
         )?,
         link_failure_limit: a.link_failure_limit,
+        trusted_proxies: deskbridge_api::client_ip::parse_proxies(&a.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_TRUSTED_PROXIES: {e}"))?,
+        link_embed_origins: deskbridge_api::embed::parse_origins(&a.link_embed_origins)
+            .map_err(|e| anyhow::anyhow!("DESKBRIDGE_LINK_EMBED_ORIGINS: {e}"))?,
         webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
         metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
     };
+    if api.public_url.is_none() {
+        // Said at start, not only to the caller who asks for a magic link.
+        tracing::warn!(
+            "DESKBRIDGE_PUBLIC_URL is not set: POST /link-token refuses magic links (400) until it is"
+        );
+    }
     let webhooks = a.engine.webhook_settings()?;
     println!(
         "Deskbridge listening on http://{}  (docs: http://{}/docs)",
@@ -188,10 +199,11 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
 
 /// `deskbridge worker`.
 pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
-    let key = runtime::master_key(&a.key, false)?;
+    let key = runtime::cipher(&a.key, false)?;
     let (pool, database) = runtime::database_named(&a.db, a.engine.db_connections).await?;
     let store = runtime::store(pool, key);
     runtime::check_master_key(&store, &database, &a.key, false).await?;
+    runtime::load_keys(&store).await;
     let engine = SyncEngine {
         store,
         factory: runtime::factory(&a.engine),

@@ -1,13 +1,13 @@
 //! Linked accounts: a customer's helpdesk linked to one organization, with its credentials
-//! encrypted and its account token kept as a keyed hash (for lookup) plus ciphertext (so a
-//! relink hands back the same token).
+//! encrypted (bound to their row) and its account token kept as a keyed hash (for lookup)
+//! plus ciphertext (so a relink hands back the same token).
 
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
-use crate::crypto::{api_key_hash, api_key_matches, random_token};
+use crate::crypto::{Slot, api_key_hash, api_key_matches, random_token};
 use crate::orgs::Organization;
 use crate::{Store, StoreError};
 
@@ -97,7 +97,10 @@ impl Store {
     /// Links an account, or relinks the existing one with the same origin id and integration
     /// (new credentials, status back to `COMPLETE`, same token).
     pub async fn link_account(&self, org: Uuid, link: &NewLink) -> Result<Linked, StoreError> {
-        let creds = self.cipher.encrypt_str(&link.credentials_json)?;
+        // Made before the transaction: the first token hash of a process reads its key from
+        // the database on another connection.
+        let new_token = random_token("dbat_");
+        let new_hash = self.token_hash(&new_token).await?;
         let mut tx = self.pool.begin().await?;
         let existing: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
             "SELECT id, account_token FROM linked_accounts
@@ -110,7 +113,13 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let (account, token, created) = if let Some((id, token_ct)) = existing {
-            let token = self.cipher.decrypt_str(&token_ct)?;
+            let token = self
+                .cipher
+                .open_str(&token_ct, &Slot::account("account_token", org, id))?;
+            let creds = self.cipher.seal_str(
+                &link.credentials_json,
+                &Slot::account("credentials", org, id),
+            )?;
             let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
                 "UPDATE linked_accounts SET end_user_organization_name = $3,
                    end_user_email_address = $4, subdomain = $5, credentials = $6,
@@ -127,14 +136,19 @@ impl Store {
             .await?;
             (account, token, false)
         } else {
-            let token = random_token("dbat_");
+            let token = new_token;
+            let id = Uuid::new_v4();
+            let creds = self.cipher.seal_str(
+                &link.credentials_json,
+                &Slot::account("credentials", org, id),
+            )?;
             let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
                 "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id,
                    end_user_organization_name, end_user_email_address, subdomain, credentials,
                    account_token_hash, account_token)
                  VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {COLUMNS}"
             )))
-            .bind(Uuid::new_v4())
+            .bind(id)
             .bind(org)
             .bind(&link.integration)
             .bind(&link.end_user_origin_id)
@@ -142,8 +156,11 @@ impl Store {
             .bind(&link.end_user_email_address)
             .bind(&link.subdomain)
             .bind(&creds)
-            .bind(self.cipher.token_hash(&token))
-            .bind(self.cipher.encrypt_str(&token)?)
+            .bind(&new_hash)
+            .bind(
+                self.cipher
+                    .seal_str(&token, &Slot::account("account_token", org, id))?,
+            )
             .fetch_one(&mut *tx)
             .await?;
             (account, token, true)
@@ -167,7 +184,7 @@ impl Store {
              WHERE organization_id = $1 AND account_token_hash = $2"
         )))
         .bind(org)
-        .bind(self.cipher.token_hash(token))
+        .bind(self.token_hash(token).await?)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -192,7 +209,7 @@ impl Store {
             columns.join(", ")
         )))
         .bind(&hash)
-        .bind(self.cipher.token_hash(token))
+        .bind(self.token_hash(token).await?)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
@@ -294,13 +311,15 @@ impl Store {
 
     /// The decrypted credentials JSON of a linked account (for the worker and writes).
     pub async fn account_credentials(&self, linked_account: Uuid) -> Result<String, StoreError> {
-        let ct: Vec<u8> =
-            sqlx::query_scalar("SELECT credentials FROM linked_accounts WHERE id = $1")
-                .bind(linked_account)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-        self.cipher.decrypt_str(&ct)
+        let (org, ct): (Uuid, Vec<u8>) = sqlx::query_as(
+            "SELECT organization_id, credentials FROM linked_accounts WHERE id = $1",
+        )
+        .bind(linked_account)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        self.cipher
+            .open_str(&ct, &Slot::account("credentials", org, linked_account))
     }
 
     /// A linked account by id alone (for the worker, which serves every organization).
@@ -346,8 +365,11 @@ impl Store {
         )
         .bind(org)
         .bind(linked_account)
-        .bind(self.cipher.token_hash(&token))
-        .bind(self.cipher.encrypt_str(&token)?)
+        .bind(self.token_hash(&token).await?)
+        .bind(self.cipher.seal_str(
+            &token,
+            &Slot::account("account_token", org, linked_account),
+        )?)
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
@@ -381,40 +403,5 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?,
         )
-    }
-}
-
-impl Store {
-    /// Re-encrypts every linked account's credentials and token under this store's cipher
-    /// (the new master key), reading them with `old` (or the new key, if a previous rotation
-    /// was interrupted). Runs in one transaction. Returns how many accounts were rewritten.
-    pub async fn rotate_secrets(&self, old: &crate::Cipher) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let rows: Vec<(Uuid, Vec<u8>, Vec<u8>)> =
-            sqlx::query_as("SELECT id, credentials, account_token FROM linked_accounts FOR UPDATE")
-                .fetch_all(&mut *tx)
-                .await?;
-        let mut n = 0;
-        for (id, creds, token) in rows {
-            let read = |blob: &[u8]| {
-                old.decrypt_str(blob)
-                    .or_else(|_| self.cipher.decrypt_str(blob))
-            };
-            let creds = read(&creds)?;
-            let token = read(&token)?;
-            sqlx::query(
-                "UPDATE linked_accounts SET credentials = $2, account_token = $3,
-                        account_token_hash = $4, updated_at = now() WHERE id = $1",
-            )
-            .bind(id)
-            .bind(self.cipher.encrypt_str(&creds)?)
-            .bind(self.cipher.encrypt_str(&token)?)
-            .bind(self.cipher.token_hash(&token))
-            .execute(&mut *tx)
-            .await?;
-            n += 1;
-        }
-        tx.commit().await?;
-        Ok(n)
     }
 }

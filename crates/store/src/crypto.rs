@@ -1,7 +1,8 @@
-//! Secrets at rest: AES-256-GCM with a random nonce per write and a key version stored with
-//! the ciphertext; keyed hashes for looking up tokens; plain SHA-256 for API keys.
+//! Secrets at rest: AES-256-GCM with a random nonce per write, the key version stored with the
+//! ciphertext and the row it belongs to as associated data; keyed hashes (under a key of
+//! their own, which rotations keep) for looking up tokens; plain SHA-256 for API keys.
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -9,6 +10,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use uuid::Uuid;
 
 use crate::StoreError;
 
@@ -55,7 +57,72 @@ impl MasterKey {
     }
 }
 
-/// Encrypts and decrypts stored secrets, and computes keyed lookup hashes.
+/// Where a sealed secret lives: table, column and row. It is the AES-GCM associated data of
+/// the ciphertext, so a ciphertext opens only in the row it was written for: a database
+/// writer cannot move credentials or signing secrets between rows or organizations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot(String);
+
+impl Slot {
+    /// A column of a tenant's row.
+    pub fn row(table: &str, column: &str, org: Uuid, id: Uuid) -> Self {
+        Slot(format!("deskbridge/v2/{table}/{column}/{org}/{id}"))
+    }
+
+    /// A linked account's column (`credentials` or `account_token`).
+    pub fn account(column: &str, org: Uuid, id: Uuid) -> Self {
+        Slot::row("linked_accounts", column, org, id)
+    }
+
+    /// A webhook endpoint's signing secret.
+    pub fn webhook_secret(org: Uuid, endpoint: Uuid) -> Self {
+        Slot::row("webhook_endpoints", "secret", org, endpoint)
+    }
+
+    /// A key of the `deskbridge_keys` table.
+    pub fn key(name: &str) -> Self {
+        Slot(format!("deskbridge/v2/deskbridge_keys/sealed/{name}"))
+    }
+}
+
+/// The key of the keyed token hashes (link, public and account tokens). It is not the master
+/// key: it lives in the database sealed under the master key, so a rotation re-seals it and
+/// every outstanding token, magic links included, keeps working.
+#[derive(Clone)]
+pub struct TokenKey([u8; 32]);
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
+}
+
+impl TokenKey {
+    /// The key from its 32 bytes (as unsealed from the database).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, StoreError> {
+        let arr: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| StoreError::Crypto("the token hash key is not 32 bytes".into()))?;
+        Ok(TokenKey(arr))
+    }
+
+    /// The key's bytes (to seal it).
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// HMAC-SHA256 of a token: how tokens are looked up without being stored in clear.
+    pub fn hash(&self, token: &str) -> Vec<u8> {
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.0) else {
+            // HMAC takes keys of any length; this cannot happen.
+            return Sha256::digest(token.as_bytes()).to_vec();
+        };
+        mac.update(token.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// Encrypts and decrypts stored secrets with the master key (and reads with previous keys).
 #[derive(Clone, Debug)]
 pub struct Cipher {
     key: MasterKey,
@@ -63,6 +130,10 @@ pub struct Cipher {
 }
 
 const NONCE_LEN: usize = 12;
+/// The first byte of ciphertexts bound to their slot. Ciphertexts written before (the legacy
+/// format, `version || nonce || ct`, no associated data) are still read, and rewritten by the
+/// next `keys rotate`.
+const FORMAT_V2: u8 = 2;
 
 impl Cipher {
     /// A cipher writing with `key`.
@@ -73,9 +144,12 @@ impl Cipher {
         }
     }
 
-    /// Also accept ciphertexts written with older keys (during rotation).
+    /// Also read ciphertexts written with `old` (never write with it): a process mid-rollout
+    /// of a rotation reads what either key wrote.
     pub fn with_previous(mut self, old: MasterKey) -> Self {
-        self.previous.push(old);
+        if old.version() != self.key.version() {
+            self.previous.push(old);
+        }
         self
     }
 
@@ -84,71 +158,93 @@ impl Cipher {
         self.key.version()
     }
 
-    /// `version (4 bytes) || nonce (12) || ciphertext+tag`.
-    pub fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, StoreError> {
+    /// The key a token hash key is first made from when the database holds none: the one the
+    /// versions before the `deskbridge_keys` table used, so the hashes they stored stay valid.
+    pub fn legacy_token_key(&self) -> TokenKey {
+        let sub = Sha256::digest([b"deskbridge-token-hmac:".as_slice(), &self.key.0].concat());
+        TokenKey(sub.into())
+    }
+
+    /// `2 || version (4 bytes) || nonce (12) || ciphertext+tag`, bound to `slot`.
+    pub fn seal(&self, plaintext: &[u8], slot: &Slot) -> Result<Vec<u8>, StoreError> {
         let aead = Aes256Gcm::new_from_slice(&self.key.0)
             .map_err(|e| StoreError::Crypto(e.to_string()))?;
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let payload = Payload {
+            msg: plaintext,
+            aad: slot.0.as_bytes(),
+        };
         let ct = aead
-            .encrypt(Nonce::from_slice(&nonce), plaintext)
+            .encrypt(Nonce::from_slice(&nonce), payload)
             .map_err(|_| StoreError::Crypto("encryption failed".into()))?;
-        let mut out = Vec::with_capacity(4 + NONCE_LEN + ct.len());
+        let mut out = Vec::with_capacity(5 + NONCE_LEN + ct.len());
+        out.push(FORMAT_V2);
         out.extend_from_slice(&self.key.version().to_be_bytes());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         Ok(out)
     }
 
-    /// Reverses [`Cipher::encrypt`], with the key whose version the blob names.
-    pub fn decrypt(&self, blob: &[u8]) -> Result<Vec<u8>, StoreError> {
-        if blob.len() < 4 + NONCE_LEN {
-            return Err(StoreError::Crypto("ciphertext too short".into()));
+    /// Reverses [`Cipher::seal`] for the same slot, with the key whose version the blob
+    /// names; also reads the legacy format (no slot).
+    pub fn open(&self, blob: &[u8], slot: &Slot) -> Result<Vec<u8>, StoreError> {
+        let mut tried = false;
+        if blob.first() == Some(&FORMAT_V2)
+            && blob.len() >= 5 + NONCE_LEN
+            && let Some(key) = self.key_of(&blob[1..5])
+        {
+            tried = true;
+            let payload = Payload {
+                msg: &blob[5 + NONCE_LEN..],
+                aad: slot.0.as_bytes(),
+            };
+            if let Ok(plain) =
+                aead(key)?.decrypt(Nonce::from_slice(&blob[5..5 + NONCE_LEN]), payload)
+            {
+                return Ok(plain);
+            }
         }
-        let version = u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]);
-        let key = std::iter::once(&self.key)
+        // The legacy format; also the rare legacy blob whose first byte happens to be 2.
+        if blob.len() >= 4 + NONCE_LEN
+            && let Some(key) = self.key_of(&blob[..4])
+        {
+            let plain = aead(key)?.decrypt(
+                Nonce::from_slice(&blob[4..4 + NONCE_LEN]),
+                &blob[4 + NONCE_LEN..],
+            );
+            if let Ok(plain) = plain {
+                return Ok(plain);
+            }
+            tried = true;
+        }
+        Err(StoreError::Crypto(if tried {
+            "authentication failed (wrong key, or not the row it was written for)".into()
+        } else {
+            "the secret was written with a master key that is not configured".into()
+        }))
+    }
+
+    /// Seals a UTF-8 string.
+    pub fn seal_str(&self, s: &str, slot: &Slot) -> Result<Vec<u8>, StoreError> {
+        self.seal(s.as_bytes(), slot)
+    }
+
+    /// Opens to a UTF-8 string.
+    pub fn open_str(&self, blob: &[u8], slot: &Slot) -> Result<String, StoreError> {
+        String::from_utf8(self.open(blob, slot)?).map_err(|e| StoreError::Crypto(e.to_string()))
+    }
+
+    fn key_of(&self, version: &[u8]) -> Option<&MasterKey> {
+        let version = u32::from_be_bytes(version.try_into().ok()?);
+        std::iter::once(&self.key)
             .chain(self.previous.iter())
             .find(|k| k.version() == version)
-            .ok_or_else(|| {
-                StoreError::Crypto(format!(
-                    "secret was written with master key version {version:08x}, which is not configured"
-                ))
-            })?;
-        let aead =
-            Aes256Gcm::new_from_slice(&key.0).map_err(|e| StoreError::Crypto(e.to_string()))?;
-        aead.decrypt(
-            Nonce::from_slice(&blob[4..4 + NONCE_LEN]),
-            &blob[4 + NONCE_LEN..],
-        )
-        .map_err(|_| StoreError::Crypto("authentication failed".into()))
-    }
-
-    /// Encrypts a UTF-8 string.
-    pub fn encrypt_str(&self, s: &str) -> Result<Vec<u8>, StoreError> {
-        self.encrypt(s.as_bytes())
-    }
-
-    /// Decrypts to a UTF-8 string.
-    pub fn decrypt_str(&self, blob: &[u8]) -> Result<String, StoreError> {
-        String::from_utf8(self.decrypt(blob)?).map_err(|e| StoreError::Crypto(e.to_string()))
-    }
-
-    /// A keyed hash (HMAC-SHA256) for looking tokens up without storing them in clear.
-    pub fn token_hash(&self, token: &str) -> Vec<u8> {
-        keyed_hash(&self.key, token)
-    }
-
-    /// The same keyed hash under an older key (rotation).
-    pub fn token_hash_with(key: &MasterKey, token: &str) -> Vec<u8> {
-        keyed_hash(key, token)
     }
 }
 
-fn keyed_hash(key: &MasterKey, token: &str) -> Vec<u8> {
-    let sub = Sha256::digest([b"deskbridge-token-hmac:".as_slice(), &key.0].concat());
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&sub).expect("HMAC takes any key size");
-    mac.update(token.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+fn aead(key: &MasterKey) -> Result<Aes256Gcm, StoreError> {
+    Aes256Gcm::new_from_slice(&key.0).map_err(|e| StoreError::Crypto(e.to_string()))
 }
 
 /// SHA-256 of an API key (keys are long random strings, so no salt or stretching is needed).
@@ -173,17 +269,69 @@ pub fn random_token(prefix: &str) -> String {
 mod tests {
     use super::*;
 
+    fn slot(n: u128) -> Slot {
+        Slot::account("credentials", Uuid::from_u128(1), Uuid::from_u128(n))
+    }
+
+    /// A ciphertext as the versions before slots wrote it.
+    fn legacy(key: &MasterKey, plaintext: &[u8]) -> Vec<u8> {
+        let nonce = [7u8; NONCE_LEN];
+        let ct = aead(key)
+            .expect("aead")
+            .encrypt(Nonce::from_slice(&nonce), plaintext)
+            .expect("encrypt");
+        [key.version().to_be_bytes().as_slice(), &nonce, &ct].concat()
+    }
+
     #[test]
-    fn round_trip_and_fresh_nonce() {
+    fn round_trip_fresh_nonce_and_previous_keys() {
         let c = Cipher::new(MasterKey::generate());
-        let a = c.encrypt_str("secret-key").expect("encrypt");
-        let b = c.encrypt_str("secret-key").expect("encrypt");
+        let a = c.seal_str("secret-key", &slot(1)).expect("seal");
+        let b = c.seal_str("secret-key", &slot(1)).expect("seal");
         assert_ne!(a, b, "a fresh nonce per write");
-        assert_eq!(c.decrypt_str(&a).expect("decrypt"), "secret-key");
+        assert_eq!(a[0], FORMAT_V2);
+        assert_eq!(c.open_str(&a, &slot(1)).expect("open"), "secret-key");
         let other = Cipher::new(MasterKey::generate());
-        assert!(other.decrypt(&a).is_err());
+        assert!(other.open(&a, &slot(1)).is_err());
         let rotated = Cipher::new(MasterKey::generate()).with_previous(c.key.clone());
-        assert_eq!(rotated.decrypt_str(&a).expect("old key"), "secret-key");
+        assert_eq!(
+            rotated.open_str(&a, &slot(1)).expect("old key"),
+            "secret-key"
+        );
+    }
+
+    #[test]
+    fn a_ciphertext_opens_only_in_its_slot() {
+        let c = Cipher::new(MasterKey::generate());
+        let a = c.seal_str("secret-key", &slot(1)).expect("seal");
+        assert!(c.open(&a, &slot(2)).is_err(), "another row");
+        let other_org = Slot::account("credentials", Uuid::from_u128(9), Uuid::from_u128(1));
+        assert!(c.open(&a, &other_org).is_err(), "another organization");
+        let other_column = Slot::account("account_token", Uuid::from_u128(1), Uuid::from_u128(1));
+        assert!(c.open(&a, &other_column).is_err(), "another column");
+    }
+
+    #[test]
+    fn legacy_ciphertexts_are_still_read() {
+        let key = MasterKey::generate();
+        let blob = legacy(&key, b"old-secret");
+        let c = Cipher::new(MasterKey::generate()).with_previous(key.clone());
+        assert_eq!(c.open(&blob, &slot(5)).expect("legacy"), b"old-secret");
+        assert_eq!(
+            Cipher::new(key).open(&blob, &slot(6)).expect("legacy"),
+            b"old-secret"
+        );
+    }
+
+    #[test]
+    fn the_legacy_token_key_gives_the_hashes_stored_before() {
+        let key = MasterKey::generate();
+        // What `Cipher::token_hash` computed before the token key moved to the database.
+        let sub = Sha256::digest([b"deskbridge-token-hmac:".as_slice(), &key.0].concat());
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&sub).expect("hmac");
+        mac.update(b"dblt_abc");
+        let before = mac.finalize().into_bytes().to_vec();
+        assert_eq!(Cipher::new(key).legacy_token_key().hash("dblt_abc"), before);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! link, a sync or a webhook delivery.
 
 use sqlx::Row;
+use uuid::Uuid;
 
+use crate::crypto::Slot;
 use crate::{Store, StoreError};
 
 /// How many of the newest secrets the check tries: enough to see a wrong key at once, few
@@ -28,13 +30,18 @@ impl KeyCheck {
 }
 
 impl Store {
-    /// Tries this store's master key on the newest stored secrets (linked accounts' credentials
-    /// and webhook signing secrets, across every organization).
+    /// Tries this store's master key on the sealed keys and the newest stored secrets (linked
+    /// accounts' credentials and webhook signing secrets, across every organization).
     pub async fn check_master_key(&self) -> Result<KeyCheck, StoreError> {
         let rows = sqlx::query(
-            "(SELECT credentials AS blob FROM linked_accounts ORDER BY updated_at DESC LIMIT $1)
+            "(SELECT 'key' AS kind, NULL::uuid AS org, NULL::uuid AS id, name, sealed AS blob
+                FROM deskbridge_keys)
              UNION ALL
-             (SELECT secret AS blob FROM webhook_endpoints ORDER BY created_at DESC LIMIT $1)",
+             (SELECT 'account', organization_id, id, NULL, credentials FROM linked_accounts
+                ORDER BY updated_at DESC LIMIT $1)
+             UNION ALL
+             (SELECT 'webhook', organization_id, id, NULL, secret FROM webhook_endpoints
+                ORDER BY created_at DESC LIMIT $1)",
         )
         .bind(SAMPLE)
         .fetch_all(&self.pool)
@@ -44,9 +51,19 @@ impl Store {
             failed: 0,
         };
         for row in rows {
+            let kind: String = row.try_get("kind")?;
+            let org: Option<Uuid> = row.try_get("org")?;
+            let id: Option<Uuid> = row.try_get("id")?;
+            let name: Option<String> = row.try_get("name")?;
             let blob: Vec<u8> = row.try_get("blob")?;
+            let slot = match (kind.as_str(), org, id, name) {
+                ("account", Some(org), Some(id), _) => Slot::account("credentials", org, id),
+                ("webhook", Some(org), Some(id), _) => Slot::webhook_secret(org, id),
+                ("key", _, _, Some(name)) => Slot::key(&name),
+                _ => continue,
+            };
             check.tried += 1;
-            if self.cipher.decrypt(&blob).is_err() {
+            if self.cipher.open(&blob, &slot).is_err() {
                 check.failed += 1;
             }
         }
@@ -60,6 +77,37 @@ impl Store {
             .bind(name)
             .execute(&self.pool)
             .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// After `demo --reset`: drops the sealed token hash key when this master key cannot open
+    /// it and no linked account or webhook endpoint is left that was sealed beside it, so the
+    /// next start makes a fresh one. With other organizations' secrets still stored, the key
+    /// is theirs too and is kept (the master-key check then names the way out).
+    pub async fn forget_unreadable_token_key(&self) -> Result<bool, StoreError> {
+        let sealed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT sealed FROM deskbridge_keys WHERE name = $1")
+                .bind(crate::keyring::TOKEN_KEY)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(blob) = sealed else {
+            return Ok(false);
+        };
+        if self
+            .cipher
+            .open(&blob, &Slot::key(crate::keyring::TOKEN_KEY))
+            .is_ok()
+        {
+            return Ok(false);
+        }
+        let done = sqlx::query(
+            "DELETE FROM deskbridge_keys WHERE name = $1
+               AND NOT EXISTS (SELECT 1 FROM linked_accounts)
+               AND NOT EXISTS (SELECT 1 FROM webhook_endpoints)",
+        )
+        .bind(crate::keyring::TOKEN_KEY)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -10,14 +10,17 @@ mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod keycheck;
+pub mod keyring;
 pub mod link_tokens;
 pub mod orgs;
 pub mod pg;
 pub mod records;
+pub mod rotation;
 pub mod sync_state;
+pub mod webhook_claims;
 pub mod webhooks;
 
-pub use crypto::{Cipher, MasterKey};
+pub use crypto::{Cipher, MasterKey, Slot};
 pub use error::StoreError;
 pub use sqlx::PgPool;
 
@@ -65,14 +68,20 @@ pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
 pub struct Store {
     /// The connection pool.
     pub pool: PgPool,
-    /// Encrypts credentials and account tokens.
+    /// Encrypts credentials, account tokens and webhook secrets.
     pub cipher: Cipher,
+    /// The token hash key, read from the database on first use (see [`keyring`]).
+    token_key: std::sync::Arc<tokio::sync::OnceCell<crypto::TokenKey>>,
 }
 
 impl Store {
     /// Wraps a pool and a cipher.
     pub fn new(pool: PgPool, cipher: Cipher) -> Self {
-        Store { pool, cipher }
+        Store {
+            pool,
+            cipher,
+            token_key: std::sync::Arc::default(),
+        }
     }
 
     /// True when the database answers and every known migration is applied.

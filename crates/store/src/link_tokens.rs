@@ -92,7 +92,7 @@ impl Store {
         )
         .bind(org)
         .bind(Uuid::new_v4())
-        .bind(self.cipher.token_hash(&token))
+        .bind(self.token_hash(&token).await?)
         .bind(&new.integration)
         .bind(&new.end_user_origin_id)
         .bind(&new.end_user_organization_name)
@@ -116,7 +116,7 @@ impl Store {
              FROM link_tokens t JOIN organizations o ON o.id = t.organization_id
              WHERE t.token_hash = $1",
         )
-        .bind(self.cipher.token_hash(token))
+        .bind(self.token_hash(token).await?)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -150,7 +150,7 @@ impl Store {
              VALUES ($1, $2, $3, $4)",
         )
         .bind(org)
-        .bind(self.cipher.token_hash(&token))
+        .bind(self.token_hash(&token).await?)
         .bind(linked_account)
         .bind(Utc::now() + ttl)
         .execute(&mut *tx)
@@ -175,7 +175,7 @@ impl Store {
              RETURNING linked_account_id, expires_at > now()",
         )
         .bind(org)
-        .bind(self.cipher.token_hash(public_token))
+        .bind(self.token_hash(public_token).await?)
         .fetch_optional(&self.pool)
         .await?;
         let Some((linked_account, true)) = row else {
@@ -190,6 +190,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        Ok((account, self.cipher.decrypt_str(&sealed)?))
+        let slot = crate::Slot::account("account_token", org, linked_account);
+        Ok((account, self.cipher.open_str(&sealed, &slot)?))
     }
 }

@@ -8,7 +8,9 @@ use sqlx::FromRow;
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::{Store, StoreError};
+use crate::{Slot, Store, StoreError};
+
+pub use crate::webhook_claims::DueDelivery;
 
 /// A receiver endpoint (without its secret).
 #[derive(Debug, Clone, FromRow, PartialEq)]
@@ -49,27 +51,6 @@ pub struct PendingEvent {
     pub linked_account: Value,
     /// Merge's `data` object.
     pub data: Value,
-}
-
-/// A delivery claimed for an attempt, with what is needed to send it.
-#[derive(Debug, Clone)]
-pub struct DueDelivery {
-    /// The organization.
-    pub organization_id: Uuid,
-    /// Its id (`webhook-id`).
-    pub id: Uuid,
-    /// The endpoint.
-    pub endpoint_id: Uuid,
-    /// The event name.
-    pub event: String,
-    /// The body to send.
-    pub body: String,
-    /// Attempts made before this one.
-    pub attempts: i32,
-    /// The endpoint's URL.
-    pub url: String,
-    /// The endpoint's signing secret.
-    pub secret: String,
 }
 
 /// A delivery as listed for an endpoint.
@@ -133,19 +114,6 @@ pub struct AttemptResult {
     pub succeeded: bool,
 }
 
-/// A claimed delivery as the claim query returns it.
-#[derive(FromRow)]
-struct ClaimedRow {
-    organization_id: Uuid,
-    id: Uuid,
-    endpoint_id: Uuid,
-    event: String,
-    body: String,
-    attempts: i32,
-    url: String,
-    secret: Vec<u8>,
-}
-
 /// What happens to a delivery after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterFailure {
@@ -165,14 +133,17 @@ impl Store {
         description: Option<&str>,
         secret: &str,
     ) -> Result<WebhookEndpoint, StoreError> {
-        let ct = self.cipher.encrypt_str(secret)?;
+        let id = Uuid::new_v4();
+        let ct = self
+            .cipher
+            .seal_str(secret, &Slot::webhook_secret(org, id))?;
         Ok(
             sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
             "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLUMNS}"
         )))
             .bind(org)
-            .bind(Uuid::new_v4())
+            .bind(id)
             .bind(url)
             .bind(events)
             .bind(ct)
@@ -304,51 +275,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(events.len())
-    }
-
-    /// Claims up to `limit` due deliveries of active endpoints for `lease`.
-    pub async fn claim_webhook_deliveries(
-        &self,
-        worker: &str,
-        lease: Duration,
-        limit: i64,
-    ) -> Result<Vec<DueDelivery>, StoreError> {
-        let rows: Vec<ClaimedRow> = sqlx::query_as(
-            "WITH due AS (
-                 SELECT d.organization_id, d.id FROM webhook_deliveries d
-                 JOIN webhook_endpoints e
-                   ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
-                 WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.is_active
-                   AND (d.locked_until IS NULL OR d.locked_until < now())
-                 ORDER BY d.next_attempt_at LIMIT $3
-                 FOR UPDATE OF d SKIP LOCKED)
-             UPDATE webhook_deliveries d
-                SET locked_by = $1, locked_until = now() + make_interval(secs => $2)
-               FROM due, webhook_endpoints e
-              WHERE d.organization_id = due.organization_id AND d.id = due.id
-                AND e.organization_id = d.organization_id AND e.id = d.endpoint_id
-             RETURNING d.organization_id, d.id, d.endpoint_id, d.event, d.body, d.attempts,
-                       e.url, e.secret",
-        )
-        .bind(worker)
-        .bind(lease.as_secs_f64())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(DueDelivery {
-                organization_id: r.organization_id,
-                id: r.id,
-                endpoint_id: r.endpoint_id,
-                event: r.event,
-                body: r.body,
-                attempts: r.attempts,
-                url: r.url,
-                secret: self.cipher.decrypt_str(&r.secret)?,
-            });
-        }
-        Ok(out)
     }
 
     /// Records an attempt and its consequence, if this worker still holds the delivery:

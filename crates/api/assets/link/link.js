@@ -6,6 +6,9 @@
 (function () {
   var MESSAGE_TYPE = "deskbridge-link";
 
+  // The public token goes only to the origins the operator allows
+  // (DESKBRIDGE_LINK_EMBED_ORIGINS), never to "whoever opened or framed this page": the browser
+  // delivers each message only if the target window is at that origin.
   function handOff(main) {
     var token = main.getAttribute("data-public-token");
     if (!token) return;
@@ -15,13 +18,15 @@
       public_token: token,
       integration: main.getAttribute("data-integration")
     };
+    var origins = (main.getAttribute("data-embed-origins") || "").split(" ").filter(Boolean);
     var redirect = main.getAttribute("data-redirect");
     var next = document.getElementById("next");
-    if (window.opener && !window.opener.closed) {
-      window.opener.postMessage(message, "*");
-      if (next) next.textContent = "Done. This window can be closed.";
-    } else if (window.parent && window.parent !== window) {
-      window.parent.postMessage(message, "*");
+    var opener = window.opener && !window.opener.closed ? window.opener : null;
+    var parent = window.parent && window.parent !== window ? window.parent : null;
+    var target = opener || parent;
+    if (target && origins.length) {
+      origins.forEach(function (origin) { target.postMessage(message, origin); });
+      if (opener && next) next.textContent = "Done. This window can be closed.";
     } else if (redirect) {
       if (next) next.textContent = "Taking you back…";
       window.location.assign(redirect);

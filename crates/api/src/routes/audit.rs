@@ -1,10 +1,10 @@
-//! Merge's `/audit-trail`, the client-IP extractor and the helper handlers use to record events.
+//! Merge's `/audit-trail` and the helper handlers use to record events (with the client's
+//! address, [`ClientIp`]).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use deskbridge_model::audit::{AuditLogEvent, EventTypeEnum, RoleEnum};
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::{PaginatedAuditLogEventList, WireEnum};
@@ -15,29 +15,12 @@ use tracing::error;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+pub use crate::client_ip::ClientIp;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, OrgAuth};
 use crate::params;
 use crate::state::AppState;
-
-/// The client's IP address (from the connection; unspecified when the app is served without
-/// connect info, as in unit tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(ClientIp(ip))
-    }
-}
 
 /// Records an event in the organization's audit trail. The action it describes has already
 /// happened, so a failure to record is logged rather than answered to the client.

@@ -1,16 +1,9 @@
 //! Merge's Link flow, backend side: `POST /link-token` opens the hosted Link page for one end
 //! user, and `GET /account-token/{public_token}` exchanges the public token that page hands to
-//! your frontend for the linked account's token. Plus the per-IP limit on failed attempts that
-//! keeps tokens from being guessed.
-
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! your frontend for the linked account's token.
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
 use chrono::Utc;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_model::common::ErrorDetail;
@@ -21,71 +14,9 @@ use deskbridge_store::link_tokens::NewLinkToken;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
+use crate::failures::FailureKey;
 use crate::routes::audit::{ClientIp, record};
 use crate::state::AppState;
-
-/// Counts failed attempts (unknown link or public tokens, refused credentials, wrong API keys
-/// at the exchange) per client IP in one-minute windows; past the limit every attempt from
-/// that IP is a 429 until the window ends.
-#[derive(Debug)]
-pub struct FailureLimiter {
-    per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
-}
-
-const WINDOW: Duration = Duration::from_secs(60);
-
-impl FailureLimiter {
-    /// Allows `per_minute` failures per IP (0: unlimited).
-    pub fn new(per_minute: u32) -> Self {
-        FailureLimiter {
-            per_minute,
-            windows: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// A 429 with `Retry-After` when this IP already failed too often in its window.
-    pub fn check(&self, ip: IpAddr) -> ApiResult<()> {
-        if self.per_minute == 0 {
-            return Ok(());
-        }
-        let map = self
-            .windows
-            .lock()
-            .map_err(|_| ApiError::Internal("failure limiter poisoned".into()))?;
-        match map.get(&ip) {
-            Some((start, n)) if *n >= self.per_minute && start.elapsed() < WINDOW => {
-                let left = WINDOW.saturating_sub(start.elapsed()).as_secs().max(1);
-                Err(ApiError::TooManyRequests {
-                    detail: format!(
-                        "Too many failed attempts from your address; try again in {left} s."
-                    ),
-                    retry_after: left,
-                })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts one failure of this IP.
-    pub fn fail(&self, ip: IpAddr) {
-        if self.per_minute == 0 {
-            return;
-        }
-        let Ok(mut map) = self.windows.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let entry = map.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-    }
-}
 
 /// The link expiry when none is asked for, in minutes (a magic link: 7 days).
 const DEFAULT_EXPIRY_MINS: i32 = 30;
@@ -129,26 +60,24 @@ pub fn account_integration(state: &AppState, slug: &str) -> AccountIntegration {
     }
 }
 
-/// The base URL of links to this server: the configured public URL, else `http://` + Host.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = state
+/// The base URL of magic links: `DESKBRIDGE_PUBLIC_URL`, never the Host header (the client
+/// chooses that, and a link built from it could send the end user, link token in hand, to
+/// another host). Without the setting, no magic link: a clear 400.
+fn public_base(state: &AppState) -> ApiResult<String> {
+    state
         .config
         .public_url
         .as_deref()
-        .filter(|u| !u.trim().is_empty())
-    {
-        return url.trim().trim_end_matches('/').to_string();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(|u| u.trim_end_matches('/').to_string())
+        .ok_or_else(|| {
+            ApiError::bad(
+                "Magic links are off on this server: it does not know its public URL. The \
+                 operator sets it with DESKBRIDGE_PUBLIC_URL (e.g. https://link.example.com); \
+                 until then, open the Link page with the link token in a popup or an iframe.",
+            )
         })
-        .unwrap_or("localhost");
-    format!("http://{host}")
 }
 
 /// Creates a single-use link token for one end user. Open the hosted Link page with it
@@ -164,7 +93,7 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     request_body = LinkTokenRequest,
     responses(
         (status = 200, description = "The link token (single use)", body = LinkToken),
-        (status = 400, description = "Invalid body, category, integration or expiry", body = ErrorDetail),
+        (status = 400, description = "Invalid body, category, integration or expiry; or a magic link asked of a server without `DESKBRIDGE_PUBLIC_URL`", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
@@ -175,7 +104,6 @@ pub async fn link_token_create(
     State(state): State<AppState>,
     auth: OrgAuth,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<LinkTokenRequest>,
 ) -> ApiResult<Json<LinkToken>> {
     let origin_id = end_user_field("end_user_origin_id", &body.end_user_origin_id)?;
@@ -229,6 +157,11 @@ pub async fn link_token_create(
              `should_create_magic_link_url`."
         )));
     }
+    let base = if magic {
+        Some(public_base(&state)?)
+    } else {
+        None
+    };
     let new = NewLinkToken {
         integration: integration.map(|i| i.slug.to_string()),
         end_user_origin_id: origin_id.to_string(),
@@ -237,7 +170,7 @@ pub async fn link_token_create(
         expires_at: Utc::now() + chrono::Duration::minutes(i64::from(mins)),
     };
     let token = state.store.create_link_token(auth.org.id, &new).await?;
-    let magic_link_url = magic.then(|| format!("{}/link/{token}", public_base(&state, &headers)));
+    let magic_link_url = base.map(|base| format!("{base}/link/{token}"));
     if magic {
         let description =
             format!("Generated a magic link for end user `{origin_id}`, valid {mins} minutes.");
@@ -261,7 +194,7 @@ pub async fn link_token_create(
 
 /// Exchanges a public token from the Link page (once, within 10 minutes of linking) for the
 /// linked account's token. Linking the same end user again yields the same account token.
-/// Failed attempts count toward the client's limit on failures.
+/// Failed attempts count toward the organization's limit on failures.
 #[utoipa::path(
     get,
     path = "/api/ticketing/v1/account-token/{public_token}",
@@ -271,7 +204,7 @@ pub async fn link_token_create(
         (status = 200, description = "The linked account's token", body = AccountToken),
         (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "Unknown, expired or already exchanged public token", body = ErrorDetail),
-        (status = 429, description = "Too many failed attempts from this address", body = ErrorDetail),
+        (status = 429, description = "Too many failed attempts by this organization (or, with a wrong API key, from this address)", body = ErrorDetail),
         (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
@@ -282,12 +215,22 @@ pub async fn account_token_retrieve(
     auth: Result<OrgAuth, ApiError>,
     Path(public_token): Path<String>,
 ) -> ApiResult<Json<AccountToken>> {
-    state.failures.check(ip)?;
-    let auth = auth.inspect_err(|e| {
-        if matches!(e, ApiError::Unauthorized(_)) {
-            state.failures.fail(ip);
+    // Wrong API keys count per client address; an organization's own failures per
+    // organization, so that neither the Link page's end users nor another organization's
+    // backend behind the same address are locked out by them.
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(e) => {
+            let client = FailureKey::client(ip);
+            state.failures.check(client)?;
+            if matches!(e, ApiError::Unauthorized(_)) {
+                state.failures.fail(client);
+            }
+            return Err(e);
         }
-    })?;
+    };
+    let org = FailureKey::Org(auth.org.id);
+    state.failures.check(org)?;
     let (account, token) = match state
         .store
         .exchange_public_token(auth.org.id, &public_token)
@@ -295,7 +238,7 @@ pub async fn account_token_retrieve(
     {
         Ok(found) => found,
         Err(deskbridge_store::StoreError::NotFound) => {
-            state.failures.fail(ip);
+            state.failures.fail(org);
             return Err(ApiError::NotFound(
                 "Unknown, expired or already exchanged public token; link the account again."
                     .into(),

@@ -27,13 +27,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
+use crate::failures::FailureKey;
 use crate::routes::accounts;
 use crate::routes::audit::{ClientIp, record};
+use crate::routes::link_html::{choose_page, esc, fill, form_page, integration_name, page};
 use crate::state::AppState;
 
-const PAGE: &str = include_str!("../../assets/link/page.html");
-const CHOOSE: &str = include_str!("../../assets/link/choose.html");
-const FRESHDESK: &str = include_str!("../../assets/link/freshdesk.html");
 const DONE: &str = include_str!("../../assets/link/done.html");
 const PROBLEM: &str = include_str!("../../assets/link/problem.html");
 const CSS: &str = include_str!("../../assets/link/link.css");
@@ -129,70 +128,6 @@ impl From<ApiError> for Failure {
     }
 }
 
-/// Escapes text for HTML content and attribute values (and template braces).
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Braces too, so no value can form a `{{placeholder}}` of the templates.
-            '{' => out.push_str("&#123;"),
-            '}' => out.push_str("&#125;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Replaces each `{{name}}` of a template with its (already HTML) value.
-fn fill(template: &str, vars: &[(&str, &str)]) -> String {
-    vars.iter().fold(template.to_string(), |t, (k, v)| {
-        t.replace(&format!("{{{{{k}}}}}"), v)
-    })
-}
-
-fn page(state: &AppState, status: StatusCode, title: &str, body: &str, attrs: &str) -> Response {
-    let html = fill(
-        PAGE,
-        &[("title", &esc(title)), ("attrs", attrs), ("body", body)],
-    );
-    let redirect_origin = state
-        .config
-        .link_redirect_url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .map(|u| format!(" {}", u.origin().ascii_serialization()))
-        .unwrap_or_default();
-    let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self'{redirect_origin}; base-uri 'none'"
-    );
-    let mut res = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    res
-}
-
 fn problem_page(state: &AppState, f: Failure) -> Response {
     let title = match f.status {
         StatusCode::NOT_FOUND => "This link is not valid",
@@ -211,9 +146,9 @@ fn problem_page(state: &AppState, f: Failure) -> Response {
     res
 }
 
-/// Finds the usable link token behind `token`; every failure counts toward the IP's limit.
+/// Finds the usable link token behind `token`; every failure counts toward the client's limit.
 async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSession, Failure> {
-    state.failures.check(ip)?;
+    state.failures.check(FailureKey::client(ip))?;
     let found = state
         .store
         .link_session(token)
@@ -240,75 +175,8 @@ async fn session(state: &AppState, ip: IpAddr, token: &str) -> Result<LinkSessio
         ),
         Some(s) => return Ok(s),
     };
-    state.failures.fail(ip);
+    state.failures.fail(FailureKey::client(ip));
     Err(failure)
-}
-
-fn integration_name(state: &AppState, slug: &str) -> Option<&'static str> {
-    state
-        .providers
-        .integrations()
-        .into_iter()
-        .find(|i| i.slug == slug)
-        .map(|i| i.name)
-}
-
-/// The credentials step, with the domain typed so far and an error to show, if any.
-fn form_page(
-    state: &AppState,
-    s: &LinkSession,
-    status: StatusCode,
-    domain: &str,
-    error: Option<&str>,
-) -> Response {
-    let back = if s.integration.is_none() {
-        r#"<a class="back" href="?">← Choose another helpdesk</a>"#
-    } else {
-        ""
-    };
-    let focus_key = error.is_some() && !domain.is_empty();
-    let body = fill(
-        FRESHDESK,
-        &[
-            ("org", &esc(&s.organization_name)),
-            ("domain", &esc(domain)),
-            ("error", &esc(error.unwrap_or_default())),
-            ("error_hidden", if error.is_some() { "" } else { " hidden" }),
-            ("domain_focus", if focus_key { "" } else { " autofocus" }),
-            (
-                "key_focus",
-                if focus_key {
-                    " autofocus aria-invalid=\"true\""
-                } else {
-                    ""
-                },
-            ),
-            ("back", back),
-        ],
-    );
-    page(state, status, "Connect Freshdesk", &body, "")
-}
-
-fn choose_page(state: &AppState, s: &LinkSession) -> Response {
-    let items: String = state
-        .providers
-        .integrations()
-        .iter()
-        .map(|i| {
-            format!(
-                "<li><a href=\"?integration={slug}\"><span class=\"logo\" aria-hidden=\"true\">{initial}</span>{name}\
-                 <span class=\"hint\">API key</span></a></li>",
-                slug = esc(i.slug),
-                initial = esc(&i.name.chars().take(1).collect::<String>()),
-                name = esc(i.name),
-            )
-        })
-        .collect();
-    let body = fill(
-        CHOOSE,
-        &[("org", &esc(&s.organization_name)), ("items", &items)],
-    );
-    page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
 }
 
 /// The hosted Link page: step 1 picks the helpdesk, step 2 asks for its credentials. Public:
@@ -563,7 +431,7 @@ pub async fn link_page_submit(
         },
         Err((f, domain)) => {
             if f.status.is_client_error() && f.status != StatusCode::TOO_MANY_REQUESTS {
-                state.failures.fail(ip);
+                state.failures.fail(FailureKey::client(ip));
             }
             if json_mode {
                 f.json()

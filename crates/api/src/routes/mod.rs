@@ -8,6 +8,7 @@ pub mod extra;
 pub mod filters;
 pub mod keys;
 pub mod link;
+pub mod link_html;
 pub mod link_page;
 pub mod meta;
 pub mod meta_writes;

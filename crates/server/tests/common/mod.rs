@@ -37,6 +37,12 @@ pub struct Options {
     pub request_timeout: Duration,
     /// Failed Link-page and token-exchange attempts per client IP per minute (0: no limit).
     pub link_failure_limit: u32,
+    /// Reverse proxies trusted to name the client (`DESKBRIDGE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<String>,
+    /// Origins that may frame the Link page (`DESKBRIDGE_LINK_EMBED_ORIGINS`).
+    pub link_embed_origins: Vec<String>,
+    /// Whether `DESKBRIDGE_PUBLIC_URL` is set (to the test server's base URL).
+    pub public_url: bool,
 }
 
 impl Default for Options {
@@ -51,6 +57,9 @@ impl Default for Options {
             rate_window: Duration::from_secs(60),
             request_timeout: ApiConfig::default().request_timeout,
             link_failure_limit: ApiConfig::default().link_failure_limit,
+            trusted_proxies: Vec::new(),
+            link_embed_origins: Vec::new(),
+            public_url: true,
         }
     }
 }
@@ -153,6 +162,11 @@ impl TestApp {
             link_redirect_url: opts.link_redirect_url.clone(),
             request_timeout: opts.request_timeout,
             link_failure_limit: opts.link_failure_limit,
+            public_url: opts.public_url.then(|| base.clone()),
+            trusted_proxies: deskbridge_api::client_ip::parse_proxies(&opts.trusted_proxies)
+                .expect("trusted proxies"),
+            link_embed_origins: deskbridge_api::embed::parse_origins(&opts.link_embed_origins)
+                .expect("embed origins"),
             ..ApiConfig::default()
         };
         let server = tokio::spawn(serve::run(

@@ -329,6 +329,8 @@ pub struct AccountData {
     pub custom_roles: BTreeMap<i64, CustomRole>,
     /// Uploads by token.
     pub uploads: HashMap<String, Upload>,
+    /// Webhooks by ULID, as stored (secrets included; renders hide them).
+    pub webhooks: BTreeMap<String, Value>,
     /// The brand of every ticket.
     pub brand_id: i64,
     /// The default ticket form.

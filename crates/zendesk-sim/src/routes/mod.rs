@@ -8,7 +8,9 @@
 mod directory;
 mod incremental;
 mod people;
+mod ticket_apply;
 mod tickets;
+mod webhooks;
 mod writes;
 
 use std::sync::Arc;
@@ -105,6 +107,10 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
             id(a).and_then(|a| directory::attachment(acct, req, a))
         }
         (&Method::POST, ["uploads"]) => writes::upload(acct, req),
+        (&Method::GET, ["webhooks"]) => webhooks::list(acct, req),
+        (&Method::POST, ["webhooks"]) => webhooks::create(acct, req),
+        (&Method::GET, ["webhooks", w]) => webhooks::show(acct, req, w),
+        (&Method::DELETE, ["webhooks", w]) => webhooks::delete(acct, req, w),
         _ => Err(ApiError::NotFound),
     };
     let _ = sim;
@@ -121,6 +127,7 @@ pub fn sideloads(req: &Req, d: &AccountData, tickets: &[&Ticket]) -> Map<String,
                 let mut v = vec![t.requester_id, t.submitter_id];
                 v.extend(t.assignee_id);
                 v.extend(t.collaborator_ids.iter().copied());
+                v.extend(t.follower_ids.iter().copied());
                 v
             })
             .collect();

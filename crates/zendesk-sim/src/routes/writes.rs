@@ -21,6 +21,9 @@ use crate::time::{fmt, now_secs, parse};
 pub use super::people::{
     create_custom_status, create_many, create_user, create_user_route, upload,
 };
+use super::ticket_apply::{
+    apply_fields, check_required_on_solve, default_trigger_events, invalid, opt_id,
+};
 
 /// Keys a ticket create or update accepts (reference §5.1).
 const ACCEPTED: &[&str] = &[
@@ -97,17 +100,6 @@ fn unpermitted(obj: &Map<String, Value>) -> Vec<String> {
         .filter(|k| !ACCEPTED.contains(&k.as_str()))
         .map(|k| format!("ticket.{k}"))
         .collect()
-}
-
-fn invalid(field: &str, description: String) -> ApiError {
-    ApiError::Invalid(json!({ field: [{"description": description, "error": "InvalidValue"}] }))
-}
-
-fn opt_id(v: Option<&Value>) -> Option<Option<i64>> {
-    v.map(|v| {
-        v.as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-    })
 }
 
 fn event_id(d: &mut AccountData) -> i64 {
@@ -196,210 +188,6 @@ fn audit(id: i64, ticket: i64, author: i64, events: Vec<Value>) -> Value {
     json!({"id": id, "ticket_id": ticket, "created_at": fmt(now_secs()), "author_id": author,
         "metadata": render::metadata(), "events": events,
         "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": null}}})
-}
-
-/// Applies the plain fields of a create or update body; returns `(field, old, new)` changes.
-fn apply_fields(
-    d: &mut AccountData,
-    t: &mut Ticket,
-    o: &Map<String, Value>,
-) -> Result<Vec<(String, Value, Value)>, ApiError> {
-    let mut changes = Vec::new();
-    let mut set = |name: &str, old: Value, new: Value| {
-        if old != new {
-            changes.push((name.to_owned(), old, new));
-        }
-    };
-    if let Some(s) = o.get("subject").and_then(Value::as_str) {
-        set("subject", json!(t.subject), json!(s));
-        t.subject = s.to_owned();
-    }
-    if let Some(v) = o.get("priority") {
-        let p = v.as_str().map(str::to_owned);
-        if p.as_deref()
-            .is_some_and(|p| !["low", "normal", "high", "urgent"].contains(&p))
-        {
-            return Err(invalid(
-                "priority",
-                format!("Priority: {} is not valid", p.unwrap_or_default()),
-            ));
-        }
-        set("priority", json!(t.priority), json!(p));
-        t.priority = p;
-    }
-    if let Some(v) = o.get("type") {
-        let k = v.as_str().map(str::to_owned);
-        if k.as_deref()
-            .is_some_and(|k| !["problem", "incident", "question", "task"].contains(&k))
-        {
-            return Err(invalid(
-                "type",
-                format!("Type: {} is not valid", k.unwrap_or_default()),
-            ));
-        }
-        set("type", json!(t.kind), json!(k));
-        t.kind = k;
-    }
-    if let Some(Some(r)) = opt_id(o.get("requester_id")) {
-        let u = d
-            .users
-            .get(&r)
-            .ok_or_else(|| invalid("requester", "Requester: is invalid".into()))?;
-        if u.suspended {
-            return Err(ApiError::Invalid(
-                json!({"requester": [{"description": format!("Requester: {} is suspended.", u.name)}]}),
-            ));
-        }
-        set(
-            "requester_id",
-            json!(t.requester_id.to_string()),
-            json!(r.to_string()),
-        );
-        t.requester_id = r;
-        t.organization_id = u.organization_id.or(t.organization_id);
-    }
-    if let Some(a) = opt_id(o.get("assignee_id")) {
-        if let Some(a) = a
-            && !d.users.get(&a).is_some_and(|u| u.role != "end-user")
-        {
-            return Err(invalid("assignee", "Assignee: is not an agent".into()));
-        }
-        set(
-            "assignee_id",
-            json!(t.assignee_id.map(|x| x.to_string())),
-            json!(a.map(|x| x.to_string())),
-        );
-        t.assignee_id = a;
-        if a.is_some() && t.assigned_at.is_none() {
-            t.assigned_at = Some(now_secs());
-        }
-    }
-    if let Some(g) = opt_id(o.get("group_id")) {
-        if g.is_some_and(|g| !d.groups.get(&g).is_some_and(|g| !g.deleted)) {
-            return Err(invalid("group", "Group: is invalid".into()));
-        }
-        set(
-            "group_id",
-            json!(t.group_id.map(|x| x.to_string())),
-            json!(g.map(|x| x.to_string())),
-        );
-        t.group_id = g;
-    }
-    if let Some(org) = opt_id(o.get("organization_id")) {
-        set(
-            "organization_id",
-            json!(t.organization_id.map(|x| x.to_string())),
-            json!(org.map(|x| x.to_string())),
-        );
-        t.organization_id = org;
-    }
-    if let Some(v) = o.get("external_id") {
-        t.external_id = v.as_str().map(str::to_owned);
-    }
-    if let Some(v) = o.get("due_at") {
-        t.due_at = v.as_str().and_then(parse);
-    }
-    if let Some(p) = opt_id(o.get("problem_id")) {
-        t.problem_id = p;
-    }
-    let list = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if let Some(v) = o.get("tags") {
-        let new = list(v);
-        set("tags", json!(t.tags.join(" ")), json!(new.join(" ")));
-        t.tags = new;
-    }
-    if let Some(v) = o.get("additional_tags") {
-        for tag in list(v) {
-            if !t.tags.contains(&tag) {
-                t.tags.push(tag);
-            }
-        }
-    }
-    if let Some(v) = o.get("remove_tags") {
-        let rm = list(v);
-        t.tags.retain(|x| !rm.contains(x));
-    }
-    for key in ["collaborator_ids", "follower_ids"] {
-        if let Some(Value::Array(a)) = o.get(key) {
-            let ids: Vec<i64> = a.iter().filter_map(Value::as_i64).collect();
-            if key == "collaborator_ids" {
-                t.collaborator_ids = ids
-            } else {
-                t.follower_ids = ids
-            }
-        }
-    }
-    for key in ["custom_fields", "fields"] {
-        if let Some(Value::Array(a)) = o.get(key) {
-            for f in a {
-                let (Some(id), Some(value)) = (f.get("id").and_then(Value::as_i64), f.get("value"))
-                else {
-                    continue;
-                };
-                if let Some(slot) = t.custom_fields.iter_mut().find(|(fid, _)| *fid == id) {
-                    set(&id.to_string(), slot.1.clone(), value.clone());
-                    slot.1 = value.clone();
-                }
-            }
-        }
-    }
-    let mut status = o.get("status").and_then(Value::as_str).map(str::to_owned);
-    if let Some(Some(cs)) = opt_id(o.get("custom_status_id")) {
-        let s = d
-            .custom_statuses
-            .get(&cs)
-            .ok_or_else(|| invalid("custom_status_id", "Custom status: is invalid".into()))?;
-        status = Some(s.category.clone());
-        t.custom_status_id = cs;
-    } else if let Some(s) = &status {
-        if !["new", "open", "pending", "hold", "solved", "closed"].contains(&s.as_str()) {
-            return Err(invalid("status", format!("Status: {s} is not valid")));
-        }
-        t.custom_status_id = d.default_status(s);
-    }
-    if status.is_none() && t.status == "new" && t.assignee_id.is_some() {
-        status = Some("open".into());
-        t.custom_status_id = d.default_status("open");
-    }
-    if let Some(s) = status {
-        if s != t.status {
-            set("status", json!(t.status), json!(s));
-            t.status_updated_at = now_secs();
-            if s == "solved" || s == "closed" {
-                t.solved_at = Some(now_secs());
-            }
-        }
-        t.status = s;
-    }
-    Ok(changes)
-}
-
-/// The recorded 422 when solving with an empty required field.
-fn check_required_on_solve(d: &AccountData, t: &Ticket) -> Result<(), ApiError> {
-    if t.status != "solved" && t.status != "closed" {
-        return Ok(());
-    }
-    let missing: Vec<Value> = d
-        .ticket_fields
-        .values()
-        .filter(|f| f.required && f.is_custom())
-        .filter(|f| t.custom_fields.iter().any(|(id, v)| *id == f.id && (v.is_null() || v == "")))
-        .map(|f| json!({"ticket_field_type": "FieldTagger", "ticket_field_id": f.id,
-            "description": format!("{}: is required when solving a ticket", f.title), "error": null}))
-        .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Invalid(json!({ "base": missing })))
-    }
 }
 
 /// Creates a ticket from a `ticket` object as `me`; returns `(ticket, audit)` JSON.
@@ -532,6 +320,7 @@ pub fn create_ticket(
         let eid = event_id(&mut d);
         events.push(json!({"id": eid, "type": "Create", "value": value, "field_name": name}));
     }
+    events.extend(default_trigger_events(&mut d, &t));
     let mut v = render::ticket_in(ctx, &d, &t, false);
     if let Value::Object(m) = &mut v {
         // The recorded create answer carries `generated_timestamp: 0` right after `updated_at`.

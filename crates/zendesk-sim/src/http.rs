@@ -409,14 +409,14 @@ async fn handle(sim: Simulator, req: Request) -> (Option<Arc<AccountCell>>, Resp
         ctx: sim.ctx(&acct),
     };
     let mut resp = crate::routes::dispatch(&sim, &acct, &r);
-    if r.method == Method::GET && resp.status().as_u16() == 200 {
+    if matches!(resp.status().as_u16(), 200 | 201) {
         etag(&mut resp);
     }
     rate_headers(&mut resp, legacy, account_usage, endpoint);
     (Some(acct), resp)
 }
 
-/// A weak ETag from the status and the request time (bodies are streamed, so not hashed).
+/// A weak ETag on successful answers with a body (random: bodies are not hashed).
 fn etag(resp: &mut Response) {
     let digest = sha2::Sha256::digest(uuid::Uuid::new_v4().as_bytes());
     let tag = format!("W/\"{}\"", &hex::encode(digest)[..32]);

@@ -205,7 +205,7 @@ pub fn user(c: &Ctx, u: &User) -> Value {
     m.insert("verified".into(), json!(u.verified));
     m.insert("external_id".into(), json!(u.external_id));
     m.insert("tags".into(), json!(u.tags));
-    m.insert("alias".into(), Value::Null);
+    m.insert("alias".into(), json!(u.alias));
     m.insert("active".into(), json!(u.active));
     m.insert("shared".into(), json!(false));
     m.insert("shared_agent".into(), json!(false));
@@ -213,7 +213,11 @@ pub fn user(c: &Ctx, u: &User) -> Value {
     m.insert("two_factor_auth_enabled".into(), json!(u.two_factor));
     m.insert(
         "signature".into(),
-        if end_user { Value::Null } else { json!("") },
+        if end_user || !c.legacy_fields {
+            Value::Null
+        } else {
+            json!("")
+        },
     );
     m.insert("details".into(), json!(u.details));
     m.insert("notes".into(), json!(u.notes));
@@ -284,7 +288,8 @@ pub fn ticket_field(c: &Ctx, f: &TicketField) -> Value {
         "title_in_portal": f.title, "raw_title_in_portal": f.title, "visible_in_portal": portal,
         "editable_in_portal": portal, "required_in_portal": false, "tag": null,
         "created_at": ts(f.created_at), "updated_at": ts(f.created_at),
-        "removable": f.is_custom(), "agent_description": null});
+        "removable": f.is_custom(),
+        "agent_description": if f.is_custom() { json!(f.description) } else { Value::Null }});
     if matches!(f.kind.as_str(), "status" | "priority") {
         m["sub_type_id"] = json!(0);
     }

@@ -157,6 +157,8 @@ pub struct User {
     pub custom_role_id: Option<i64>,
     /// Default group of an agent.
     pub default_group_id: Option<i64>,
+    /// Alias shown to end-users instead of the name.
+    pub alias: Option<String>,
     /// Details.
     pub details: Option<String>,
     /// Notes.

@@ -252,7 +252,11 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
                 created_at: created,
                 updated_at: created + DAY,
                 role: if admin { "admin" } else { "agent" }.into(),
-                organization_id: None,
+                organization_id: if a == 0 {
+                    org_ids.first().copied()
+                } else {
+                    None
+                },
                 phone: None,
                 external_id: None,
                 tags: Vec::new(),
@@ -263,6 +267,7 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
                 role_type: admin.then_some(4),
                 custom_role_id: admin.then_some(admin_role),
                 default_group_id: live_groups.get(a % live_groups.len().max(1)).copied(),
+                alias: None,
                 details: None,
                 notes: None,
                 photo_id: (a == 0).then(|| d.last_id + 64),
@@ -331,10 +336,11 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
                 role_type: None,
                 custom_role_id: None,
                 default_group_id: None,
-                details: None,
-                notes: None,
+                alias: (e % 4 == 1).then(String::new),
+                details: (e % 4 == 1).then(String::new),
+                notes: (e % 4 == 1).then(String::new),
                 photo_id: None,
-                two_factor: None,
+                two_factor: (e % 2 == 1).then_some(false),
             },
         );
         end_users.push(id);

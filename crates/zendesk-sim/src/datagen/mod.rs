@@ -351,7 +351,6 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
         .filter(|f| f.is_custom())
         .cloned()
         .collect();
-    let mut last_gts = 0;
     for n in 0..cfg.tickets {
         let id = d.next_nice_id();
         let created = t0
@@ -410,18 +409,10 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
         }
         let closed_like = status == "solved" || status == "closed";
         let updated = when.min(now - 300);
-        // Clustered seconds: every fifth ticket shares its predecessor's second, and a run of
-        // seven shares one second (as in the recorded per_page=1 page).
-        let mut gts = if n % 5 == 4 || (20..27).contains(&n) {
-            last_gts.max(updated)
-        } else {
-            updated
-        };
+        let mut gts = updated;
         if n % 11 == 3 {
             gts += rng.gen_range(1..DAY).min(now - 300 - gts).max(0); // a system update
         }
-        gts = gts.max(last_gts);
-        last_gts = gts;
         d.tickets.insert(
             id,
             Ticket {
@@ -492,6 +483,7 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
             },
         );
     }
+    share_seconds(&mut d);
     // Incidents point at a problem; tasks get a due date.
     let problems: Vec<i64> = d
         .tickets
@@ -532,5 +524,31 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
         api_token,
         data: d,
         owner_id: agents[0],
+    }
+}
+
+/// Crowded seconds: every fifth ticket shares its predecessor's `generated_timestamp`, and
+/// tickets 21–27 share one second (the recorded `per_page=1` page returned seven). The
+/// cluster takes its latest second, so `generated_timestamp` ≥ `updated_at` stays true.
+fn share_seconds(d: &mut AccountData) {
+    let ids: Vec<i64> = d.tickets.keys().copied().collect();
+    let mut clusters: Vec<Vec<i64>> = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        match clusters.last_mut() {
+            Some(c) if n % 5 == 4 || (21..27).contains(&n) => c.push(*id),
+            _ => clusters.push(vec![*id]),
+        }
+    }
+    for c in clusters {
+        let top = c
+            .iter()
+            .filter_map(|i| d.tickets.get(i).map(|t| t.generated_ts))
+            .max()
+            .unwrap_or(0);
+        for i in c {
+            if let Some(t) = d.tickets.get_mut(&i) {
+                t.generated_ts = top;
+            }
+        }
     }
 }

@@ -20,7 +20,16 @@ use crate::sim::{AccountCell, OAuthToken, Settings, Simulator, lock, read, write
 use crate::time::now_secs;
 
 type S = State<Simulator>;
-type Out = Result<Response, Response>;
+type Out = Result<Response, Fail>;
+
+/// A control failure: boxed, so that results stay small.
+struct Fail(Box<Response>);
+
+impl axum::response::IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
 
 /// Routes mounted under `/_sim`.
 pub fn routes() -> Router<Simulator> {
@@ -55,13 +64,17 @@ pub fn routes() -> Router<Simulator> {
         .route("/accounts/{sub}/groups/{id}", delete(delete_group))
 }
 
-fn err(e: ApiError) -> Response {
-    e.into_response()
+fn err(e: ApiError) -> Fail {
+    Fail(Box::new(e.into_response()))
 }
 
-fn account(sim: &Simulator, sub: &str) -> Result<Arc<AccountCell>, Response> {
-    sim.by_subdomain(sub)
-        .ok_or_else(|| json_response(404, &json!({"error": format!("unknown account {sub}")})))
+fn account(sim: &Simulator, sub: &str) -> Result<Arc<AccountCell>, Fail> {
+    sim.by_subdomain(sub).ok_or_else(|| {
+        Fail(Box::new(json_response(
+            404,
+            &json!({"error": format!("unknown account {sub}")}),
+        )))
+    })
 }
 
 fn body(b: &Bytes) -> Map<String, Value> {
@@ -194,9 +207,12 @@ async fn reset_counters(State(sim): S, Path(sub): Path<String>) -> Out {
 async fn set_plan(State(sim): S, Path(sub): Path<String>, b: Bytes) -> Out {
     let a = account(&sim, &sub)?;
     let plan = match body(&b).get("plan") {
-        Some(Value::String(s)) => Some(
-            Plan::parse(s).ok_or_else(|| json_response(400, &json!({"error": "unknown plan"})))?,
-        ),
+        Some(Value::String(s)) => Some(Plan::parse(s).ok_or_else(|| {
+            Fail(Box::new(json_response(
+                400,
+                &json!({"error": "unknown plan"}),
+            )))
+        })?),
         _ => None,
     };
     write(&a.meta).plan = plan;
@@ -250,7 +266,7 @@ async fn revoke_oauth(State(sim): S, Path((sub, token)): Path<(String, String)>)
     Ok(empty(204))
 }
 
-fn owner(a: &AccountCell, as_user: Option<i64>) -> Result<crate::store::User, Response> {
+fn owner(a: &AccountCell, as_user: Option<i64>) -> Result<crate::store::User, Fail> {
     let d = read(&a.data);
     d.users
         .get(&as_user.unwrap_or(a.owner_id))

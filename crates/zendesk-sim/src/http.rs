@@ -305,7 +305,7 @@ async fn handle(sim: Simulator, req: Request) -> (Option<Arc<AccountCell>>, Resp
     let found_user = {
         let meta = read(&acct.meta);
         let data = read(&acct.data);
-        let found = match &cred {
+        match &cred {
             Cred::Token(email, token) if meta.api_token.as_deref() == Some(token.as_str()) => data
                 .user_by_email(email)
                 .filter(|u| u.active && !u.suspended)
@@ -316,8 +316,7 @@ async fn handle(sim: Simulator, req: Request) -> (Option<Arc<AccountCell>>, Resp
                     .map(|u| (u.clone(), Some(t.scopes.clone())))
             }),
             _ => None,
-        };
-        found
+        }
     };
     let Some((me, scopes)) = found_user else {
         let e = if matches!(cred, Cred::Bearer(_)) {

@@ -8,6 +8,22 @@ use serde_json::{Value, json};
 
 use crate::store::{AccountData, CustomStatus, TicketField};
 
+/// Category, agent label, end-user label, description, active, default.
+type StatusRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    bool,
+    bool,
+);
+/// Type, title, system options (name, value).
+type SystemField = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The recorded permissions of the system "Admin" role.
 const ADMIN_CONFIGURATION: &str = r#"{"chat_access":true,"end_user_list_access":"full","forum_access_restricted_content":false,"light_agent":false,"manage_business_rules":true,"manage_dynamic_content":true,"manage_extensions_and_channels":true,"manage_facebook":true,"moderate_forums":false,"side_conversation_create":true,"ticket_access":"all","ticket_comment_access":"public","ticket_deletion":true,"ticket_tag_editing":true,"twitter_search_access":false,"view_deleted_tickets":true,"voice_access":true,"group_access":true,"organization_editing":true,"organization_notes_editing":true,"assign_tickets_to_any_group":true,"end_user_profile_access":"full","explore_access":"full","forum_access":"full","macro_access":"full","report_access":"full","ticket_editing":true,"ticket_merge":true,"user_view_access":"full","view_access":"full","voice_dashboard_access":true,"manage_automations":true,"manage_contextual_workspaces":true,"manage_organization_fields":true,"manage_skills":true,"manage_slas":true,"manage_ticket_fields":true,"manage_ticket_forms":true,"manage_user_fields":true,"ticket_redaction":true,"manage_roles":"all","manage_groups":true,"manage_group_memberships":true,"manage_organizations":true,"manage_suspended_tickets":true,"manage_triggers":true}"#;
 
@@ -17,7 +33,7 @@ pub fn admin_configuration() -> Value {
 }
 
 pub fn statuses(d: &mut AccountData, t0: i64) {
-    let rows: &[(&str, &str, &str, Option<&str>, bool, bool)] = &[
+    let rows: &[StatusRow] = &[
         (
             "new",
             "New",
@@ -87,7 +103,7 @@ pub fn statuses(d: &mut AccountData, t0: i64) {
 }
 
 pub fn fields(d: &mut AccountData, t0: i64, require_category: bool) {
-    let sys: &[(&str, &str, &[(&str, &str)])] = &[
+    let sys: &[SystemField] = &[
         ("subject", "Subject", &[]),
         ("description", "Description", &[]),
         (

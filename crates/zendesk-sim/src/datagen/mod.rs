@@ -7,6 +7,7 @@
 //! 120 days ago), soft-deleted and scrubbed tickets, and attachments in comments.
 
 mod catalog;
+mod words;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -15,10 +16,12 @@ use serde_json::json;
 
 use crate::config::SimConfig;
 use crate::store::{
-    AccountData, Attachment, Comment, CustomRole, Deletion, Group, Membership, Organization,
-    Ticket, TicketField, User,
+    AccountData, Comment, CustomRole, Deletion, Group, Membership, Organization, Ticket,
+    TicketField, User,
 };
 use catalog::{admin_configuration, field_value, fields, statuses};
+pub use words::html_body;
+use words::{FIRST, LAST, ORGS, STATUSES, TAGS, TOPICS, attachment, share_seconds};
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
@@ -49,71 +52,6 @@ pub fn api_token(rng: &mut StdRng) -> String {
     (0..40)
         .map(|_| char::from(ALPHA[rng.gen_range(0..ALPHA.len())]))
         .collect()
-}
-
-const FIRST: &[&str] = &[
-    "Ada", "Bruno", "Chen", "Dana", "Emeka", "Fatima", "Gus", "Hana", "Ivan", "Jun", "Kofi",
-    "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara",
-];
-const LAST: &[&str] = &[
-    "Okafor", "Silva", "Novak", "Haddad", "Ito", "Larsen", "Moreau", "Patel", "Reyes", "Schmidt",
-    "Tanaka", "Weber",
-];
-const ORGS: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Soylent",
-];
-const TOPICS: &[&str] = &[
-    "Cannot log in",
-    "Invoice is wrong",
-    "Export fails with timeout",
-    "Feature request: dark mode",
-    "Password reset email never arrives",
-    "API returns 500",
-    "Refund for duplicate charge",
-    "How do I add a user?",
-];
-const TAGS: &[&str] = &[
-    "billing",
-    "login",
-    "bug",
-    "vip",
-    "refund",
-    "api",
-    "feature",
-    "urgent_followup",
-];
-const STATUSES: &[&str] = &[
-    "new", "open", "open", "pending", "hold", "solved", "solved", "closed",
-];
-
-/// A deterministic pseudo-file for an attachment.
-fn attachment(d: &mut AccountData, rng: &mut StdRng, salt: u64) -> Attachment {
-    let (name, ct) = [
-        ("screenshot.png", "image/png"),
-        ("invoice.pdf", "application/pdf"),
-        ("logs.txt", "text/plain"),
-    ][rng.gen_range(0..3)];
-    let size = rng.gen_range(200..4000);
-    let bytes: Vec<u8> = (0..size)
-        .map(|i| (i as u8).wrapping_mul(31) ^ 0x5A)
-        .collect();
-    Attachment {
-        id: d.next_id(),
-        token: d.next_token(salt),
-        file_name: name.to_owned(),
-        content_type: ct.to_owned(),
-        bytes,
-        dims: (ct == "image/png").then_some((640, 480)),
-    }
-}
-
-fn html_of(body: &str) -> String {
-    format!("<div class=\"zd-comment\" dir=\"auto\"><p dir=\"auto\">{body}</p></div>")
-}
-
-/// Renders a comment's `html_body` from its plain body.
-pub fn html_body(body: &str) -> String {
-    html_of(&body.replace('&', "&amp;").replace('<', "&lt;"))
 }
 
 /// Generates account `index` (0-based) as of `now`.
@@ -375,8 +313,7 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
         };
         let mut when = created;
         let mut comments = Vec::new();
-        let count =
-            1 + rng.gen_range(0..=(cfg.comments_per_ticket.max(1.0) as usize * 2 - 1).max(0));
+        let count = 1 + rng.gen_range(0..=cfg.comments_per_ticket.max(1.0) as usize * 2 - 1);
         for c in 0..count {
             let author = if c == 0 || c % 2 == 0 {
                 requester
@@ -524,31 +461,5 @@ pub fn generate_account(cfg: &SimConfig, index: usize, now: i64) -> Generated {
         api_token,
         data: d,
         owner_id: agents[0],
-    }
-}
-
-/// Crowded seconds: every fifth ticket shares its predecessor's `generated_timestamp`, and
-/// tickets 21–27 share one second (the recorded `per_page=1` page returned seven). The
-/// cluster takes its latest second, so `generated_timestamp` ≥ `updated_at` stays true.
-fn share_seconds(d: &mut AccountData) {
-    let ids: Vec<i64> = d.tickets.keys().copied().collect();
-    let mut clusters: Vec<Vec<i64>> = Vec::new();
-    for (n, id) in ids.iter().enumerate() {
-        match clusters.last_mut() {
-            Some(c) if n % 5 == 4 || (21..27).contains(&n) => c.push(*id),
-            _ => clusters.push(vec![*id]),
-        }
-    }
-    for c in clusters {
-        let top = c
-            .iter()
-            .filter_map(|i| d.tickets.get(i).map(|t| t.generated_ts))
-            .max()
-            .unwrap_or(0);
-        for i in c {
-            if let Some(t) = d.tickets.get_mut(&i) {
-                t.generated_ts = top;
-            }
-        }
     }
 }

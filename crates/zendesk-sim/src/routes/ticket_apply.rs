@@ -80,7 +80,7 @@ pub fn apply_fields(
     }
     if let Some(a) = opt_id(o.get("assignee_id")) {
         if let Some(a) = a
-            && !d.users.get(&a).is_some_and(|u| u.role != "end-user")
+            && d.users.get(&a).is_none_or(|u| u.role == "end-user")
         {
             return Err(invalid("assignee", "Assignee: is not an agent".into()));
         }
@@ -95,7 +95,7 @@ pub fn apply_fields(
         }
     }
     if let Some(g) = opt_id(o.get("group_id")) {
-        if g.is_some_and(|g| !d.groups.get(&g).is_some_and(|g| !g.deleted)) {
+        if g.is_some_and(|g| d.groups.get(&g).is_none_or(|g| g.deleted)) {
             return Err(invalid("group", "Group: is invalid".into()));
         }
         set(

@@ -46,6 +46,36 @@
 //! Account 3, 6, … is an "older" account: users carry `chat_only`, tickets
 //! `satisfaction_probability` (as in the 2019 recording), and its `Category` tagger field is
 //! required, so solving a ticket without it answers the recorded 422.
+//!
+//! # Control API (`/_sim`, JSON; `…` = `/_sim/accounts/{sub}`)
+//! | Method & path | Effect |
+//! |---|---|
+//! | `GET /_sim/accounts` | `[{subdomain, api_token, admin_email, agent_email, end_user_email, oauth_token, plan, site}]` |
+//! | `GET/PUT /_sim/faults` | `{error_rate, slow_rate, slow_delay_ms, drop_rate}` |
+//! | `GET/PUT /_sim/settings` | `{time_scale, edge_per_second}` |
+//! | `GET …/data` | everything in API shapes: tickets (export shape, deleted and archived included, with `archived_ticket_ids`, `deleted_ticket_ids`, `scrubbed_ticket_ids`), `comments` per ticket, users, organizations, groups, group_memberships, custom_statuses, ticket_fields, custom_roles |
+//! | `GET …/counters`, `POST …/counters/reset` | `{requests, rate_limited, faults, downloads, credentials_off_host}`; reset also restarts the rate windows |
+//! | `PUT …/plan` | `{"plan": "team" \| "growth" \| "professional" \| "enterprise" \| "enterprise_plus" \| null}` |
+//! | `POST …/api_token/rotate`, `POST …/api_token/disable` | `{api_token}` / token access off (401) |
+//! | `POST …/oauth_tokens`, `DELETE …/oauth_tokens/{token}` | `{user_id?, scopes?}` → `{access_token}` / revoke |
+//! | `POST …/tickets`, `PUT …/tickets/{id}`, `DELETE …/tickets/{id}` | create / update (API bodies and validation, optional `as_user_id`) / soft delete |
+//! | `POST …/tickets/{id}/archive`, `…/restore`, `…/scrub`, `…/touch` | close and archive / undelete / permanent delete / system update (`{generated_timestamp?}`, `updated_at` unchanged) |
+//! | `POST …/users`, `PUT …/users/{id}`, `DELETE …/users/{id}` | create / change (`name, email, role, suspended, active, organization_id, phone`) / `active: false` |
+//! | `POST …/organizations`, `POST …/groups`, `DELETE …/groups/{id}` | directory records (groups keep `deleted: true`) |
+//!
+//! # Choices where Zendesk is not recorded
+//! - `page[size]` > 100, a bad cursor, and offsets past 10,000 records answer 400
+//!   `{"error":"InvalidPaginationParameter","description":…}` (the status is documented, the body
+//!   is not). An empty cursor page has null cursors and null links.
+//! - 429 from the endpoint buckets other than incremental (tickets index 100, ticket updates
+//!   100, ticket create 300 per minute) reuse the plain-text account body.
+//! - Plans without custom roles answer 403 (the reference allows 403 or 404); unthrottled
+//!   simulators (no plan) report a limit of 1,000,000.
+//! - 409 safe-update, 422 duplicate email / blank name / invalid enumerations, and the 5000
+//!   comment limit use plausible wording; the 5xx bodies are Cloudflare-style pages.
+//! - The content host refuses requests that carry `Authorization` with a 400 (object-store
+//!   style); signed URLs live 300 real seconds.
+//! - `create_many` creates at once and answers a completed `job_status`.
 
 mod config;
 mod content;

@@ -380,6 +380,33 @@ async fn handle(sim: Simulator, req: Request) -> (Option<Arc<AccountCell>>, Resp
         }
     };
 
+    // 30 updates per 10 minutes per user per ticket, on throttled plans.
+    let mut per_ticket = None;
+    if method == Method::PUT
+        && plan.is_some()
+        && let [first, id] = segs.as_slice()
+        && first == "tickets"
+        && let Ok(ticket) = id.parse::<i64>()
+    {
+        let counted = lock(&acct.limiter).per_ticket(me.id, ticket, Instant::now(), minute);
+        match counted {
+            Ok(u) => per_ticket = Some(u),
+            Err((wait, u)) => {
+                lock(&acct.counters).rate_limited += 1;
+                let mut r = raw(
+                    429,
+                    "text/plain; charset=utf-8",
+                    b"Number of allowed API requests per minute exceeded".to_vec(),
+                );
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs(wait).to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                rate_headers(&mut r, legacy, account_usage, None);
+                ticket_header(&mut r, legacy, u);
+                return (Some(acct), r);
+            }
+        }
+    }
     let query: Vec<(String, String)> = req
         .uri()
         .query()
@@ -412,7 +439,26 @@ async fn handle(sim: Simulator, req: Request) -> (Option<Arc<AccountCell>>, Resp
         etag(&mut resp);
     }
     rate_headers(&mut resp, legacy, account_usage, endpoint);
+    if let Some(u) = per_ticket {
+        ticket_header(&mut resp, legacy, u);
+    }
     (Some(acct), resp)
+}
+
+/// `Zendesk-RateLimit-per-ticket-updates` (recorded as `total=30; remaining=29; resets=468`).
+fn ticket_header(resp: &mut Response, legacy: bool, u: Usage) {
+    let name = if legacy {
+        "zendesk-rate-limit-per-ticket-updates"
+    } else {
+        "zendesk-ratelimit-per-ticket-updates"
+    };
+    let value = format!(
+        "total={}; remaining={}; resets={}",
+        u.total, u.remaining, u.resets
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        resp.headers_mut().insert(name, v);
+    }
 }
 
 /// A weak ETag on successful answers with a body (random: bodies are not hashed).

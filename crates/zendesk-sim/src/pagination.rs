@@ -110,14 +110,14 @@ pub fn is_cursor(req: &Req) -> bool {
 }
 
 /// Paginates `items` (sorted ascending by key) under `root`, in cursor or offset mode.
-/// `extra` keys (side-loads) are added to the envelope.
+/// `extra` computes keys (side-loads) for the page's items; they follow the items.
 pub fn list(
     req: &Req,
     path: &str,
     root: &str,
     order: &str,
     items: Vec<(Vec<Key>, Value)>,
-    extra: Map<String, Value>,
+    extra: &dyn Fn(&[Value]) -> Map<String, Value>,
 ) -> Result<Value, ApiError> {
     let mut out = Map::new();
     if is_cursor(req) {
@@ -147,8 +147,12 @@ pub fn list(
         };
         let after = page.last().map(|(k, _)| encode(order, k));
         let before = page.first().map(|(k, _)| encode(order, k));
-        out.insert(root.into(), page.iter().map(|(_, v)| v.clone()).collect());
-        out.extend(extra);
+        let values: Vec<Value> = page.iter().map(|(_, v)| v.clone()).collect();
+        out.extend(std::iter::once((
+            root.to_owned(),
+            Value::Array(values.clone()),
+        )));
+        out.extend(extra(&values));
         out.insert(
             "meta".into(),
             json!({"has_more": has_more, "after_cursor": after, "before_cursor": before}),
@@ -213,8 +217,9 @@ pub fn list(
             ],
         )
     });
+    let more = extra(&slice);
     out.insert(root.into(), Value::Array(slice));
-    out.extend(extra);
+    out.extend(more);
     out.insert("next_page".into(), json!(next));
     out.insert("previous_page".into(), json!(prev));
     out.insert("count".into(), json!(count));

@@ -103,10 +103,14 @@ pub enum Admit {
     Limited(Refusal, Duration, Usage),
 }
 
+/// Updates of one ticket by one user per ten (scaled) minutes (reference §2.2).
+pub const PER_TICKET_UPDATES: u64 = 30;
+
 /// The counters of one account.
 #[derive(Debug, Default)]
 pub struct Limiter {
     windows: [Option<Window>; 6],
+    per_ticket: std::collections::HashMap<(i64, i64), Window>,
 }
 
 const EDGE: usize = 5;
@@ -193,9 +197,39 @@ impl Limiter {
         }
     }
 
+    /// Counts an update of `ticket` by `user` (30 per 10 scaled minutes): `Ok` with the usage
+    /// for the `…-per-ticket-updates` header, or `Err` with the wait.
+    pub fn per_ticket(
+        &mut self,
+        user: i64,
+        ticket: i64,
+        now: Instant,
+        minute: Duration,
+    ) -> Result<Usage, (Duration, Usage)> {
+        let window = minute * 10;
+        let w = match self.per_ticket.get(&(user, ticket)) {
+            Some(w) if now.duration_since(w.start) < window => Window {
+                count: w.count + 1,
+                ..*w
+            },
+            _ => Window {
+                start: now,
+                count: 1,
+            },
+        };
+        self.per_ticket.insert((user, ticket), w);
+        let (u, left) = Self::usage(w, PER_TICKET_UPDATES, now, window);
+        if w.count > PER_TICKET_UPDATES {
+            Err((left, u))
+        } else {
+            Ok(u)
+        }
+    }
+
     /// Forgets all windows.
     pub fn reset(&mut self) {
         self.windows = [None; 6];
+        self.per_ticket.clear();
     }
 }
 

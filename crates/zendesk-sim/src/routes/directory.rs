@@ -31,7 +31,7 @@ pub fn users(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         .filter(|u| ext.is_none() || u.external_id.as_deref() == ext)
         .map(|u| (vec![Key::I(u.id)], render::user(&req.ctx, u)))
         .collect();
-    let body = pagination::list(req, "users", "users", "id", items, Map::new())?;
+    let body = pagination::list(req, "users", "users", "id", items, &|_| Map::new())?;
     Ok(json_response(200, &body))
 }
 
@@ -53,14 +53,9 @@ pub fn organizations(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         .values()
         .map(|o| (vec![Key::I(o.id)], render::organization(&req.ctx, o)))
         .collect();
-    let body = pagination::list(
-        req,
-        "organizations",
-        "organizations",
-        "id",
-        items,
-        Map::new(),
-    )?;
+    let body = pagination::list(req, "organizations", "organizations", "id", items, &|_| {
+        Map::new()
+    })?;
     Ok(json_response(200, &body))
 }
 
@@ -91,7 +86,7 @@ pub fn groups(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         })
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    let body = pagination::list(req, "groups", "groups", "name,id", items, Map::new())?;
+    let body = pagination::list(req, "groups", "groups", "name,id", items, &|_| Map::new())?;
     Ok(json_response(200, &body))
 }
 
@@ -119,7 +114,7 @@ pub fn memberships(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         "group_memberships",
         "id",
         items,
-        Map::new(),
+        &|_| Map::new(),
     )?;
     Ok(json_response(200, &body))
 }
@@ -145,7 +140,7 @@ pub fn tags(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         })
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    let body = pagination::list(req, "tags", "tags", "-score,id", items, Map::new())?;
+    let body = pagination::list(req, "tags", "tags", "-score,id", items, &|_| Map::new())?;
     Ok(json_response(200, &body))
 }
 
@@ -164,14 +159,9 @@ pub fn ticket_fields(acct: &Arc<AccountCell>, req: &Req) -> Answer {
             .iter()
             .map(|f| (vec![Key::I(f.id)], render::ticket_field(&req.ctx, f)))
             .collect();
-        let body = pagination::list(
-            req,
-            "ticket_fields",
-            "ticket_fields",
-            "id",
-            items,
-            Map::new(),
-        )?;
+        let body = pagination::list(req, "ticket_fields", "ticket_fields", "id", items, &|_| {
+            Map::new()
+        })?;
         return Ok(json_response(200, &body));
     }
     let mut sorted = fields;
@@ -248,5 +238,32 @@ pub fn attachment(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Answer {
     Ok(json_response(
         200,
         &json!({"attachment": render::attachment(&req.ctx, a)}),
+    ))
+}
+
+/// `GET /ticket_forms`: the default form on Enterprise plans, 403 on others (reference §10).
+pub fn ticket_forms(acct: &Arc<AccountCell>, req: &Req) -> Answer {
+    let plan = read(&acct.meta).plan;
+    if !plan.is_some_and(crate::config::Plan::has_custom_roles) {
+        return Err(ApiError::Restricted);
+    }
+    let d = read(&acct.data);
+    let ids: Vec<i64> = d.ticket_fields.keys().copied().collect();
+    let created = d
+        .ticket_fields
+        .values()
+        .map(|f| f.created_at)
+        .min()
+        .unwrap_or(0);
+    let form = json!({"url": format!("{}/ticket_forms/{}.json", req.ctx.api(), d.ticket_form_id),
+        "id": d.ticket_form_id, "name": "Default Ticket Form", "raw_name": "Default Ticket Form",
+        "display_name": "Default Ticket Form", "raw_display_name": "Default Ticket Form",
+        "end_user_visible": true, "position": 0, "ticket_field_ids": ids, "active": true,
+        "default": true, "created_at": crate::time::ts(created), "updated_at": crate::time::ts(created),
+        "in_all_brands": true, "restricted_brand_ids": [], "end_user_conditions": [],
+        "agent_conditions": []});
+    Ok(json_response(
+        200,
+        &json!({"ticket_forms": [form], "next_page": null, "previous_page": null, "count": 1}),
     ))
 }

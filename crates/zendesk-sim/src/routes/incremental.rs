@@ -18,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
-use super::{Answer, sideloads};
+use super::{Answer, page_sideloads};
 use crate::errors::{ApiError, json_response};
 use crate::http::Req;
 use crate::render;
@@ -75,7 +75,7 @@ fn cursor_page(
     req: &Req,
     resource: &str,
     mut items: Vec<Item>,
-    extra: Map<String, Value>,
+    extra: &dyn Fn(&[Value]) -> Map<String, Value>,
 ) -> Answer {
     items.sort_by_key(|i| (i.gts, i.id));
     let (rest, given): (Vec<Item>, Option<String>) = match req.q("cursor") {
@@ -116,8 +116,10 @@ fn cursor_page(
         )
     });
     let mut out = Map::new();
-    out.insert(resource.into(), page.into_iter().map(|i| i.value).collect());
-    out.extend(extra);
+    let values: Vec<Value> = page.into_iter().map(|i| i.value).collect();
+    let more = extra(&values);
+    out.insert(resource.into(), Value::Array(values));
+    out.extend(more);
     out.insert("after_url".into(), json!(after_url));
     out.insert("before_url".into(), Value::Null);
     out.insert("after_cursor".into(), json!(after));
@@ -130,7 +132,7 @@ fn time_page(
     req: &Req,
     resource: &str,
     mut items: Vec<Item>,
-    extra: Map<String, Value>,
+    extra: &dyn Fn(&[Value]) -> Map<String, Value>,
     users_order: bool,
 ) -> Answer {
     let t = start_time(req)?
@@ -169,8 +171,9 @@ fn time_page(
     );
     let count = page.len();
     let mut out = Map::new();
+    let more = extra(&page);
     out.insert(resource.into(), Value::Array(page));
-    out.extend(extra);
+    out.extend(more);
     if users_order {
         out.insert("next_page".into(), json!(next));
         out.insert("count".into(), json!(count));
@@ -184,7 +187,7 @@ fn time_page(
     Ok(json_response(200, &Value::Object(out)))
 }
 
-fn ticket_items(acct: &AccountCell, req: &Req) -> (Vec<Item>, Map<String, Value>) {
+fn ticket_items(acct: &AccountCell, req: &Req) -> Vec<Item> {
     let d = read(&acct.data);
     let exclude = req.q("exclude_deleted") == Some("true");
     let tickets: Vec<_> = d
@@ -192,16 +195,14 @@ fn ticket_items(acct: &AccountCell, req: &Req) -> (Vec<Item>, Map<String, Value>
         .values()
         .filter(|t| !(exclude && t.deleted.is_some()))
         .collect();
-    let extra = sideloads(req, &d, &tickets);
-    let items = tickets
+    tickets
         .iter()
         .map(|t| Item {
             gts: t.generated_ts,
             id: t.id,
             value: render::export_ticket(&req.ctx, &d, t),
         })
-        .collect();
-    (items, extra)
+        .collect()
 }
 
 fn user_items(acct: &AccountCell, req: &Req) -> Vec<Item> {
@@ -218,24 +219,32 @@ fn user_items(acct: &AccountCell, req: &Req) -> Vec<Item> {
 
 /// `GET /incremental/tickets/cursor.json`.
 pub fn tickets_cursor(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    let (items, extra) = ticket_items(acct, req);
-    cursor_page(req, "tickets", items, extra)
+    let d = read(&acct.data);
+    cursor_page(req, "tickets", ticket_items(acct, req), &|page| {
+        page_sideloads(req, &d, page)
+    })
 }
 
 /// `GET /incremental/tickets.json`.
 pub fn tickets_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    let (items, extra) = ticket_items(acct, req);
-    time_page(req, "tickets", items, extra, false)
+    let d = read(&acct.data);
+    time_page(
+        req,
+        "tickets",
+        ticket_items(acct, req),
+        &|page| page_sideloads(req, &d, page),
+        false,
+    )
 }
 
 /// `GET /incremental/users/cursor.json`.
 pub fn users_cursor(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    cursor_page(req, "users", user_items(acct, req), Map::new())
+    cursor_page(req, "users", user_items(acct, req), &|_| Map::new())
 }
 
 /// `GET /incremental/users.json`.
 pub fn users_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    time_page(req, "users", user_items(acct, req), Map::new(), true)
+    time_page(req, "users", user_items(acct, req), &|_| Map::new(), true)
 }
 
 /// `GET /incremental/organizations.json` (time-based only).
@@ -251,7 +260,7 @@ pub fn organizations_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         })
         .collect();
     drop(d);
-    time_page(req, "organizations", items, Map::new(), true)
+    time_page(req, "organizations", items, &|_| Map::new(), true)
 }
 
 #[cfg(test)]

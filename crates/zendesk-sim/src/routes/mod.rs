@@ -67,6 +67,10 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
             id(t).and_then(|t| tickets::comments(acct, req, t))
         }
         (&Method::GET, ["tickets", t, "tags"]) => id(t).and_then(|t| tickets::tags(acct, t)),
+        (&Method::PUT | &Method::POST | &Method::DELETE, ["tickets", t, "tags"]) => {
+            id(t).and_then(|t| tickets::change_tags(acct, req, t))
+        }
+        (&Method::GET, ["ticket_forms"]) => directory::ticket_forms(acct, req),
         (&Method::GET, ["deleted_tickets"]) => tickets::deleted(acct, req),
         (&Method::PUT, ["deleted_tickets", t, "restore"]) => {
             id(t).and_then(|t| tickets::restore(acct, t))
@@ -163,4 +167,14 @@ pub fn sideloads(req: &Req, d: &AccountData, tickets: &[&Ticket]) -> Map<String,
         out.insert("organizations".into(), Value::Array(orgs));
     }
     out
+}
+
+/// Side-loads for a page of rendered tickets (looked up by id).
+pub fn page_sideloads(req: &Req, d: &AccountData, page: &[Value]) -> Map<String, Value> {
+    let tickets: Vec<&Ticket> = page
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .filter_map(|id| d.tickets.get(&id))
+        .collect();
+    sideloads(req, d, &tickets)
 }

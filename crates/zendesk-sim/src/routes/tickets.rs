@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::{Answer, sideloads};
+use super::{Answer, page_sideloads, sideloads};
 use crate::errors::{ApiError, empty, json_response};
 use crate::http::Req;
 use crate::pagination::{self, Key};
@@ -34,8 +34,8 @@ pub fn list(acct: &Arc<AccountCell>, req: &Req) -> Answer {
             )
         })
         .collect();
-    let extra = sideloads(req, &d, &shown);
-    let body = pagination::list(req, "tickets", "tickets", "nice_id", items, extra)?;
+    let extra = |page: &[Value]| page_sideloads(req, &d, page);
+    let body = pagination::list(req, "tickets", "tickets", "nice_id", items, &extra)?;
     Ok(json_response(200, &body))
 }
 
@@ -124,9 +124,15 @@ pub fn comments(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Answer {
         })
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut extra = Map::new();
-    if req.includes("users") {
-        let mut ids: Vec<i64> = t.comments.iter().map(|c| c.author_id).collect();
+    let extra = |page: &[Value]| {
+        let mut extra = Map::new();
+        if !req.includes("users") {
+            return extra;
+        }
+        let mut ids: Vec<i64> = page
+            .iter()
+            .filter_map(|c| c["author_id"].as_i64())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         extra.insert(
@@ -136,14 +142,15 @@ pub fn comments(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Answer {
                 .map(|u| render::user(&req.ctx, u))
                 .collect(),
         );
-    }
+        extra
+    };
     let path = format!("tickets/{id}/comments");
     let order = if desc {
         "-created_at,id"
     } else {
         "created_at,id"
     };
-    let body = pagination::list(req, &path, "comments", order, items, extra)?;
+    let body = pagination::list(req, &path, "comments", order, items, &extra)?;
     Ok(json_response(200, &body))
 }
 
@@ -212,7 +219,7 @@ pub fn deleted(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         "deleted_tickets",
         "id",
         items,
-        Map::new(),
+        &|_| Map::new(),
     )?;
     Ok(json_response(200, &body))
 }
@@ -259,4 +266,48 @@ pub fn scrub(acct: &AccountCell, id: i64) -> Result<(), ApiError> {
     let now = now_secs();
     t.generated_ts = t.generated_ts.max(now);
     Ok(())
+}
+
+/// `PUT` (add), `POST` (replace) and `DELETE` (remove) `/tickets/{id}/tags` with
+/// `{"tags": […]}`: 200 `{"tags": […]}`. Closed tickets answer the recorded 422.
+pub fn change_tags(acct: &Arc<AccountCell>, req: &Req, id: i64) -> Answer {
+    let body: Value = if req.body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(&req.body).map_err(|_| {
+            ApiError::BadRequest("InvalidJSON", "The request body is not valid JSON".into())
+        })?
+    };
+    let given: Vec<String> = body["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut d = write(&acct.data);
+    let t = d
+        .tickets
+        .get_mut(&id)
+        .filter(|t| t.deleted.is_none())
+        .ok_or(ApiError::NotFound)?;
+    if t.status == "closed" {
+        return Err(crate::errors::closed_ticket());
+    }
+    match req.method.as_str() {
+        "POST" => t.tags = given,
+        "DELETE" => t.tags.retain(|x| !given.contains(x)),
+        _ => {
+            for tag in given {
+                if !t.tags.contains(&tag) {
+                    t.tags.push(tag);
+                }
+            }
+        }
+    }
+    let now = now_secs();
+    t.updated_at = now;
+    t.generated_ts = t.generated_ts.max(now);
+    Ok(json_response(200, &json!({"tags": t.tags})))
 }

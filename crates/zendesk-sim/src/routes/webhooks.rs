@@ -90,7 +90,7 @@ pub fn list(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         .iter()
         .map(|(id, v)| (vec![Key::S(id.clone())], shown(v)))
         .collect();
-    let mut body = pagination::list(req, "webhooks", "webhooks", "id", items, Map::new())?;
+    let mut body = pagination::list(req, "webhooks", "webhooks", "id", items, &|_| Map::new())?;
     if let Some(m) = body.as_object_mut() {
         m.remove("count");
         m.remove("next_page");

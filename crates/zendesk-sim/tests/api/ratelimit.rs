@@ -249,3 +249,77 @@ async fn faults_inject_server_errors_and_resets() {
     assert_eq!(counters["faults"], 3);
     let _ = Auth::None;
 }
+
+#[tokio::test]
+async fn thirty_updates_per_ticket_and_user_then_429() {
+    let env = start(SimConfig {
+        plan: Some(Plan::EnterprisePlus),
+        ..small(1, 10)
+    })
+    .await;
+    let id = crate::conformance_errors::open_ticket(&env, 0).await;
+    let url = env.site(0, &format!("/api/v2/tickets/{id}.json"));
+    for n in 0..30 {
+        let r = env
+            .send(
+                Method::PUT,
+                &url,
+                &env.admin(0),
+                Some(&json!({"ticket": {"subject": format!("s{n}")}})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let h = r.header("zendesk-ratelimit-per-ticket-updates").unwrap();
+        assert!(
+            h.starts_with(&format!("total=30; remaining={}", 29 - n)),
+            "{h}"
+        );
+    }
+    let r = env
+        .send(
+            Method::PUT,
+            &url,
+            &env.admin(0),
+            Some(&json!({"ticket": {"subject": "too many"}})),
+        )
+        .await;
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() > 60);
+    // Another ticket is fine.
+    let other = env
+        .send(
+            Method::PUT,
+            &env.site(0, &format!("/api/v2/tickets/{}.json", id + 1)),
+            &env.admin(0),
+            Some(&json!({"ticket": {"priority": "low"}})),
+        )
+        .await;
+    assert_ne!(other.status, 429);
+}
+
+#[tokio::test]
+async fn ticket_forms_are_gated_like_custom_roles() {
+    let env = start(SimConfig {
+        plan: Some(Plan::Team),
+        ..small(1, 5)
+    })
+    .await;
+    assert_eq!(
+        env.get(&env.site(0, "/api/v2/ticket_forms.json"), &env.admin(0))
+            .await
+            .status,
+        403
+    );
+    env.control(
+        Method::PUT,
+        &format!("/accounts/{}/plan", env.account(0).subdomain),
+        Some(&json!({"plan": "enterprise"})),
+    )
+    .await;
+    let forms = env.get_ok(0, "/ticket_forms.json").await;
+    let t = env.get_ok(0, "/tickets/1.json").await;
+    assert_eq!(
+        forms["ticket_forms"][0]["id"],
+        t["ticket"]["ticket_form_id"]
+    );
+}

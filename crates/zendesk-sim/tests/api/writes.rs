@@ -276,3 +276,90 @@ async fn attachments_redirect_off_host_and_refuse_forwarded_credentials() {
         .await;
     assert_eq!(shown["attachment"]["file_name"], "notes.txt");
 }
+
+#[tokio::test]
+async fn ticket_tags_add_replace_remove_and_closed_tickets_refuse() {
+    let env = start(small(1, 10)).await;
+    let id = crate::conformance_errors::open_ticket(&env, 0).await;
+    let path = format!("/tickets/{id}/tags.json");
+    let r = api(
+        &env,
+        Method::POST,
+        &path,
+        Some(&json!({"tags": ["a", "b"]})),
+    )
+    .await;
+    assert_eq!(r.json()["tags"], json!(["a", "b"]));
+    let r = api(&env, Method::PUT, &path, Some(&json!({"tags": ["b", "c"]}))).await;
+    assert_eq!(r.json()["tags"], json!(["a", "b", "c"]));
+    let r = api(&env, Method::DELETE, &path, Some(&json!({"tags": ["a"]}))).await;
+    assert_eq!(r.json()["tags"], json!(["b", "c"]));
+    assert_eq!(env.get_ok(0, &path).await["tags"], json!(["b", "c"]));
+    api(
+        &env,
+        Method::PUT,
+        &format!("/tickets/{id}.json"),
+        Some(&json!({"ticket": {"status": "closed"}})),
+    )
+    .await;
+    assert_eq!(
+        api(&env, Method::PUT, &path, Some(&json!({"tags": ["d"]})))
+            .await
+            .status,
+        422
+    );
+}
+
+#[tokio::test]
+async fn side_loads_cover_the_page_only() {
+    let env = start(small(1, 30)).await;
+    let page = env
+        .get_ok(
+            0,
+            "/tickets.json?page[size]=2&include=users,groups,organizations",
+        )
+        .await;
+    let tickets = page["tickets"].as_array().unwrap();
+    let mut wanted: Vec<i64> = tickets
+        .iter()
+        .flat_map(|t| {
+            let mut v = vec![
+                t["requester_id"].as_i64().unwrap(),
+                t["submitter_id"].as_i64().unwrap(),
+            ];
+            v.extend(t["assignee_id"].as_i64());
+            v.extend(
+                t["collaborator_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_i64),
+            );
+            v.extend(
+                t["follower_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(Value::as_i64),
+            );
+            v
+        })
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let got: Vec<i64> = page["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, wanted);
+    assert!(page["groups"].as_array().unwrap().len() <= 2);
+    let export = env
+        .get_ok(
+            0,
+            "/incremental/tickets/cursor.json?start_time=0&per_page=1&include=users",
+        )
+        .await;
+    assert!(export["users"].as_array().unwrap().len() <= 4);
+}

@@ -12,6 +12,18 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Endpoints (under `/api/v2`, `.json` optional)
+//! `GET/POST /tickets`, `GET/PUT/DELETE /tickets/{id}`, `GET /tickets/show_many`,
+//! `GET /tickets/count`, `POST /tickets/create_many`, `GET /tickets/{id}/comments`,
+//! `GET/PUT/POST/DELETE /tickets/{id}/tags`, `GET /deleted_tickets`,
+//! `PUT /deleted_tickets/{id}/restore`, `DELETE /deleted_tickets/{id}`,
+//! `GET /incremental/tickets/cursor`, `GET /incremental/tickets`, `GET /incremental/users/cursor`,
+//! `GET /incremental/users`, `GET /incremental/organizations`, `GET/POST /users`,
+//! `GET /users/{id}`, `GET /users/me`, `GET /organizations[/{id}]`, `GET /groups[/{id}]`,
+//! `GET /group_memberships`, `GET /tags`, `GET /ticket_fields`, `GET/POST /custom_statuses`,
+//! `GET /custom_roles[/{id}]`, `GET /ticket_forms`, `GET /attachments/{id}`, `POST /uploads`,
+//! `GET/POST /webhooks`, `GET/DELETE /webhooks/{id}` (records only: nothing is delivered yet).
+//!
 //! # Addressing accounts (tests run on 127.0.0.1, so there are no real subdomains)
 //! Like the Freshdesk simulator, an account is addressed by a path prefix:
 //! - `{base}/d/{subdomain}/api/v2/…` is the account's canonical site (`https://{sub}.zendesk.com`

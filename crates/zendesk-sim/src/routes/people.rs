@@ -186,7 +186,8 @@ pub fn upload(acct: &Arc<AccountCell>, req: &Req) -> Answer {
     let body = json!({"upload": {"token": token, "expires_at": fmt(up.expires_at),
         "attachments": attachments, "attachment": render::attachment(&req.ctx, &a)}});
     let mut r = json_response(201, &body);
-    let loc = format!("{}/attachments/{}.json", req.ctx.api(), a.id);
+    // Relative, as recorded (the ticket and user `Location`s are absolute).
+    let loc = format!("/api/v2/attachments/{}.json", a.id);
     if let Ok(v) = HeaderValue::from_str(&loc) {
         r.headers_mut().insert("location", v);
     }

@@ -105,7 +105,11 @@ async fn a_slow_helpdesk_a_timed_out_request_and_five_retries_make_one_ticket() 
     // The first write goes on although its request timed out: wait for it.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let made = sim_tickets_named(&app, name);
-    assert_eq!(made.len(), 1, "exactly one ticket at the helpdesk: {made:?}");
+    assert_eq!(
+        made.len(),
+        1,
+        "exactly one ticket at the helpdesk: {made:?}"
+    );
     for (status, b) in &answers {
         assert!(
             *status == 409 || *status == 201,
@@ -142,7 +146,10 @@ async fn a_helpdesk_failure_after_sending_keeps_the_key_with_an_unknown_outcome(
     assert_eq!(status, 502, "{b}");
     app.sim.control().set_faults(FaultConfig::default());
     let (status, b) = post_keyed(&app, &token, "edge-1", &body).await;
-    assert_eq!(status, 409, "a retry of an unknown outcome is not run again: {b}");
+    assert_eq!(
+        status, 409,
+        "a retry of an unknown outcome is not run again: {b}"
+    );
     let detail = b["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("unknown"), "{detail}");
     assert!(sim_tickets_named(&app, name).is_empty());
@@ -189,7 +196,10 @@ async fn a_local_failure_after_the_helpdesk_wrote_keeps_the_key_and_names_the_re
     let (status, b) = post_keyed(&app, &token, "local-1", &body).await;
     assert_eq!(status, 409, "not written twice: {b}");
     let detail = b["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains(&remote), "the helpdesk's id is named: {detail}");
+    assert!(
+        detail.contains(&remote),
+        "the helpdesk's id is named: {detail}"
+    );
     assert_eq!(sim_tickets_named(&app, name).len(), 1);
     app.stop().await;
 }

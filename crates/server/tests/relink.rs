@@ -123,15 +123,13 @@ async fn relinking_to_another_helpdesk_serves_only_the_new_helpdesks_records() {
         .expect("update");
     assert_eq!(app.resync(&token, la).await, "DONE");
 
-    let runs_before = app
-        .store
-        .recent_runs(app.org, la, 100)
-        .await
-        .expect("runs")
-        .len();
     let (status, token2, la2) = link_to(&app, 1).await;
     assert_eq!((status, la2, token2.as_str()), (200, la, token.as_str()));
-    assert_eq!(app.wait_runs(la, runs_before + 1).await, "DONE");
+    // The old helpdesk's runs went with its records: one run, an initial one.
+    assert_eq!(app.wait_runs(la, 1).await, "DONE");
+    let runs = app.store.recent_runs(app.org, la, 100).await.expect("runs");
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].is_initial);
 
     let (new_tickets, new_contacts) = sim_records(&app, 1);
     same(
@@ -148,7 +146,9 @@ async fn relinking_to_another_helpdesk_serves_only_the_new_helpdesks_records() {
     assert_eq!(status, 200, "{run}");
 
     let events: Vec<(String, Value)> = sqlx::query_as(
-        "SELECT event, data FROM webhook_events WHERE linked_account_id = $1 ORDER BY created_at",
+        "SELECT event, data FROM webhook_events WHERE linked_account_id = $1
+         UNION ALL
+         SELECT event, (body::jsonb)->'data' FROM webhook_deliveries WHERE linked_account_id = $1",
     )
     .bind(la)
     .fetch_all(&app.db.pool)
@@ -160,5 +160,6 @@ async fn relinking_to_another_helpdesk_serves_only_the_new_helpdesks_records() {
         .map(|(_, d)| d)
         .collect();
     assert_eq!(changed.len(), 1, "{events:?}");
+    assert_eq!(changed[0]["previous_records_deleted"], json!(true));
     app.stop().await;
 }

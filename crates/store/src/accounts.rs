@@ -57,6 +57,9 @@ pub struct NewLink {
     pub subdomain: String,
     /// The credentials as JSON text; encrypted before storing.
     pub credentials_json: String,
+    /// Which helpdesk the credentials lead to (its resolved base URL), when the provider
+    /// knows: a relink to another one starts the account afresh.
+    pub base_url: Option<String>,
 }
 
 /// The result of linking.
@@ -68,6 +71,46 @@ pub struct Linked {
     pub account_token: String,
     /// True when a new account was created, false on a relink.
     pub created: bool,
+    /// True on a relink to a different helpdesk: the old one's records, checkpoints,
+    /// metadata and runs were deleted, and the next sync is an initial one.
+    pub helpdesk_changed: bool,
+}
+
+/// Tables emptied when an account is relinked to a different helpdesk: every synced model,
+/// the sync state (checkpoints, runs, queued and running jobs: a running sync of the old
+/// helpdesk loses its claim), its metadata and idempotency keys (their answers name the old
+/// helpdesk's records).
+const PER_HELPDESK_TABLES: &[&str] = &[
+    "tickets",
+    "comments",
+    "users",
+    "contacts",
+    "accounts",
+    "teams",
+    "tags",
+    "roles",
+    "attachments",
+    "collections",
+    "projects",
+    "sync_checkpoints",
+    "sync_runs",
+    "jobs",
+    "provider_metadata",
+    "idempotency_keys",
+];
+
+/// Whether a relink leads to another helpdesk than the stored one: by resolved base URL, or
+/// for an account linked before base URLs were recorded, by the domain as typed.
+fn helpdesk_changed(
+    stored_base: Option<&str>,
+    stored_domain: &str,
+    base: Option<&str>,
+    domain: &str,
+) -> bool {
+    match (stored_base, base) {
+        (Some(a), Some(b)) => a != b,
+        _ => !stored_domain.trim().eq_ignore_ascii_case(domain.trim()),
+    }
 }
 
 /// Filters of `GET /linked-accounts`.
@@ -99,8 +142,8 @@ impl Store {
     pub async fn link_account(&self, org: Uuid, link: &NewLink) -> Result<Linked, StoreError> {
         let creds = self.cipher.encrypt_str(&link.credentials_json)?;
         let mut tx = self.pool.begin().await?;
-        let existing: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, account_token FROM linked_accounts
+        let existing: Option<(Uuid, Vec<u8>, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, account_token, base_url, subdomain FROM linked_accounts
              WHERE organization_id = $1 AND integration = $2 AND end_user_origin_id = $3
              FOR UPDATE",
         )
@@ -109,11 +152,29 @@ impl Store {
         .bind(&link.end_user_origin_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let (account, token, created) = if let Some((id, token_ct)) = existing {
+        let mut changed = false;
+        let (account, token, created) = if let Some((id, token_ct, base, domain)) = existing {
             let token = self.cipher.decrypt_str(&token_ct)?;
+            changed = helpdesk_changed(
+                base.as_deref(),
+                &domain,
+                link.base_url.as_deref(),
+                &link.subdomain,
+            );
+            if changed {
+                for table in PER_HELPDESK_TABLES {
+                    sqlx::query(AssertSqlSafe(format!(
+                        "DELETE FROM {table} WHERE linked_account_id = $1"
+                    )))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
             let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
                 "UPDATE linked_accounts SET end_user_organization_name = $3,
                    end_user_email_address = $4, subdomain = $5, credentials = $6,
+                   base_url = $7, helpdesk_generation = helpdesk_generation + $8::int,
                    status = 'COMPLETE', status_detail = NULL, completed_at = now(), updated_at = now()
                  WHERE organization_id = $1 AND id = $2 RETURNING {COLUMNS}"
             )))
@@ -123,6 +184,8 @@ impl Store {
             .bind(&link.end_user_email_address)
             .bind(&link.subdomain)
             .bind(&creds)
+            .bind(&link.base_url)
+            .bind(i32::from(changed))
             .fetch_one(&mut *tx)
             .await?;
             (account, token, false)
@@ -131,8 +194,8 @@ impl Store {
             let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
                 "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id,
                    end_user_organization_name, end_user_email_address, subdomain, credentials,
-                   account_token_hash, account_token)
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {COLUMNS}"
+                   account_token_hash, account_token, base_url)
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING {COLUMNS}"
             )))
             .bind(Uuid::new_v4())
             .bind(org)
@@ -144,6 +207,7 @@ impl Store {
             .bind(&creds)
             .bind(self.cipher.token_hash(&token))
             .bind(self.cipher.encrypt_str(&token)?)
+            .bind(&link.base_url)
             .fetch_one(&mut *tx)
             .await?;
             (account, token, true)
@@ -153,6 +217,7 @@ impl Store {
             account,
             account_token: token,
             created,
+            helpdesk_changed: changed,
         })
     }
 

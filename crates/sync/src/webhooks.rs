@@ -44,6 +44,7 @@ pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
     "LinkedAccount.sync_completed",
     "LinkedAccount.deleted",
     "LinkedAccount.relink_needed",
+    "LinkedAccount.helpdesk_changed",
 ];
 
 /// Every event name an endpoint may subscribe to: the linked-account events and

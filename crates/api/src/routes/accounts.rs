@@ -179,6 +179,7 @@ pub async fn link(
                 end_user_email_address: body.end_user_email_address.clone(),
                 subdomain: body.credentials.domain.trim().to_string(),
                 credentials_json: creds,
+                base_url: provider.instance_url(),
             },
         )
         .await?;
@@ -192,7 +193,10 @@ pub async fn link(
 /// Links a customer's helpdesk with its credentials (Deskbridge's server-to-server linking;
 /// the hosted Link flow keeps the key away from your backend). The credentials are checked
 /// against the helpdesk before anything is stored; the initial sync is queued at once.
-/// Linking again with the same `end_user_origin_id` updates the account and answers 200.
+/// Linking again with the same `end_user_origin_id` updates the account and answers 200; when
+/// the domain leads to a different helpdesk, the old helpdesk's records, checkpoints and
+/// metadata are deleted in the same transaction and a fresh initial sync runs (ids restart in
+/// every helpdesk, so two must never be mixed), and `LinkedAccount.helpdesk_changed` is sent.
 #[utoipa::path(
     post,
     path = "/api/ticketing/v1/linked-accounts",

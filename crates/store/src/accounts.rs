@@ -142,6 +142,15 @@ impl Store {
     pub async fn link_account(&self, org: Uuid, link: &NewLink) -> Result<Linked, StoreError> {
         let creds = self.cipher.encrypt_str(&link.credentials_json)?;
         let mut tx = self.pool.begin().await?;
+        // Concurrent links of one end user take turns: without this, two first links both
+        // find no row to lock and one fails on the unique key.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!(
+                "link/{org}/{}/{}",
+                link.integration, link.end_user_origin_id
+            ))
+            .execute(&mut *tx)
+            .await?;
         let existing: Option<(Uuid, Vec<u8>, Option<String>, String)> = sqlx::query_as(
             "SELECT id, account_token, base_url, subdomain FROM linked_accounts
              WHERE organization_id = $1 AND integration = $2 AND end_user_origin_id = $3
@@ -396,6 +405,43 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The account's credentials JSON (decrypted) with the `completed_at` they were linked
+    /// at, read together: a sync that fails with them can then mark the account
+    /// `RELINK_NEEDED` only if it was not relinked meanwhile ([`Store::mark_relink_needed`]).
+    pub async fn account_credentials_as_of(
+        &self,
+        linked_account: Uuid,
+    ) -> Result<(String, DateTime<Utc>), StoreError> {
+        let (ct, at): (Vec<u8>, DateTime<Utc>) =
+            sqlx::query_as("SELECT credentials, completed_at FROM linked_accounts WHERE id = $1")
+                .bind(linked_account)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        Ok((self.cipher.decrypt_str(&ct)?, at))
+    }
+
+    /// Marks the account `RELINK_NEEDED` because the credentials linked at `linked_at` were
+    /// refused, unless it was relinked since (a newer `completed_at`): a relink made while a
+    /// failing sync ran must stand. True when the status changed.
+    pub async fn mark_relink_needed(
+        &self,
+        linked_account: Uuid,
+        reason: &str,
+        linked_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE linked_accounts SET status = 'RELINK_NEEDED', status_detail = $2, updated_at = now()
+             WHERE id = $1 AND completed_at = $3",
+        )
+        .bind(linked_account)
+        .bind(reason)
+        .bind(linked_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Replaces the account token; returns the new one.

@@ -427,22 +427,29 @@ async fn complete(
             api_key: c.api_key.clone(),
         },
     };
+    // The token is claimed (row-locked) before the check and the relink: a concurrent
+    // submission waits, then finds it used.
+    let used = || {
+        Failure::new(
+            StatusCode::GONE,
+            "This link was already used; ask for a new one.",
+        )
+    };
+    let used_or = |e: StoreError| match e {
+        StoreError::Conflict(_) => used(),
+        e => ApiError::from(e).into(),
+    };
+    let claim = state
+        .store
+        .claim_link_token(s.organization_id, s.id)
+        .await
+        .map_err(used_or)?;
     let linked = accounts::link(state, s.organization_id, &request).await?;
     let ttl = chrono::Duration::minutes(PUBLIC_TOKEN_TTL_MINUTES);
-    let public_token = match state
-        .store
-        .complete_link(s.organization_id, s.id, linked.account.id, ttl)
+    let public_token = claim
+        .complete(&state.store, linked.account.id, ttl)
         .await
-    {
-        Ok(t) => t,
-        Err(StoreError::Conflict(_)) => {
-            return Err(Failure::new(
-                StatusCode::GONE,
-                "This link was already used; ask for a new one.",
-            ));
-        }
-        Err(e) => return Err(ApiError::from(e).into()),
-    };
+        .map_err(used_or)?;
     let verb = if linked.created { "linked" } else { "relinked" };
     let description = format!(
         "Linked account {} ({name}, end user `{}`) was {verb} through the Link page.",

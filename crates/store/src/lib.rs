@@ -13,6 +13,7 @@ pub mod link_tokens;
 pub mod orgs;
 pub mod pg;
 pub mod records;
+mod relink;
 pub mod sync_state;
 pub mod webhooks;
 

@@ -91,10 +91,7 @@ async fn webhook_descriptions_and_endpoint_counts_are_capped() {
     let (status, answer) = app.post(path, None, &json!({"url": url})).await;
     assert_eq!(status, 400, "the 51st endpoint: {answer}");
     assert!(
-        answer["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("50"),
+        answer["detail"].as_str().unwrap_or_default().contains("50"),
         "{answer}"
     );
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_endpoints")

@@ -15,6 +15,7 @@ pub mod pg;
 pub mod records;
 mod relink;
 pub mod sync_state;
+mod webhook_endpoints;
 pub mod webhooks;
 
 pub use crypto::{Cipher, MasterKey};

@@ -31,7 +31,7 @@ pub struct WebhookEndpoint {
     pub created_at: DateTime<Utc>,
 }
 
-const ENDPOINT_COLUMNS: &str =
+pub(crate) const ENDPOINT_COLUMNS: &str =
     "id, url, events, description, is_active, disabled_reason, failing_since, created_at";
 
 /// An event waiting to be fanned out.
@@ -156,78 +156,6 @@ pub enum AfterFailure {
 }
 
 impl Store {
-    /// Creates an endpoint; `secret` is encrypted before it is stored.
-    pub async fn create_webhook_endpoint(
-        &self,
-        org: Uuid,
-        url: &str,
-        events: &[String],
-        description: Option<&str>,
-        secret: &str,
-    ) -> Result<WebhookEndpoint, StoreError> {
-        let ct = self.cipher.encrypt_str(secret)?;
-        Ok(
-            sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLUMNS}"
-        )))
-            .bind(org)
-            .bind(Uuid::new_v4())
-            .bind(url)
-            .bind(events)
-            .bind(ct)
-            .bind(description)
-            .fetch_one(&self.pool)
-            .await?,
-        )
-    }
-
-    /// The organization's endpoints, oldest first.
-    pub async fn list_webhook_endpoints(
-        &self,
-        org: Uuid,
-    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-                "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1
-             ORDER BY created_at, id"
-            )))
-            .bind(org)
-            .fetch_all(&self.pool)
-            .await?,
-        )
-    }
-
-    /// One of the organization's endpoints.
-    pub async fn webhook_endpoint(
-        &self,
-        org: Uuid,
-        id: Uuid,
-    ) -> Result<WebhookEndpoint, StoreError> {
-        sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND id = $2"
-        )))
-        .bind(org)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)
-    }
-
-    /// Deletes an endpoint with its deliveries and their attempt log.
-    pub async fn delete_webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<(), StoreError> {
-        let n = sqlx::query("DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     /// Queues an event for the organization's endpoints; nothing is queued when it has no
     /// active endpoint. Returns whether it was queued.
     pub async fn enqueue_webhook_event(

@@ -27,6 +27,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
 use crate::routes::audit::{self, ClientIp};
+use crate::routes::link::end_user_field;
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
@@ -139,12 +140,12 @@ pub async fn link(
     body: &LinkAccountRequest,
 ) -> ApiResult<deskbridge_store::accounts::Linked> {
     required("integration", &body.integration)?;
-    required("end_user_origin_id", &body.end_user_origin_id)?;
-    required(
+    end_user_field("end_user_origin_id", &body.end_user_origin_id)?;
+    end_user_field(
         "end_user_organization_name",
         &body.end_user_organization_name,
     )?;
-    required("end_user_email_address", &body.end_user_email_address)?;
+    end_user_field("end_user_email_address", &body.end_user_email_address)?;
     required("credentials.domain", &body.credentials.domain)?;
     required("credentials.api_key", &body.credentials.api_key)?;
     let slug = body.integration.trim().to_ascii_lowercase();
@@ -205,7 +206,7 @@ pub async fn link(
     responses(
         (status = 201, description = "Linked", body = LinkAccountResponse),
         (status = 200, description = "Relinked (same end_user_origin_id)", body = LinkAccountResponse),
-        (status = 400, description = "Invalid body, unknown integration, refused credentials or domain", body = ErrorDetail),
+        (status = 400, description = "Invalid body (end-user fields: 1 to 512 characters; the detail names the field), unknown integration, refused credentials or domain", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "The helpdesk's rate limit is spent", body = ErrorDetail),

@@ -101,3 +101,56 @@ async fn webhook_descriptions_and_endpoint_counts_are_capped() {
     assert_eq!(count, 50);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn refused_credential_checks_are_throttled_per_organization() {
+    let app = app().await;
+    let (sub, key) = app.sim_account(0);
+    app.sim.control().reset_counters(&sub).expect("reset");
+    let path = "/api/ticketing/v1/linked-accounts";
+    for i in 0..10 {
+        let mut body = app.link_body(0, &format!("wrong-key-{i}"));
+        body["end_user_origin_id"] = json!(format!("stuffing-{i}"));
+        let (status, answer) = app.post(path, None, &body).await;
+        assert_eq!(status, 400, "attempt {i}: {answer}");
+    }
+    let checked = app.sim.control().counters(&sub).expect("counters").requests;
+    // The 11th attempt, even with the right key, is refused without asking Freshdesk.
+    let (status, answer) = app.post(path, None, &app.link_body(0, &key)).await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(
+        answer["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("credential"),
+        "{answer}"
+    );
+    assert_eq!(
+        app.sim.control().counters(&sub).expect("counters").requests,
+        checked,
+        "no call reached the helpdesk"
+    );
+    // Another organization is not affected.
+    let other = app
+        .store
+        .ensure_organization("other-org")
+        .await
+        .expect("org");
+    let other_key = app
+        .store
+        .create_api_key(other.id, "k")
+        .await
+        .expect("key")
+        .key;
+    let res = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(&other_key)
+        .json(&app.link_body(0, &key))
+        .send()
+        .await
+        .expect("request");
+    let (status, answer) = common::checked("POST", path, res).await;
+    assert_eq!(status, 201, "{answer}");
+    app.stop().await;
+}

@@ -65,6 +65,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
                 api_key: account.api_key.clone(),
             },
         },
+        None,
     )
     .await?;
 

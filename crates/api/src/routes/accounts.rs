@@ -22,6 +22,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
+use crate::check_throttle::CheckThrottle;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
@@ -126,6 +127,20 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
     }
 }
 
+/// Whether the helpdesk refused the credentials or the domain (what trying keys produces), as
+/// opposed to being busy or unreachable.
+fn refused(e: &ProviderError) -> bool {
+    matches!(
+        e,
+        ProviderError::Unauthorized
+            | ProviderError::Forbidden(_)
+            | ProviderError::Suspended
+            | ProviderError::NoApiAccess
+            | ProviderError::UnknownAccount
+            | ProviderError::HostNotAllowed(_)
+    )
+}
+
 fn required(name: &str, v: &str) -> ApiResult<()> {
     if v.trim().is_empty() {
         return Err(ApiError::bad(format!("`{name}` must not be empty.")));
@@ -134,10 +149,13 @@ fn required(name: &str, v: &str) -> ApiResult<()> {
 }
 
 /// Checks credentials with the helpdesk and stores (or relinks) the account.
+/// With `throttle`, refused checks count toward the organization's limit and a spent limit
+/// is a 429 before any call to the helpdesk (see [`crate::check_throttle`]).
 pub async fn link(
     state: &AppState,
     org: uuid::Uuid,
     body: &LinkAccountRequest,
+    throttle: Option<&CheckThrottle>,
 ) -> ApiResult<deskbridge_store::accounts::Linked> {
     required("integration", &body.integration)?;
     end_user_field("end_user_origin_id", &body.end_user_origin_id)?;
@@ -168,7 +186,17 @@ pub async fn link(
         .providers
         .build(&slug, uuid::Uuid::nil(), &creds)
         .map_err(link_error)?;
-    provider.check_credentials().await.map_err(link_error)?;
+    if let Some(t) = throttle {
+        t.check(org)?;
+    }
+    if let Err(e) = provider.check_credentials().await {
+        if let Some(t) = throttle
+            && refused(&e)
+        {
+            t.refused(org);
+        }
+        return Err(link_error(e));
+    }
     let linked = state
         .store
         .link_account(
@@ -209,7 +237,7 @@ pub async fn link(
         (status = 400, description = "Invalid body (end-user fields: 1 to 512 characters; the detail names the field), unknown integration, refused credentials or domain", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 429, description = "The helpdesk's rate limit is spent", body = ErrorDetail),
+        (status = 429, description = "The helpdesk's rate limit is spent, or the organization had 10 refused credential checks in the last minute (nothing is sent to the helpdesk then)", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
         (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
@@ -221,7 +249,7 @@ pub async fn linked_accounts_create(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LinkAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<LinkAccountResponse>)> {
-    let linked = link(&state, auth.org.id, &body).await?;
+    let linked = link(&state, auth.org.id, &body, Some(&state.check_throttle)).await?;
     let verb = if linked.created { "linked" } else { "relinked" };
     let description = format!(
         "Linked account {} ({}, end user `{}`) was {verb} with credentials sent by the API.",

@@ -28,8 +28,7 @@ async fn internal_service(answer: &'static str) -> String {
     addr
 }
 
-const SECRET: &str =
-    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nconnection: close\r\n\r\nSECRET";
+const SECRET: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nconnection: close\r\n\r\nSECRET";
 
 #[tokio::test]
 async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
@@ -45,7 +44,9 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
     let factory = FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2);
     // A file URL naming an internal service (loopback, not an allowed provider host).
     let internal = internal_service(SECRET).await;
-    let got = factory.download(&format!("http://{internal}/latest/meta-data")).await;
+    let got = factory
+        .download(&format!("http://{internal}/latest/meta-data"))
+        .await;
     assert!(
         got.is_err(),
         "an internal address is never fetched: {:?}",

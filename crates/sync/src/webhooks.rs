@@ -303,8 +303,8 @@ pub async fn check_receiver_url_resolved(
 }
 
 /// A DNS resolver that refuses names resolving to non-public addresses (except allowed hosts).
-struct SafeResolver {
-    allowed_hosts: Vec<String>,
+pub(crate) struct SafeResolver {
+    pub(crate) allowed_hosts: Vec<String>,
 }
 
 impl reqwest::dns::Resolve for SafeResolver {

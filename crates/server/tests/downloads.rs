@@ -41,7 +41,7 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
     })
     .await;
     // The factory as `serve` builds it, allowing only the simulator.
-    let factory = FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2);
+    let factory = FreshdeskFactory::new(vec![app.sim_handle.base_url.clone()], 0.2);
     // A file URL naming an internal service (loopback, not an allowed provider host).
     let internal = internal_service(SECRET).await;
     let got = factory
@@ -65,7 +65,10 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
         .into_boxed_str(),
     );
     let redirector = internal_service(location).await;
-    let factory = FreshdeskFactory::new(vec![app.sim_host.clone(), redirector.clone()], 0.2);
+    let factory = FreshdeskFactory::new(
+        vec![app.sim_handle.base_url.clone(), format!("http://{redirector}")],
+        0.2,
+    );
     let got = factory
         .download(&format!("http://{redirector}/file"))
         .await
@@ -97,5 +100,40 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
         "the helpdesk's content type is not to be sniffed into HTML"
     );
 
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn allowed_provider_hosts_are_exact_origins() {
+    let app = TestApp::start(SimConfig {
+        seed: 67,
+        accounts: 1,
+        tickets: 5,
+        conversations_per_ticket: 1.0,
+        ..SimConfig::default()
+    })
+    .await;
+    // The app allows exactly `http://127.0.0.1:{port}` of the simulator.
+    let (_, key) = app.sim_account(0);
+    let port = app.sim_handle.addr.port();
+    let link = |domain: String| {
+        let mut body = app.link_body(0, &key);
+        body["credentials"]["domain"] = serde_json::json!(domain);
+        body
+    };
+    let path = "/api/ticketing/v1/linked-accounts";
+    let (status, answer) = app
+        .post(path, None, &link(format!("http://127.0.0.1:{port}")))
+        .await;
+    assert_eq!(status, 201, "the allowed origin: {answer}");
+    for other in [
+        format!("https://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        format!("http://127.0.0.1:{}", port.wrapping_add(1)),
+        "http://127.0.0.1".to_string(),
+    ] {
+        let (status, answer) = app.post(path, None, &link(other.clone())).await;
+        assert_eq!(status, 400, "{other} is another origin: {answer}");
+    }
     app.stop().await;
 }

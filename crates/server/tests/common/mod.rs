@@ -133,8 +133,9 @@ impl TestApp {
             .base_url
             .trim_start_matches("http://")
             .to_string();
+        // Allowed provider hosts are exact origins (`scheme://host:port`).
         let hosts = if opts.allow_sim {
-            vec![host.clone()]
+            vec![sim_handle.base_url.clone()]
         } else {
             Vec::new()
         };
@@ -351,7 +352,7 @@ impl TestApp {
             .arg("worker")
             .env("DATABASE_URL", &self.db.url)
             .env("DESKBRIDGE_MASTER_KEY", self.master_key.to_base64())
-            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_host)
+            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_handle.base_url)
             .env("DESKBRIDGE_WORKERS", workers.to_string())
             .env("DESKBRIDGE_JOB_LEASE_SECS", lease_secs.to_string())
             .env("DESKBRIDGE_SYNC_INTERVAL_SECS", "3600")

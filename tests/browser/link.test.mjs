@@ -71,7 +71,7 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
     const [, , freshdeskKey, simBase] = await start("deskbridge-freshdesk-sim", ["--port", "0", "--seed", "3", "--tickets", "25", "--conversations-per-ticket", "1"], {}, /^account (\S+) api_key (\S+) base_url (\S+)/);
     const env = {
       DESKBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
-      DESKBRIDGE_ALLOW_PROVIDER_HOSTS: new URL(simBase).host,
+      DESKBRIDGE_ALLOW_PROVIDER_HOSTS: new URL(simBase).origin,
       DESKBRIDGE_HOME: join(work, "home"),
       DESKBRIDGE_LISTEN: "127.0.0.1:0",
       DESKBRIDGE_WORKERS: "1",

@@ -32,7 +32,6 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         ..SimConfig::default()
     });
     let handle = sim.spawn("127.0.0.1:0".parse()?).await?;
-    let sim_host = handle.base_url.trim_start_matches("http://").to_string();
     let account = sim
         .accounts()
         .into_iter()
@@ -43,7 +42,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         handle.base_url, account.subdomain
     );
 
-    let factory = Arc::new(FreshdeskFactory::new(vec![sim_host], 0.2));
+    let factory = Arc::new(FreshdeskFactory::new(vec![handle.base_url.clone()], 0.2));
     let org = store.ensure_organization("demo").await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
     let api = ApiConfig {

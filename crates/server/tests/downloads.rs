@@ -66,7 +66,10 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
     );
     let redirector = internal_service(location).await;
     let factory = FreshdeskFactory::new(
-        vec![app.sim_handle.base_url.clone(), format!("http://{redirector}")],
+        vec![
+            app.sim_handle.base_url.clone(),
+            format!("http://{redirector}"),
+        ],
         0.2,
     );
     let got = factory

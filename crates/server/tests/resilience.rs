@@ -153,7 +153,10 @@ impl Proxied {
                 .await
                 .expect("connect through the proxy");
         let store = Store::new(pool, Cipher::new(app.master_key.clone()));
-        let factory = Arc::new(FreshdeskFactory::new(vec![app.sim_handle.base_url.clone()], 0.2));
+        let factory = Arc::new(FreshdeskFactory::new(
+            vec![app.sim_handle.base_url.clone()],
+            0.2,
+        ));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = watch::channel(false);

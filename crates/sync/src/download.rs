@@ -21,28 +21,13 @@ const FILE_DOMAINS: &[&str] = &["freshdesk.com", "freshworks.com", "amazonaws.co
 /// Redirects followed at most.
 const MAX_REDIRECTS: usize = 3;
 
-/// Whether an allowed provider host entry (`scheme://host:port`, `host:port` or `host`)
-/// names this URL's origin.
-fn entry_allows(entry: &str, url: &Url) -> bool {
-    let entry = entry.trim().to_ascii_lowercase();
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-        return false;
-    };
-    let host = host.to_ascii_lowercase();
-    let host_port = format!("{host}:{port}");
-    match entry.split_once("://") {
-        Some((scheme, rest)) => scheme == url.scheme() && rest.trim_end_matches('/') == host_port,
-        None => entry == host_port || entry == host,
-    }
-}
-
 /// Whether a file may be fetched from `url` (see the module docs).
 pub fn file_url_allowed(url: &Url, allowed_hosts: &[String]) -> bool {
     if !url.username().is_empty() || url.password().is_some() {
         return false;
     }
-    if allowed_hosts.iter().any(|e| entry_allows(e, url)) {
-        return matches!(url.scheme(), "http" | "https");
+    if deskbridge_freshdesk::origin_allowed(url, allowed_hosts) {
+        return true;
     }
     if url.scheme() != "https" {
         return false;
@@ -114,13 +99,13 @@ mod tests {
         assert!(!ok("https://user:pw@acme.freshdesk.com/x", &[]));
         assert!(ok(
             "http://127.0.0.1:9000/_attachments/1",
-            &["127.0.0.1:9000"]
-        ));
-        assert!(ok(
-            "http://127.0.0.1:9000/_attachments/1",
             &["http://127.0.0.1:9000"]
         ));
-        assert!(!ok("http://127.0.0.1:9001/x", &["127.0.0.1:9000"]));
+        assert!(!ok(
+            "http://127.0.0.1:9000/_attachments/1",
+            &["127.0.0.1:9000"]
+        ));
+        assert!(!ok("http://127.0.0.1:9001/x", &["http://127.0.0.1:9000"]));
         assert!(!ok("http://127.0.0.1:9000/x", &["https://127.0.0.1:9000"]));
     }
 }

@@ -57,7 +57,13 @@ async fn a_slow_organization_does_not_delay_another() {
     // The slow organization has a backlog: 40 events, all due before the other's one.
     for i in 0..40 {
         store
-            .enqueue_webhook_event(slow_org.id, "LinkedAccount.linked", None, &la, &json!({"i": i}))
+            .enqueue_webhook_event(
+                slow_org.id,
+                "LinkedAccount.linked",
+                None,
+                &la,
+                &json!({"i": i}),
+            )
             .await
             .expect("event");
     }

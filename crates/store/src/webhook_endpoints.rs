@@ -1,9 +1,11 @@
 //! Webhook endpoints of an organization: created (at most a given number), listed, read and
-//! deleted. Deliveries and the outbox are in `webhooks`.
+//! deleted, with the log of their deliveries and attempts. The outbox and the delivery
+//! machinery are in `webhooks`.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::webhooks::{ENDPOINT_COLUMNS, WebhookEndpoint};
+use crate::webhooks::{AttemptRow, DeliveryRow, ENDPOINT_COLUMNS, WebhookEndpoint};
 use crate::{Store, StoreError};
 
 impl Store {
@@ -93,5 +95,74 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// An endpoint's deliveries in keyset order `(created_at, id)`: after `after`, or (the
+    /// page before) before `before`; `limit` rows, oldest first.
+    pub async fn webhook_deliveries(
+        &self,
+        org: Uuid,
+        endpoint: Uuid,
+        after: Option<(DateTime<Utc>, Uuid)>,
+        before: Option<(DateTime<Utc>, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT id, event, linked_account_id, status, attempts, next_attempt_at, last_error,
+                    created_at, finished_at
+             FROM webhook_deliveries WHERE organization_id = ",
+        );
+        q.push_bind(org)
+            .push(" AND endpoint_id = ")
+            .push_bind(endpoint);
+        let desc = if let Some((c, i)) = before {
+            q.push(" AND (created_at, id) < (")
+                .push_bind(c)
+                .push(", ")
+                .push_bind(i)
+                .push(")");
+            true
+        } else {
+            if let Some((c, i)) = after {
+                q.push(" AND (created_at, id) > (")
+                    .push_bind(c)
+                    .push(", ")
+                    .push_bind(i)
+                    .push(")");
+            }
+            false
+        };
+        q.push(if desc {
+            " ORDER BY created_at DESC, id DESC LIMIT "
+        } else {
+            " ORDER BY created_at, id LIMIT "
+        });
+        q.push_bind(limit);
+        let mut rows = q
+            .build_query_as::<DeliveryRow>()
+            .fetch_all(&self.pool)
+            .await?;
+        if desc {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// The attempts of some deliveries, in order.
+    pub async fn webhook_attempts(
+        &self,
+        org: Uuid,
+        deliveries: &[Uuid],
+    ) -> Result<Vec<AttemptRow>, StoreError> {
+        Ok(sqlx::query_as::<_, AttemptRow>(
+            "SELECT delivery_id, attempt, started_at, duration_ms, response_status, error,
+                    response_body, succeeded
+             FROM webhook_attempts WHERE organization_id = $1 AND delivery_id = ANY($2)
+             ORDER BY delivery_id, attempt",
+        )
+        .bind(org)
+        .bind(deliveries)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

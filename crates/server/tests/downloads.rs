@@ -41,7 +41,7 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
     })
     .await;
     // The factory as `serve` builds it, allowing only the simulator.
-    let factory = FreshdeskFactory::new(vec![app.sim_handle.base_url.clone()], 0.2);
+    let factory = FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2);
     // A file URL naming an internal service (loopback, not an allowed provider host).
     let internal = internal_service(SECRET).await;
     let got = factory

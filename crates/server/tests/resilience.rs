@@ -153,10 +153,7 @@ impl Proxied {
                 .await
                 .expect("connect through the proxy");
         let store = Store::new(pool, Cipher::new(app.master_key.clone()));
-        let factory = Arc::new(FreshdeskFactory::new(
-            vec![app.sim_handle.base_url.clone()],
-            0.2,
-        ));
+        let factory = Arc::new(FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = watch::channel(false);
@@ -603,7 +600,7 @@ async fn sigterm_finishes_requests_and_releases_the_job_to_another_worker() {
         .arg("serve")
         .env("DATABASE_URL", &app.db.url)
         .env("DESKBRIDGE_MASTER_KEY", app.master_key.to_base64())
-        .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &app.sim_handle.base_url)
+        .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &app.sim_host)
         .env("DESKBRIDGE_LISTEN", format!("127.0.0.1:{port}"))
         .env("DESKBRIDGE_WORKERS", "1")
         // A long lease: the job must come back because it is released, not because it expired.

@@ -34,7 +34,7 @@ async fn api_process(app: &TestApp) -> (Proc, String) {
         .args(["serve", "--workers", "0", "--no-migrate"])
         .env("DATABASE_URL", &app.db.url)
         .env("DESKBRIDGE_MASTER_KEY", app.master_key.to_base64())
-        .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &app.sim_handle.base_url)
+        .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &app.sim_host)
         .env("DESKBRIDGE_LISTEN", format!("127.0.0.1:{port}"))
         .env("DESKBRIDGE_RATE_LIMIT_PER_MINUTE", "0")
         .env("DESKBRIDGE_DB_CONNECTIONS", "4")

@@ -364,10 +364,7 @@ async fn key_rotation_re_encrypts_and_the_app_works_with_the_new_key_only() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = watch::channel(false);
-    let factory = Arc::new(FreshdeskFactory::new(
-        vec![app.sim_handle.base_url.clone()],
-        0.2,
-    ));
+    let factory = Arc::new(FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2));
     let server = tokio::spawn(deskbridge::serve::run(
         store.clone(),
         factory,

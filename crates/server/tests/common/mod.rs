@@ -66,6 +66,7 @@ pub struct TestApp {
     pub org: Uuid,
     pub http: reqwest::Client,
     pub master_key: MasterKey,
+    /// The simulator's origin, as `DESKBRIDGE_ALLOW_PROVIDER_HOSTS` names it.
     pub sim_host: String,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -129,13 +130,10 @@ impl TestApp {
             .spawn("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("simulator");
-        let host = sim_handle
-            .base_url
-            .trim_start_matches("http://")
-            .to_string();
         // Allowed provider hosts are exact origins (`scheme://host:port`).
+        let host = sim_handle.base_url.clone();
         let hosts = if opts.allow_sim {
-            vec![sim_handle.base_url.clone()]
+            vec![host.clone()]
         } else {
             Vec::new()
         };
@@ -352,7 +350,7 @@ impl TestApp {
             .arg("worker")
             .env("DATABASE_URL", &self.db.url)
             .env("DESKBRIDGE_MASTER_KEY", self.master_key.to_base64())
-            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_handle.base_url)
+            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_host)
             .env("DESKBRIDGE_WORKERS", workers.to_string())
             .env("DESKBRIDGE_JOB_LEASE_SECS", lease_secs.to_string())
             .env("DESKBRIDGE_SYNC_INTERVAL_SECS", "3600")

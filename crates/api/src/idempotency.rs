@@ -80,16 +80,25 @@ enum Phase {
     Remote(String),
 }
 
+/// A claimed key: whose, which, and the claim's id (only that claim may move it on).
+#[derive(Clone)]
+struct Held {
+    store: Store,
+    la: Uuid,
+    key: String,
+    claim: Uuid,
+}
+
 /// The idempotency record of one write: the write reports its phases here. Without an
 /// `Idempotency-Key` only the phase in memory is kept (for the answer of a local failure).
 #[derive(Clone)]
 pub struct Ledger {
-    key: Option<(Store, Uuid, String)>,
+    key: Option<Held>,
     phase: Arc<Mutex<Phase>>,
 }
 
 impl Ledger {
-    fn new(key: Option<(Store, Uuid, String)>) -> Self {
+    fn new(key: Option<Held>) -> Self {
         Ledger {
             key,
             phase: Arc::new(Mutex::new(Phase::NotSent)),
@@ -110,8 +119,8 @@ impl Ledger {
     /// Called just before the helpdesk call: records that it may be sent. When this cannot
     /// be recorded the write stops here, before anything reached the helpdesk.
     pub async fn sending(&self) -> ApiResult<()> {
-        if let Some((store, la, key)) = &self.key {
-            store.mark_idempotency_sent(*la, key).await?;
+        if let Some(h) = &self.key {
+            h.store.mark_idempotency_sent(h.la, &h.key, h.claim).await?;
         }
         self.set(Phase::Sent);
         Ok(())
@@ -120,8 +129,11 @@ impl Ledger {
     /// Called when the helpdesk wrote the record `remote_id`, before it is stored locally.
     pub async fn written(&self, remote_id: &str) {
         self.set(Phase::Remote(remote_id.to_string()));
-        if let Some((store, la, key)) = &self.key
-            && let Err(e) = store.mark_idempotency_remote(*la, key, remote_id).await
+        if let Some(h) = &self.key
+            && let Err(e) = h
+                .store
+                .mark_idempotency_remote(h.la, &h.key, h.claim, remote_id)
+                .await
         {
             warn!(error = %e, "cannot record the helpdesk's id of an idempotent write");
         }
@@ -168,8 +180,8 @@ where
     };
     let la = auth.account.id;
     let hash = request_fingerprint("POST", route, body);
-    match state.store.claim_idempotency_key(la, &key, &hash).await? {
-        Claim::Claimed => {}
+    let claim = match state.store.claim_idempotency_key(la, &key, &hash).await? {
+        Claim::Claimed(claim) => claim,
         Claim::Replay { status, body } => {
             let mut res = (
                 StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
@@ -200,9 +212,15 @@ where
         Claim::Unknown { remote_id } => {
             return Err(ApiError::Conflict(unknown_detail(remote_id.as_deref())));
         }
-    }
-    let ledger = Ledger::new(Some((state.store.clone(), la, key.clone())));
-    detached(Some((state.store.clone(), la, key)), ledger, write).await
+    };
+    let held = Held {
+        store: state.store.clone(),
+        la,
+        key,
+        claim,
+    };
+    let ledger = Ledger::new(Some(held.clone()));
+    detached(Some(held), ledger, write).await
 }
 
 /// Runs a write that takes no `Idempotency-Key` (a PATCH) detached from the request, like
@@ -216,11 +234,7 @@ where
 }
 
 /// Runs the write and its bookkeeping in a task of its own and waits for it.
-async fn detached<F, Fut>(
-    key: Option<(Store, Uuid, String)>,
-    ledger: Ledger,
-    write: F,
-) -> ApiResult<Response>
+async fn detached<F, Fut>(key: Option<Held>, ledger: Ledger, write: F) -> ApiResult<Response>
 where
     F: FnOnce(Ledger) -> Fut,
     Fut: Future<Output = ApiResult<WriteReply>> + Send + 'static,
@@ -240,7 +254,7 @@ where
 /// marks the others unknown. A local failure after the helpdesk wrote becomes a 503 naming
 /// the helpdesk's id.
 async fn settle(
-    key: Option<(Store, Uuid, String)>,
+    key: Option<Held>,
     ledger: &Ledger,
     result: ApiResult<WriteReply>,
 ) -> ApiResult<WriteReply> {
@@ -255,18 +269,24 @@ async fn settle(
         }
         (r, _) => r,
     };
-    let Some((store, la, key)) = key else {
+    let Some(Held {
+        store,
+        la,
+        key,
+        claim,
+    }) = key
+    else {
         return result;
     };
     let outcome = match &result {
         Ok(reply) => {
             let text = reply.body.to_string();
             store
-                .finish_idempotency_key(la, &key, reply.status.as_u16(), &text)
+                .finish_idempotency_key(la, &key, claim, reply.status.as_u16(), &text)
                 .await
         }
-        Err(_) if phase == Phase::NotSent => store.release_idempotency_key(la, &key).await,
-        Err(_) => store.mark_idempotency_unknown(la, &key).await,
+        Err(_) if phase == Phase::NotSent => store.release_idempotency_key(la, &key, claim).await,
+        Err(_) => store.mark_idempotency_unknown(la, &key, claim).await,
     };
     if let Err(e) = outcome {
         warn!(error = %e, "cannot record the outcome of an idempotent request");

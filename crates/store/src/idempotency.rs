@@ -24,9 +24,9 @@ pub const STALE_PENDING: Duration = Duration::from_secs(120);
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is ours: run the request, then [`Store::finish_idempotency_key`] or
-    /// [`Store::release_idempotency_key`].
-    Claimed,
+    /// The key is ours under this claim id: run the request, passing the id to every later
+    /// call ([`Store::mark_idempotency_sent`], [`Store::finish_idempotency_key`], …).
+    Claimed(Uuid),
     /// The same request already finished: answer this again.
     Replay {
         /// HTTP status.
@@ -117,22 +117,24 @@ impl Store {
         .bind(linked_account)
         .execute(&self.pool)
         .await?;
+        let claim = Uuid::new_v4();
         // A key released between our insert and our read is tried again (a few times).
         for _ in 0..3 {
             let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (linked_account_id, key, request_hash, expires_at)
-                 VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+                "INSERT INTO idempotency_keys (linked_account_id, key, request_hash, expires_at, claim_id)
+                 VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
                  ON CONFLICT DO NOTHING",
             )
             .bind(linked_account)
             .bind(key)
             .bind(hash)
             .bind(secs(KEY_TTL))
+            .bind(claim)
             .execute(&self.pool)
             .await?
             .rows_affected();
             if inserted == 1 {
-                return Ok(Claim::Claimed);
+                return Ok(Claim::Claimed(claim));
             }
             let row: Option<KeyRow> = sqlx::query_as(
                 "SELECT request_hash, status, response_status, response_body, remote_id,
@@ -167,18 +169,19 @@ impl Store {
                 ("sent" | "remote", _, _) if stale => Ok(Claim::Unknown { remote_id }),
                 ("pending", _, _) if stale => {
                     let taken = sqlx::query(
-                        "UPDATE idempotency_keys SET created_at = now()
+                        "UPDATE idempotency_keys SET created_at = now(), claim_id = $4
                          WHERE linked_account_id = $1 AND key = $2 AND status = 'pending'
                            AND created_at < now() - make_interval(secs => $3)",
                     )
                     .bind(linked_account)
                     .bind(key)
                     .bind(secs(STALE_PENDING))
+                    .bind(claim)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
                     Ok(if taken == 1 {
-                        Claim::Claimed
+                        Claim::Claimed(claim)
                     } else {
                         Claim::InProgress
                     })
@@ -194,31 +197,49 @@ impl Store {
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4
-             WHERE linked_account_id = $1 AND key = $2",
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $5",
         )
         .bind(linked_account)
         .bind(key)
         .bind(i32::from(status))
         .bind(body)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     /// Marks a claimed key `sent` just before the helpdesk call: from then on it is never
-    /// taken over or released by a claim. An error here stops the write before the call.
+    /// taken over or released by a claim. An error here stops the write before the call;
+    /// [`StoreError::Conflict`] when the claim was taken over meanwhile (it went stale).
     pub async fn mark_idempotency_sent(
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
     ) -> Result<(), StoreError> {
-        self.set_idempotency_status(linked_account, key, "sent", None)
-            .await
+        let moved = sqlx::query(
+            "UPDATE idempotency_keys SET status = 'sent'
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $3 AND status = 'pending'",
+        )
+        .bind(linked_account)
+        .bind(key)
+        .bind(claim)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Err(StoreError::Conflict(
+                "A retry with this Idempotency-Key took this request over; it was not sent.".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Records that the helpdesk wrote the record `remote_id`, before it is stored locally,
@@ -227,9 +248,10 @@ impl Store {
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
         remote_id: &str,
     ) -> Result<(), StoreError> {
-        self.set_idempotency_status(linked_account, key, "remote", Some(remote_id))
+        self.set_idempotency_status(linked_account, key, claim, "remote", Some(remote_id))
             .await
     }
 
@@ -239,8 +261,9 @@ impl Store {
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
     ) -> Result<(), StoreError> {
-        self.set_idempotency_status(linked_account, key, "unknown", None)
+        self.set_idempotency_status(linked_account, key, claim, "unknown", None)
             .await
     }
 
@@ -248,17 +271,19 @@ impl Store {
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
         status: &str,
         remote_id: Option<&str>,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE idempotency_keys SET status = $3, remote_id = coalesce($4, remote_id)
-             WHERE linked_account_id = $1 AND key = $2 AND status <> 'done'",
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $5 AND status <> 'done'",
         )
         .bind(linked_account)
         .bind(key)
         .bind(status)
         .bind(remote_id)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -271,13 +296,16 @@ impl Store {
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM idempotency_keys
-             WHERE linked_account_id = $1 AND key = $2 AND status IN ('pending', 'sent')",
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $3
+               AND status IN ('pending', 'sent')",
         )
         .bind(linked_account)
         .bind(key)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -30,7 +30,11 @@ async fn a_taken_over_claim_cannot_send() {
         .account
         .id;
     let hash = request_fingerprint("POST", "/tickets", &json!({"model": {}}));
-    let Claim::Claimed = store.claim_idempotency_key(la, "k1", &hash).await.expect("claim") else {
+    let Claim::Claimed(first) = store
+        .claim_idempotency_key(la, "k1", &hash)
+        .await
+        .expect("claim")
+    else {
         panic!("first claim");
     };
     // The first request stalls before its helpdesk call; its claim goes stale.
@@ -38,12 +42,25 @@ async fn a_taken_over_claim_cannot_send() {
         .execute(&db.pool)
         .await
         .expect("age");
-    let Claim::Claimed = store.claim_idempotency_key(la, "k1", &hash).await.expect("claim") else {
+    let Claim::Claimed(second) = store
+        .claim_idempotency_key(la, "k1", &hash)
+        .await
+        .expect("claim")
+    else {
         panic!("taken over");
     };
     // The first request wakes up: it may not send any more.
     assert!(
-        store.mark_idempotency_sent(la, "k1").await.is_err(),
+        store.mark_idempotency_sent(la, "k1", first).await.is_err(),
         "the old claimer must not send after a takeover"
     );
+    // Nor free or finish the key; the new claimer goes on.
+    store
+        .release_idempotency_key(la, "k1", first)
+        .await
+        .expect("release");
+    store
+        .mark_idempotency_sent(la, "k1", second)
+        .await
+        .expect("the new claimer sends");
 }

@@ -163,3 +163,67 @@ async fn relinking_to_another_helpdesk_serves_only_the_new_helpdesks_records() {
     assert_eq!(changed[0]["previous_records_deleted"], json!(true));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_sync_of_the_old_helpdesk_running_during_the_relink_leaves_nothing_behind() {
+    let app = TestApp::start(SimConfig {
+        seed: 68,
+        accounts: 2,
+        tickets: 150,
+        conversations_per_ticket: 2.0,
+        ..SimConfig::default()
+    })
+    .await;
+    // Every Freshdesk answer takes 300 ms: the first helpdesk's initial sync is slow.
+    app.sim
+        .control()
+        .set_faults(deskbridge_freshdesk_sim::FaultConfig {
+            slow_rate: 1.0,
+            slow_delay: std::time::Duration::from_millis(300),
+            ..Default::default()
+        });
+    let (_, token, la) = link_to(&app, 0).await;
+    // Wait until that sync has written some tickets, then relink to the second helpdesk.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let n: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM tickets WHERE linked_account_id = $1")
+                .bind(la)
+                .fetch_one(&app.db.pool)
+                .await
+                .expect("count");
+        if n > 0 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the sync started");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (status, _, _) = link_to(&app, 1).await;
+    assert_eq!(status, 200);
+    app.sim
+        .control()
+        .set_faults(deskbridge_freshdesk_sim::FaultConfig::default());
+    // Wait for the new helpdesk's sync to finish.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
+        let idle = app.store.active_jobs(la).await.expect("jobs") == 0;
+        if idle && runs.iter().any(|r| r.status == "DONE") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the new sync ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (new_tickets, new_contacts) = sim_records(&app, 1);
+    same(
+        &served(&app, "/api/ticketing/v1/tickets", &token).await,
+        &new_tickets,
+        "tickets after a relink during a sync",
+    );
+    same(
+        &served(&app, "/api/ticketing/v1/contacts", &token).await,
+        &new_contacts,
+        "contacts after a relink during a sync",
+    );
+    app.stop().await;
+}

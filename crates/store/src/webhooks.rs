@@ -235,7 +235,8 @@ impl Store {
     }
 
     /// Claims up to `limit` due deliveries for `worker` with a lease, fairly: at most
-    /// `per_org` of each organization (the oldest of each first, then round by round), none of
+    /// `per_org` of each organization (the oldest of each first, in the order they were
+    /// queued, then round by round), none of
     /// the organizations in `skip` (those that already have enough in flight), so that one
     /// organization's backlog never fills a claim.
     pub async fn claim_webhook_deliveries(
@@ -248,9 +249,9 @@ impl Store {
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let rows: Vec<ClaimedRow> = sqlx::query_as(
             "WITH ranked AS (
-                 SELECT d.organization_id, d.id, d.next_attempt_at,
+                 SELECT d.organization_id, d.id, d.next_attempt_at, d.created_at,
                         row_number() OVER (PARTITION BY d.organization_id
-                                           ORDER BY d.next_attempt_at, d.id) AS rn
+                                           ORDER BY d.next_attempt_at, d.created_at, d.id) AS rn
                  FROM webhook_deliveries d
                  JOIN webhook_endpoints e
                    ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
@@ -259,7 +260,7 @@ impl Store {
                    AND NOT (d.organization_id = ANY($5))),
              pick AS (
                  SELECT organization_id, id FROM ranked WHERE rn <= $4
-                 ORDER BY rn, next_attempt_at LIMIT $3),
+                 ORDER BY rn, next_attempt_at, created_at LIMIT $3),
              due AS (
                  SELECT d.organization_id, d.id FROM webhook_deliveries d
                  JOIN pick p ON p.organization_id = d.organization_id AND p.id = d.id

@@ -101,7 +101,7 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
       DESKBRIDGE_PUBLIC_URL: `http://127.0.0.1:${port}`,
       DESKBRIDGE_LINK_EMBED_ORIGINS: new URL(productUrl).origin,
       DESKBRIDGE_MASTER_KEY: randomBytes(32).toString("base64"),
-      DESKBRIDGE_ALLOW_PROVIDER_HOSTS: new URL(simBase).host,
+      DESKBRIDGE_ALLOW_PROVIDER_HOSTS: new URL(simBase).origin,
       DESKBRIDGE_HOME: join(work, "home"),
       DESKBRIDGE_LISTEN: `127.0.0.1:${port}`,
       DESKBRIDGE_WORKERS: "1",

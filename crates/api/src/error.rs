@@ -40,6 +40,10 @@ pub enum ApiError {
     /// 502: the helpdesk failed.
     #[error("{0}")]
     BadGateway(String),
+    /// 503: the helpdesk wrote the record but it could not be stored here; the detail names
+    /// the helpdesk's id so that the caller does not write it again.
+    #[error("{0}")]
+    NotStored(String),
     /// 503: the database is away; retry soon.
     #[error("the service is temporarily unavailable")]
     Unavailable,
@@ -82,7 +86,7 @@ impl IntoResponse for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::NotStored(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let detail = match &self {

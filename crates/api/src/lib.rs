@@ -1,6 +1,7 @@
 //! Deskbridge's HTTP API: Merge's Ticketing API wire format under `/api/ticketing/v1`, with
 //! every route registered through utoipa's router so the OpenAPI spec cannot drift.
 
+pub mod check_throttle;
 pub mod client_ip;
 pub mod cursor;
 pub mod embed;

@@ -77,6 +77,8 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     /// Failed Link-page and token-exchange attempts per client (or organization).
     pub failures: Arc<FailureLimiter>,
+    /// Refused credential checks of `POST /linked-accounts` per organization.
+    pub check_throttle: Arc<crate::check_throttle::CheckThrottle>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             config: Arc::new(config),
             limiter,
             failures,
+            check_throttle: Arc::default(),
         }
     }
 }

@@ -196,11 +196,6 @@ pub struct SimProc {
 }
 
 impl SimProc {
-    /// `host:port`.
-    pub fn host(&self) -> String {
-        self.base_url.trim_start_matches("http://").to_string()
-    }
-
     /// The simulator's counters of an account (`requests`, `credits`, `rate_limited`).
     pub async fn counters(&self, http: &reqwest::Client, sub: &str) -> anyhow::Result<Value> {
         Ok(http

@@ -77,7 +77,7 @@ pub async fn ingest(a: &IngestArgs) -> anyhow::Result<Ingested> {
         time_scale: 1.0,
         counts: false,
     })?;
-    let env = [("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", sim.host())];
+    let env = [("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", sim.base_url.clone())];
     let (api, base) = common::spawn_api(&db, &env).await?;
     let http = reqwest::Client::new();
     let (token, la) = common::link(

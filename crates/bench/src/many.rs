@@ -91,9 +91,9 @@ pub async fn run(a: ManyArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut hosts = small.host();
+    let mut hosts = small.base_url.clone();
     if let Some(b) = &big {
-        hosts = format!("{hosts},{}", b.host());
+        hosts = format!("{hosts},{}", b.base_url);
     }
     let env = [
         ("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", hosts),

@@ -30,11 +30,6 @@ pub struct ProxyHandle {
 }
 
 impl ProxyHandle {
-    /// `host:port`.
-    pub fn host(&self) -> String {
-        self.base_url.trim_start_matches("http://").to_string()
-    }
-
     /// Takes the counts and starts again from zero.
     pub fn take(&self) -> Tally {
         match self.counts.lock() {

@@ -121,7 +121,7 @@ async fn phase(
     let proxy = proxy::start(&sim.base_url).await?;
     let window = 60.0 / a.time_scale;
     let env = [
-        ("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", proxy.host()),
+        ("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", proxy.base_url.clone()),
         ("DESKBRIDGE_PROVIDER_RATE_WINDOW_SECS", format!("{window}")),
     ];
     let (_api, base) = common::spawn_api(&db, &env).await?;

@@ -83,9 +83,14 @@ pub async fn spawn(sim: Simulator, addr: SocketAddr) -> std::io::Result<SimHandl
                         let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                             let router = router.clone();
                             async move {
-                                let resp = match router.oneshot(req.map(Body::new)).await {
-                                    Ok(r) => r,
-                                    Err(e) => match e {},
+                                // A request that arrived is carried out even when the client
+                                // goes away meanwhile, as at a real helpdesk: a write whose
+                                // caller timed out still happens.
+                                let handled = tokio::spawn(router.oneshot(req.map(Body::new)));
+                                let resp = match handled.await {
+                                    Ok(Ok(r)) => r,
+                                    Ok(Err(e)) => match e {},
+                                    Err(_) => return Err(Dropped),
                                 };
                                 if resp.extensions().get::<DropConnection>().is_some() {
                                     return Err(Dropped);

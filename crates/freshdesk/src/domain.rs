@@ -9,9 +9,9 @@ const FRESHDESK_SUFFIX: &str = ".freshdesk.com";
 ///
 /// * `acme`, `acme.freshdesk.com`, `https://acme.freshdesk.com` → `https://acme.freshdesk.com/`.
 ///   The subdomain must be one valid DNS label.
-/// * Any other full URL (e.g. `http://127.0.0.1:9000/d/sim1`) is accepted only when its host,
-///   or its `host:port`, is listed in `allowed_hosts` (case-insensitive); its path prefix is
-///   kept, so `/d/sim1` + `/api/v2/...`.
+/// * Any other full URL (e.g. `http://127.0.0.1:9000/d/sim1`) is accepted only when its
+///   origin, `scheme://host:port`, is listed in `allowed_hosts` exactly (case-insensitive; see
+///   [`provider_origin`]); its path prefix is kept, so `/d/sim1` + `/api/v2/...`.
 /// * Everything else → [`ProviderError::HostNotAllowed`].
 ///
 /// The returned URL always ends with `/`, has no credentials, query or fragment.
@@ -56,17 +56,7 @@ fn resolve_full(input: &str, allowed_hosts: &[String]) -> Result<Url, ()> {
         return freshdesk_url(sub).map_err(|_| ());
     }
 
-    let with_port = url
-        .port_or_known_default()
-        .map(|p| format!("{host}:{p}"))
-        .unwrap_or_else(|| host.clone());
-    let explicit_port = url.port().map(|p| format!("{host}:{p}"));
-    let allowed = allowed_hosts.iter().any(|a| {
-        let a = a.trim().to_ascii_lowercase();
-        !a.is_empty()
-            && (a == host || a == with_port || explicit_port.as_deref() == Some(a.as_str()))
-    });
-    if !allowed {
+    if !origin_allowed(&url, allowed_hosts) {
         return Err(());
     }
     let path = url.path();
@@ -77,6 +67,53 @@ fn resolve_full(input: &str, allowed_hosts: &[String]) -> Result<Url, ()> {
     let trimmed = path.trim_end_matches('/');
     base.set_path(&format!("{trimmed}/"));
     Ok(base)
+}
+
+/// Whether `url`'s origin (`scheme://host:port`, the port explicit or the scheme's default)
+/// is one of `allowed` exactly: an entry names one scheme, one host and one port, so that
+/// allowing a simulator never allows another service of the same machine.
+pub fn origin_allowed(url: &Url, allowed: &[String]) -> bool {
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return false;
+    };
+    let origin = format!("{}://{}:{port}", url.scheme(), host.to_ascii_lowercase());
+    allowed
+        .iter()
+        .filter_map(|a| provider_origin(a).ok().flatten())
+        .any(|a| a == origin)
+}
+
+/// Normalises an allowed provider host entry to `scheme://host:port` (lower case, the port
+/// explicit); `Ok(None)` for an empty entry. An entry without a scheme, with a path, user
+/// info or query, or with another scheme than http(s) is refused with the reason.
+pub fn provider_origin(entry: &str) -> Result<Option<String>, String> {
+    let e = entry.trim();
+    if e.is_empty() {
+        return Ok(None);
+    }
+    let bad =
+        || format!("`{e}` must be an origin such as http://127.0.0.1:9000 (scheme://host:port)");
+    if !e.contains("://") {
+        return Err(bad());
+    }
+    let u = Url::parse(e).map_err(|_| bad())?;
+    if !matches!(u.scheme(), "http" | "https")
+        || !u.username().is_empty()
+        || u.password().is_some()
+        || u.query().is_some()
+        || u.fragment().is_some()
+        || !matches!(u.path(), "" | "/")
+    {
+        return Err(bad());
+    }
+    let (Some(host), Some(port)) = (u.host_str(), u.port_or_known_default()) else {
+        return Err(bad());
+    };
+    Ok(Some(format!(
+        "{}://{}:{port}",
+        u.scheme(),
+        host.to_ascii_lowercase()
+    )))
 }
 
 fn freshdesk_url(sub: &str) -> Result<Url, ProviderError> {
@@ -128,6 +165,24 @@ mod tests {
         assert!(!is_dns_label("-a"));
         assert!(!is_dns_label("a_b"));
         assert!(!is_dns_label(&"a".repeat(64)));
+    }
+
+    #[test]
+    fn allowed_entries_are_exact_origins() {
+        let allowed = vec!["http://127.0.0.1:9000".to_string()];
+        assert!(resolve_base_url("http://127.0.0.1:9000/d/a", &allowed).is_ok());
+        assert!(resolve_base_url("https://127.0.0.1:9000", &allowed).is_err());
+        assert!(resolve_base_url("http://127.0.0.1:9001", &allowed).is_err());
+        assert!(resolve_base_url("http://127.0.0.1", &allowed).is_err());
+        let bare = vec!["127.0.0.1:9000".to_string()];
+        assert!(resolve_base_url("http://127.0.0.1:9000", &bare).is_err());
+        assert_eq!(
+            provider_origin("HTTPS://Sim.Local").expect("ok"),
+            Some("https://sim.local:443".into())
+        );
+        assert!(provider_origin("sim.local:8080").is_err());
+        assert!(provider_origin("http://sim.local:8080/x").is_err());
+        assert_eq!(provider_origin(" ").expect("ok"), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod walk;
 pub mod writes;
 
 pub use budget::{BudgetStats, RateBudget};
-pub use domain::{resolve_base_url, ticket_url};
+pub use domain::{origin_allowed, provider_origin, resolve_base_url, ticket_url};
 pub use http::{
     RawResponse, call_credits, classify_status, confine_path, http_client, install_crypto_provider,
 };

@@ -822,6 +822,10 @@ impl TicketingProvider for FreshdeskProvider {
         }
     }
 
+    fn instance_url(&self) -> Option<String> {
+        Some(self.base_url().to_string())
+    }
+
     /// `GET /api/v2/agents/me` (1 credit), classified: 401 → Unauthorized; 403
     /// `account_suspended` → Suspended, `require_feature` → NoApiAccess, other 403 →
     /// Forbidden; 404 → UnknownAccount; 429 on a Free plan (limit 0, see `check`) →

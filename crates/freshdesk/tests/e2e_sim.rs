@@ -71,7 +71,8 @@ async fn sync(p: &FreshdeskProvider, stored: &mut BTreeMap<&'static str, Value>)
 fn provider_for(base_url: &str, sub: &str, key: &str, budget: RateBudget) -> FreshdeskProvider {
     let url = url::Url::parse(base_url).expect("url");
     let host = format!(
-        "{}:{}",
+        "{}://{}:{}",
+        url.scheme(),
         url.host_str().expect("host"),
         url.port().expect("port")
     );

@@ -291,7 +291,7 @@ async fn unreachable_hosts() {
         "http://no-such-host.invalid",
         SecretString::from(KEY.to_string()),
     );
-    c.allowed_hosts = vec!["no-such-host.invalid".into()];
+    c.allowed_hosts = vec!["http://no-such-host.invalid:80".into()];
     let p = FreshdeskProvider::new(c).expect("provider");
     let e = p.check_credentials().await.expect_err("dns");
     assert!(matches!(e, ProviderError::Unreachable(_)), "{e:?}");
@@ -314,7 +314,10 @@ fn domain_rules() {
             "{d}"
         );
     }
-    let allowed = vec!["127.0.0.1:9000".to_string(), "sim.local".to_string()];
+    let allowed = vec![
+        "http://127.0.0.1:9000".to_string(),
+        "http://sim.local:8080".to_string(),
+    ];
     assert_eq!(
         resolve_base_url("http://127.0.0.1:9000", &allowed)
             .expect("allowed")
@@ -329,7 +332,7 @@ fn domain_rules() {
     );
     assert_eq!(
         resolve_base_url("http://sim.local:8080/x/", &allowed)
-            .expect("host form")
+            .expect("another origin")
             .as_str(),
         "http://sim.local:8080/x/"
     );
@@ -347,6 +350,8 @@ fn domain_rules() {
         "ftp://127.0.0.1:9000",
         "http://127.0.0.1:9000/?x=1",
         "https://acme.freshdesk.com:444",
+        "https://127.0.0.1:9000",
+        "http://sim.local",
     ] {
         assert!(
             matches!(

@@ -194,8 +194,11 @@ fn ticket_custom_fields_are_raw() {
 
 #[test]
 fn ticket_url_for_allowed_full_url() {
-    let base =
-        resolve_base_url("http://127.0.0.1:9000/d/sim1", &["127.0.0.1:9000".into()]).expect("base");
+    let base = resolve_base_url(
+        "http://127.0.0.1:9000/d/sim1",
+        &["http://127.0.0.1:9000".into()],
+    )
+    .expect("base");
     let t = map_ticket(LA, &base, &sample("ticket_view.json")).expect("map");
     assert_eq!(
         t.fields["ticket_url"],

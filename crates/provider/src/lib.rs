@@ -50,6 +50,13 @@ pub trait TicketingProvider: Send + Sync {
     /// Checks the credentials with one cheap call. Used when an account is linked.
     async fn check_credentials(&self) -> Result<(), ProviderError>;
 
+    /// Which helpdesk the credentials lead to (for Freshdesk its resolved base URL), so that
+    /// a relink can tell a new helpdesk from new credentials of the same one: record ids
+    /// restart in every helpdesk, and records of two must never be mixed.
+    fn instance_url(&self) -> Option<String> {
+        None
+    }
+
     /// The streams a sync walks, in order.
     fn streams(&self) -> Vec<SyncStream>;
 

@@ -74,12 +74,15 @@ pub struct KeyArgs {
 /// Settings shared by `serve` and `worker`.
 #[derive(Debug, Clone, Args)]
 pub struct EngineArgs {
-    /// Host names (or host:port) besides *.freshdesk.com that a linked account's domain may name.
+    /// Origins (`scheme://host:port`, exact) besides https://*.freshdesk.com that a linked
+    /// account's domain may name; exact so that allowing one service (a simulator) never
+    /// allows the other ports or schemes of its machine.
     #[arg(
         long,
         env = "DESKBRIDGE_ALLOW_PROVIDER_HOSTS",
         value_delimiter = ',',
-        default_value = ""
+        default_value = "",
+        value_parser = provider_origin_arg
     )]
     pub allow_provider_hosts: Vec<String>,
     /// Seconds between incremental syncs of each account.
@@ -377,4 +380,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ApiKey(c) => crate::keys::api_key(c).await,
         Command::Keys(c) => crate::keys::keys(c).await,
     }
+}
+
+/// Parses one allowed provider origin (normalised; empty stays empty and is skipped).
+fn provider_origin_arg(s: &str) -> Result<String, String> {
+    deskbridge_freshdesk::provider_origin(s).map(Option::unwrap_or_default)
 }

@@ -56,7 +56,6 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         ..SimConfig::default()
     });
     let handle = sim.spawn("127.0.0.1:0".parse()?).await?;
-    let sim_host = handle.base_url.trim_start_matches("http://").to_string();
     let account = sim
         .accounts()
         .into_iter()
@@ -67,7 +66,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         handle.base_url, account.subdomain
     );
 
-    let factory = Arc::new(FreshdeskFactory::new(vec![sim_host], 0.2));
+    let factory = Arc::new(FreshdeskFactory::new(vec![handle.base_url.clone()], 0.2));
     let org = store.ensure_organization(DEMO_ORG).await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
     let api = ApiConfig {
@@ -87,7 +86,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
             api_key: account.api_key.clone(),
         },
     };
-    let linked = deskbridge_api::routes::accounts::link(&state, org.id, &request)
+    let linked = deskbridge_api::routes::accounts::link(&state, org.id, &request, None)
         .await
         .map_err(|e| {
             let cause = match e {

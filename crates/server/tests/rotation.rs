@@ -101,9 +101,11 @@ async fn after_a_rotation_and_a_restart_on_the_new_key_every_secret_still_works(
             &["LinkedAccount.linked".to_string()],
             None,
             &secret,
+            50,
         )
         .await
-        .expect("endpoint");
+        .expect("endpoint")
+        .expect("under the cap");
 
     // Account A, linked server to server: its account token.
     let (token_a, id_a) = app.link(0).await;
@@ -332,6 +334,7 @@ async fn a_second_rotation_with_the_previous_key_re_seals_what_a_lagging_process
                 end_user_email_address: "it@lagging.example".into(),
                 subdomain: "lagging".into(),
                 credentials_json: r#"{"domain":"lagging","api_key":"k"}"#.into(),
+                base_url: None,
             },
         )
         .await

@@ -124,11 +124,10 @@ impl Harness {
             .await
             .expect("simulator");
         let sim_key = sim.accounts()[0].api_key.clone();
-        let host = sim_handle
-            .base_url
-            .trim_start_matches("http://")
-            .to_string();
-        let factory = Arc::new(FreshdeskFactory::new(vec![host], 0.2));
+        let factory = Arc::new(FreshdeskFactory::new(
+            vec![sim_handle.base_url.clone()],
+            0.2,
+        ));
         let org = store.ensure_organization("hooks-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");
         let webhooks = WebhookSettings {

@@ -57,6 +57,9 @@ pub struct NewLink {
     pub subdomain: String,
     /// The credentials as JSON text; encrypted before storing.
     pub credentials_json: String,
+    /// Which helpdesk the credentials lead to (its resolved base URL), when the provider
+    /// knows: a relink to another one starts the account afresh.
+    pub base_url: Option<String>,
 }
 
 /// The result of linking.
@@ -68,6 +71,9 @@ pub struct Linked {
     pub account_token: String,
     /// True when a new account was created, false on a relink.
     pub created: bool,
+    /// True on a relink to a different helpdesk: the old one's records, checkpoints,
+    /// metadata and runs were deleted, and the next sync is an initial one.
+    pub helpdesk_changed: bool,
 }
 
 /// Filters of `GET /linked-accounts`.
@@ -102,8 +108,17 @@ impl Store {
         let new_token = random_token("dbat_");
         let new_hash = self.token_hash(&new_token).await?;
         let mut tx = self.pool.begin().await?;
-        let existing: Option<(Uuid, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, account_token FROM linked_accounts
+        // Concurrent links of one end user take turns: without this, two first links both
+        // find no row to lock and one fails on the unique key.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!(
+                "link/{org}/{}/{}",
+                link.integration, link.end_user_origin_id
+            ))
+            .execute(&mut *tx)
+            .await?;
+        let existing: Option<(Uuid, Vec<u8>, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, account_token, base_url, subdomain FROM linked_accounts
              WHERE organization_id = $1 AND integration = $2 AND end_user_origin_id = $3
              FOR UPDATE",
         )
@@ -112,7 +127,8 @@ impl Store {
         .bind(&link.end_user_origin_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let (account, token, created) = if let Some((id, token_ct)) = existing {
+        let mut changed = false;
+        let (account, token, created) = if let Some((id, token_ct, base, domain)) = existing {
             let token = self
                 .cipher
                 .open_str(&token_ct, &Slot::account("account_token", org, id))?;
@@ -120,9 +136,19 @@ impl Store {
                 &link.credentials_json,
                 &Slot::account("credentials", org, id),
             )?;
+            changed = crate::relink::helpdesk_changed(
+                base.as_deref(),
+                &domain,
+                link.base_url.as_deref(),
+                &link.subdomain,
+            );
+            if changed {
+                crate::relink::purge_helpdesk(&mut tx, id).await?;
+            }
             let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
                 "UPDATE linked_accounts SET end_user_organization_name = $3,
                    end_user_email_address = $4, subdomain = $5, credentials = $6,
+                   base_url = $7, helpdesk_generation = helpdesk_generation + $8::int,
                    status = 'COMPLETE', status_detail = NULL, completed_at = now(), updated_at = now()
                  WHERE organization_id = $1 AND id = $2 RETURNING {COLUMNS}"
             )))
@@ -132,6 +158,8 @@ impl Store {
             .bind(&link.end_user_email_address)
             .bind(&link.subdomain)
             .bind(&creds)
+            .bind(&link.base_url)
+            .bind(i32::from(changed))
             .fetch_one(&mut *tx)
             .await?;
             (account, token, false)
@@ -145,8 +173,8 @@ impl Store {
             let account = sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
                 "INSERT INTO linked_accounts (id, organization_id, integration, end_user_origin_id,
                    end_user_organization_name, end_user_email_address, subdomain, credentials,
-                   account_token_hash, account_token)
-                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING {COLUMNS}"
+                   account_token_hash, account_token, base_url)
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) RETURNING {COLUMNS}"
             )))
             .bind(id)
             .bind(org)
@@ -161,6 +189,7 @@ impl Store {
                 self.cipher
                     .seal_str(&token, &Slot::account("account_token", org, id))?,
             )
+            .bind(&link.base_url)
             .fetch_one(&mut *tx)
             .await?;
             (account, token, true)
@@ -170,6 +199,7 @@ impl Store {
             account,
             account_token: token,
             created,
+            helpdesk_changed: changed,
         })
     }
 

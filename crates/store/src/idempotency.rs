@@ -1,8 +1,12 @@
 //! Idempotency keys of write requests, scoped to a linked account.
 //!
 //! The first request with a key claims it (`pending`); its result is stored (`done`) and
-//! answered again to a retry with the same key and the same request. A claim left `pending`
-//! longer than [`STALE_PENDING`] (its process died) may be taken over.
+//! answered again to a retry with the same key and the same request. Before the helpdesk
+//! call the key becomes `sent`, after a helpdesk success `remote` (with the helpdesk's id),
+//! and a request that ended without a known outcome leaves it `unknown`: from `sent` on the
+//! key is never released, because the helpdesk may have carried the write out and running it
+//! again would write twice. Only a claim left `pending` (nothing sent) longer than
+//! [`STALE_PENDING`] (its process died) may be taken over.
 
 use std::time::Duration;
 
@@ -20,9 +24,9 @@ pub const STALE_PENDING: Duration = Duration::from_secs(120);
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is ours: run the request, then [`Store::finish_idempotency_key`] or
-    /// [`Store::release_idempotency_key`].
-    Claimed,
+    /// The key is ours under this claim id: run the request, passing the id to every later
+    /// call ([`Store::mark_idempotency_sent`], [`Store::finish_idempotency_key`], …).
+    Claimed(Uuid),
     /// The same request already finished: answer this again.
     Replay {
         /// HTTP status.
@@ -32,6 +36,13 @@ pub enum Claim {
     },
     /// The same key is being used by a request that has not finished.
     InProgress,
+    /// The first request may have reached the helpdesk, but how it ended is not known (the
+    /// helpdesk failed or did not answer, or the result could not be stored): it is never
+    /// run again.
+    Unknown {
+        /// The helpdesk's id of the written record, when the helpdesk answered it.
+        remote_id: Option<String>,
+    },
     /// The key was used for another request.
     Mismatch,
 }
@@ -83,6 +94,7 @@ struct KeyRow {
     status: String,
     response_status: Option<i32>,
     response_body: Option<String>,
+    remote_id: Option<String>,
     stale: bool,
 }
 
@@ -105,25 +117,27 @@ impl Store {
         .bind(linked_account)
         .execute(&self.pool)
         .await?;
+        let claim = Uuid::new_v4();
         // A key released between our insert and our read is tried again (a few times).
         for _ in 0..3 {
             let inserted = sqlx::query(
-                "INSERT INTO idempotency_keys (linked_account_id, key, request_hash, expires_at)
-                 VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+                "INSERT INTO idempotency_keys (linked_account_id, key, request_hash, expires_at, claim_id)
+                 VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
                  ON CONFLICT DO NOTHING",
             )
             .bind(linked_account)
             .bind(key)
             .bind(hash)
             .bind(secs(KEY_TTL))
+            .bind(claim)
             .execute(&self.pool)
             .await?
             .rows_affected();
             if inserted == 1 {
-                return Ok(Claim::Claimed);
+                return Ok(Claim::Claimed(claim));
             }
             let row: Option<KeyRow> = sqlx::query_as(
-                "SELECT request_hash, status, response_status, response_body,
+                "SELECT request_hash, status, response_status, response_body, remote_id,
                         created_at < now() - make_interval(secs => $3) AS stale
                  FROM idempotency_keys WHERE linked_account_id = $1 AND key = $2",
             )
@@ -137,6 +151,7 @@ impl Store {
                 status,
                 response_status: code,
                 response_body: body,
+                remote_id,
                 stale,
             }) = row
             else {
@@ -150,20 +165,23 @@ impl Store {
                     status: u16::try_from(code).unwrap_or(200),
                     body,
                 }),
-                _ if stale => {
+                ("unknown", _, _) => Ok(Claim::Unknown { remote_id }),
+                ("sent" | "remote", _, _) if stale => Ok(Claim::Unknown { remote_id }),
+                ("pending", _, _) if stale => {
                     let taken = sqlx::query(
-                        "UPDATE idempotency_keys SET created_at = now()
+                        "UPDATE idempotency_keys SET created_at = now(), claim_id = $4
                          WHERE linked_account_id = $1 AND key = $2 AND status = 'pending'
                            AND created_at < now() - make_interval(secs => $3)",
                     )
                     .bind(linked_account)
                     .bind(key)
                     .bind(secs(STALE_PENDING))
+                    .bind(claim)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
                     Ok(if taken == 1 {
-                        Claim::Claimed
+                        Claim::Claimed(claim)
                     } else {
                         Claim::InProgress
                     })
@@ -179,35 +197,115 @@ impl Store {
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE idempotency_keys SET status = 'done', response_status = $3, response_body = $4
-             WHERE linked_account_id = $1 AND key = $2",
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $5",
         )
         .bind(linked_account)
         .bind(key)
         .bind(i32::from(status))
         .bind(body)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Frees a claimed key whose request did not reach a result worth repeating (the
-    /// provider failed or was unreachable), so that a retry runs again.
+    /// Marks a claimed key `sent` just before the helpdesk call: from then on it is never
+    /// taken over or released by a claim. An error here stops the write before the call;
+    /// [`StoreError::Conflict`] when the claim was taken over meanwhile (it went stale).
+    pub async fn mark_idempotency_sent(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        claim: Uuid,
+    ) -> Result<(), StoreError> {
+        let moved = sqlx::query(
+            "UPDATE idempotency_keys SET status = 'sent'
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $3 AND status = 'pending'",
+        )
+        .bind(linked_account)
+        .bind(key)
+        .bind(claim)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if moved == 0 {
+            return Err(StoreError::Conflict(
+                "A retry with this Idempotency-Key took this request over; it was not sent.".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records that the helpdesk wrote the record `remote_id`, before it is stored locally,
+    /// so that a retry after a local failure can name it.
+    pub async fn mark_idempotency_remote(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        claim: Uuid,
+        remote_id: &str,
+    ) -> Result<(), StoreError> {
+        self.set_idempotency_status(linked_account, key, claim, "remote", Some(remote_id))
+            .await
+    }
+
+    /// Marks a key whose request ended without a known outcome after its helpdesk call may
+    /// have been sent: retries are answered as unknown, never run.
+    pub async fn mark_idempotency_unknown(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        claim: Uuid,
+    ) -> Result<(), StoreError> {
+        self.set_idempotency_status(linked_account, key, claim, "unknown", None)
+            .await
+    }
+
+    async fn set_idempotency_status(
+        &self,
+        linked_account: Uuid,
+        key: &str,
+        claim: Uuid,
+        status: &str,
+        remote_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = $3, remote_id = coalesce($4, remote_id)
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $5 AND status <> 'done'",
+        )
+        .bind(linked_account)
+        .bind(key)
+        .bind(status)
+        .bind(remote_id)
+        .bind(claim)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Frees a claimed key whose request certainly wrote nothing (it stopped before the
+    /// helpdesk call, or the helpdesk refused the call: 4xx, 429, connection refused), so
+    /// that a retry runs again. Callers must not release a key whose outcome is unknown.
     pub async fn release_idempotency_key(
         &self,
         linked_account: Uuid,
         key: &str,
+        claim: Uuid,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM idempotency_keys
-             WHERE linked_account_id = $1 AND key = $2 AND status = 'pending'",
+             WHERE linked_account_id = $1 AND key = $2 AND claim_id = $3
+               AND status IN ('pending', 'sent')",
         )
         .bind(linked_account)
         .bind(key)
+        .bind(claim)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -15,9 +15,11 @@ pub mod link_tokens;
 pub mod orgs;
 pub mod pg;
 pub mod records;
+mod relink;
 pub mod rotation;
 pub mod sync_state;
 pub mod webhook_claims;
+mod webhook_endpoints;
 pub mod webhooks;
 
 pub use crypto::{Cipher, MasterKey, Slot};

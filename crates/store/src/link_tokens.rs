@@ -121,6 +121,35 @@ impl Store {
         .await?)
     }
 
+    /// Claims the organization's unused, unexpired link token with a row lock, before its
+    /// credentials are checked and the account is linked: a concurrent submission of the same
+    /// token waits here, then finds it used ([`StoreError::Conflict`]), so that it neither calls
+    /// the helpdesk nor relinks. Dropping the claim (a refused key) frees the token again.
+    pub async fn claim_link_token(
+        &self,
+        org: Uuid,
+        link_token_id: Uuid,
+    ) -> Result<LinkClaim, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let found: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM link_tokens
+             WHERE organization_id = $1 AND id = $2 AND used_at IS NULL AND expires_at > now()
+             FOR UPDATE",
+        )
+        .bind(org)
+        .bind(link_token_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if found.is_none() {
+            return Err(StoreError::Conflict("this link was already used".into()));
+        }
+        Ok(LinkClaim {
+            tx,
+            org,
+            link_token_id,
+        })
+    }
+
     /// Marks the organization's link token used by `linked_account` and creates the public
     /// token the Link page hands over; fails with [`StoreError::Conflict`] when the link token
     /// was used meanwhile. Returns the public token (valid for `ttl`).
@@ -131,32 +160,13 @@ impl Store {
         linked_account: Uuid,
         ttl: chrono::Duration,
     ) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE link_tokens SET used_at = now(), linked_account_id = $3
-             WHERE organization_id = $1 AND id = $2 AND used_at IS NULL",
-        )
-        .bind(org)
-        .bind(link_token_id)
-        .bind(linked_account)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() == 0 {
-            return Err(StoreError::Conflict("this link was already used".into()));
-        }
-        let token = random_token(PUBLIC_TOKEN_PREFIX);
-        sqlx::query(
-            "INSERT INTO public_tokens (organization_id, token_hash, linked_account_id, expires_at)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(org)
-        .bind(self.token_hash(&token).await?)
-        .bind(linked_account)
-        .bind(Utc::now() + ttl)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(token)
+        let tx = self.pool.begin().await?;
+        let claim = LinkClaim {
+            tx,
+            org,
+            link_token_id,
+        };
+        claim.complete(self, linked_account, ttl).await
     }
 
     /// Exchanges one of the organization's public tokens (once) for its linked account and
@@ -192,5 +202,49 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let slot = crate::Slot::account("account_token", org, linked_account);
         Ok((account, self.cipher.open_str(&sealed, &slot)?))
+    }
+}
+
+/// A link token held (row-locked) by one submission; see [`Store::claim_link_token`].
+pub struct LinkClaim {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    org: Uuid,
+    link_token_id: Uuid,
+}
+
+impl LinkClaim {
+    /// Marks the token used by `linked_account`, creates the public token (valid for `ttl`)
+    /// and releases the claim. [`StoreError::Conflict`] when the token was used meanwhile.
+    pub async fn complete(
+        mut self,
+        store: &Store,
+        linked_account: Uuid,
+        ttl: chrono::Duration,
+    ) -> Result<String, StoreError> {
+        let claimed = sqlx::query(
+            "UPDATE link_tokens SET used_at = now(), linked_account_id = $3
+             WHERE organization_id = $1 AND id = $2 AND used_at IS NULL",
+        )
+        .bind(self.org)
+        .bind(self.link_token_id)
+        .bind(linked_account)
+        .execute(&mut *self.tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Err(StoreError::Conflict("this link was already used".into()));
+        }
+        let token = random_token(PUBLIC_TOKEN_PREFIX);
+        sqlx::query(
+            "INSERT INTO public_tokens (organization_id, token_hash, linked_account_id, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(self.org)
+        .bind(store.token_hash(&token).await?)
+        .bind(linked_account)
+        .bind(Utc::now() + ttl)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(token)
     }
 }

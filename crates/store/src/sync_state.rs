@@ -76,9 +76,12 @@ impl Store {
         checkpoint: Option<&Value>,
         run: Uuid,
     ) -> Result<(), StoreError> {
+        // Only for a run that still exists: a relink to another helpdesk deletes the runs, and
+        // a bookmark of the old helpdesk must never be saved over the new one's.
         sqlx::query(
             "INSERT INTO sync_checkpoints (linked_account_id, stream, checkpoint, run_id, updated_at)
-             VALUES ($1, $2, $3, $4, now())
+             SELECT $1, $2, $3, $4, now()
+             WHERE EXISTS (SELECT 1 FROM sync_runs WHERE linked_account_id = $1 AND id = $4)
              ON CONFLICT (linked_account_id, stream)
              DO UPDATE SET checkpoint = EXCLUDED.checkpoint, run_id = EXCLUDED.run_id, updated_at = now()",
         )
@@ -89,6 +92,17 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Whether the run still exists (a relink to another helpdesk deletes them).
+    pub async fn run_is_live(&self, linked_account: Uuid, run: Uuid) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE linked_account_id = $1 AND id = $2)",
+        )
+        .bind(linked_account)
+        .bind(run)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Records the start of a run, or resumes the unfinished one (after a crash).

@@ -57,21 +57,37 @@ struct ClaimedRow {
 }
 
 impl Store {
-    /// Claims up to `limit` due deliveries of active endpoints for `lease`.
+    /// Claims up to `limit` due deliveries for `worker` with a lease, fairly: at most
+    /// `per_org` of each organization (the oldest of each first, in the order they were
+    /// queued, then round by round), none of the organizations in `skip` (those that already
+    /// have enough in flight), so that one organization's backlog never fills a claim.
     pub async fn claim_webhook_deliveries(
         &self,
         worker: &str,
         lease: Duration,
         limit: i64,
+        per_org: i64,
+        skip: &[Uuid],
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let rows: Vec<ClaimedRow> = sqlx::query_as(
-            "WITH due AS (
-                 SELECT d.organization_id, d.id FROM webhook_deliveries d
+            "WITH ranked AS (
+                 SELECT d.organization_id, d.id, d.next_attempt_at, d.created_at,
+                        row_number() OVER (PARTITION BY d.organization_id
+                                           ORDER BY d.next_attempt_at, d.created_at, d.id) AS rn
+                 FROM webhook_deliveries d
                  JOIN webhook_endpoints e
                    ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
                  WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.is_active
                    AND (d.locked_until IS NULL OR d.locked_until < now())
-                 ORDER BY d.next_attempt_at LIMIT $3
+                   AND NOT (d.organization_id = ANY($5))),
+             pick AS (
+                 SELECT organization_id, id FROM ranked WHERE rn <= $4
+                 ORDER BY rn, next_attempt_at, created_at LIMIT $3),
+             due AS (
+                 SELECT d.organization_id, d.id FROM webhook_deliveries d
+                 JOIN pick p ON p.organization_id = d.organization_id AND p.id = d.id
+                 WHERE d.status = 'pending'
+                   AND (d.locked_until IS NULL OR d.locked_until < now())
                  FOR UPDATE OF d SKIP LOCKED)
              UPDATE webhook_deliveries d
                 SET locked_by = $1, locked_until = now() + make_interval(secs => $2)
@@ -84,6 +100,8 @@ impl Store {
         .bind(worker)
         .bind(lease.as_secs_f64())
         .bind(limit)
+        .bind(per_org)
+        .bind(skip)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());

@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::{Slot, Store, StoreError};
+use crate::{Store, StoreError};
 
 pub use crate::webhook_claims::DueDelivery;
 
@@ -33,7 +33,7 @@ pub struct WebhookEndpoint {
     pub created_at: DateTime<Utc>,
 }
 
-const ENDPOINT_COLUMNS: &str =
+pub(crate) const ENDPOINT_COLUMNS: &str =
     "id, url, events, description, is_active, disabled_reason, failing_since, created_at";
 
 /// An event waiting to be fanned out.
@@ -124,81 +124,6 @@ pub enum AfterFailure {
 }
 
 impl Store {
-    /// Creates an endpoint; `secret` is encrypted before it is stored.
-    pub async fn create_webhook_endpoint(
-        &self,
-        org: Uuid,
-        url: &str,
-        events: &[String],
-        description: Option<&str>,
-        secret: &str,
-    ) -> Result<WebhookEndpoint, StoreError> {
-        let id = Uuid::new_v4();
-        let ct = self
-            .cipher
-            .seal_str(secret, &Slot::webhook_secret(org, id))?;
-        Ok(
-            sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLUMNS}"
-        )))
-            .bind(org)
-            .bind(id)
-            .bind(url)
-            .bind(events)
-            .bind(ct)
-            .bind(description)
-            .fetch_one(&self.pool)
-            .await?,
-        )
-    }
-
-    /// The organization's endpoints, oldest first.
-    pub async fn list_webhook_endpoints(
-        &self,
-        org: Uuid,
-    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-                "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1
-             ORDER BY created_at, id"
-            )))
-            .bind(org)
-            .fetch_all(&self.pool)
-            .await?,
-        )
-    }
-
-    /// One of the organization's endpoints.
-    pub async fn webhook_endpoint(
-        &self,
-        org: Uuid,
-        id: Uuid,
-    ) -> Result<WebhookEndpoint, StoreError> {
-        sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND id = $2"
-        )))
-        .bind(org)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)
-    }
-
-    /// Deletes an endpoint with its deliveries and their attempt log.
-    pub async fn delete_webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<(), StoreError> {
-        let n = sqlx::query("DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     /// Queues an event for the organization's endpoints; nothing is queued when it has no
     /// active endpoint. Returns whether it was queued.
     pub async fn enqueue_webhook_event(
@@ -406,75 +331,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(disabled)
-    }
-
-    /// An endpoint's deliveries in keyset order `(created_at, id)`: after `after`, or (the
-    /// page before) before `before`; `limit` rows, oldest first.
-    pub async fn webhook_deliveries(
-        &self,
-        org: Uuid,
-        endpoint: Uuid,
-        after: Option<(DateTime<Utc>, Uuid)>,
-        before: Option<(DateTime<Utc>, Uuid)>,
-        limit: i64,
-    ) -> Result<Vec<DeliveryRow>, StoreError> {
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT id, event, linked_account_id, status, attempts, next_attempt_at, last_error,
-                    created_at, finished_at
-             FROM webhook_deliveries WHERE organization_id = ",
-        );
-        q.push_bind(org)
-            .push(" AND endpoint_id = ")
-            .push_bind(endpoint);
-        let desc = if let Some((c, i)) = before {
-            q.push(" AND (created_at, id) < (")
-                .push_bind(c)
-                .push(", ")
-                .push_bind(i)
-                .push(")");
-            true
-        } else {
-            if let Some((c, i)) = after {
-                q.push(" AND (created_at, id) > (")
-                    .push_bind(c)
-                    .push(", ")
-                    .push_bind(i)
-                    .push(")");
-            }
-            false
-        };
-        q.push(if desc {
-            " ORDER BY created_at DESC, id DESC LIMIT "
-        } else {
-            " ORDER BY created_at, id LIMIT "
-        });
-        q.push_bind(limit);
-        let mut rows = q
-            .build_query_as::<DeliveryRow>()
-            .fetch_all(&self.pool)
-            .await?;
-        if desc {
-            rows.reverse();
-        }
-        Ok(rows)
-    }
-
-    /// The attempts of some deliveries, in order.
-    pub async fn webhook_attempts(
-        &self,
-        org: Uuid,
-        deliveries: &[Uuid],
-    ) -> Result<Vec<AttemptRow>, StoreError> {
-        Ok(sqlx::query_as::<_, AttemptRow>(
-            "SELECT delivery_id, attempt, started_at, duration_ms, response_status, error,
-                    response_body, succeeded
-             FROM webhook_attempts WHERE organization_id = $1 AND delivery_id = ANY($2)
-             ORDER BY delivery_id, attempt",
-        )
-        .bind(org)
-        .bind(deliveries)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// Removes finished deliveries (and their attempts) older than `age`.

@@ -17,6 +17,7 @@ fn link(origin: &str, api_key: &str) -> NewLink {
         end_user_email_address: "c@example.com".into(),
         subdomain: "acme".into(),
         credentials_json: format!(r#"{{"domain":"acme","api_key":"{api_key}"}}"#),
+        base_url: None,
     }
 }
 
@@ -64,15 +65,31 @@ async fn an_undecryptable_webhook_secret_holds_up_only_its_own_deliveries() {
     let store = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
     let org = store.ensure_organization("hooks").await.expect("org");
     let good = store
-        .create_webhook_endpoint(org.id, "https://good.example/h", &[], None, "whsec_good")
+        .create_webhook_endpoint(
+            org.id,
+            "https://good.example/h",
+            &[],
+            None,
+            "whsec_good",
+            50,
+        )
         .await
-        .expect("endpoint");
+        .expect("endpoint")
+        .expect("under the cap");
     // Written by a process whose key this one does not have (e.g. dropped after a rotation).
     let stranger = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
     let lost = stranger
-        .create_webhook_endpoint(org.id, "https://lost.example/h", &[], None, "whsec_lost")
+        .create_webhook_endpoint(
+            org.id,
+            "https://lost.example/h",
+            &[],
+            None,
+            "whsec_lost",
+            50,
+        )
         .await
-        .expect("endpoint");
+        .expect("endpoint")
+        .expect("under the cap");
     for (i, endpoint) in [lost.id, good.id, lost.id].into_iter().enumerate() {
         sqlx::query(
             "INSERT INTO webhook_deliveries (organization_id, id, endpoint_id, event, body,
@@ -88,7 +105,7 @@ async fn an_undecryptable_webhook_secret_holds_up_only_its_own_deliveries() {
         .expect("delivery");
     }
     let claimed = store
-        .claim_webhook_deliveries("w1", Duration::from_secs(30), 10)
+        .claim_webhook_deliveries("w1", Duration::from_secs(30), 10, 10, &[])
         .await;
     let claimed = match claimed {
         Ok(c) => c,

@@ -24,6 +24,7 @@ async fn setup() -> (TestDb, Store, Uuid, Uuid) {
                 end_user_email_address: "c@example.com".into(),
                 subdomain: "acme".into(),
                 credentials_json: r#"{"domain":"acme","api_key":"SECRET-KEY-123"}"#.into(),
+                base_url: None,
             },
         )
         .await

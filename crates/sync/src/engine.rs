@@ -41,6 +41,20 @@ pub enum SyncError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The run was deleted meanwhile (the account was relinked to another helpdesk, or
+    /// deleted): it stops before writing anything more.
+    #[error("the run was superseded (the account was relinked or deleted)")]
+    Superseded,
+}
+
+/// Stops a run whose row is gone: a relink to another helpdesk deletes the account's runs
+/// with its records, and a run of the old helpdesk must not write any of them back.
+async fn fence(store: &Store, linked_account: Uuid, run: Uuid) -> Result<(), SyncError> {
+    if store.run_is_live(linked_account, run).await? {
+        Ok(())
+    } else {
+        Err(SyncError::Superseded)
+    }
 }
 
 /// Counts by model, as stored with the run.
@@ -75,8 +89,9 @@ pub async fn sync_account(
                             provider.fetch(name, cp.as_ref()).await
                         }))
                     });
+                    fence(store, linked_account, run).await?;
                     write_batch(store, linked_account, &batch, counts).await?;
-                    sync_children(store, provider, linked_account, counts).await?;
+                    sync_children(store, provider, linked_account, run, counts).await?;
                     store
                         .save_checkpoint(
                             linked_account,
@@ -99,6 +114,7 @@ pub async fn sync_account(
                     for r in &batch.records {
                         seen.entry(r.kind).or_default().push(r.remote_id.clone());
                     }
+                    fence(store, linked_account, run).await?;
                     write_batch(store, linked_account, &batch, counts).await?;
                     cp = batch.checkpoint;
                     if batch.done {
@@ -112,8 +128,10 @@ pub async fn sync_account(
         }
         info!(stream = stream.name, "stream synced");
     }
-    sync_children(store, provider, linked_account, counts).await?;
-    for (key, value) in provider.metadata().await? {
+    sync_children(store, provider, linked_account, run, counts).await?;
+    let metadata = provider.metadata().await?;
+    fence(store, linked_account, run).await?;
+    for (key, value) in metadata {
         store.save_metadata(linked_account, &key, &value).await?;
     }
     // Only a run that got here completely may conclude that unseen records are gone.
@@ -293,6 +311,7 @@ async fn sync_children(
     store: &Store,
     provider: &Arc<dyn TicketingProvider>,
     linked_account: Uuid,
+    run: Uuid,
     counts: &mut Counts,
 ) -> Result<(), SyncError> {
     loop {
@@ -328,6 +347,7 @@ async fn sync_children(
                 Err(e) => failure = failure.or(Some(e)),
             }
         }
+        fence(store, linked_account, run).await?;
         write_records(store, linked_account, &children, counts).await?;
         let parents: Vec<Uuid> = done
             .iter()

@@ -1,6 +1,7 @@
 //! Deskbridge's sync engine: durable jobs in Postgres, workers, a scheduler, and the run of
 //! one linked account's sync (exact, resumable, deletion-aware).
 
+pub mod download;
 pub mod engine;
 mod hash;
 pub mod registry;

@@ -11,11 +11,12 @@ pub trait ProviderFactory: Send + Sync {
     /// The integrations offered.
     fn integrations(&self) -> Vec<IntegrationInfo>;
 
-    /// Fetches a file from a provider's signed URL (no credentials are sent).
+    /// Fetches a file from a provider's signed URL (no credentials are sent), only from the
+    /// provider's file hosts (see [`crate::download`]): `HostNotAllowed` otherwise.
     fn download(
         &self,
         url: &str,
-    ) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>>;
+    ) -> futures::future::BoxFuture<'static, Result<reqwest::Response, ProviderError>>;
 
     /// The models an integration can fill (the others are `DISABLED`).
     fn supported_models(&self, integration: &str) -> Vec<ModelKind>;
@@ -30,6 +31,9 @@ pub trait ProviderFactory: Send + Sync {
     ) -> Result<Arc<dyn TicketingProvider>, ProviderError>;
 }
 
+/// The longest a file download may take (files can be large).
+const FILE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Builds Freshdesk adapters; one rate budget per linked account in this process.
 pub struct FreshdeskFactory {
     allowed_hosts: Vec<String>,
@@ -37,6 +41,7 @@ pub struct FreshdeskFactory {
     request_timeout: std::time::Duration,
     rate_window: std::time::Duration,
     http: reqwest::Client,
+    files: reqwest::Client,
     budgets:
         std::sync::Mutex<std::collections::HashMap<Uuid, Arc<deskbridge_freshdesk::RateBudget>>>,
 }
@@ -45,12 +50,14 @@ impl FreshdeskFactory {
     /// A factory allowing `allowed_hosts` besides Freshdesk's own, keeping `reserve_share` of
     /// each account's rate limit free.
     pub fn new(allowed_hosts: Vec<String>, reserve_share: f64) -> Self {
+        let files = crate::download::file_client(&allowed_hosts, FILE_TIMEOUT);
         FreshdeskFactory {
             allowed_hosts,
             reserve_share,
             request_timeout: std::time::Duration::from_secs(30),
             rate_window: std::time::Duration::from_secs(60),
             http: deskbridge_freshdesk::http_client(),
+            files,
             budgets: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
@@ -94,9 +101,20 @@ impl ProviderFactory for FreshdeskFactory {
     fn download(
         &self,
         url: &str,
-    ) -> futures::future::BoxFuture<'static, Result<reqwest::Response, reqwest::Error>> {
-        let req = self.http.get(url).timeout(self.request_timeout);
-        Box::pin(async move { req.send().await })
+    ) -> futures::future::BoxFuture<'static, Result<reqwest::Response, ProviderError>> {
+        let allowed = url::Url::parse(url)
+            .ok()
+            .filter(|u| crate::download::file_url_allowed(u, &self.allowed_hosts));
+        let Some(u) = allowed else {
+            let refused = ProviderError::HostNotAllowed("the file's address".into());
+            return Box::pin(async move { Err(refused) });
+        };
+        let req = self.files.get(u).timeout(self.request_timeout);
+        Box::pin(async move {
+            req.send()
+                .await
+                .map_err(|e| ProviderError::Unreachable(e.without_url().to_string()))
+        })
     }
 
     fn integrations(&self) -> Vec<IntegrationInfo> {

@@ -26,7 +26,6 @@ use deskbridge_store::accounts::LinkedAccount;
 use deskbridge_store::sync_state::SyncRun;
 use deskbridge_store::webhooks::{AfterFailure, AttemptResult, DueDelivery, PendingEvent};
 use deskbridge_store::{Store, StoreError};
-use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use serde_json::{Value, json};
@@ -44,6 +43,7 @@ pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
     "LinkedAccount.sync_completed",
     "LinkedAccount.deleted",
     "LinkedAccount.relink_needed",
+    "LinkedAccount.helpdesk_changed",
 ];
 
 /// Every event name an endpoint may subscribe to: the linked-account events and
@@ -162,193 +162,11 @@ pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -
     format!("v1,{}", STANDARD.encode(mac))
 }
 
-/// True for an address reachable on the public internet (not private, loopback,
-/// link-local, shared, documentation, benchmarking, multicast, reserved or unspecified).
-pub fn is_public_ip(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let s = v6.segments();
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                // NAT64: the embedded IPv4 address decides.
-                let v4 =
-                    Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-                return is_public_v4(v4);
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00 // unique local
-                || (s[0] & 0xffc0) == 0xfe80 // link-local
-                || (s[0] & 0xffc0) == 0xfec0 // site-local
-                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || s[0..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible and other reserved
-        }
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let o = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || o[0] == 0
-        || (o[0] == 100 && (o[1] & 0xc0) == 64) // shared address space 100.64/10
-        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-        || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18/15
-        || o[0] >= 240)
-}
-
-fn host_text(url: &Url) -> Option<String> {
-    Some(match url.host()? {
-        Host::Domain(d) => d.to_ascii_lowercase(),
-        Host::Ipv4(ip) => ip.to_string(),
-        Host::Ipv6(ip) => ip.to_string(),
-    })
-}
-
-fn entry_matches(entry: &str, host: &str, port: Option<u16>) -> bool {
-    let entry = entry.trim().to_ascii_lowercase();
-    if entry.is_empty() {
-        return false;
-    }
-    if entry == host || entry.trim_start_matches('[').trim_end_matches(']') == host {
-        return true;
-    }
-    match (entry.rsplit_once(':'), port) {
-        (Some((h, p)), Some(port)) => {
-            h.trim_start_matches('[').trim_end_matches(']') == host
-                && p.parse::<u16>().ok() == Some(port)
-        }
-        _ => false,
-    }
-}
-
-/// Checks a receiver URL: absolute `http(s)`, no user info or fragment, and a host that is
-/// not a private or loopback address (or `localhost`) unless it is in `allowed_hosts`
-/// (`host` or `host:port`). Names are checked again on every DNS answer when sending.
-pub fn check_receiver_url(url: &str, allowed_hosts: &[String]) -> Result<Url, String> {
-    let u = Url::parse(url.trim()).map_err(|_| "the URL is not an absolute URL".to_string())?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err("the URL must use http or https".into());
-    }
-    if !u.username().is_empty() || u.password().is_some() {
-        return Err("the URL must not carry a user name or password".into());
-    }
-    if u.fragment().is_some() {
-        return Err("the URL must not have a fragment".into());
-    }
-    let host = host_text(&u).ok_or_else(|| "the URL has no host".to_string())?;
-    let port = u.port_or_known_default();
-    if allowed_hosts.iter().any(|e| entry_matches(e, &host, port)) {
-        return Ok(u);
-    }
-    let private = match u.host() {
-        Some(Host::Ipv4(ip)) => !is_public_ip(IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => !is_public_ip(IpAddr::V6(ip)),
-        Some(Host::Domain(d)) => {
-            let d = d.to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        None => true,
-    };
-    if private {
-        return Err(format!(
-            "`{host}` is a private, loopback or reserved address; allow it with \
-             DESKBRIDGE_ALLOW_WEBHOOK_HOSTS if it is meant"
-        ));
-    }
-    Ok(u)
-}
-
-/// [`check_receiver_url`], and for a name, a DNS lookup (2 s): every address it resolves to
-/// must be public. A name that does not resolve now is accepted (it is checked when sending).
-pub async fn check_receiver_url_resolved(
-    url: &str,
-    allowed_hosts: &[String],
-) -> Result<Url, String> {
-    let u = check_receiver_url(url, allowed_hosts)?;
-    if let (Some(Host::Domain(d)), Some(port)) = (u.host(), u.port_or_known_default()) {
-        let host = d.to_ascii_lowercase();
-        if !allowed_hosts
-            .iter()
-            .any(|e| entry_matches(e, &host, Some(port)))
-        {
-            let lookup = tokio::time::timeout(
-                Duration::from_secs(2),
-                tokio::net::lookup_host((host.as_str(), port)),
-            )
-            .await;
-            if let Ok(Ok(addrs)) = lookup {
-                for a in addrs {
-                    if !is_public_ip(a.ip()) {
-                        return Err(format!(
-                            "`{host}` resolves to a private, loopback or reserved address; allow \
-                             it with DESKBRIDGE_ALLOW_WEBHOOK_HOSTS if it is meant"
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Ok(u)
-}
-
-/// A DNS resolver that refuses names resolving to non-public addresses (except allowed hosts).
-struct SafeResolver {
-    allowed_hosts: Vec<String>,
-}
-
-impl reqwest::dns::Resolve for SafeResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_ascii_lowercase();
-        let allowed = self.allowed_hosts.iter().any(|e| {
-            let e = e.trim().to_ascii_lowercase();
-            e == host
-                || e.rsplit_once(':')
-                    .is_some_and(|(h, p)| h == host && p.parse::<u16>().is_ok())
-        });
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.is_empty() {
-                return Err(format!("`{host}` has no address").into());
-            }
-            if !allowed && let Some(bad) = addrs.iter().find(|a| !is_public_ip(a.ip())) {
-                return Err(
-                    format!("`{host}` resolves to a non-public address ({})", bad.ip()).into(),
-                );
-            }
-            let addrs: reqwest::dns::Addrs = Box::new(addrs.into_iter());
-            Ok(addrs)
-        })
-    }
-}
-
-/// The HTTP client of webhook delivery: no proxy, no redirects (a 3xx is a failure), DNS
-/// answers checked by address.
-pub fn webhook_client(settings: &WebhookSettings) -> reqwest::Client {
-    deskbridge_freshdesk::install_crypto_provider();
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(settings.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .referer(false)
-        .user_agent(concat!("deskbridge-webhooks/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(SafeResolver {
-            allowed_hosts: settings.allowed_hosts.clone(),
-        }))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
-}
+mod receivers;
+pub(crate) use receivers::SafeResolver;
+pub use receivers::{
+    check_receiver_url, check_receiver_url_resolved, is_public_ip, webhook_client,
+};
 
 /// Merge's `linked_account` object of a payload (identifying fields only).
 pub fn linked_account_json(la: &LinkedAccount) -> Value {
@@ -477,177 +295,7 @@ pub struct WebhookWorker {
     client: reqwest::Client,
 }
 
-const BODY_LOG_LIMIT: usize = 1024;
-
-impl WebhookWorker {
-    /// A worker with its own HTTP client.
-    pub fn new(store: Store, settings: WebhookSettings) -> Self {
-        let client = webhook_client(&settings);
-        WebhookWorker {
-            store,
-            settings,
-            client,
-        }
-    }
-
-    /// The wait before the attempt after failed attempt `attempt` (1-based), jittered; `None`
-    /// when the schedule is exhausted.
-    pub fn next_wait(&self, attempt: i32) -> Option<Duration> {
-        let i = usize::try_from(attempt.max(1) - 1).ok()?;
-        let base = *self.settings.schedule.get(i)?;
-        let j = self.settings.jitter.clamp(0.0, 0.9);
-        let factor = if j > 0.0 {
-            rand::thread_rng().gen_range(1.0 - j..=1.0 + j)
-        } else {
-            1.0
-        };
-        Some(base.mul_f64(factor))
-    }
-
-    /// Fans out queued events and makes one attempt of every due delivery (up to a batch).
-    /// Returns how many events and attempts there were.
-    pub async fn tick(&self, worker_id: &str) -> Result<usize, StoreError> {
-        let fanned = self.store.fan_out_webhook_events(100, payload).await?;
-        let due = self
-            .store
-            .claim_webhook_deliveries(worker_id, self.settings.lease, self.settings.batch)
-            .await?;
-        let n = due.len();
-        futures::stream::iter(due)
-            .for_each_concurrent(self.settings.concurrency.max(1), |d| async move {
-                self.attempt(worker_id, d).await;
-            })
-            .await;
-        Ok(fanned + n)
-    }
-
-    async fn attempt(&self, worker_id: &str, d: DueDelivery) {
-        let started_at = Utc::now();
-        let t0 = Instant::now();
-        let result = match check_receiver_url(&d.url, &self.settings.allowed_hosts) {
-            Err(why) => AttemptResult {
-                started_at,
-                duration: Duration::ZERO,
-                response_status: None,
-                error: Some(format!("receiver refused: {why}")),
-                response_body: None,
-                succeeded: false,
-            },
-            Ok(url) => self.send(&d, url, started_at, t0).await,
-        };
-        let after = match self.next_wait(d.attempts + 1) {
-            Some(wait) if !result.succeeded => AfterFailure::RetryAt(
-                Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default(),
-            ),
-            _ => AfterFailure::GiveUp,
-        };
-        debug!(delivery = %d.id, attempt = d.attempts + 1, ok = result.succeeded, "webhook attempt");
-        match self
-            .store
-            .record_webhook_attempt(worker_id, &d, &result, after, self.settings.disable_after)
-            .await
-        {
-            Ok(true) => {
-                warn!(endpoint = %d.endpoint_id, "webhook endpoint disabled after sustained failure")
-            }
-            Ok(false) => {}
-            Err(e) => {
-                warn!(error = %e, delivery = %d.id, "cannot record a webhook attempt; it will be sent again")
-            }
-        }
-    }
-
-    async fn send(
-        &self,
-        d: &DueDelivery,
-        url: Url,
-        started_at: chrono::DateTime<Utc>,
-        t0: Instant,
-    ) -> AttemptResult {
-        let id = d.id.to_string();
-        let timestamp = Utc::now().timestamp();
-        let body = d.body.as_bytes();
-        let res = self
-            .client
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(
-                "X-Merge-Webhook-Signature",
-                merge_signature(&d.secret, body),
-            )
-            .header("webhook-id", &id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                standard_signature(&d.secret, &id, timestamp, body),
-            )
-            .body(d.body.clone())
-            .send()
-            .await;
-        match res {
-            Err(e) => AttemptResult {
-                started_at,
-                duration: t0.elapsed(),
-                response_status: None,
-                error: Some(describe(&e)),
-                response_body: None,
-                succeeded: false,
-            },
-            Ok(mut resp) => {
-                let status = resp.status();
-                let mut buf: Vec<u8> = Vec::new();
-                while buf.len() < BODY_LOG_LIMIT {
-                    match resp.chunk().await {
-                        Ok(Some(c)) => buf.extend_from_slice(&c),
-                        _ => break,
-                    }
-                }
-                buf.truncate(BODY_LOG_LIMIT);
-                AttemptResult {
-                    started_at,
-                    duration: t0.elapsed(),
-                    response_status: Some(status.as_u16()),
-                    error: None,
-                    response_body: Some(String::from_utf8_lossy(&buf).into_owned()),
-                    succeeded: status.is_success(),
-                }
-            }
-        }
-    }
-
-    /// Runs until `shutdown` turns true. An attempt under way finishes (bounded by the
-    /// timeout) before the worker stops.
-    pub async fn run(&self, worker_id: String, mut shutdown: watch::Receiver<bool>) {
-        info!(worker = %worker_id, "webhook delivery running");
-        let mut last_purge = Instant::now();
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            let busy = match self.tick(&worker_id).await {
-                Ok(n) => n > 0,
-                Err(e) => {
-                    warn!(error = %e, "webhook delivery failed; retrying");
-                    false
-                }
-            };
-            if last_purge.elapsed() > Duration::from_secs(600) {
-                last_purge = Instant::now();
-                let _ = self
-                    .store
-                    .purge_webhook_deliveries(self.settings.retention)
-                    .await;
-                let _ = self.store.purge_idempotency_keys().await;
-            }
-            if !busy {
-                tokio::select! {
-                    _ = tokio::time::sleep(self.settings.poll) => {}
-                    _ = shutdown.changed() => {}
-                }
-            }
-        }
-    }
-}
+mod delivery;
 
 /// A transport failure, described without anything the URL could carry.
 fn describe(e: &reqwest::Error) -> String {
@@ -741,6 +389,6 @@ mod tests {
             ]
         );
         assert!(parse_schedule("1,x").is_err());
-        assert_eq!(event_names().len(), 4 + ModelKind::ALL.len());
+        assert_eq!(event_names().len(), 5 + ModelKind::ALL.len());
     }
 }

@@ -85,7 +85,7 @@ impl SyncEngine {
         if account.status != "COMPLETE" {
             return Outcome::Done;
         }
-        let creds = match store.account_credentials(la).await {
+        let (creds, linked_at) = match store.account_credentials_as_of(la).await {
             Ok(c) => c,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
@@ -173,9 +173,12 @@ impl SyncEngine {
             crate::webhooks::sync_completed(store, &account, &run, &counts).await;
         }
         if let Outcome::Relink(reason) = &outcome {
-            let _ = store
-                .set_account_status(la, "RELINK_NEEDED", Some(reason))
-                .await;
+            // Only for the credentials this run used: a relink made meanwhile stands.
+            match store.mark_relink_needed(la, reason, linked_at).await {
+                Ok(false) => info!("relinked while the run failed; the relink stands"),
+                Ok(true) => {}
+                Err(e) => warn!(error = %e, "cannot mark the account RELINK_NEEDED"),
+            }
         }
         info!(status = %t.status, calls = t.calls, "sync finished");
         outcome

@@ -22,12 +22,17 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
+use crate::check_throttle::CheckThrottle;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
 use crate::routes::audit::{self, ClientIp};
+use crate::routes::link::end_user_field;
+
+mod check;
 use crate::state::AppState;
+pub use check::link;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
 
@@ -125,74 +130,13 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
     }
 }
 
-fn required(name: &str, v: &str) -> ApiResult<()> {
-    if v.trim().is_empty() {
-        return Err(ApiError::bad(format!("`{name}` must not be empty.")));
-    }
-    Ok(())
-}
-
-/// Checks credentials with the helpdesk and stores (or relinks) the account.
-pub async fn link(
-    state: &AppState,
-    org: uuid::Uuid,
-    body: &LinkAccountRequest,
-) -> ApiResult<deskbridge_store::accounts::Linked> {
-    required("integration", &body.integration)?;
-    required("end_user_origin_id", &body.end_user_origin_id)?;
-    required(
-        "end_user_organization_name",
-        &body.end_user_organization_name,
-    )?;
-    required("end_user_email_address", &body.end_user_email_address)?;
-    required("credentials.domain", &body.credentials.domain)?;
-    required("credentials.api_key", &body.credentials.api_key)?;
-    let slug = body.integration.trim().to_ascii_lowercase();
-    let known: Vec<&str> = state
-        .providers
-        .integrations()
-        .iter()
-        .map(|i| i.slug)
-        .collect();
-    if !known.contains(&slug.as_str()) {
-        return Err(ApiError::bad(format!(
-            "Unknown integration `{}`; supported integrations: {}.",
-            body.integration,
-            known.join(", ")
-        )));
-    }
-    let creds = json!({"domain": body.credentials.domain.trim(), "api_key": body.credentials.api_key.trim()})
-        .to_string();
-    let provider = state
-        .providers
-        .build(&slug, uuid::Uuid::nil(), &creds)
-        .map_err(link_error)?;
-    provider.check_credentials().await.map_err(link_error)?;
-    let linked = state
-        .store
-        .link_account(
-            org,
-            &NewLink {
-                integration: slug,
-                end_user_origin_id: body.end_user_origin_id.clone(),
-                end_user_organization_name: body.end_user_organization_name.clone(),
-                end_user_email_address: body.end_user_email_address.clone(),
-                subdomain: body.credentials.domain.trim().to_string(),
-                credentials_json: creds,
-            },
-        )
-        .await?;
-    state
-        .store
-        .enqueue_job(linked.account.id, SYNC, Utc::now())
-        .await?;
-    Ok(linked)
-}
-
 /// Links a customer's helpdesk with its credentials (Deskbridge's server-to-server linking;
 /// the hosted Link flow keeps the key away from your backend). The credentials are checked
 /// against the helpdesk before anything is stored; the initial sync is queued at once.
-/// Linking again with the same `end_user_origin_id` updates the account and answers 200.
+/// Linking again with the same `end_user_origin_id` updates the account and answers 200; when
+/// the domain leads to a different helpdesk, the old helpdesk's records, checkpoints and
+/// metadata are deleted in the same transaction and a fresh initial sync runs (ids restart in
+/// every helpdesk, so two must never be mixed), and `LinkedAccount.helpdesk_changed` is sent.
 #[utoipa::path(
     post,
     path = "/api/ticketing/v1/linked-accounts",
@@ -201,10 +145,10 @@ pub async fn link(
     responses(
         (status = 201, description = "Linked", body = LinkAccountResponse),
         (status = 200, description = "Relinked (same end_user_origin_id)", body = LinkAccountResponse),
-        (status = 400, description = "Invalid body, unknown integration, refused credentials or domain", body = ErrorDetail),
+        (status = 400, description = "Invalid body (end-user fields: 1 to 512 characters; the detail names the field), unknown integration, refused credentials or domain", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 429, description = "The helpdesk's rate limit is spent", body = ErrorDetail),
+        (status = 429, description = "The helpdesk's rate limit is spent, or the organization had 10 refused credential checks in the last minute (nothing is sent to the helpdesk then)", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
         (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
@@ -216,7 +160,7 @@ pub async fn linked_accounts_create(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LinkAccountRequest>,
 ) -> ApiResult<(StatusCode, Json<LinkAccountResponse>)> {
-    let linked = link(&state, auth.org.id, &body).await?;
+    let linked = link(&state, auth.org.id, &body, Some(&state.check_throttle)).await?;
     let verb = if linked.created { "linked" } else { "relinked" };
     let description = format!(
         "Linked account {} ({}, end user `{}`) was {verb} with credentials sent by the API.",

@@ -16,7 +16,7 @@ use super::writes::{
 };
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery};
-use crate::idempotency::{self, WriteReply};
+use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 
 async fn create(
@@ -24,13 +24,14 @@ async fn create(
     auth: &AccountAuth,
     q: &WriteParams,
     raw: &Value,
+    ledger: Ledger,
 ) -> ApiResult<WriteReply> {
     let (req, model) = match parse_model::<CommentRequest>(raw) {
         Ok(x) => x,
         Err(reply) => return Ok(reply),
     };
     let mut warnings = unknown_field_warnings::<CommentRequest>(&model);
-    let w = Writer::new(state, auth, q).await?;
+    let w = Writer::new(state, auth, q, ledger).await?;
     let mut refs = Refs::default();
     refs.one(ModelKind::Ticket, req.ticket.as_ref(), "/model/ticket");
     refs.one(ModelKind::User, req.user.as_ref(), "/model/user");
@@ -84,6 +85,7 @@ async fn create(
         integration_params: req.integration_params.clone().unwrap_or_default(),
         unsupported,
     };
+    w.sending().await?;
     match w.provider.create_comment(&cw, &w.ctx).await {
         Ok(o) => {
             w.finish(ModelKind::Comment, o, warnings, StatusCode::CREATED)
@@ -117,7 +119,7 @@ async fn create(
             )),
         (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "The ticket no longer exists in the helpdesk", body = ErrorDetail),
-        (status = 409, description = "The Idempotency-Key was used with another request, or is in use", body = ErrorDetail),
+        (status = 409, description = "The Idempotency-Key was used with another request, is in use, or its first request reached the helpdesk with an unknown outcome (the detail says so, with the helpdesk's id when known; it is never written twice)", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "Caller rate limit, or the helpdesk's rate budget, is spent", body = ErrorDetail),
         (status = 502, description = "The helpdesk failed or could not be reached", body = ErrorDetail),
@@ -132,8 +134,14 @@ pub async fn comments_create(
     headers: HeaderMap,
     ApiJson(raw): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    idempotency::run(&state, &auth, &headers, "POST /comments", &raw, || {
-        create(&state, &auth, &q, &raw)
-    })
+    let (s, a, r) = (state.clone(), auth.clone(), raw.clone());
+    idempotency::run(
+        &state,
+        &auth,
+        &headers,
+        "POST /comments",
+        &raw,
+        move |ledger| async move { create(&s, &a, &q, &r, ledger).await },
+    )
     .await
 }

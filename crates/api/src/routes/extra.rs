@@ -408,6 +408,11 @@ pub async fn attachments_download_retrieve(
         .unwrap_or("attachment")
         .replace(['"', '\r', '\n'], "");
     let mut out = Response::new(Body::from_stream(res.bytes_stream()));
+    // The content type is the helpdesk's word: a browser must not sniff it into HTML.
+    out.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         out.headers_mut().insert(header::CONTENT_TYPE, v);
     }

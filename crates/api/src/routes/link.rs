@@ -21,10 +21,10 @@ use crate::state::AppState;
 /// The link expiry when none is asked for, in minutes (a magic link: 7 days).
 const DEFAULT_EXPIRY_MINS: i32 = 30;
 const MAGIC_LINK_EXPIRY_MINS: i32 = 10_080;
-/// The longest accepted end-user field.
-const MAX_FIELD: usize = 512;
+/// The longest accepted end-user field (they are stored, listed and shown on the Link page).
+pub(crate) const MAX_FIELD: usize = 512;
 
-fn end_user_field<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
+pub(crate) fn end_user_field<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
     let v = v.trim();
     if v.is_empty() {
         return Err(ApiError::bad(format!("`{name}` must not be empty.")));

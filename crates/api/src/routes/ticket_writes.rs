@@ -16,7 +16,7 @@ use super::writes::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery};
-use crate::idempotency::{self, WriteReply};
+use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 use deskbridge_model::common::ErrorDetail;
 
@@ -146,18 +146,20 @@ async fn create(
     auth: &AccountAuth,
     q: &WriteParams,
     raw: &Value,
+    ledger: Ledger,
 ) -> ApiResult<WriteReply> {
     let (req, model) = match parse_model::<TicketRequest>(raw) {
         Ok(x) => x,
         Err(reply) => return Ok(reply),
     };
     let warnings = unknown_field_warnings::<TicketRequest>(&model);
-    let w = Writer::new(state, auth, q).await?;
+    let w = Writer::new(state, auth, q, ledger).await?;
     let (patch, attachments) = as_patch(req);
     let tw = match ticket_write(&w, &patch, attachments).await? {
         Ok(tw) => tw,
         Err(errors) => return Ok(errors_reply(errors, warnings)),
     };
+    w.sending().await?;
     match w.provider.create_ticket(&tw, &w.ctx).await {
         Ok(o) => {
             w.finish(ModelKind::Ticket, o, warnings, StatusCode::CREATED)
@@ -173,6 +175,7 @@ async fn update(
     id: &str,
     q: &WriteParams,
     raw: &Value,
+    ledger: Ledger,
 ) -> ApiResult<WriteReply> {
     let not_found = || ApiError::NotFound("No Ticket matches the given id.".into());
     let id: uuid::Uuid = id.parse().map_err(|_| not_found())?;
@@ -194,11 +197,12 @@ async fn update(
         Err(reply) => return Ok(reply),
     };
     let warnings = unknown_field_warnings::<PatchedTicketRequest>(&model);
-    let w = Writer::new(state, auth, q).await?;
+    let w = Writer::new(state, auth, q, ledger).await?;
     let tw = match ticket_write(&w, &patch, false).await? {
         Ok(tw) => tw,
         Err(errors) => return Ok(errors_reply(errors, warnings)),
     };
+    w.sending().await?;
     match w.provider.update_ticket(&row.remote_id, &tw, &w.ctx).await {
         Ok(o) => {
             w.finish(ModelKind::Ticket, o, warnings, StatusCode::OK)
@@ -235,11 +239,11 @@ async fn update(
                 ("malformed_json" = (summary = "A body that is not JSON", value = json!({"detail": "Malformed JSON: EOF while parsing an object at line 1 column 1"}))),
             )),
         (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 409, description = "The Idempotency-Key was used with another request, or is in use", body = ErrorDetail),
+        (status = 409, description = "The Idempotency-Key was used with another request, is in use, or its first request reached the helpdesk with an unknown outcome (the detail says so, with the helpdesk's id when known; it is never written twice)", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "Caller rate limit, or the helpdesk's rate budget, is spent", body = ErrorDetail),
         (status = 502, description = "The helpdesk failed or could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+        (status = 503, description = "Database unavailable; retry. Or the helpdesk wrote the record but it could not be stored: the detail names the helpdesk's id (do not send it again)", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -250,9 +254,15 @@ pub async fn tickets_create(
     headers: HeaderMap,
     ApiJson(raw): ApiJson<Value>,
 ) -> ApiResult<Response> {
-    idempotency::run(&state, &auth, &headers, "POST /tickets", &raw, || {
-        create(&state, &auth, &q, &raw)
-    })
+    let (s, a, r) = (state.clone(), auth.clone(), raw.clone());
+    idempotency::run(
+        &state,
+        &auth,
+        &headers,
+        "POST /tickets",
+        &raw,
+        move |ledger| async move { create(&s, &a, &q, &r, ledger).await },
+    )
     .await
 }
 
@@ -287,8 +297,11 @@ pub async fn tickets_partial_update(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<WriteParams>,
     ApiJson(raw): ApiJson<Value>,
-) -> ApiResult<WriteReply> {
-    update(&state, &auth, &id, &q, &raw).await
+) -> ApiResult<Response> {
+    idempotency::run_unkeyed(move |ledger| async move {
+        update(&state, &auth, &id, &q, &raw, ledger).await
+    })
+    .await
 }
 
 #[cfg(test)]

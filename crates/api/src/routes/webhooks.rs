@@ -182,7 +182,14 @@ pub async fn webhook_endpoints_list(
     }))
 }
 
-/// Creates a webhook endpoint. The answer holds its signing secret, shown this once.
+/// The longest accepted endpoint description, in characters (it is shown in lists).
+const MAX_DESCRIPTION: usize = 1024;
+/// Endpoints per organization: each event is delivered to each endpoint, so their number
+/// bounds the work one organization's event makes.
+const MAX_ENDPOINTS: i64 = 50;
+
+/// Creates a webhook endpoint (at most 50 per organization; a description of at most 1,024
+/// characters). The answer holds its signing secret, shown this once.
 #[utoipa::path(
     post,
     path = "/api/deskbridge/v1/webhook-endpoints",
@@ -190,7 +197,7 @@ pub async fn webhook_endpoints_list(
     request_body = WebhookEndpointRequest,
     responses(
         (status = 201, description = "Created; keep the secret", body = WebhookEndpointCreated),
-        (status = 400, description = "A URL that is not allowed, or an unknown event", body = ErrorDetail),
+        (status = 400, description = "A URL that is not allowed, an unknown event, a description over 1,024 characters, or the organization's 50 endpoints reached; the detail names the field", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
@@ -220,10 +227,27 @@ pub async fn webhook_endpoints_create(
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(ApiError::bad(format!(
+            "`description` must be at most {MAX_DESCRIPTION} characters."
+        )));
+    }
     let stored = state
         .store
-        .create_webhook_endpoint(auth.org.id, url.as_str(), &events, description, &secret)
-        .await?;
+        .create_webhook_endpoint(
+            auth.org.id,
+            url.as_str(),
+            &events,
+            description,
+            &secret,
+            MAX_ENDPOINTS,
+        )
+        .await?
+        .ok_or_else(|| {
+            ApiError::bad(format!(
+                "An organization has at most {MAX_ENDPOINTS} webhook endpoints; delete one first."
+            ))
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(WebhookEndpointCreated {

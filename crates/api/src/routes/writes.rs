@@ -26,7 +26,7 @@ use super::accounts::link_error;
 use super::records::record_json;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
-use crate::idempotency::WriteReply;
+use crate::idempotency::{Ledger, WriteReply};
 use crate::params;
 use crate::state::AppState;
 
@@ -243,6 +243,8 @@ pub struct Writer<'a> {
     pub ctx: WriteContext,
     /// `is_debug_mode`.
     pub debug: bool,
+    /// Where the write reports how far it got (see [`crate::idempotency`]).
+    pub ledger: Ledger,
 }
 
 impl<'a> Writer<'a> {
@@ -251,6 +253,7 @@ impl<'a> Writer<'a> {
         state: &'a AppState,
         auth: &'a AccountAuth,
         p: &WriteParams,
+        ledger: Ledger,
     ) -> ApiResult<Writer<'a>> {
         let debug = params::boolean("is_debug_mode", &p.is_debug_mode)?;
         params::boolean("run_async", &p.run_async)?;
@@ -262,7 +265,14 @@ impl<'a> Writer<'a> {
             provider,
             ctx,
             debug,
+            ledger,
         })
+    }
+
+    /// Call just before the helpdesk call: from here on the write may have happened, and its
+    /// idempotency key is never freed.
+    pub async fn sending(&self) -> ApiResult<()> {
+        self.ledger.sending().await
     }
 
     /// Resolves ids to remote ids; unknown ids are problems at their pointers.
@@ -365,6 +375,7 @@ impl<'a> Writer<'a> {
         status: StatusCode,
     ) -> ApiResult<WriteReply> {
         let la = self.auth.account.id;
+        self.ledger.written(&outcome.record.remote_id).await;
         let mut records = Vec::with_capacity(1 + outcome.related.len());
         records.push(outcome.record.clone());
         records.extend(outcome.related);
@@ -398,6 +409,11 @@ impl<'a> Writer<'a> {
         e: ProviderError,
         warnings: Vec<ValidationProblem>,
     ) -> ApiResult<WriteReply> {
+        // Only these answers say that the helpdesk did not write; after a 5xx, a timeout, a
+        // reset or an answer we cannot read it may have.
+        if !matches!(e, ProviderError::Transient(_) | ProviderError::Protocol(_)) {
+            self.ledger.refused();
+        }
         match e {
             ProviderError::Validation(problems) => Ok(errors_reply(
                 problems.into_iter().map(problem_of).collect(),

@@ -196,7 +196,8 @@ impl Respond for Fake {
 pub fn config(server_uri: &str) -> FreshdeskConfig {
     let url = url::Url::parse(server_uri).expect("uri");
     let host = format!(
-        "{}:{}",
+        "{}://{}:{}",
+        url.scheme(),
         url.host_str().expect("host"),
         url.port().expect("port")
     );

@@ -75,6 +75,7 @@ pub struct TestApp {
     pub org: Uuid,
     pub http: reqwest::Client,
     pub master_key: MasterKey,
+    /// The simulator's origin, as `DESKBRIDGE_ALLOW_PROVIDER_HOSTS` names it.
     pub sim_host: String,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
@@ -138,10 +139,8 @@ impl TestApp {
             .spawn("127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("simulator");
-        let host = sim_handle
-            .base_url
-            .trim_start_matches("http://")
-            .to_string();
+        // Allowed provider hosts are exact origins (`scheme://host:port`).
+        let host = sim_handle.base_url.clone();
         let hosts = if opts.allow_sim {
             vec![host.clone()]
         } else {

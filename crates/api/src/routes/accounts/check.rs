@@ -1,0 +1,96 @@
+//! Server-to-server linking: the body checked, the credentials checked with the helpdesk
+//! (throttled per organization when asked), the account stored or relinked, its sync queued.
+
+use super::*;
+
+/// Whether the helpdesk refused the credentials or the domain (what trying keys produces), as
+/// opposed to being busy or unreachable.
+fn refused(e: &ProviderError) -> bool {
+    matches!(
+        e,
+        ProviderError::Unauthorized
+            | ProviderError::Forbidden(_)
+            | ProviderError::Suspended
+            | ProviderError::NoApiAccess
+            | ProviderError::UnknownAccount
+            | ProviderError::HostNotAllowed(_)
+    )
+}
+
+fn required(name: &str, v: &str) -> ApiResult<()> {
+    if v.trim().is_empty() {
+        return Err(ApiError::bad(format!("`{name}` must not be empty.")));
+    }
+    Ok(())
+}
+
+/// Checks credentials with the helpdesk and stores (or relinks) the account.
+/// With `throttle`, refused checks count toward the organization's limit and a spent limit
+/// is a 429 before any call to the helpdesk (see [`crate::check_throttle`]).
+pub async fn link(
+    state: &AppState,
+    org: uuid::Uuid,
+    body: &LinkAccountRequest,
+    throttle: Option<&CheckThrottle>,
+) -> ApiResult<deskbridge_store::accounts::Linked> {
+    required("integration", &body.integration)?;
+    end_user_field("end_user_origin_id", &body.end_user_origin_id)?;
+    end_user_field(
+        "end_user_organization_name",
+        &body.end_user_organization_name,
+    )?;
+    end_user_field("end_user_email_address", &body.end_user_email_address)?;
+    required("credentials.domain", &body.credentials.domain)?;
+    required("credentials.api_key", &body.credentials.api_key)?;
+    let slug = body.integration.trim().to_ascii_lowercase();
+    let known: Vec<&str> = state
+        .providers
+        .integrations()
+        .iter()
+        .map(|i| i.slug)
+        .collect();
+    if !known.contains(&slug.as_str()) {
+        return Err(ApiError::bad(format!(
+            "Unknown integration `{}`; supported integrations: {}.",
+            body.integration,
+            known.join(", ")
+        )));
+    }
+    let creds = json!({"domain": body.credentials.domain.trim(), "api_key": body.credentials.api_key.trim()})
+        .to_string();
+    let provider = state
+        .providers
+        .build(&slug, uuid::Uuid::nil(), &creds)
+        .map_err(link_error)?;
+    if let Some(t) = throttle {
+        t.check(org)?;
+    }
+    if let Err(e) = provider.check_credentials().await {
+        if let Some(t) = throttle
+            && refused(&e)
+        {
+            t.refused(org);
+        }
+        return Err(link_error(e));
+    }
+    let linked = state
+        .store
+        .link_account(
+            org,
+            &NewLink {
+                integration: slug,
+                end_user_origin_id: body.end_user_origin_id.clone(),
+                end_user_organization_name: body.end_user_organization_name.clone(),
+                end_user_email_address: body.end_user_email_address.clone(),
+                subdomain: body.credentials.domain.trim().to_string(),
+                credentials_json: creds,
+                base_url: provider.instance_url(),
+            },
+        )
+        .await?;
+    state
+        .store
+        .enqueue_job(linked.account.id, SYNC, Utc::now())
+        .await?;
+    Ok(linked)
+}

@@ -225,6 +225,14 @@ impl RateBudget {
         self.lock().account.remaining
     }
 
+    /// `(total, remaining)` of an endpoint bucket learnt from `Zendesk-RateLimit-{name}`.
+    pub fn endpoint(&self, name: &str) -> Option<(Option<u64>, Option<u64>)> {
+        self.lock()
+            .endpoints
+            .get(name)
+            .map(|b| (b.total, b.remaining))
+    }
+
     /// The counters.
     pub fn stats(&self) -> BudgetStats {
         BudgetStats {
@@ -309,7 +317,7 @@ impl RateBudget {
     }
 
     /// Reads the rate headers of an answer (any status; 5xx edge pages carry none).
-    pub(crate) fn record_response(&self, headers: &HeaderMap) {
+    pub fn record_response(&self, headers: &HeaderMap) {
         let total = first_u64(headers, &["x-rate-limit", "ratelimit-limit", "rate-limit"]);
         let remaining = first_u64(
             headers,

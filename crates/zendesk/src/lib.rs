@@ -28,7 +28,8 @@ pub use domain::{ZendeskAuth, ZendeskCredentials, resolve_base_url, ticket_url};
 pub use errors::{classify_status, confine_path, error_parts, field_problems};
 pub use http::{RawResponse, http_client, install_crypto_provider};
 pub use mapping::{
-    Lookups, builtin_roles, map_account, map_attachment, map_comment, map_contact, map_role,
-    map_tag, map_team, map_ticket, map_user, ticket_custom_fields, ticket_priority, ticket_status,
+    Lookups, builtin_roles, enum_origin, map_account, map_attachment, map_comment, map_contact,
+    map_role, map_tag, map_team, map_ticket, map_user, ticket_custom_fields, ticket_priority,
+    ticket_status,
 };
 pub use provider::{ZendeskConfig, ZendeskProvider, stream};

@@ -84,6 +84,38 @@ pub fn status_category<'a>(raw: &'a Value, lookups: &'a Lookups) -> Option<&'a s
         .or(Some(status))
 }
 
+/// The value `show_enum_origins` shows for a ticket's enum field, from the ticket's raw
+/// object and the account's stored metadata: `status` → the agent label of its custom status
+/// (`custom_statuses` metadata, e.g. "Waiting on vendor"), else Zendesk's `status`;
+/// `priority` → Zendesk's `priority`; `ticket_type` → Zendesk's `type`.
+pub fn enum_origin(field: &str, raw: &Value, metadata: &Map<String, Value>) -> Option<String> {
+    let s = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_string);
+    match field {
+        "status" => {
+            let label = raw
+                .get("custom_status_id")
+                .and_then(id_string)
+                .and_then(|id| {
+                    metadata
+                        .get("custom_statuses")?
+                        .as_array()?
+                        .iter()
+                        .find(|c| c.get("id").and_then(id_string).as_deref() == Some(id.as_str()))?
+                        .get("agent_label")?
+                        .as_str()
+                        .map(str::to_string)
+                });
+            match s("status").as_deref() {
+                Some("closed" | "deleted") => s("status"),
+                _ => label.or_else(|| s("status")),
+            }
+        }
+        "priority" => s("priority"),
+        "ticket_type" => s("type"),
+        _ => None,
+    }
+}
+
 /// The raw custom field values of a ticket by field id (`custom_fields: [{id, value}]`), for
 /// `remote_fields`.
 pub fn ticket_custom_fields(raw: &Value) -> Map<String, Value> {

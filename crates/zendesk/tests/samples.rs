@@ -203,6 +203,18 @@ fn custom_statuses_decide_the_status() {
     let r = map_ticket(LA, &base(), &t, &lookups).expect("map");
     let expected = deskbridge_zendesk::ticket_status(category);
     assert_eq!(r.fields["status"], json!(expected));
+    let mut metadata = Map::new();
+    metadata.insert("custom_statuses".into(), json!([created.clone()]));
+    let t =
+        json!({"id": 9, "status": "open", "custom_status_id": created["id"], "priority": "low"});
+    assert_eq!(
+        deskbridge_zendesk::enum_origin("status", &t, &metadata),
+        created["agent_label"].as_str().map(str::to_string)
+    );
+    assert_eq!(
+        deskbridge_zendesk::enum_origin("priority", &t, &metadata).as_deref(),
+        Some("low")
+    );
     // A status id the account does not list falls back to `status`.
     let t = json!({"id": 9, "status": "hold", "custom_status_id": 1});
     let r = map_ticket(LA, &base(), &t, &lookups).expect("map");

@@ -19,7 +19,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use base64::Engine;
-use deskbridge_provider::{FetchBatch, NormalizedRecord, ProviderError};
+use deskbridge_model::ModelKind;
+use deskbridge_provider::{FetchBatch, NormalizedRecord, ProviderError, RecordRef};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -182,6 +183,19 @@ fn digest(m: &HashMap<String, Vec<String>>) -> String {
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(&h.finalize()[..12])
 }
 
+/// The record of the other kind a user may have left behind when its role changed (an
+/// end-user made agent, or back): it is reported deleted (a no-op when there is none).
+fn other_kind(raw: &Value) -> Option<RecordRef> {
+    Some(RecordRef {
+        kind: if is_staff(raw) {
+            ModelKind::Contact
+        } else {
+            ModelKind::User
+        },
+        remote_id: remote_id_of(raw)?,
+    })
+}
+
 /// Maps a user to a User (agents, admins) or a Contact (end-users).
 fn map_person(
     p: &ZendeskProvider,
@@ -199,7 +213,8 @@ fn map_person(
 }
 
 /// The users stream: `incremental/users/cursor.json`, split into User and Contact;
-/// `active: false` (deleted) users are flagged. When the group memberships changed since the
+/// `active: false` (deleted) users are flagged, and the record of the other kind a role
+/// change left behind is reported deleted. When the group memberships changed since the
 /// last complete walk, the agents are listed again (`GET /users?role[]=agent&role[]=admin`,
 /// phase `staff`) so that their `teams` follow.
 pub(crate) async fn users(
@@ -229,6 +244,12 @@ pub(crate) async fn users(
             .filter(|u| is_staff(u))
             .map(|u| map_person(p, u, &teams, custom_roles))
             .collect::<Result<Vec<_>, _>>()?;
+        let deleted = page
+            .items
+            .iter()
+            .filter(|u| is_staff(u))
+            .filter_map(other_kind)
+            .collect();
         let done = page.next.is_none();
         cp.after = page.next;
         if done {
@@ -237,7 +258,7 @@ pub(crate) async fn users(
         }
         return Ok(FetchBatch {
             records,
-            deleted: vec![],
+            deleted,
             checkpoint: Some(cp.to_json()),
             done,
         });
@@ -247,6 +268,7 @@ pub(crate) async fn users(
         .iter()
         .map(|u| map_person(p, u, &teams, custom_roles))
         .collect::<Result<Vec<_>, _>>()?;
+    let deleted = items.iter().filter_map(other_kind).collect();
     cp.cursor = next;
     let mut done = eos;
     if eos {
@@ -261,7 +283,7 @@ pub(crate) async fn users(
     }
     Ok(FetchBatch {
         records,
-        deleted: vec![],
+        deleted,
         checkpoint: Some(cp.to_json()),
         done,
     })

@@ -201,6 +201,14 @@ async fn deletions_archives_and_deactivations() {
         .find(|u| u["role"] == "end-user" && u["active"] == true)
         .map(sid)
         .expect("an end-user");
+    let promoted = data["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["role"] == "end-user" && u["active"] == true)
+        .map(sid)
+        .find(|u| *u != user)
+        .expect("another end-user");
     let group = data["groups"]
         .as_array()
         .expect("groups")
@@ -217,6 +225,14 @@ async fn deletions_archives_and_deactivations() {
     assert_eq!(already, expected, "first sweep: deleted, not yet scrubbed");
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (s, _) = env
+        .call(
+            Method::PUT,
+            &format!("accounts/{sub}/users/{promoted}"),
+            json!({"user": {"role": "agent"}}),
+        )
+        .await;
+    assert_eq!(s, 200);
     for (method, path) in [
         (Method::DELETE, format!("accounts/{sub}/tickets/{del}")),
         (Method::DELETE, format!("accounts/{sub}/users/{user}")),
@@ -254,6 +270,15 @@ async fn deletions_archives_and_deactivations() {
     );
     assert!(next.latest(ModelKind::Contact)[&user].remote_was_deleted);
     assert!(next.latest(ModelKind::Team)[&group].remote_was_deleted);
+    // An end-user made agent: now a User, and its Contact is reported deleted.
+    assert!(next.latest(ModelKind::User).contains_key(&promoted));
+    let gone: Vec<_> = next.batches[stream::USERS]
+        .iter()
+        .flat_map(|b| b.deleted.iter())
+        .filter(|r| r.kind == ModelKind::Contact)
+        .map(|r| r.remote_id.clone())
+        .collect();
+    assert!(gone.contains(&promoted));
     let ids: BTreeSet<String> = p
         .list_all_ids(ModelKind::Ticket)
         .await

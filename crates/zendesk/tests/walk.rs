@@ -296,3 +296,37 @@ async fn deletions_archives_and_deactivations() {
     let contacts = p.list_all_ids(ModelKind::Contact).await.expect("contacts");
     assert!(!contacts.contains(&user));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_memberships_re_emit_the_agents() {
+    let env = start(common::config(1, 10)).await;
+    let sub = env.account(0).subdomain;
+    let p = small_pages(&env);
+    let mut stored = BTreeMap::new();
+    sync(&p, &mut stored).await;
+    let quiet = sync(&p, &mut stored).await;
+    assert!(quiet.records(ModelKind::User).is_empty(), "nothing changed");
+    // The memberships digest stored with the users checkpoint no longer matches (as after
+    // an agent joined a group): the agents are listed again with their teams.
+    let digest = stored[stream::USERS]["digest"].clone();
+    assert!(digest.is_string());
+    stored
+        .get_mut(stream::USERS)
+        .expect("users checkpoint")
+        .as_object_mut()
+        .expect("object")
+        .insert("digest".into(), json!("stale"));
+    let again = sync(&p, &mut stored).await;
+    let data = env.data(&sub).await;
+    let staff: BTreeSet<String> = data["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| u["role"] != "end-user")
+        .map(sid)
+        .collect();
+    let users: BTreeSet<String> = again.latest(ModelKind::User).into_keys().collect();
+    assert_eq!(users, staff);
+    assert_eq!(stored[stream::USERS]["digest"], digest);
+    assert_eq!(stored[stream::USERS]["phase"], "export");
+}

@@ -187,11 +187,18 @@ impl RateBudget {
         }
     }
 
-    /// Sets the incremental export limit per window (10; 30 with High Volume).
+    /// Sets the incremental export limit per window (10; 30 with High Volume). Calls already
+    /// counted in the current window stay counted (adapters built again for the same account
+    /// share the budget and must not refill it).
     pub fn set_incremental_limit(&self, per_window: u64) {
+        let total = per_window.max(1);
         let mut st = self.lock();
-        st.incremental.total = Some(per_window.max(1));
-        st.incremental.remaining = Some(per_window.max(1));
+        let used = match (st.incremental.total, st.incremental.remaining) {
+            (Some(t), Some(r)) if st.incremental.window_end.is_some() => t.saturating_sub(r),
+            _ => 0,
+        };
+        st.incremental.total = Some(total);
+        st.incremental.remaining = Some(total.saturating_sub(used));
     }
 
     /// Sets the share of every limit kept free (clamped to 0..=0.9).
@@ -278,7 +285,9 @@ impl RateBudget {
         st.account.take(now, window);
         match lane {
             Lane::Account => {}
-            Lane::Incremental => st.incremental.take(now, window),
+            // Zendesk's window starts when our first call arrives, a little after we count it:
+            // our own incremental window is 2 % longer so that it never ends before Zendesk's.
+            Lane::Incremental => st.incremental.take(now, window + window / 50),
             Lane::Endpoint(name) => {
                 if let Some(b) = st.endpoints.get_mut(*name) {
                     b.take(now, window);
@@ -450,6 +459,21 @@ mod tests {
         assert!(
             b.try_acquire_now(&Lane::Account).is_ok(),
             "other calls go on"
+        );
+    }
+
+    #[test]
+    fn a_second_adapter_does_not_refill_the_incremental_lane() {
+        let b = RateBudget::with_window(Duration::from_secs(60));
+        for _ in 0..8 {
+            assert!(b.try_acquire_now(&Lane::Incremental).is_ok());
+        }
+        b.set_incremental_limit(10);
+        assert!(b.try_acquire_now(&Lane::Incremental).is_err());
+        b.set_incremental_limit(30);
+        assert!(
+            b.try_acquire_now(&Lane::Incremental).is_ok(),
+            "High Volume: 30"
         );
     }
 

@@ -61,7 +61,8 @@ pub struct ZendeskConfig {
     /// The account's rate budget, shared by everything calling this account; `None`: a new
     /// one with `rate_window`.
     pub budget: Option<Arc<RateBudget>>,
-    /// The shared HTTP client ([`http_client`]: no redirects).
+    /// The shared HTTP client ([`http_client`]: no redirects; it must not follow redirects,
+    /// as it also makes the credential-less attachment hops).
     pub http: reqwest::Client,
     /// The length of a rate window (one minute; shorter for a time-scaled simulator).
     pub rate_window: Duration,
@@ -158,6 +159,9 @@ impl ZendeskProvider {
             .unwrap_or_else(|| Arc::new(RateBudget::with_window(config.rate_window)));
         budget.set_reserve_share(config.reserve_share);
         budget.set_incremental_limit(config.incremental_limit);
+        // Requests carry credentials only when `Http` adds them, so the shared client also
+        // serves the credential-less attachment hops (it follows no redirects).
+        let plain = config.http.clone();
         Ok(ZendeskProvider {
             la: config.linked_account_id,
             http: Http {
@@ -173,7 +177,7 @@ impl ZendeskProvider {
             export_page_size: config.export_page_size.clamp(1, 1000),
             list_page_size: config.list_page_size.clamp(1, 100),
             deleted_sweep_interval: config.deleted_sweep_interval,
-            plain: http_client(),
+            plain,
         })
     }
 

@@ -177,10 +177,14 @@ pub(crate) async fn ticket_fields(p: &ZendeskProvider) -> Result<Vec<Value>, Pro
     Ok(fields)
 }
 
-/// `GET /custom_statuses` (one answer, no paging).
+/// `GET /custom_statuses` (one answer, no paging). An account without the feature (403 or
+/// 404) has no custom statuses: tickets then map by their `status`.
 pub(crate) async fn custom_statuses(p: &ZendeskProvider) -> Result<Vec<Value>, ProviderError> {
-    let (body, _) = p.http.get_json("custom_statuses.json").await?;
-    let list = array(&body, "custom_statuses")?;
+    let list = match p.http.get_json("custom_statuses.json").await {
+        Ok((body, _)) => array(&body, "custom_statuses")?,
+        Err(ProviderError::Forbidden(_) | ProviderError::NotFound) => Vec::new(),
+        Err(e) => return Err(e),
+    };
     p.learn().custom_statuses = Some(list.clone());
     Ok(list)
 }

@@ -65,6 +65,11 @@ async fn credentials_are_checked_for_a_person() {
         },
     });
     oauth.check_credentials().await.expect("OAuth admin");
+    let groups = oauth
+        .fetch(deskbridge_zendesk::stream::GROUPS, None)
+        .await
+        .expect("a sync call with the bearer token");
+    assert!(!groups.records.is_empty());
     let nowhere = env.with_credentials(ZendeskCredentials {
         subdomain: env.handle.site("nosuchdesk"),
         auth: ZendeskAuth::OAuth {

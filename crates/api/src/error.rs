@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use deskbridge_provider::ProviderError;
 use deskbridge_store::StoreError;
 use serde_json::json;
 use tracing::error;
@@ -61,6 +62,35 @@ impl ApiError {
     /// A 404 for a record of a model.
     pub fn not_found(what: &str) -> Self {
         ApiError::NotFound(format!("{what} not found."))
+    }
+}
+
+/// What a client is told when a helpdesk refuses or fails: the integration's own words when
+/// the error was explained ([`ProviderError::Refused`], see
+/// [`crate::state::AppState::provider_error`]), plain generic words otherwise. Refusals are
+/// the client's to fix (400), a spent rate budget is a 429 and a failing helpdesk a 502;
+/// never a 500, and never a credential.
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> Self {
+        let (cause, wording) = match e {
+            ProviderError::Refused { cause, wording } => (*cause, Some(wording)),
+            e => (e, None),
+        };
+        match cause {
+            ProviderError::RateLimited { retry_after } => ApiError::TooManyRequests {
+                detail: wording.unwrap_or_else(|| {
+                    "The helpdesk's rate limit is spent for this account; try again shortly.".into()
+                }),
+                retry_after: retry_after.as_secs().max(1),
+            },
+            ProviderError::Unreachable(_)
+            | ProviderError::Transient(_)
+            | ProviderError::Protocol(_) => ApiError::BadGateway(wording.unwrap_or_else(|| {
+                "The helpdesk could not be reached or answered with an error; try again shortly."
+                    .into()
+            })),
+            other => ApiError::bad(wording.unwrap_or_else(|| other.to_string())),
+        }
     }
 }
 

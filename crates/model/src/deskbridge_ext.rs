@@ -7,27 +7,28 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::linking::AccountDetailsAndActions;
 
-/// Credentials of a Freshdesk account.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"domain": "acme", "api_key": "abcdefghij1234567890"}))]
-pub struct FreshdeskCredentials {
-    /// The Freshdesk subdomain (`acme` for `acme.freshdesk.com`).
-    pub domain: String,
-    /// The agent's API key (Profile Settings → View API Key).
-    pub api_key: String,
-}
+/// A linked account's credentials: an object whose fields the chosen integration defines
+/// (its credential fields, listed per integration in the spec). Values are never printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(
+    value_type = Object,
+    example = json!({"domain": "acme", "api_key": "abcdefghij1234567890"})
+)]
+pub struct IntegrationCredentials(pub Map<String, Value>);
 
-impl fmt::Debug for FreshdeskCredentials {
+impl fmt::Debug for IntegrationCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FreshdeskCredentials")
-            .field("domain", &self.domain)
-            .field("api_key", &"<redacted>")
-            .finish()
+        let mut d = f.debug_map();
+        for k in self.0.keys() {
+            d.entry(k, &"<redacted>");
+        }
+        d.finish()
     }
 }
 
@@ -50,8 +51,8 @@ pub struct LinkAccountRequest {
     pub end_user_organization_name: String,
     /// The end user's email address.
     pub end_user_email_address: String,
-    /// The third party's credentials.
-    pub credentials: FreshdeskCredentials,
+    /// The third party's credentials, with the fields of `integration`.
+    pub credentials: IntegrationCredentials,
 }
 
 /// Response of Deskbridge's account-linking endpoint.

@@ -360,7 +360,7 @@ fn examples_match_their_types() {
     check_example::<DataPassthroughRequest>();
     check_example::<RemoteResponse>();
     check_example::<LinkAccountRequest>();
-    check_example::<FreshdeskCredentials>();
+    check_example::<IntegrationCredentials>();
     check_example::<PaginatedTicketList>();
     check_example::<PaginatedCommentList>();
     check_example::<PaginatedSyncStatusList>();

@@ -372,13 +372,13 @@ pub async fn attachments_download_retrieve(
     let provider = state
         .providers
         .build(&auth.account.integration, la, &creds)
-        .map_err(super::accounts::link_error)?;
+        .map_err(|e| state.provider_error(&auth.account.integration, e))?;
     let children = provider
         .fetch_ticket_children(&ticket.remote_id)
         .await
         .map_err(|e| match e {
             deskbridge_provider::ProviderError::NotFound => not_found(),
-            other => super::accounts::link_error(other),
+            other => state.provider_error(&auth.account.integration, other),
         })?;
     let fresh = children
         .iter()
@@ -390,9 +390,13 @@ pub async fn attachments_download_retrieve(
                 .map(String::from)
         })
         .ok_or_else(not_found)?;
-    let res = state.providers.download(&fresh).await.map_err(|_| {
-        ApiError::BadGateway("The file could not be fetched from the helpdesk.".into())
-    })?;
+    let res = state
+        .downloads
+        .download(&auth.account.integration, &fresh)
+        .await
+        .map_err(|_| {
+            ApiError::BadGateway("The file could not be fetched from the helpdesk.".into())
+        })?;
     if !res.status().is_success() {
         return Err(ApiError::BadGateway(format!(
             "The helpdesk answered {} for the file.",

@@ -212,11 +212,15 @@ pub async fn tickets_retrieve(
     ApiQuery(t): ApiQuery<TicketGetParams>,
 ) -> ApiResult<Json<Value>> {
     if id == "live-search" {
-        return Err(ApiError::NotFound(
-            "`GET /api/ticketing/v1/tickets/live-search` is not supported by Deskbridge's Freshdesk \
-             integration (it serves its synced copy instead); see docs/providers/freshdesk.md."
-                .into(),
-        ));
+        let slug = &auth.account.integration;
+        let name = state
+            .providers
+            .get(slug)
+            .map_or(slug.as_str(), |i| i.info().name);
+        return Err(ApiError::NotFound(format!(
+            "`GET /api/ticketing/v1/tickets/live-search` is not supported by Deskbridge's {name} \
+             integration (it serves its synced copy instead); see docs/providers/{slug}.md."
+        )));
     }
     let mut origins = params::choices(
         "show_enum_origins",

@@ -22,7 +22,6 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::accounts::link_error;
 use super::records::record_json;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
@@ -426,7 +425,9 @@ impl<'a> Writer<'a> {
             ProviderError::Unsupported(what) => Err(ApiError::bad(format!(
                 "This integration does not support {what}."
             ))),
-            other => Err(link_error(other)),
+            other => Err(self
+                .state
+                .provider_error(&self.auth.account.integration, other)),
         }
     }
 }
@@ -456,7 +457,7 @@ pub async fn build_provider(
     state
         .providers
         .build(&la.integration, la.id, &creds)
-        .map_err(link_error)
+        .map_err(|e| state.provider_error(&la.integration, e))
 }
 
 /// The stored metadata a write may need (`ticket_fields`).

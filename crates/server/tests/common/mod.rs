@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use deskbridge::serve;
 use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{SimConfig, SimHandle, Simulator};
 use deskbridge_store::{Cipher, MasterKey, Store};
+use deskbridge_sync::Registry;
 use deskbridge_sync::SyncSettings;
-use deskbridge_sync::registry::FreshdeskFactory;
 use deskbridge_testkit::TestDb;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -147,9 +148,11 @@ impl TestApp {
             Vec::new()
         };
         let factory = Arc::new(
-            FreshdeskFactory::new(hosts, 0.2)
-                .with_request_timeout(opts.provider_timeout)
-                .with_rate_window(opts.rate_window),
+            Registry::new().with(
+                FreshdeskIntegration::new(hosts, 0.2)
+                    .with_request_timeout(opts.provider_timeout)
+                    .with_rate_window(opts.rate_window),
+            ),
         );
         let org = store.ensure_organization("test-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");

@@ -326,10 +326,15 @@ fn error_examples(code: &str, s: &Shape, tags: &[String]) -> Vec<(&'static str, 
         "429" => vec![("rate_limited", "Too many failed attempts from your address; try again in 42 s.".into())],
         "502" => vec![(
             "helpdesk_unreachable",
-            "Freshdesk could not be reached or answered with an error; try again shortly.".into(),
+            UNREACHABLE_EXAMPLE.into(),
         )],
         "503" => vec![("unavailable", "the service is temporarily unavailable".into())],
         c if c.starts_with('4') || c.starts_with('5') => vec![("error", "The request failed.".into())],
         _ => Vec::new(),
     }
 }
+
+/// The example of a 502: what a helpdesk's refusal wording says when it is unreachable (the
+/// words come from the integration, see `deskbridge_provider::Refusals`).
+const UNREACHABLE_EXAMPLE: &str =
+    "Freshdesk could not be reached or answered with an error; try again shortly.";

@@ -82,7 +82,7 @@ fn empty_page() -> Json<Value> {
     tag = "tickets",
     params(("ticket_id" = Uuid, Path, description = "The ticket's id"), SubListParams),
     responses(
-        (status = 200, description = "A page of viewers (empty for Freshdesk)", body = PaginatedViewerList),
+        (status = 200, description = "A page of viewers (empty: no integration reports viewers yet)", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),

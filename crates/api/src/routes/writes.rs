@@ -356,7 +356,7 @@ impl<'a> Writer<'a> {
                 ValidationProblem::new(
                     "INCORRECT_FIELD_TYPE",
                     "Incorrect Field Type",
-                    "`integration_params.custom_fields` must be an object of Freshdesk custom field keys.",
+                    "`integration_params.custom_fields` must be an object of the helpdesk's custom field keys.",
                 )
                 .at("/model/integration_params/custom_fields"),
             ),

@@ -34,6 +34,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// The API document with the credentials of each integration of `registry` (what `/openapi.json`
+/// serves, and what `openapi/` holds for the integrations `deskbridge serve` offers).
+pub fn openapi_for(registry: &deskbridge_provider::Registry) -> utoipa::openapi::OpenApi {
+    let mut api = openapi();
+    openapi::credentials(&mut api, registry);
+    api
+}
+
 fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let mut doc = openapi::ApiDoc::openapi();
     doc.merge(deskbridge_model::ModelSchemas::openapi());
@@ -146,7 +154,8 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = split();
+    let (router, mut api) = split();
+    openapi::credentials(&mut api, &state.providers);
     let body_limit = state.config.body_limit;
     let request_timeout = state.config.request_timeout;
     router

@@ -126,8 +126,8 @@ impl Integration for FreshdeskIntegration {
         Look {
             color: "#25C16F",
             logo_svg: include_str!("../assets/logo.svg"),
-            scope: "will read your Freshdesk tickets, comments, contacts and agents, and create \
-                    and update tickets and comments (and add contacts), with an API key of yours. \
+            scope: "will read your Freshdesk tickets, comments, contacts and agents, and create and update\n\
+                    tickets and comments (and add contacts), with an API key of yours.\n\
                     The key is checked with Freshdesk now, then stored encrypted.",
         }
     }

@@ -46,8 +46,16 @@ async fn a_helpdesk_from_a_test_crate_goes_the_whole_way() {
     extra["credentials"]["domain"] = json!("acme");
     let (status, body) = app.post(path, None, &extra).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["detail"].as_str().unwrap_or_default().contains("`domain`"), "{body}");
-    let (status, body) = app.post(path, None, &link_body("m-1", memdesk::TOKEN)).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`domain`"),
+        "{body}"
+    );
+    let (status, body) = app
+        .post(path, None, &link_body("m-1", memdesk::TOKEN))
+        .await;
     assert_eq!(status, 201, "{body}");
     let token = body["account_token"].as_str().expect("token").to_string();
     let integration = &body["linked_account"]["integration"];
@@ -69,14 +77,28 @@ async fn a_helpdesk_from_a_test_crate_goes_the_whole_way() {
     });
     let (status, answer) = app.post("/api/ticketing/v1/link-token", None, &lt).await;
     assert_eq!(status, 200, "{answer}");
-    let link_token = answer["link_token"].as_str().expect("link token").to_string();
+    let link_token = answer["link_token"]
+        .as_str()
+        .expect("link token")
+        .to_string();
     let page = |q: &str| {
         let url = format!("{}/link/{link_token}{q}", app.base);
         let http = app.http.clone();
-        async move { http.get(url).send().await.expect("page").text().await.expect("html") }
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html")
+        }
     };
     let choose = page("").await;
-    assert!(choose.contains("?integration=memdesk") && choose.contains("Memdesk"), "{choose}");
+    assert!(
+        choose.contains("?integration=memdesk") && choose.contains("Memdesk"),
+        "{choose}"
+    );
     let form = page("?integration=memdesk").await;
     for needle in [
         "Connect Memdesk",
@@ -93,13 +115,19 @@ async fn a_helpdesk_from_a_test_crate_goes_the_whole_way() {
         .http
         .post(format!("{}/link/{link_token}", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("integration=memdesk&workspace=team-b&api_token={}", memdesk::TOKEN))
+        .body(format!(
+            "integration=memdesk&workspace=team-b&api_token={}",
+            memdesk::TOKEN
+        ))
         .send()
         .await
         .expect("submit");
     assert_eq!(res.status().as_u16(), 200);
     let done = res.text().await.expect("html");
-    assert!(done.contains("data-public-token=") && done.contains("Memdesk"), "{done}");
+    assert!(
+        done.contains("data-public-token=") && done.contains("Memdesk"),
+        "{done}"
+    );
     lt["end_user_origin_id"] = json!("m-3");
     let (_, answer) = app.post("/api/ticketing/v1/link-token", None, &lt).await;
     let t2 = answer["link_token"].as_str().expect("link token");
@@ -113,17 +141,26 @@ async fn a_helpdesk_from_a_test_crate_goes_the_whole_way() {
         .expect("submit");
     assert_eq!(res.status().as_u16(), 400);
     let again = res.text().await.expect("html");
-    assert!(again.contains("Enter your Memdesk token.") && again.contains("value=\"team-c\""), "{again}");
+    assert!(
+        again.contains("Enter your Memdesk token.") && again.contains("value=\"team-c\""),
+        "{again}"
+    );
 
     // Synced, and listed with `expand`.
     assert_eq!(app.wait_synced(la).await, "DONE");
     let (status, list) = app
-        .get("/api/ticketing/v1/tickets?expand=contact&page_size=10", Some(&token))
+        .get(
+            "/api/ticketing/v1/tickets?expand=contact&page_size=10",
+            Some(&token),
+        )
         .await;
     assert_eq!(status, 200, "{list}");
     let results = list["results"].as_array().expect("results");
     assert_eq!(results.len(), 2, "{list}");
-    let names: Vec<&str> = results.iter().filter_map(|t| t["contact"]["name"].as_str()).collect();
+    let names: Vec<&str> = results
+        .iter()
+        .filter_map(|t| t["contact"]["name"].as_str())
+        .collect();
     assert!(names.contains(&"Ada") && names.contains(&"Grace"), "{list}");
     let (status, status_body) = app.get("/api/ticketing/v1/sync-status", Some(&token)).await;
     assert_eq!(status, 200, "{status_body}");

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use deskbridge_model::{ModelKind, record_id};
 use deskbridge_provider::{
-    CredentialField, Credentials, FetchBatch, Integration, IntegrationInfo, Look,
-    NormalizedRecord, PassthroughRequest, PassthroughResponse, ProviderError, RecordRef,
-    Refusals, StreamMode, SyncStream, TicketWrite, TicketingProvider, WriteContext, WriteOutcome,
+    CredentialField, Credentials, FetchBatch, Integration, IntegrationInfo, Look, NormalizedRecord,
+    PassthroughRequest, PassthroughResponse, ProviderError, RecordRef, Refusals, StreamMode,
+    SyncStream, TicketWrite, TicketingProvider, WriteContext, WriteOutcome,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -84,7 +84,10 @@ impl Integration for Memdesk {
     }
 
     fn subdomain(&self, credentials: &Credentials) -> String {
-        credentials["workspace"].as_str().unwrap_or_default().to_string()
+        credentials["workspace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     fn build(
@@ -106,7 +109,12 @@ struct MemdeskProvider {
     created: Arc<Mutex<Vec<(String, String)>>>,
 }
 
-fn record(kind: ModelKind, rid: &str, fields: Map<String, Value>, refs: Vec<RecordRef>) -> NormalizedRecord {
+fn record(
+    kind: ModelKind,
+    rid: &str,
+    fields: Map<String, Value>,
+    refs: Vec<RecordRef>,
+) -> NormalizedRecord {
     NormalizedRecord {
         kind,
         remote_id: rid.into(),
@@ -124,7 +132,12 @@ impl MemdeskProvider {
             "name": name, "email_address": format!("{rid}@memdesk.example"),
             "phone_number": null, "details": null, "account": null,
         });
-        record(ModelKind::Contact, rid, f.as_object().cloned().unwrap_or_default(), Vec::new())
+        record(
+            ModelKind::Contact,
+            rid,
+            f.as_object().cloned().unwrap_or_default(),
+            Vec::new(),
+        )
     }
 
     fn ticket(&self, rid: &str, name: &str, contact: &str) -> NormalizedRecord {
@@ -144,7 +157,12 @@ impl MemdeskProvider {
             kind: ModelKind::Contact,
             remote_id: contact.into(),
         }];
-        record(ModelKind::Ticket, rid, f.as_object().cloned().unwrap_or_default(), refs)
+        record(
+            ModelKind::Ticket,
+            rid,
+            f.as_object().cloned().unwrap_or_default(),
+            refs,
+        )
     }
 }
 
@@ -177,7 +195,11 @@ impl TicketingProvider for MemdeskProvider {
         vec![ModelKind::Ticket, ModelKind::Contact]
     }
 
-    async fn fetch(&self, _stream: &str, _checkpoint: Option<&Value>) -> Result<FetchBatch, ProviderError> {
+    async fn fetch(
+        &self,
+        _stream: &str,
+        _checkpoint: Option<&Value>,
+    ) -> Result<FetchBatch, ProviderError> {
         let mut records = vec![self.contact("c1", "Ada"), self.contact("c2", "Grace")];
         records.push(self.ticket("t1", "Printer on fire", "c1"));
         records.push(self.ticket("t2", "Coffee machine", "c2"));
@@ -193,17 +215,27 @@ impl TicketingProvider for MemdeskProvider {
         })
     }
 
-    async fn fetch_ticket_children(&self, _ticket: &str) -> Result<Vec<NormalizedRecord>, ProviderError> {
+    async fn fetch_ticket_children(
+        &self,
+        _ticket: &str,
+    ) -> Result<Vec<NormalizedRecord>, ProviderError> {
         Ok(Vec::new())
     }
 
-    async fn create_ticket(&self, ticket: &TicketWrite, _ctx: &WriteContext) -> Result<WriteOutcome, ProviderError> {
+    async fn create_ticket(
+        &self,
+        ticket: &TicketWrite,
+        _ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
         let name = match &ticket.name {
             deskbridge_provider::write::Patch::Set(n) => n.clone(),
             _ => "untitled".into(),
         };
         let rid = {
-            let mut c = self.created.lock().map_err(|_| ProviderError::Transient("lock".into()))?;
+            let mut c = self
+                .created
+                .lock()
+                .map_err(|_| ProviderError::Transient("lock".into()))?;
             let rid = format!("t{}", c.len() + 100);
             c.push((rid.clone(), name.clone()));
             rid
@@ -216,7 +248,10 @@ impl TicketingProvider for MemdeskProvider {
         })
     }
 
-    async fn passthrough(&self, request: &PassthroughRequest) -> Result<PassthroughResponse, ProviderError> {
+    async fn passthrough(
+        &self,
+        request: &PassthroughRequest,
+    ) -> Result<PassthroughResponse, ProviderError> {
         let body = json!({"echo": request.path, "method": request.method});
         Ok(PassthroughResponse {
             url: format!("https://memdesk.example{}", request.path),

@@ -111,4 +111,26 @@ impl AppState {
         };
         ApiError::from(e)
     }
+
+    /// The stored metadata of a linked account that its integration's reads and writes need
+    /// ([`deskbridge_provider::Integration::metadata_keys`]), by key.
+    pub async fn account_metadata(
+        &self,
+        org: uuid::Uuid,
+        linked_account: uuid::Uuid,
+        integration: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        let mut out = serde_json::Map::new();
+        let keys = self
+            .providers
+            .get(integration)
+            .map(|i| i.metadata_keys())
+            .unwrap_or_default();
+        for key in keys {
+            if let Some(v) = self.store.metadata(org, linked_account, key).await? {
+                out.insert((*key).to_string(), v);
+            }
+        }
+        Ok(out)
+    }
 }

@@ -8,13 +8,13 @@ use std::time::Duration;
 use deskbridge_model::ModelKind;
 use deskbridge_provider::{
     CredentialField, Credentials, Integration, IntegrationInfo, Look, ProviderError, Refusals,
-    TicketingProvider,
+    RemoteFieldClassDef, TicketingProvider,
 };
 use secrecy::SecretString;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{FreshdeskConfig, FreshdeskProvider, RateBudget, http_client};
+use crate::{FreshdeskConfig, FreshdeskProvider, RateBudget, http_client, ticket_fields};
 
 /// The credential fields: the domain and an agent's API key.
 const FIELDS: &[CredentialField] = &[
@@ -165,6 +165,31 @@ impl Integration for FreshdeskIntegration {
 
     fn unsupported_paths(&self) -> &'static [&'static str] {
         UNSUPPORTED
+    }
+
+    fn metadata_keys(&self) -> &'static [&'static str] {
+        &[ticket_fields::KEY]
+    }
+
+    fn enum_origin(
+        &self,
+        field: &str,
+        raw: &Value,
+        metadata: &Map<String, Value>,
+    ) -> Option<String> {
+        match field {
+            "status" => ticket_fields::status_label(metadata, &raw["status"]),
+            "priority" => ticket_fields::priority_label(metadata, &raw["priority"]),
+            _ => raw["type"].as_str().map(String::from),
+        }
+    }
+
+    fn remote_field_values(&self, raw: &Value) -> Vec<(String, Value)> {
+        ticket_fields::custom_field_values(raw)
+    }
+
+    fn remote_field_classes(&self, metadata: &Map<String, Value>) -> Vec<RemoteFieldClassDef> {
+        ticket_fields::remote_field_classes(metadata)
     }
 
     fn subdomain(&self, credentials: &Credentials) -> String {

@@ -9,6 +9,7 @@ use deskbridge_model::ModelKind;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::display::RemoteFieldClassDef;
 use crate::{IntegrationInfo, ProviderError, TicketingProvider};
 
 /// A linked account's credentials: a JSON object whose keys are the integration's
@@ -117,6 +118,37 @@ pub trait Integration: Send + Sync {
     /// Merge ticketing paths (under `/api/ticketing/v1/`) this integration does not offer.
     fn unsupported_paths(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// Keys of the metadata (from [`TicketingProvider::metadata`]) that reads and writes of
+    /// an account need; the API loads them from the store into one map.
+    fn metadata_keys(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The provider's own label of a ticket's enum `field` (`status`, `priority`,
+    /// `ticket_type`) for Merge's `show_enum_origins`, from the ticket's raw data (its first
+    /// `remote_data` entry's `data`) and the account's metadata.
+    fn enum_origin(
+        &self,
+        field: &str,
+        raw: &Value,
+        metadata: &Map<String, Value>,
+    ) -> Option<String> {
+        let _ = (field, raw, metadata);
+        None
+    }
+
+    /// A ticket's custom field values, `(remote_key_name, value)`, from its raw data.
+    fn remote_field_values(&self, raw: &Value) -> Vec<(String, Value)> {
+        let _ = raw;
+        Vec::new()
+    }
+
+    /// The account's ticket custom fields, from its metadata.
+    fn remote_field_classes(&self, metadata: &Map<String, Value>) -> Vec<RemoteFieldClassDef> {
+        let _ = metadata;
+        Vec::new()
     }
 
     /// Normalises credentials already checked against [`Integration::credential_fields`]

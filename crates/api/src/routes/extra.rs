@@ -12,7 +12,7 @@ use deskbridge_model::{
     ModelKind, PaginatedRemoteFieldClassList, PaginatedUserList, PaginatedViewerList,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -184,57 +184,44 @@ pub struct RemoteFieldClassParams {
     pub include_shell_data: Option<String>,
 }
 
-/// Merge's field type and format of a Freshdesk custom field type.
-fn field_type(t: &str) -> (&'static str, &'static str) {
-    match t {
-        "custom_checkbox" => ("bool", "bool"),
-        "custom_number" | "custom_decimal" => ("number", "number"),
-        "custom_date" => ("date", "date"),
-        _ => ("string", "string"),
-    }
-}
-
-/// The account's ticket custom fields as Merge remote field classes.
-pub fn remote_field_classes(linked_account: Uuid, ticket_fields: Option<&Value>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for f in ticket_fields
-        .and_then(Value::as_array)
+/// The account's ticket custom fields as Merge remote field classes, described by its
+/// integration from the account's stored metadata.
+pub fn remote_field_classes(
+    state: &AppState,
+    linked_account: Uuid,
+    integration: &str,
+    metadata: &Map<String, Value>,
+) -> Vec<Value> {
+    let Some(i) = state.providers.get(integration) else {
+        return Vec::new();
+    };
+    i.remote_field_classes(metadata)
         .into_iter()
-        .flatten()
-    {
-        let kind = f["type"].as_str().unwrap_or_default();
-        let custom =
-            f["default"] == json!(false) || kind.starts_with("custom_") || kind == "nested_field";
-        if !custom {
-            continue;
-        }
-        let Some(name) = f["name"].as_str() else {
-            continue;
-        };
-        let (ft, ff) = field_type(kind);
-        let choices: Vec<Value> = match &f["choices"] {
-            Value::Array(a) => a.iter().map(|c| json!({"value": c, "display_name": c.as_str().map(String::from).unwrap_or_else(|| c.to_string())})).collect(),
-            Value::Object(m) => m.keys().map(|k| json!({"value": k, "display_name": k})).collect(),
-            _ => Vec::new(),
-        };
-        out.push(json!({
-            "id": remote_field_class_id(linked_account, name).to_string(),
-            "display_name": f["label"],
-            "remote_key_name": name,
-            "description": f["description"],
-            "is_custom": true,
-            "is_common_model_field": false,
-            "is_required": f["required_for_agents"].as_bool().unwrap_or(false),
-            "field_type": ft,
-            "field_format": ff,
-            "field_choices": choices,
-            "item_schema": null,
-        }));
-    }
-    out
+        .map(|c| {
+            let choices: Vec<Value> = c
+                .choices
+                .into_iter()
+                .map(|(value, shown)| json!({"value": value, "display_name": shown}))
+                .collect();
+            json!({
+                "id": remote_field_class_id(linked_account, &c.remote_key_name).to_string(),
+                "display_name": c.display_name,
+                "remote_key_name": c.remote_key_name,
+                "description": c.description,
+                "is_custom": true,
+                "is_common_model_field": false,
+                "is_required": c.is_required,
+                "field_type": c.field_type,
+                "field_format": c.field_format,
+                "field_choices": choices,
+                "item_schema": null,
+            })
+        })
+        .collect()
 }
 
-/// The ticket's custom fields, described from the account's Freshdesk `ticket_fields`.
+/// The ticket's custom fields, described by the account's integration (e.g. from Freshdesk's
+/// `ticket_fields`).
 #[utoipa::path(
     get,
     path = "/api/ticketing/v1/tickets/remote-field-classes",
@@ -291,11 +278,11 @@ pub async fn tickets_remote_field_classes_list(
                 )
             })?,
     };
+    let la = &auth.account;
     let meta = state
-        .store
-        .metadata(auth.org.id, auth.account.id, "ticket_fields")
+        .account_metadata(auth.org.id, la.id, &la.integration)
         .await?;
-    let all: Vec<Value> = remote_field_classes(auth.account.id, meta.as_ref())
+    let all: Vec<Value> = remote_field_classes(&state, la.id, &la.integration, &meta)
         .into_iter()
         .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
         .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))

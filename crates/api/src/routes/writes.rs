@@ -247,7 +247,7 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    /// Builds the linked account's adapter and loads its `ticket_fields`.
+    /// Builds the linked account's adapter and loads the metadata its writes need.
     pub async fn new(
         state: &'a AppState,
         auth: &'a AccountAuth,
@@ -318,9 +318,12 @@ impl<'a> Writer<'a> {
         integration_params: Option<&Map<String, Value>>,
         problems: &mut Vec<ValidationProblem>,
     ) -> Vec<CustomFieldWrite> {
+        let la = &self.auth.account;
         let classes = super::extra::remote_field_classes(
-            self.auth.account.id,
-            self.ctx.metadata.get("ticket_fields"),
+            self.state,
+            la.id,
+            &la.integration,
+            &self.ctx.metadata,
         );
         let mut out = Vec::new();
         for (i, rf) in remote_fields.iter().enumerate() {
@@ -460,17 +463,14 @@ pub async fn build_provider(
         .map_err(|e| state.provider_error(&la.integration, e))
 }
 
-/// The stored metadata a write may need (`ticket_fields`).
+/// The stored metadata a write may need (the integration's metadata keys, e.g. Freshdesk's
+/// `ticket_fields`).
 pub async fn write_context(state: &AppState, auth: &AccountAuth) -> ApiResult<WriteContext> {
-    let mut ctx = WriteContext::default();
-    if let Some(v) = state
-        .store
-        .metadata(auth.org.id, auth.account.id, "ticket_fields")
-        .await?
-    {
-        ctx.metadata.insert("ticket_fields".into(), v);
-    }
-    Ok(ctx)
+    let la = &auth.account;
+    let metadata = state
+        .account_metadata(auth.org.id, la.id, &la.integration)
+        .await?;
+    Ok(WriteContext { metadata })
 }
 
 /// `Some(v)` as a patch value, `None` as absent (create bodies cannot clear).

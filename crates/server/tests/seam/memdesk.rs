@@ -228,7 +228,7 @@ impl TicketingProvider for MemdeskProvider {
         _ctx: &WriteContext,
     ) -> Result<WriteOutcome, ProviderError> {
         let name = match &ticket.name {
-            deskbridge_provider::write::Patch::Set(n) => n.clone(),
+            deskbridge_model::Patch::Value(n) => n.clone(),
             _ => "untitled".into(),
         };
         let rid = {

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use deskbridge_model::ValidationProblem;
 use deskbridge_provider::ProviderError;
 use deskbridge_store::StoreError;
 use serde_json::json;
@@ -51,6 +52,15 @@ pub enum ApiError {
     /// 500: logged, not shown.
     #[error("internal error")]
     Internal(String),
+    /// 400 in Merge's write shape, `{"warnings": [...], "errors": [...]}`: a write the
+    /// request's values or the helpdesk rejected (stored under an idempotency key like a reply).
+    #[error("the write was rejected")]
+    Rejected {
+        /// Merge's problems, each with a pointer into the request.
+        errors: Vec<ValidationProblem>,
+        /// Warnings gathered before the rejection.
+        warnings: Vec<ValidationProblem>,
+    },
 }
 
 impl ApiError {
@@ -105,9 +115,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body of [`ApiError::Rejected`] (`None` for the other variants).
+    pub fn rejected_body(&self) -> Option<serde_json::Value> {
+        match self {
+            ApiError::Rejected { errors, warnings } => {
+                Some(json!({"warnings": warnings, "errors": errors}))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(body) = self.rejected_body() {
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
         let status = match &self {
+            ApiError::Rejected { .. } => StatusCode::BAD_REQUEST,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,

@@ -60,15 +60,9 @@ pub struct WriteErrorResponse {
     pub logs: Option<Vec<DebugModeLog>>,
 }
 
-/// A 400 with Merge's problems.
-pub fn errors_reply(
-    errors: Vec<ValidationProblem>,
-    warnings: Vec<ValidationProblem>,
-) -> WriteReply {
-    WriteReply {
-        status: StatusCode::BAD_REQUEST,
-        body: json!({"warnings": warnings, "errors": errors}),
-    }
+/// A 400 with Merge's problems ([`ApiError::Rejected`]).
+pub fn errors_reply(errors: Vec<ValidationProblem>, warnings: Vec<ValidationProblem>) -> ApiError {
+    ApiError::Rejected { errors, warnings }
 }
 
 /// Merge's problem type and title of a helpdesk error code.
@@ -104,7 +98,7 @@ fn warning_of(w: WriteWarning) -> ValidationProblem {
 /// Parses `{"model": {...}}` into `T`; a wrong body is a 400 with one problem per bad field.
 pub fn parse_model<T: DeserializeOwned + ModelRequest>(
     raw: &Value,
-) -> Result<(T, Map<String, Value>), WriteReply> {
+) -> Result<(T, Map<String, Value>), ApiError> {
     let Some(model) = raw.get("model") else {
         let p = ValidationProblem::new(
             "MISSING_REQUIRED_FIELD",
@@ -417,7 +411,7 @@ impl<'a> Writer<'a> {
             self.ledger.refused();
         }
         match e {
-            ProviderError::Validation(problems) => Ok(errors_reply(
+            ProviderError::Validation(problems) => Err(errors_reply(
                 problems.into_iter().map(problem_of).collect(),
                 warnings,
             )),

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod failures;
 pub mod idempotency;
 mod limiter;
+pub mod linking;
 pub mod metrics;
 pub mod openapi;
 pub mod params;

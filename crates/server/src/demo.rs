@@ -95,7 +95,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
             .collect(),
         ),
     };
-    let linked = deskbridge_api::routes::accounts::link(&state, org.id, &request, None)
+    let linked = deskbridge_api::linking::link(&state, org.id, &request, None)
         .await
         .map_err(|e| {
             let cause = match e {

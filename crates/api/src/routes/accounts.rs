@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::deskbridge_ext::{LinkAccountRequest, LinkAccountResponse};
 use deskbridge_model::linking::{
@@ -15,24 +14,20 @@ use deskbridge_model::{
     AccountDetailsAndActionsStatusEnum, CategoriesEnum, PaginatedAccountDetailsAndActionsList,
     WireEnum,
 };
-use deskbridge_provider::{IntegrationInfo, ProviderError};
-use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter, NewLink};
-use deskbridge_store::jobs::SYNC;
+use deskbridge_provider::IntegrationInfo;
+use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
-use crate::check_throttle::CheckThrottle;
 use crate::cursor::{Cursor, bounds, paginate};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
 use crate::routes::audit::{self, ClientIp};
-use crate::routes::link::end_user_field;
 
-mod check;
+use crate::linking::link;
 use crate::state::AppState;
-pub use check::link;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
 

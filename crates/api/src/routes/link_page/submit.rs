@@ -93,7 +93,7 @@ pub(super) async fn complete(
         .claim_link_token(s.organization_id, s.id)
         .await
         .map_err(used_or)?;
-    let linked = accounts::link(state, s.organization_id, &request, None).await?;
+    let linked = crate::linking::link(state, s.organization_id, &request, None).await?;
     let ttl = chrono::Duration::minutes(PUBLIC_TOKEN_TTL_MINUTES);
     let public_token = claim
         .complete(&state.store, linked.account.id, ttl)

@@ -1,8 +1,35 @@
-//! Server-to-server linking: the body checked, the credentials checked with the helpdesk
-//! (throttled per organization when asked), the account stored or relinked, its sync queued.
+//! The linking use-case, shared by `POST /linked-accounts`, the Link page's submission and the
+//! demo: the body checked, the credentials checked by their integration's fields and then with
+//! the helpdesk (throttled per organization when asked), the account stored or relinked, its
+//! sync queued. It lives outside `routes/` so that route modules stay leaves.
 
-use super::*;
-use deskbridge_provider::check_fields;
+use chrono::Utc;
+use deskbridge_model::deskbridge_ext::LinkAccountRequest;
+use deskbridge_provider::{ProviderError, check_fields};
+use deskbridge_store::accounts::NewLink;
+use deskbridge_store::jobs::SYNC;
+use serde_json::Value;
+
+use crate::check_throttle::CheckThrottle;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The longest accepted end-user field (they are stored, listed and shown on the Link page).
+pub(crate) const MAX_FIELD: usize = 512;
+
+/// An end-user field, trimmed: not empty, at most [`MAX_FIELD`] characters.
+pub(crate) fn end_user_field<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(ApiError::bad(format!("`{name}` must not be empty.")));
+    }
+    if v.chars().count() > MAX_FIELD {
+        return Err(ApiError::bad(format!(
+            "`{name}` must be at most {MAX_FIELD} characters."
+        )));
+    }
+    Ok(v)
+}
 
 /// Whether the helpdesk refused the credentials or the domain (what trying keys produces), as
 /// opposed to being busy or unreachable.

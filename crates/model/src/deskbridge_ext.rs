@@ -7,20 +7,36 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::linking::AccountDetailsAndActions;
 
 /// A linked account's credentials: an object whose fields the chosen integration defines
 /// (its credential fields, listed per integration in the spec). Values are never printed.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-#[schema(
-    value_type = Object,
-    example = json!({"domain": "acme", "api_key": "abcdefghij1234567890"})
-)]
 pub struct IntegrationCredentials(pub Map<String, Value>);
+
+/// Without a registry the schema is an open object; the API replaces it with a `oneOf` of
+/// each offered integration's fields (`deskbridge_api::openapi_for`).
+impl PartialSchema for IntegrationCredentials {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "The credentials of the integration named by `integration`.",
+            ))
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .examples([json!({"domain": "acme", "api_key": "abcdefghij1234567890"})])
+            .into()
+    }
+}
+
+impl ToSchema for IntegrationCredentials {}
 
 impl fmt::Debug for IntegrationCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

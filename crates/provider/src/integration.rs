@@ -247,3 +247,59 @@ pub fn check_fields(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const FIELDS: &[CredentialField] = &[CredentialField {
+        name: "token",
+        label: "Token",
+        help: "",
+        steps: &[],
+        example: "t",
+        secret: true,
+        max_len: 5,
+        missing: "Enter your token.",
+    }];
+
+    fn creds(v: Value) -> Credentials {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn fields_are_trimmed_required_limited_and_closed() {
+        let ok = check_fields(FIELDS, &creds(json!({"token": " abc "}))).expect("ok");
+        assert_eq!(ok["token"], "abc");
+        let empty = check_fields(FIELDS, &creds(json!({"token": "  "}))).expect_err("empty");
+        assert_eq!(empty.missing, Some("Enter your token."));
+        assert!(check_fields(FIELDS, &creds(json!({"token": "abcdef"}))).is_err());
+        assert!(check_fields(FIELDS, &creds(json!({"token": 5}))).is_err());
+        let extra = check_fields(FIELDS, &creds(json!({"token": "a", "domain": "x"})));
+        assert_eq!(extra.expect_err("unknown").field, "domain");
+    }
+
+    #[test]
+    fn refusals_word_the_error_and_keep_its_kind() {
+        let r = Refusals {
+            unauthorized: "Key refused.",
+            unknown_account: "",
+            suspended: "",
+            no_api_access: "",
+            forbidden: "",
+            host_not_allowed: "Not `{domain}`.",
+            rate_limited: "",
+            unavailable: "",
+        };
+        let e = r.explain(ProviderError::Unauthorized);
+        assert_eq!(e.to_string(), "Key refused.");
+        assert!(e.needs_relink() && !e.is_retryable());
+        let e = r.explain(ProviderError::HostNotAllowed("evil".into()));
+        assert_eq!(e.to_string(), "Not `evil`.");
+        assert!(matches!(
+            r.explain(ProviderError::NotFound),
+            ProviderError::NotFound
+        ));
+    }
+}

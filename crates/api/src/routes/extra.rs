@@ -220,8 +220,7 @@ pub fn remote_field_classes(
         .collect()
 }
 
-/// The ticket's custom fields, described by the account's integration (e.g. from Freshdesk's
-/// `ticket_fields`).
+/// The ticket's custom fields, described from the account's Freshdesk `ticket_fields`.
 #[utoipa::path(
     get,
     path = "/api/ticketing/v1/tickets/remote-field-classes",

@@ -418,31 +418,4 @@ pub fn map_attachment(
     ))
 }
 
-/// The status labels of `GET /ticket_fields` (`status.choices`: `{"2": ["Open", "…"]}`),
-/// agent label first.
-pub fn status_labels_from_fields(fields: &[Value]) -> Vec<(i64, String)> {
-    let mut out = Vec::new();
-    for field in fields {
-        let is_status = field.get("name").and_then(Value::as_str) == Some("status")
-            || field.get("type").and_then(Value::as_str) == Some("default_status");
-        if !is_status {
-            continue;
-        }
-        if let Some(choices) = field.get("choices").and_then(Value::as_object) {
-            for (code, labels) in choices {
-                let Ok(code) = code.parse::<i64>() else {
-                    continue;
-                };
-                let label = match labels {
-                    Value::Array(l) => l.first().and_then(Value::as_str),
-                    Value::String(s) => Some(s.as_str()),
-                    _ => None,
-                };
-                if let Some(label) = label {
-                    out.push((code, label.to_string()));
-                }
-            }
-        }
-    }
-    out
-}
+pub use crate::ticket_fields::status_labels as status_labels_from_fields;

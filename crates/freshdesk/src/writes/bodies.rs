@@ -95,39 +95,21 @@ pub fn id_value(remote_id: &str) -> Value {
 
 /// The account's status choices from its `ticket_fields` (`{"2": ["Open", …], …}`), by code.
 pub fn status_choices(ctx: &WriteContext) -> Vec<(i64, String)> {
-    let mut out: Vec<(i64, String)> = field_def(ctx, "status")
-        .and_then(|f| f.get("choices"))
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    let code = k.parse::<i64>().ok()?;
-                    let label = match v {
-                        Value::Array(a) => a.first().and_then(Value::as_str).unwrap_or_default(),
-                        Value::String(s) => s.as_str(),
-                        _ => "",
-                    };
-                    Some((code, label.to_string()))
-                })
-                .collect()
-        })
+    let mut out = field_def(ctx, "status")
+        .map(|f| crate::ticket_fields::status_labels(std::slice::from_ref(f)))
         .unwrap_or_default();
     out.sort();
     out
 }
 
+/// The account's `ticket_fields` listing (see [`crate::ticket_fields`]).
 pub(crate) fn ticket_fields(ctx: &WriteContext) -> &[Value] {
-    ctx.metadata
-        .get("ticket_fields")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    crate::ticket_fields::listing(&ctx.metadata)
 }
 
+/// One field of the account's `ticket_fields`.
 pub(crate) fn field_def<'a>(ctx: &'a WriteContext, name: &str) -> Option<&'a Value> {
-    ticket_fields(ctx)
-        .iter()
-        .find(|f| f.get("name").and_then(Value::as_str) == Some(name))
+    crate::ticket_fields::field(ticket_fields(ctx), name)
 }
 
 /// Freshdesk's status code of a Merge status: OPEN → 2, ON_HOLD → 3, CLOSED → 5,

@@ -4,6 +4,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use deskbridge_model::ValidationProblem;
+use deskbridge_provider::ProviderError;
 use deskbridge_store::StoreError;
 use serde_json::json;
 use tracing::error;
@@ -50,6 +52,15 @@ pub enum ApiError {
     /// 500: logged, not shown.
     #[error("internal error")]
     Internal(String),
+    /// 400 in Merge's write shape, `{"warnings": [...], "errors": [...]}`: a write the
+    /// request's values or the helpdesk rejected (stored under an idempotency key like a reply).
+    #[error("the write was rejected")]
+    Rejected {
+        /// Merge's problems, each with a pointer into the request.
+        errors: Vec<ValidationProblem>,
+        /// Warnings gathered before the rejection.
+        warnings: Vec<ValidationProblem>,
+    },
 }
 
 impl ApiError {
@@ -64,6 +75,35 @@ impl ApiError {
     }
 }
 
+/// What a client is told when a helpdesk refuses or fails: the integration's own words when
+/// the error was explained ([`ProviderError::Refused`], see
+/// [`crate::state::AppState::provider_error`]), plain generic words otherwise. Refusals are
+/// the client's to fix (400), a spent rate budget is a 429 and a failing helpdesk a 502;
+/// never a 500, and never a credential.
+impl From<ProviderError> for ApiError {
+    fn from(e: ProviderError) -> Self {
+        let (cause, wording) = match e {
+            ProviderError::Refused { cause, wording } => (*cause, Some(wording)),
+            e => (e, None),
+        };
+        match cause {
+            ProviderError::RateLimited { retry_after } => ApiError::TooManyRequests {
+                detail: wording.unwrap_or_else(|| {
+                    "The helpdesk's rate limit is spent for this account; try again shortly.".into()
+                }),
+                retry_after: retry_after.as_secs().max(1),
+            },
+            ProviderError::Unreachable(_)
+            | ProviderError::Transient(_)
+            | ProviderError::Protocol(_) => ApiError::BadGateway(wording.unwrap_or_else(|| {
+                "The helpdesk could not be reached or answered with an error; try again shortly."
+                    .into()
+            })),
+            other => ApiError::bad(wording.unwrap_or_else(|| other.to_string())),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -75,9 +115,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The JSON body of [`ApiError::Rejected`] (`None` for the other variants).
+    pub fn rejected_body(&self) -> Option<serde_json::Value> {
+        match self {
+            ApiError::Rejected { errors, warnings } => {
+                Some(json!({"warnings": warnings, "errors": errors}))
+            }
+            _ => None,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let Some(body) = self.rejected_body() {
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
         let status = match &self {
+            ApiError::Rejected { .. } => StatusCode::BAD_REQUEST,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,

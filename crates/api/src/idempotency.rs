@@ -259,6 +259,14 @@ async fn settle(
     result: ApiResult<WriteReply>,
 ) -> ApiResult<WriteReply> {
     let phase = ledger.phase();
+    // A rejected write is a final answer: stored and replayed like a reply.
+    let result = match result {
+        Err(e @ ApiError::Rejected { .. }) => Ok(WriteReply {
+            status: StatusCode::BAD_REQUEST,
+            body: e.rejected_body().unwrap_or_default(),
+        }),
+        r => r,
+    };
     let result = match (result, &phase) {
         (Err(e), Phase::Remote(id)) => {
             warn!(error = %e, remote_id = %id, "a helpdesk write could not be stored locally");

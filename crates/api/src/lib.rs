@@ -10,6 +10,7 @@ pub mod extract;
 pub mod failures;
 pub mod idempotency;
 mod limiter;
+pub mod linking;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
@@ -20,7 +21,7 @@ pub use error::{ApiError, ApiResult};
 pub use state::{ApiConfig, AppState};
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
@@ -31,6 +32,14 @@ use utoipa_swagger_ui::SwaggerUi;
 /// The complete OpenAPI document (what `/openapi.json` serves and `openapi/` holds).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, api) = split();
+    api
+}
+
+/// The API document with the credentials of each integration of `registry` (what `/openapi.json`
+/// serves, and what `openapi/` holds for the integrations `deskbridge serve` offers).
+pub fn openapi_for(registry: &deskbridge_provider::Registry) -> utoipa::openapi::OpenApi {
+    let mut api = openapi();
+    openapi::credentials(&mut api, registry);
     api
 }
 
@@ -82,38 +91,48 @@ async fn method_not_allowed(
         .into_response()
 }
 
-/// Merge ticketing paths that the Freshdesk integration does not offer (see
-/// `docs/providers/freshdesk.md`): they answer 404 with a clear `detail`.
-const UNSUPPORTED: &[&str] = &[
-    "tickets/live-search",
-    "attachments/meta/post",
-    "async-passthrough",
-    "available-actions",
-    "field-mappings",
-    "remote-fields",
-    "target-fields",
-    "default-scopes",
-    "linked-account-scopes",
-    "selective-sync",
-    "issues",
-    "webhook-receivers",
-];
-
-async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
+/// A Merge ticketing path no offered integration supports: 404 naming the integrations
+/// (each adapter lists its own unsupported paths) and their provider docs.
+async fn fallback(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> impl IntoResponse {
     let path = uri.path();
+    let all = state.providers.all();
+    let unsupported = |rest: &str| -> Option<&'static str> {
+        let mut found = None;
+        for i in all {
+            let hit = i
+                .unsupported_paths()
+                .iter()
+                .find(|p| rest == **p || rest.starts_with(&format!("{p}/")))?;
+            found = Some(*hit);
+        }
+        found
+    };
+    let names = || {
+        let names: Vec<&str> = all.iter().map(|i| i.info().name).collect();
+        names.join(" and ")
+    };
     if let Some(rest) = path.strip_prefix("/api/ticketing/v1/")
-        && let Some(what) = UNSUPPORTED
-            .iter()
-            .find(|p| rest == **p || rest.starts_with(&format!("{p}/")))
+        && let Some(what) = unsupported(rest)
     {
+        let docs: Vec<String> = all
+            .iter()
+            .map(|i| format!("docs/providers/{}.md", i.info().slug))
+            .collect();
         return ApiError::NotFound(format!(
-            "`{method} /api/ticketing/v1/{what}` is not supported by Deskbridge's Freshdesk integration;              see docs/providers/freshdesk.md."
+            "`{method} /api/ticketing/v1/{what}` is not supported by Deskbridge's {} integration;              see {}.",
+            names(),
+            docs.join(", ")
         ));
     }
     if method == axum::http::Method::POST && path == "/api/ticketing/v1/attachments" {
-        return ApiError::NotFound(
-            "Creating attachments is not supported by Deskbridge's Freshdesk integration.".into(),
-        );
+        return ApiError::NotFound(format!(
+            "Creating attachments is not supported by Deskbridge's {} integration.",
+            names()
+        ));
     }
     ApiError::NotFound(format!(
         "No endpoint `{method} {path}`. See /docs for the endpoints."
@@ -136,7 +155,8 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 
 /// Builds the whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = split();
+    let (router, mut api) = split();
+    openapi::credentials(&mut api, &state.providers);
     let body_limit = state.config.body_limit;
     let request_timeout = state.config.request_timeout;
     router

@@ -326,10 +326,71 @@ fn error_examples(code: &str, s: &Shape, tags: &[String]) -> Vec<(&'static str, 
         "429" => vec![("rate_limited", "Too many failed attempts from your address; try again in 42 s.".into())],
         "502" => vec![(
             "helpdesk_unreachable",
-            "Freshdesk could not be reached or answered with an error; try again shortly.".into(),
+            UNREACHABLE_EXAMPLE.into(),
         )],
         "503" => vec![("unavailable", "the service is temporarily unavailable".into())],
         c if c.starts_with('4') || c.starts_with('5') => vec![("error", "The request failed.".into())],
         _ => Vec::new(),
+    }
+}
+
+/// The example of a 502: what a helpdesk's refusal wording says when it is unreachable (the
+/// words come from the integration, see `deskbridge_provider::Refusals`).
+const UNREACHABLE_EXAMPLE: &str =
+    "Freshdesk could not be reached or answered with an error; try again shortly.";
+
+/// Documents the credentials per integration of `registry`: `IntegrationCredentials` becomes
+/// a `oneOf` of one closed object per integration (`{Name}Credentials`), each rendered from
+/// the integration's credential fields, the same data the Link page's form comes from.
+pub fn credentials(api: &mut utoipa::openapi::OpenApi, registry: &deskbridge_provider::Registry) {
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let mut refs = Vec::new();
+    for i in registry.all() {
+        let info = i.info();
+        let name = format!("{}Credentials", info.name.replace(' ', ""));
+        let mut properties = serde_json::Map::new();
+        let mut example = serde_json::Map::new();
+        for f in i.credential_fields() {
+            let mut p = serde_json::json!({
+                "type": "string",
+                "description": format!("{}: {}", f.label, f.help),
+                "minLength": 1,
+                "maxLength": f.max_len,
+            });
+            if f.secret {
+                p["format"] = "password".into();
+                p["writeOnly"] = true.into();
+            }
+            properties.insert(f.name.to_string(), p);
+            example.insert(f.name.to_string(), f.example.into());
+        }
+        let required: Vec<&str> = i.credential_fields().iter().map(|f| f.name).collect();
+        let schema = serde_json::json!({
+            "type": "object",
+            "title": format!("{} credentials", info.name),
+            "description": format!("Credentials of a {} account (`\"integration\": \"{}\"`).", info.name, info.slug),
+            "required": required,
+            "properties": properties,
+            "additionalProperties": false,
+            "example": example,
+        });
+        if let Ok(s) = serde_json::from_value::<RefOr<Schema>>(schema) {
+            components.schemas.insert(name.clone(), s);
+            refs.push(serde_json::json!({"$ref": format!("#/components/schemas/{name}")}));
+        }
+    }
+    if refs.is_empty() {
+        return;
+    }
+    let one_of = serde_json::json!({
+        "description": "The credentials of the integration named by `integration`: one of these objects.",
+        "oneOf": refs,
+    });
+    if let Ok(s) = serde_json::from_value::<RefOr<Schema>>(one_of) {
+        components
+            .schemas
+            .insert("IntegrationCredentials".to_string(), s);
     }
 }

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::ApiError;
+use deskbridge_provider::{ProviderError, Registry};
 use deskbridge_store::Store;
-use deskbridge_sync::ProviderFactory;
+use deskbridge_sync::Downloader;
 
 use crate::failures::FailureLimiter;
 use crate::limiter::Limiter;
@@ -69,8 +71,10 @@ impl Default for ApiConfig {
 pub struct AppState {
     /// The store.
     pub store: Store,
-    /// Builds providers for linked accounts.
-    pub providers: Arc<dyn ProviderFactory>,
+    /// The integrations offered; builds providers for linked accounts.
+    pub providers: Arc<Registry>,
+    /// Fetches attachment files, each integration only from its own file hosts.
+    pub downloads: Arc<Downloader>,
     /// Settings.
     pub config: Arc<ApiConfig>,
     /// Caller rate limits.
@@ -83,16 +87,50 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state.
-    pub fn new(store: Store, providers: Arc<dyn ProviderFactory>, config: ApiConfig) -> Self {
+    pub fn new(store: Store, providers: Arc<Registry>, config: ApiConfig) -> Self {
+        let downloads = Arc::new(Downloader::new(&providers));
         let limiter = Arc::new(Limiter::new(config.rate_limit_per_minute));
         let failures = Arc::new(FailureLimiter::new(config.link_failure_limit));
         AppState {
             store,
             providers,
+            downloads,
             config: Arc::new(config),
             limiter,
             failures,
             check_throttle: Arc::default(),
         }
+    }
+
+    /// A provider error as the client is told it, in the words of `integration` (its
+    /// [`deskbridge_provider::Refusals`]) when it is one of ours.
+    pub fn provider_error(&self, integration: &str, e: ProviderError) -> ApiError {
+        let e = match self.providers.get(integration) {
+            Some(i) => i.refusals().explain(e),
+            None => e,
+        };
+        ApiError::from(e)
+    }
+
+    /// The stored metadata of a linked account that its integration's reads and writes need
+    /// ([`deskbridge_provider::Integration::metadata_keys`]), by key.
+    pub async fn account_metadata(
+        &self,
+        org: uuid::Uuid,
+        linked_account: uuid::Uuid,
+        integration: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        let mut out = serde_json::Map::new();
+        let keys = self
+            .providers
+            .get(integration)
+            .map(|i| i.metadata_keys())
+            .unwrap_or_default();
+        for key in keys {
+            if let Some(v) = self.store.metadata(org, linked_account, key).await? {
+                out.insert((*key).to_string(), v);
+            }
+        }
+        Ok(out)
     }
 }

@@ -9,9 +9,12 @@
 
 pub mod budget;
 pub mod domain;
+pub mod files;
 pub mod http;
+pub mod integration;
 pub mod mapping;
 pub mod provider;
+pub mod ticket_fields;
 pub mod walk;
 pub mod writes;
 
@@ -20,6 +23,7 @@ pub use domain::{origin_allowed, provider_origin, resolve_base_url, ticket_url};
 pub use http::{
     RawResponse, call_credits, classify_status, confine_path, http_client, install_crypto_provider,
 };
+pub use integration::FreshdeskIntegration;
 pub use mapping::{
     comment_author_kind, map_account, map_attachment, map_comment, map_contact, map_role, map_tag,
     map_team, map_ticket, map_user, ticket_custom_fields, ticket_priority, ticket_status,

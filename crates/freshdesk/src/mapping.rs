@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 use crate::domain::ticket_url;
 
+mod people;
+pub use people::*;
+
 /// Keys holding signed URLs that change on every fetch.
 pub const ATTACHMENT_VOLATILE_KEYS: &[&str] = &["file_url", "attachment_url", "thumb_url"];
 /// Tickets and comments embed attachments (with signed URLs) in their raw data.
@@ -73,7 +76,7 @@ pub fn remote_id_of(raw: &Value) -> Option<String> {
     id_string(raw.get("id")?)
 }
 
-fn id_string(v: &Value) -> Option<String> {
+pub(crate) fn id_string(v: &Value) -> Option<String> {
     match v {
         Value::Number(n) => n
             .as_i64()
@@ -84,7 +87,7 @@ fn id_string(v: &Value) -> Option<String> {
     }
 }
 
-fn require_id(raw: &Value, what: &str) -> Result<String, ProviderError> {
+pub(crate) fn require_id(raw: &Value, what: &str) -> Result<String, ProviderError> {
     remote_id_of(raw).ok_or_else(|| ProviderError::Protocol(format!("a {what} without an id")))
 }
 
@@ -100,27 +103,27 @@ pub fn format_ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn ts_field(raw: &Value, key: &str) -> Value {
+pub(crate) fn ts_field(raw: &Value, key: &str) -> Value {
     raw.get(key)
         .and_then(|v| parse_ts(v).map(|t| Value::String(format_ts(t))))
         .unwrap_or(Value::Null)
 }
 
-fn str_field(raw: &Value, key: &str) -> Value {
+pub(crate) fn str_field(raw: &Value, key: &str) -> Value {
     match raw.get(key) {
         Some(Value::String(s)) => Value::String(s.clone()),
         _ => Value::Null,
     }
 }
 
-struct Rel<'a> {
+pub(crate) struct Rel<'a> {
     la: Uuid,
     refs: &'a mut Vec<RecordRef>,
 }
 
 impl Rel<'_> {
     /// The Deskbridge id of a related record, recording the reference.
-    fn id(&mut self, kind: ModelKind, remote: &Value) -> Value {
+    pub(crate) fn id(&mut self, kind: ModelKind, remote: &Value) -> Value {
         match id_string(remote) {
             Some(rid) => {
                 let id = record_id(self.la, kind, &rid).to_string();
@@ -137,7 +140,7 @@ impl Rel<'_> {
         }
     }
 
-    fn list(&mut self, kind: ModelKind, remote: Option<&Value>) -> Value {
+    pub(crate) fn list(&mut self, kind: ModelKind, remote: Option<&Value>) -> Value {
         let ids = match remote {
             Some(Value::Array(items)) => items
                 .iter()
@@ -155,7 +158,7 @@ impl Rel<'_> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn record(
+pub(crate) fn record(
     kind: ModelKind,
     remote_id: String,
     fields: Map<String, Value>,
@@ -176,7 +179,7 @@ fn record(
     }
 }
 
-fn flag(raw: &Value, key: &str) -> bool {
+pub(crate) fn flag(raw: &Value, key: &str) -> bool {
     raw.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
 
@@ -415,201 +418,4 @@ pub fn map_attachment(
     ))
 }
 
-/// Maps an agent (list item or view; only the view has `group_ids` and `role_ids`) to a User.
-pub fn map_user(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
-    let rid = require_id(raw, "agent")?;
-    let mut refs = Vec::new();
-    let mut rel = Rel {
-        la: linked_account_id,
-        refs: &mut refs,
-    };
-    let contact = raw.get("contact").cloned().unwrap_or(Value::Null);
-    let mut f = Map::new();
-    f.insert("name".into(), str_field(&contact, "name"));
-    f.insert("email_address".into(), str_field(&contact, "email"));
-    f.insert(
-        "is_active".into(),
-        contact
-            .get("active")
-            .and_then(Value::as_bool)
-            .map_or(Value::Null, Value::Bool),
-    );
-    f.insert(
-        "teams".into(),
-        rel.list(
-            ModelKind::Team,
-            Some(raw.get("group_ids").unwrap_or(&json!([]))),
-        ),
-    );
-    f.insert(
-        "roles".into(),
-        rel.list(
-            ModelKind::Role,
-            Some(raw.get("role_ids").unwrap_or(&json!([]))),
-        ),
-    );
-    let avatar = contact
-        .get("avatar")
-        .and_then(|a| a.get("avatar_url"))
-        .and_then(Value::as_str)
-        .map_or(Value::Null, |s| Value::String(s.into()));
-    f.insert("avatar".into(), avatar);
-    let path = format!("/agents/{rid}");
-    Ok(record(
-        ModelKind::User,
-        rid,
-        f,
-        path,
-        raw,
-        USER_VOLATILE_KEYS,
-        refs,
-        flag(raw, "deleted"),
-    ))
-}
-
-/// Maps a contact. `phone` falls back to `mobile`; `deleted: true` → `remote_was_deleted`.
-pub fn map_contact(
-    linked_account_id: Uuid,
-    raw: &Value,
-) -> Result<NormalizedRecord, ProviderError> {
-    let rid = require_id(raw, "contact")?;
-    let mut refs = Vec::new();
-    let mut rel = Rel {
-        la: linked_account_id,
-        refs: &mut refs,
-    };
-    let mut f = Map::new();
-    f.insert("name".into(), str_field(raw, "name"));
-    f.insert("email_address".into(), str_field(raw, "email"));
-    let phone = match str_field(raw, "phone") {
-        Value::String(s) if !s.is_empty() => Value::String(s),
-        _ => str_field(raw, "mobile"),
-    };
-    f.insert("phone_number".into(), phone);
-    f.insert("details".into(), str_field(raw, "description"));
-    let account = raw
-        .get("company_id")
-        .map_or(Value::Null, |v| rel.id(ModelKind::Account, v));
-    f.insert("account".into(), account);
-    Ok(record(
-        ModelKind::Contact,
-        rid,
-        f,
-        "/contacts".into(),
-        raw,
-        USER_VOLATILE_KEYS,
-        refs,
-        flag(raw, "deleted"),
-    ))
-}
-
-/// Maps a company to an Account.
-pub fn map_account(
-    linked_account_id: Uuid,
-    raw: &Value,
-) -> Result<NormalizedRecord, ProviderError> {
-    let _ = linked_account_id;
-    let rid = require_id(raw, "company")?;
-    let mut f = Map::new();
-    f.insert("name".into(), str_field(raw, "name"));
-    let domains: Vec<Value> = raw
-        .get("domains")
-        .and_then(Value::as_array)
-        .map(|d| d.iter().filter(|v| v.is_string()).cloned().collect())
-        .unwrap_or_default();
-    f.insert("domains".into(), Value::Array(domains));
-    Ok(record(
-        ModelKind::Account,
-        rid,
-        f,
-        "/companies".into(),
-        raw,
-        &[],
-        vec![],
-        false,
-    ))
-}
-
-/// Maps a group to a Team.
-pub fn map_team(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
-    let _ = linked_account_id;
-    let rid = require_id(raw, "group")?;
-    let mut f = Map::new();
-    f.insert("name".into(), str_field(raw, "name"));
-    f.insert("description".into(), str_field(raw, "description"));
-    Ok(record(
-        ModelKind::Team,
-        rid,
-        f,
-        "/groups".into(),
-        raw,
-        &[],
-        vec![],
-        false,
-    ))
-}
-
-/// Maps a role. Freshdesk's roles carry no ticket actions or access scope in the API.
-pub fn map_role(linked_account_id: Uuid, raw: &Value) -> Result<NormalizedRecord, ProviderError> {
-    let _ = linked_account_id;
-    let rid = require_id(raw, "role")?;
-    let mut f = Map::new();
-    f.insert("name".into(), str_field(raw, "name"));
-    f.insert("ticket_actions".into(), Value::Null);
-    f.insert("ticket_access".into(), Value::Null);
-    Ok(record(
-        ModelKind::Role,
-        rid,
-        f,
-        "/roles".into(),
-        raw,
-        &[],
-        vec![],
-        false,
-    ))
-}
-
-/// Maps a tag name (Freshdesk has no tag objects; the name is the remote id).
-pub fn map_tag(linked_account_id: Uuid, name: &str) -> NormalizedRecord {
-    let _ = linked_account_id;
-    let mut f = Map::new();
-    f.insert("name".into(), Value::String(name.to_string()));
-    NormalizedRecord {
-        kind: ModelKind::Tag,
-        remote_id: name.to_string(),
-        fields: f,
-        remote_data: vec![],
-        volatile_keys: &[],
-        refs: vec![],
-        remote_was_deleted: false,
-    }
-}
-
-/// The status labels of `GET /ticket_fields` (`status.choices`: `{"2": ["Open", "…"]}`),
-/// agent label first.
-pub fn status_labels_from_fields(fields: &[Value]) -> Vec<(i64, String)> {
-    let mut out = Vec::new();
-    for field in fields {
-        let is_status = field.get("name").and_then(Value::as_str) == Some("status")
-            || field.get("type").and_then(Value::as_str) == Some("default_status");
-        if !is_status {
-            continue;
-        }
-        if let Some(choices) = field.get("choices").and_then(Value::as_object) {
-            for (code, labels) in choices {
-                let Ok(code) = code.parse::<i64>() else {
-                    continue;
-                };
-                let label = match labels {
-                    Value::Array(l) => l.first().and_then(Value::as_str),
-                    Value::String(s) => Some(s.as_str()),
-                    _ => None,
-                };
-                if let Some(label) = label {
-                    out.push((code, label.to_string()));
-                }
-            }
-        }
-    }
-    out
-}
+pub use crate::ticket_fields::status_labels as status_labels_from_fields;

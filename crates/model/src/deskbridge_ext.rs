@@ -7,27 +7,44 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use serde_json::json;
+use serde_json::{Map, Value};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use crate::linking::AccountDetailsAndActions;
 
-/// Credentials of a Freshdesk account.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"domain": "acme", "api_key": "abcdefghij1234567890"}))]
-pub struct FreshdeskCredentials {
-    /// The Freshdesk subdomain (`acme` for `acme.freshdesk.com`).
-    pub domain: String,
-    /// The agent's API key (Profile Settings → View API Key).
-    pub api_key: String,
+/// A linked account's credentials: an object whose fields the chosen integration defines
+/// (its credential fields, listed per integration in the spec). Values are never printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IntegrationCredentials(pub Map<String, Value>);
+
+/// Without a registry the schema is an open object; the API replaces it with a `oneOf` of
+/// each offered integration's fields (`deskbridge_api::openapi_for`).
+impl PartialSchema for IntegrationCredentials {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "The credentials of the integration named by `integration`.",
+            ))
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .examples([json!({"domain": "acme", "api_key": "abcdefghij1234567890"})])
+            .into()
+    }
 }
 
-impl fmt::Debug for FreshdeskCredentials {
+impl ToSchema for IntegrationCredentials {}
+
+impl fmt::Debug for IntegrationCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FreshdeskCredentials")
-            .field("domain", &self.domain)
-            .field("api_key", &"<redacted>")
-            .finish()
+        let mut d = f.debug_map();
+        for k in self.0.keys() {
+            d.entry(k, &"<redacted>");
+        }
+        d.finish()
     }
 }
 
@@ -50,8 +67,8 @@ pub struct LinkAccountRequest {
     pub end_user_organization_name: String,
     /// The end user's email address.
     pub end_user_email_address: String,
-    /// The third party's credentials.
-    pub credentials: FreshdeskCredentials,
+    /// The third party's credentials, with the fields of `integration`.
+    pub credentials: IntegrationCredentials,
 }
 
 /// Response of Deskbridge's account-linking endpoint.

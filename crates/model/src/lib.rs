@@ -51,7 +51,7 @@ pub use common::{
     EXAMPLE_CURSOR, ErrorDetail, Expandable, FieldMappings, HasId, Paginated, RemoteData,
 };
 pub use contact::{Contact, PaginatedContactList};
-pub use deskbridge_ext::{FreshdeskCredentials, LinkAccountRequest, LinkAccountResponse};
+pub use deskbridge_ext::{IntegrationCredentials, LinkAccountRequest, LinkAccountResponse};
 pub use enums::{
     AccountDetailsAndActionsStatusEnum, ActionsEnum, CategoriesEnum, CollectionAccessLevelEnum,
     CollectionTypeEnum, EffectEnum, EnabledActionsEnum, EnumOrString, FieldFormatEnum,

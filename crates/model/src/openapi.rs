@@ -52,7 +52,7 @@ use crate::*;
     DataPassthroughRequest, MultipartFormFieldRequest, RemoteResponse, AsyncPassthroughReciept,
     MethodEnum, RequestFormatEnum, ResponseTypeEnum, EncodingEnum,
     // Deskbridge extensions.
-    LinkAccountRequest, LinkAccountResponse, FreshdeskCredentials,
+    LinkAccountRequest, LinkAccountResponse, IntegrationCredentials,
 )))]
 pub struct ModelSchemas;
 

@@ -62,11 +62,23 @@ pub enum ProviderError {
     /// The operation is not offered by this provider.
     #[error("not supported by this integration: {0}")]
     Unsupported(&'static str),
+    /// A refusal worded by the integration for the end user (see
+    /// [`crate::Refusals::explain`]); `cause` keeps its kind for status codes and throttles.
+    #[error("{wording}")]
+    Refused {
+        /// The classified error.
+        cause: Box<ProviderError>,
+        /// The integration's plain words for it.
+        wording: String,
+    },
 }
 
 impl ProviderError {
     /// True when the account's credentials no longer work and it must be relinked.
     pub fn needs_relink(&self) -> bool {
+        if let ProviderError::Refused { cause, .. } = self {
+            return cause.needs_relink();
+        }
         matches!(
             self,
             ProviderError::Unauthorized
@@ -78,6 +90,9 @@ impl ProviderError {
 
     /// True when trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
+        if let ProviderError::Refused { cause, .. } = self {
+            return cause.is_retryable();
+        }
         matches!(
             self,
             ProviderError::RateLimited { .. }

@@ -4,12 +4,20 @@
 //! [`NormalizedRecord`]s (Merge's common model fields, relations already as Deskbridge ids)
 //! and keeps the provider's rate limit as a budget on its own.
 
+pub mod display;
 mod error;
+pub mod integration;
 mod record;
+pub mod registry;
 mod write;
 
+pub use display::RemoteFieldClassDef;
 pub use error::{FieldProblem, ProviderError};
+pub use integration::{
+    CredentialField, CredentialProblem, Credentials, Integration, Look, Refusals, check_fields,
+};
 pub use record::{FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
+pub use registry::Registry;
 pub use write::{
     CommentAuthor, CommentWrite, ContactWrite, CustomFieldWrite, PassthroughRequest,
     PassthroughResponse, ProviderCall, TicketWrite, WriteContext, WriteOutcome, WriteWarning,

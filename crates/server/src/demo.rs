@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use deskbridge_api::{ApiConfig, ApiError, AppState};
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{SimConfig, Simulator};
-use deskbridge_model::deskbridge_ext::{FreshdeskCredentials, LinkAccountRequest};
+use deskbridge_model::deskbridge_ext::{IntegrationCredentials, LinkAccountRequest};
 use deskbridge_store::PgPool;
 use deskbridge_store::link_tokens::NewLinkToken;
+use deskbridge_sync::Registry;
 use deskbridge_sync::SyncSettings;
-use deskbridge_sync::registry::FreshdeskFactory;
 
 use crate::cli::DemoArgs;
 use crate::runtime::{self, DatabaseInfo};
@@ -66,7 +67,11 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         handle.base_url, account.subdomain
     );
 
-    let factory = Arc::new(FreshdeskFactory::new(vec![handle.base_url.clone()], 0.2));
+    // The demo offers the integrations `serve` does, allowing its simulator.
+    let factory = Arc::new(Registry::new().with(FreshdeskIntegration::new(
+        vec![handle.base_url.clone()],
+        0.2,
+    )));
     let org = store.ensure_organization(DEMO_ORG).await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
     let api = ApiConfig {
@@ -81,12 +86,16 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         end_user_origin_id: "demo-customer-1".into(),
         end_user_organization_name: "Demo Customer Inc.".into(),
         end_user_email_address: "admin@demo-customer.example".into(),
-        credentials: FreshdeskCredentials {
-            domain: handle.base_url.clone(),
-            api_key: account.api_key.clone(),
-        },
+        credentials: IntegrationCredentials(
+            [
+                ("domain".to_string(), handle.base_url.clone().into()),
+                ("api_key".to_string(), account.api_key.clone().into()),
+            ]
+            .into_iter()
+            .collect(),
+        ),
     };
-    let linked = deskbridge_api::routes::accounts::link(&state, org.id, &request, None)
+    let linked = deskbridge_api::linking::link(&state, org.id, &request, None)
         .await
         .map_err(|e| {
             let cause = match e {

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_store::{Cipher, MasterKey, PgPool, Store, pg};
-use deskbridge_sync::registry::FreshdeskFactory;
+use deskbridge_sync::Registry;
 use tokio::sync::watch;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
@@ -275,22 +276,23 @@ pub async fn load_keys(store: &Store) {
     }
 }
 
-/// The provider factory for the engine settings.
-pub fn factory(engine: &EngineArgs) -> Arc<FreshdeskFactory> {
+/// The integrations Deskbridge offers, with the engine settings: the one place that lists
+/// them, one line per adapter crate.
+pub fn factory(engine: &EngineArgs) -> Arc<Registry> {
     let hosts: Vec<String> = engine
         .allow_provider_hosts
         .iter()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .collect();
+    let timeout = std::time::Duration::from_secs(engine.provider_timeout_secs.max(1));
+    let window = std::time::Duration::from_secs_f64(engine.provider_rate_window_secs.max(0.1));
     Arc::new(
-        FreshdeskFactory::new(hosts, engine.provider_reserve)
-            .with_request_timeout(std::time::Duration::from_secs(
-                engine.provider_timeout_secs.max(1),
-            ))
-            .with_rate_window(std::time::Duration::from_secs_f64(
-                engine.provider_rate_window_secs.max(0.1),
-            )),
+        Registry::new().with(
+            FreshdeskIntegration::new(hosts, engine.provider_reserve)
+                .with_request_timeout(timeout)
+                .with_rate_window(window),
+        ),
     )
 }
 

@@ -8,7 +8,7 @@ use anyhow::Context;
 use deskbridge_api::{ApiConfig, AppState};
 use deskbridge_store::Store;
 use deskbridge_sync::webhooks::{WebhookSettings, WebhookWorker};
-use deskbridge_sync::{ProviderFactory, SyncEngine, SyncSettings};
+use deskbridge_sync::{Registry, SyncEngine, SyncSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -75,7 +75,7 @@ async fn wait_for(mut rx: watch::Receiver<bool>) {
 /// delivered with the default settings (receivers on the API's allowed webhook hosts).
 pub async fn run(
     store: Store,
-    factory: Arc<dyn ProviderFactory>,
+    factory: Arc<Registry>,
     settings: SyncSettings,
     api: ApiConfig,
     listener: TcpListener,
@@ -97,7 +97,7 @@ pub async fn run(
 #[allow(clippy::too_many_arguments)]
 pub async fn run_with_webhooks(
     store: Store,
-    factory: Arc<dyn ProviderFactory>,
+    factory: Arc<Registry>,
     settings: SyncSettings,
     api: ApiConfig,
     webhooks: WebhookSettings,
@@ -109,7 +109,7 @@ pub async fn run_with_webhooks(
     let _ = deskbridge_api::metrics::handle();
     let engine = SyncEngine {
         store: store.clone(),
-        factory: factory.clone(),
+        registry: factory.clone(),
         settings,
     };
     let mut tasks = JoinSet::new();
@@ -206,7 +206,7 @@ pub async fn worker(a: WorkerArgs) -> anyhow::Result<()> {
     runtime::load_keys(&store).await;
     let engine = SyncEngine {
         store,
-        factory: runtime::factory(&a.engine),
+        registry: runtime::factory(&a.engine),
         settings: a.engine.sync_settings(),
     };
     let webhooks = a.engine.webhook_settings()?;

@@ -5,8 +5,9 @@
 mod common;
 
 use common::TestApp;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::SimConfig;
-use deskbridge_sync::registry::{FreshdeskFactory, ProviderFactory};
+use deskbridge_sync::{Downloader, Registry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A one-route HTTP server on loopback standing for an internal service; answers `answer`
@@ -41,11 +42,13 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
     })
     .await;
     // The factory as `serve` builds it, allowing only the simulator.
-    let factory = FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2);
+    let factory = Downloader::new(
+        &Registry::new().with(FreshdeskIntegration::new(vec![app.sim_host.clone()], 0.2)),
+    );
     // A file URL naming an internal service (loopback, not an allowed provider host).
     let internal = internal_service(SECRET).await;
     let got = factory
-        .download(&format!("http://{internal}/latest/meta-data"))
+        .download("freshdesk", &format!("http://{internal}/latest/meta-data"))
         .await;
     assert!(
         got.is_err(),
@@ -54,7 +57,7 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
     );
     // Plain http to a public name is refused too (https only).
     let got = factory
-        .download("http://attachment.freshdesk.com/file")
+        .download("freshdesk", "http://attachment.freshdesk.com/file")
         .await;
     assert!(got.is_err(), "http is refused");
     // A provider host that redirects to the internal service: the redirect is not followed.
@@ -65,15 +68,15 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
         .into_boxed_str(),
     );
     let redirector = internal_service(location).await;
-    let factory = FreshdeskFactory::new(
+    let factory = Downloader::new(&Registry::new().with(FreshdeskIntegration::new(
         vec![
             app.sim_handle.base_url.clone(),
             format!("http://{redirector}"),
         ],
         0.2,
-    );
+    )));
     let got = factory
-        .download(&format!("http://{redirector}/file"))
+        .download("freshdesk", &format!("http://{redirector}/file"))
         .await
         .expect("the provider host answers");
     assert_eq!(got.status().as_u16(), 302, "not followed off the provider");

@@ -14,9 +14,10 @@ use std::time::Duration;
 use common::{Options, TestApp};
 use deskbridge::serve;
 use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{FaultConfig, SimConfig};
 use deskbridge_store::{Cipher, Store};
-use deskbridge_sync::registry::FreshdeskFactory;
+use deskbridge_sync::Registry;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
@@ -153,7 +154,9 @@ impl Proxied {
                 .await
                 .expect("connect through the proxy");
         let store = Store::new(pool, Cipher::new(app.master_key.clone()));
-        let factory = Arc::new(FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2));
+        let factory = Arc::new(
+            Registry::new().with(FreshdeskIntegration::new(vec![app.sim_host.clone()], 0.2)),
+        );
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = watch::channel(false);

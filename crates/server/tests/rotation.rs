@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use common::{Options, TestApp, test_settings};
 use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::SimConfig;
 use deskbridge_store::accounts::NewLink;
 use deskbridge_store::{Cipher, MasterKey, Store};
-use deskbridge_sync::registry::FreshdeskFactory;
+use deskbridge_sync::Registry;
 use deskbridge_sync::webhooks::{WebhookSettings, merge_signature, new_secret};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -182,7 +183,7 @@ async fn after_a_rotation_and_a_restart_on_the_new_key_every_secret_still_works(
     };
     let server = tokio::spawn(deskbridge::serve::run_with_webhooks(
         store.clone(),
-        Arc::new(FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2)),
+        Arc::new(Registry::new().with(FreshdeskIntegration::new(vec![app.sim_host.clone()], 0.2))),
         test_settings(),
         api,
         webhooks,

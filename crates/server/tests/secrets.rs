@@ -12,9 +12,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use common::{Options, TestApp, test_settings};
 use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::SimConfig;
 use deskbridge_store::{Cipher, MasterKey, Store};
-use deskbridge_sync::registry::FreshdeskFactory;
+use deskbridge_sync::Registry;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -363,7 +364,8 @@ async fn key_rotation_re_encrypts_and_the_app_works_with_the_new_key_only() {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = watch::channel(false);
-    let factory = Arc::new(FreshdeskFactory::new(vec![app.sim_host.clone()], 0.2));
+    let factory =
+        Arc::new(Registry::new().with(FreshdeskIntegration::new(vec![app.sim_host.clone()], 0.2)));
     let server = tokio::spawn(deskbridge::serve::run(
         store.clone(),
         factory,

@@ -12,9 +12,10 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use deskbridge::serve;
 use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{SimConfig, SimHandle, Simulator};
 use deskbridge_store::{Cipher, MasterKey, Store};
-use deskbridge_sync::registry::FreshdeskFactory;
+use deskbridge_sync::Registry;
 use deskbridge_sync::webhooks::WebhookSettings;
 use deskbridge_testkit::TestDb;
 use hmac::{Hmac, Mac};
@@ -96,7 +97,7 @@ struct Harness {
     sim: Simulator,
     sim_handle: SimHandle,
     sim_key: String,
-    factory: Arc<FreshdeskFactory>,
+    factory: Arc<Registry>,
     api_key: String,
     org: Uuid,
     http: reqwest::Client,
@@ -124,10 +125,10 @@ impl Harness {
             .await
             .expect("simulator");
         let sim_key = sim.accounts()[0].api_key.clone();
-        let factory = Arc::new(FreshdeskFactory::new(
+        let factory = Arc::new(Registry::new().with(FreshdeskIntegration::new(
             vec![sim_handle.base_url.clone()],
             0.2,
-        ));
+        )));
         let org = store.ensure_organization("hooks-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");
         let webhooks = WebhookSettings {

@@ -4,11 +4,20 @@
 pub mod download;
 pub mod engine;
 mod hash;
-pub mod registry;
 pub mod webhooks;
 pub mod worker;
 
+pub use deskbridge_provider::Registry;
+pub use download::Downloader;
 pub use engine::{Counts, ModelCounts, SyncError, sync_account, write_records};
 pub use hash::content_hash;
-pub use registry::ProviderFactory;
 pub use worker::{SyncEngine, SyncSettings, backoff};
+
+/// Installs rustls' ring crypto provider once per process, before any HTTP client is built
+/// (reqwest is built without a default provider).
+pub fn install_crypto_provider() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}

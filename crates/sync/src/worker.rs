@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::engine::{Counts, SyncError, sync_account, totals};
-use crate::registry::ProviderFactory;
+use deskbridge_provider::Registry;
 
 /// Settings of workers and the scheduler.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ pub struct SyncEngine {
     /// The store.
     pub store: Store,
     /// Builds providers.
-    pub factory: Arc<dyn ProviderFactory>,
+    pub registry: Arc<Registry>,
     /// Settings.
     pub settings: SyncSettings,
 }
@@ -89,7 +89,7 @@ impl SyncEngine {
             Ok(c) => c,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        let provider = match self.factory.build(&account.integration, la, &creds) {
+        let provider = match self.registry.build(&account.integration, la, &creds) {
             Ok(p) => p,
             Err(e) => return Outcome::Failed(e.to_string()),
         };

@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::deskbridge_ext::{LinkAccountRequest, LinkAccountResponse};
 use deskbridge_model::linking::{
@@ -15,64 +14,27 @@ use deskbridge_model::{
     AccountDetailsAndActionsStatusEnum, CategoriesEnum, PaginatedAccountDetailsAndActionsList,
     WireEnum,
 };
-use deskbridge_provider::{IntegrationInfo, ProviderError};
-use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter, NewLink};
-use deskbridge_store::jobs::SYNC;
+use deskbridge_provider::IntegrationInfo;
+use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
-use crate::check_throttle::CheckThrottle;
 use crate::cursor::{Cursor, bounds, paginate};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
 use crate::routes::audit::{self, ClientIp};
-use crate::routes::link::end_user_field;
 
-mod check;
+use crate::linking::link;
 use crate::state::AppState;
-pub use check::link;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
-
-/// What a client is told when the helpdesk refuses or fails a credential check.
-pub fn link_error(e: ProviderError) -> ApiError {
-    match e {
-        ProviderError::Unauthorized => ApiError::bad(
-            "Freshdesk rejected the API key. Copy it again from Freshdesk: Profile settings → View API Key.",
-        ),
-        ProviderError::UnknownAccount => ApiError::bad(
-            "No Freshdesk account exists at this domain. Check the subdomain (the `acme` in acme.freshdesk.com).",
-        ),
-        ProviderError::Suspended => {
-            ApiError::bad("This Freshdesk account is suspended; reactivate it in Freshdesk first.")
-        }
-        ProviderError::NoApiAccess => ApiError::bad(
-            "This Freshdesk plan does not include API access (the free plan has none); upgrade the plan first.",
-        ),
-        ProviderError::Forbidden(_) => ApiError::bad(
-            "Freshdesk refused access with this API key; use the key of an agent allowed to view tickets.",
-        ),
-        ProviderError::HostNotAllowed(d) => ApiError::bad(format!(
-            "The domain `{d}` is not allowed: give a Freshdesk subdomain such as `acme` or https://acme.freshdesk.com."
-        )),
-        ProviderError::RateLimited { retry_after } => ApiError::TooManyRequests {
-            detail: "Freshdesk's rate limit is spent for this account; try again shortly.".into(),
-            retry_after: retry_after.as_secs().max(1),
-        },
-        ProviderError::Unreachable(_)
-        | ProviderError::Transient(_)
-        | ProviderError::Protocol(_) => ApiError::BadGateway(
-            "Freshdesk could not be reached or answered with an error; try again shortly.".into(),
-        ),
-        other => ApiError::bad(other.to_string()),
-    }
-}
 
 /// The integration block of `/linked-accounts`.
 pub fn integration_block(
     info: IntegrationInfo,
+    color: &str,
     supported: &[deskbridge_model::ModelKind],
 ) -> AccountDetailsAndActionsIntegration {
     let ops = supported
@@ -92,7 +54,7 @@ pub fn integration_block(
         categories: vec![CategoriesEnum::Ticketing],
         image: None,
         square_image: None,
-        color: "#25C16F".to_string(),
+        color: color.to_string(),
         slug: info.slug.to_string(),
         passthrough_available: false,
         available_model_operations: Some(ops),
@@ -101,15 +63,10 @@ pub fn integration_block(
 
 /// A stored linked account in Merge's `AccountDetailsAndActions` shape.
 pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetailsAndActions {
-    let info = state
-        .providers
-        .integrations()
-        .into_iter()
-        .find(|i| i.slug == la.integration)
-        .unwrap_or(IntegrationInfo {
-            slug: "freshdesk",
-            name: "Freshdesk",
-        });
+    // An account of an integration no longer offered keeps its slug as its name.
+    let integration = state.providers.get(&la.integration);
+    let info = integration.map(|i| i.info());
+    let color = integration.map_or("#000000", |i| i.look().color);
     let supported = state.providers.supported_models(&la.integration);
     AccountDetailsAndActions {
         id: la.id,
@@ -123,7 +80,7 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
         subdomain: Some(la.subdomain.clone()),
         webhook_listener_url: String::new(),
         is_duplicate: Some(false),
-        integration: Some(integration_block(info, &supported)),
+        integration: info.map(|info| integration_block(info, color, &supported)),
         account_type: "PRODUCTION".to_string(),
         completed_at: la.completed_at,
         integration_specific_fields: Some(Map::new()),

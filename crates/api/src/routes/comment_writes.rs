@@ -28,7 +28,7 @@ async fn create(
 ) -> ApiResult<WriteReply> {
     let (req, model) = match parse_model::<CommentRequest>(raw) {
         Ok(x) => x,
-        Err(reply) => return Ok(reply),
+        Err(e) => return Err(e),
     };
     let mut warnings = unknown_field_warnings::<CommentRequest>(&model);
     let w = Writer::new(state, auth, q, ledger).await?;
@@ -38,7 +38,7 @@ async fn create(
     refs.one(ModelKind::Contact, req.contact.as_ref(), "/model/contact");
     let (resolved, problems) = w.resolve(&refs).await?;
     if !problems.is_empty() {
-        return Ok(errors_reply(problems, warnings));
+        return Err(errors_reply(problems, warnings));
     }
     let user = req
         .user

@@ -28,7 +28,7 @@ async fn create(
 ) -> ApiResult<WriteReply> {
     let (req, model) = match parse_model::<ContactRequest>(raw) {
         Ok(x) => x,
-        Err(reply) => return Ok(reply),
+        Err(e) => return Err(e),
     };
     let warnings = unknown_field_warnings::<ContactRequest>(&model);
     let w = Writer::new(state, auth, q, ledger).await?;
@@ -36,7 +36,7 @@ async fn create(
     refs.one(ModelKind::Account, req.account.as_ref(), "/model/account");
     let (resolved, problems) = w.resolve(&refs).await?;
     if !problems.is_empty() {
-        return Ok(errors_reply(problems, warnings));
+        return Err(errors_reply(problems, warnings));
     }
     let mut unsupported = Vec::new();
     if req

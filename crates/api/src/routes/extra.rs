@@ -12,7 +12,7 @@ use deskbridge_model::{
     ModelKind, PaginatedRemoteFieldClassList, PaginatedUserList, PaginatedViewerList,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -82,7 +82,7 @@ fn empty_page() -> Json<Value> {
     tag = "tickets",
     params(("ticket_id" = Uuid, Path, description = "The ticket's id"), SubListParams),
     responses(
-        (status = 200, description = "A page of viewers (empty for Freshdesk)", body = PaginatedViewerList),
+        (status = 200, description = "A page of viewers (empty: no integration reports viewers yet)", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
@@ -184,54 +184,40 @@ pub struct RemoteFieldClassParams {
     pub include_shell_data: Option<String>,
 }
 
-/// Merge's field type and format of a Freshdesk custom field type.
-fn field_type(t: &str) -> (&'static str, &'static str) {
-    match t {
-        "custom_checkbox" => ("bool", "bool"),
-        "custom_number" | "custom_decimal" => ("number", "number"),
-        "custom_date" => ("date", "date"),
-        _ => ("string", "string"),
-    }
-}
-
-/// The account's ticket custom fields as Merge remote field classes.
-pub fn remote_field_classes(linked_account: Uuid, ticket_fields: Option<&Value>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for f in ticket_fields
-        .and_then(Value::as_array)
+/// The account's ticket custom fields as Merge remote field classes, described by its
+/// integration from the account's stored metadata.
+pub fn remote_field_classes(
+    state: &AppState,
+    linked_account: Uuid,
+    integration: &str,
+    metadata: &Map<String, Value>,
+) -> Vec<Value> {
+    let Some(i) = state.providers.get(integration) else {
+        return Vec::new();
+    };
+    i.remote_field_classes(metadata)
         .into_iter()
-        .flatten()
-    {
-        let kind = f["type"].as_str().unwrap_or_default();
-        let custom =
-            f["default"] == json!(false) || kind.starts_with("custom_") || kind == "nested_field";
-        if !custom {
-            continue;
-        }
-        let Some(name) = f["name"].as_str() else {
-            continue;
-        };
-        let (ft, ff) = field_type(kind);
-        let choices: Vec<Value> = match &f["choices"] {
-            Value::Array(a) => a.iter().map(|c| json!({"value": c, "display_name": c.as_str().map(String::from).unwrap_or_else(|| c.to_string())})).collect(),
-            Value::Object(m) => m.keys().map(|k| json!({"value": k, "display_name": k})).collect(),
-            _ => Vec::new(),
-        };
-        out.push(json!({
-            "id": remote_field_class_id(linked_account, name).to_string(),
-            "display_name": f["label"],
-            "remote_key_name": name,
-            "description": f["description"],
-            "is_custom": true,
-            "is_common_model_field": false,
-            "is_required": f["required_for_agents"].as_bool().unwrap_or(false),
-            "field_type": ft,
-            "field_format": ff,
-            "field_choices": choices,
-            "item_schema": null,
-        }));
-    }
-    out
+        .map(|c| {
+            let choices: Vec<Value> = c
+                .choices
+                .into_iter()
+                .map(|(value, shown)| json!({"value": value, "display_name": shown}))
+                .collect();
+            json!({
+                "id": remote_field_class_id(linked_account, &c.remote_key_name).to_string(),
+                "display_name": c.display_name,
+                "remote_key_name": c.remote_key_name,
+                "description": c.description,
+                "is_custom": true,
+                "is_common_model_field": false,
+                "is_required": c.is_required,
+                "field_type": c.field_type,
+                "field_format": c.field_format,
+                "field_choices": choices,
+                "item_schema": null,
+            })
+        })
+        .collect()
 }
 
 /// The ticket's custom fields, described from the account's Freshdesk `ticket_fields`.
@@ -291,11 +277,11 @@ pub async fn tickets_remote_field_classes_list(
                 )
             })?,
     };
+    let la = &auth.account;
     let meta = state
-        .store
-        .metadata(auth.org.id, auth.account.id, "ticket_fields")
+        .account_metadata(auth.org.id, la.id, &la.integration)
         .await?;
-    let all: Vec<Value> = remote_field_classes(auth.account.id, meta.as_ref())
+    let all: Vec<Value> = remote_field_classes(&state, la.id, &la.integration, &meta)
         .into_iter()
         .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
         .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))
@@ -372,13 +358,13 @@ pub async fn attachments_download_retrieve(
     let provider = state
         .providers
         .build(&auth.account.integration, la, &creds)
-        .map_err(super::accounts::link_error)?;
+        .map_err(|e| state.provider_error(&auth.account.integration, e))?;
     let children = provider
         .fetch_ticket_children(&ticket.remote_id)
         .await
         .map_err(|e| match e {
             deskbridge_provider::ProviderError::NotFound => not_found(),
-            other => super::accounts::link_error(other),
+            other => state.provider_error(&auth.account.integration, other),
         })?;
     let fresh = children
         .iter()
@@ -390,9 +376,13 @@ pub async fn attachments_download_retrieve(
                 .map(String::from)
         })
         .ok_or_else(not_found)?;
-    let res = state.providers.download(&fresh).await.map_err(|_| {
-        ApiError::BadGateway("The file could not be fetched from the helpdesk.".into())
-    })?;
+    let res = state
+        .downloads
+        .download(&auth.account.integration, &fresh)
+        .await
+        .map_err(|_| {
+            ApiError::BadGateway("The file could not be fetched from the helpdesk.".into())
+        })?;
     if !res.status().is_success() {
         return Err(ApiError::BadGateway(format!(
             "The helpdesk answered {} for the file.",

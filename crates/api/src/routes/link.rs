@@ -15,27 +15,13 @@ use deskbridge_store::link_tokens::NewLinkToken;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
 use crate::failures::FailureKey;
+use crate::linking::end_user_field;
 use crate::routes::audit::{ClientIp, record};
 use crate::state::AppState;
 
 /// The link expiry when none is asked for, in minutes (a magic link: 7 days).
 const DEFAULT_EXPIRY_MINS: i32 = 30;
 const MAGIC_LINK_EXPIRY_MINS: i32 = 10_080;
-/// The longest accepted end-user field (they are stored, listed and shown on the Link page).
-pub(crate) const MAX_FIELD: usize = 512;
-
-pub(crate) fn end_user_field<'a>(name: &str, v: &'a str) -> ApiResult<&'a str> {
-    let v = v.trim();
-    if v.is_empty() {
-        return Err(ApiError::bad(format!("`{name}` must not be empty.")));
-    }
-    if v.chars().count() > MAX_FIELD {
-        return Err(ApiError::bad(format!(
-            "`{name}` must be at most {MAX_FIELD} characters."
-        )));
-    }
-    Ok(v)
-}
 
 /// The integration of `slug` as Merge describes it to API clients.
 pub fn account_integration(state: &AppState, slug: &str) -> AccountIntegration {

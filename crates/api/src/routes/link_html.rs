@@ -2,16 +2,19 @@
 //! page private and framed only by the configured embedder origins
 //! (`DESKBRIDGE_LINK_EMBED_ORIGINS`; none by default, against clickjacking).
 
+use std::collections::BTreeMap;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use deskbridge_provider::{CredentialField, Integration};
 use deskbridge_store::link_tokens::LinkSession;
 
 use crate::state::AppState;
 
 const PAGE: &str = include_str!("../../assets/link/page.html");
 const CHOOSE: &str = include_str!("../../assets/link/choose.html");
-const FRESHDESK: &str = include_str!("../../assets/link/freshdesk.html");
+const FORM: &str = include_str!("../../assets/link/form.html");
 
 /// Escapes text for HTML content and attribute values (and template braces).
 pub fn esc(s: &str) -> String {
@@ -104,63 +107,130 @@ pub fn page(
 
 /// The name of the integration `slug`, if Deskbridge offers it.
 pub fn integration_name(state: &AppState, slug: &str) -> Option<&'static str> {
-    state
-        .providers
-        .integrations()
-        .into_iter()
-        .find(|i| i.slug == slug)
-        .map(|i| i.name)
+    state.providers.get(slug).map(|i| i.info().name)
 }
 
-/// The credentials step, with the domain typed so far and an error to show, if any.
+/// An integration's vendored SVG logo as an `<img>` (a `data:` URI: the page loads nothing
+/// from elsewhere, and the CSP allows `data:` images).
+fn logo(i: &dyn Integration) -> String {
+    use base64::Engine as _;
+    let svg = base64::engine::general_purpose::STANDARD.encode(i.look().logo_svg);
+    format!("<img src=\"data:image/svg+xml;base64,{svg}\" alt=\"\">")
+}
+
+/// The inputs of an integration's credential fields, rendered from its field data: values
+/// typed so far are kept for the fields that are not secret, and with an error the first
+/// field is focused unless filled, then the first secret one.
+fn field_inputs(i: &dyn Integration, values: &BTreeMap<String, String>, error: bool) -> String {
+    let fields = i.credential_fields();
+    let filled = |f: &CredentialField| values.get(f.name).is_some_and(|v| !v.trim().is_empty());
+    let focus = if error && fields.first().is_some_and(|f| !f.secret && filled(f)) {
+        fields.iter().position(|f| f.secret)
+    } else {
+        Some(0)
+    };
+    let mut out = String::new();
+    for (n, f) in fields.iter().enumerate() {
+        let name = esc(f.name);
+        let value = if f.secret {
+            String::new()
+        } else {
+            let v = values.get(f.name).map(String::as_str).unwrap_or_default();
+            format!(" value=\"{}\"", esc(v))
+        };
+        let (kind, extra) = if f.secret {
+            ("password", "")
+        } else {
+            ("text", "")
+        };
+        let focus = match (focus == Some(n), error) {
+            (true, true) if f.secret => " autofocus aria-invalid=\"true\"",
+            (true, _) => " autofocus",
+            _ => "",
+        };
+        let placeholder = if f.secret {
+            String::new()
+        } else {
+            format!(" placeholder=\"{}\"", esc(f.example))
+        };
+        let steps = if f.steps.is_empty() {
+            String::new()
+        } else {
+            let items: String = f
+                .steps
+                .iter()
+                .map(|s| format!("<li>{}</li>", esc(s)))
+                .collect();
+            format!(
+                "\n    <details class=\"help\">\n      <summary>Where do I find my {}?</summary>\n      <ol>{items}</ol>\n    </details>",
+                esc(f.label)
+            )
+        };
+        out.push_str(&format!(
+            "  <div class=\"field\">\n    <label for=\"{name}\">{label}</label>\n    \
+             <input id=\"{name}\" name=\"{name}\" type=\"{kind}\"{extra} autocomplete=\"off\" \
+             autocapitalize=\"none\" spellcheck=\"false\" required maxlength=\"{max}\"{value}{placeholder} \
+             aria-describedby=\"{name}-help\"{focus}>\n    \
+             <p id=\"{name}-help\" class=\"help\">{help}</p>{steps}\n  </div>\n",
+            label = esc(f.label),
+            max = f.max_len,
+            help = esc(f.help),
+        ));
+    }
+    out
+}
+
+/// The credentials step of `slug`, with the values typed so far and an error to show, if
+/// any; the picker when `slug` is not offered.
 pub fn form_page(
     state: &AppState,
     s: &LinkSession,
+    slug: &str,
     status: StatusCode,
-    domain: &str,
+    values: &BTreeMap<String, String>,
     error: Option<&str>,
 ) -> Response {
+    let Some(i) = state.providers.get(slug) else {
+        return choose_page(state, s);
+    };
+    let i = i.as_ref();
     let back = if s.integration.is_none() {
         r#"<a class="back" href="?">← Choose another helpdesk</a>"#
     } else {
         ""
     };
-    let focus_key = error.is_some() && !domain.is_empty();
+    let info = i.info();
     let body = fill(
-        FRESHDESK,
+        FORM,
         &[
             ("org", &esc(&s.organization_name)),
-            ("domain", &esc(domain)),
+            ("logo", &logo(i)),
+            ("name", &esc(info.name)),
+            ("slug", &esc(info.slug)),
+            ("scope", &esc(i.look().scope)),
             ("error", &esc(error.unwrap_or_default())),
             ("error_hidden", if error.is_some() { "" } else { " hidden" }),
-            ("domain_focus", if focus_key { "" } else { " autofocus" }),
-            (
-                "key_focus",
-                if focus_key {
-                    " autofocus aria-invalid=\"true\""
-                } else {
-                    ""
-                },
-            ),
+            ("fields", &field_inputs(i, values, error.is_some())),
             ("back", back),
         ],
     );
-    page(state, status, "Connect Freshdesk", &body, "")
+    page(state, status, &format!("Connect {}", info.name), &body, "")
 }
 
 /// Step 1: the helpdesk picker.
 pub fn choose_page(state: &AppState, s: &LinkSession) -> Response {
     let items: String = state
         .providers
-        .integrations()
+        .all()
         .iter()
         .map(|i| {
+            let info = i.info();
             format!(
-                "<li><a href=\"?integration={slug}\"><span class=\"logo\" aria-hidden=\"true\">{initial}</span>{name}\
+                "<li><a href=\"?integration={slug}\"><span class=\"logo\" aria-hidden=\"true\">{logo}</span>{name}\
                  <span class=\"hint\">API key</span></a></li>",
-                slug = esc(i.slug),
-                initial = esc(&i.name.chars().take(1).collect::<String>()),
-                name = esc(i.name),
+                slug = esc(info.slug),
+                logo = logo(i.as_ref()),
+                name = esc(info.name),
             )
         })
         .collect();

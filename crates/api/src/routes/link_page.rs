@@ -7,6 +7,7 @@
 //! single-use public token handed to the opener window, the parent frame or the configured
 //! redirect URL. The form works without JavaScript; with it, it submits as JSON in place.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use axum::Json;
@@ -17,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_model::common::ErrorDetail;
-use deskbridge_model::deskbridge_ext::{FreshdeskCredentials, LinkAccountRequest};
+use deskbridge_model::deskbridge_ext::{IntegrationCredentials, LinkAccountRequest};
 use deskbridge_store::StoreError;
 use deskbridge_store::audit::Actor;
 use deskbridge_store::link_tokens::LinkSession;
@@ -28,7 +29,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::failures::FailureKey;
-use crate::routes::accounts;
 use crate::routes::audit::{ClientIp, record};
 use crate::routes::link_html::{choose_page, esc, fill, form_page, integration_name, page};
 use crate::state::AppState;
@@ -52,26 +52,24 @@ pub struct LinkPageParams {
     pub integration: Option<String>,
 }
 
-/// What the end user submits (as a form or as JSON).
+/// What the end user submits (as a form or as JSON): the integration and its credential
+/// fields (e.g. `domain` and `api_key`, see the integration's fields in `LinkAccountRequest`).
 #[derive(Clone, Default, Deserialize, ToSchema)]
 pub struct LinkCredentials {
-    /// The integration's slug (`freshdesk`); optional when the link token names one.
+    /// The integration's slug (e.g. `freshdesk`); optional when the link token names one.
     #[serde(default)]
     pub integration: Option<String>,
-    /// The Freshdesk domain: `acme`, `acme.freshdesk.com` or `https://acme.freshdesk.com`.
-    #[serde(default)]
-    pub domain: String,
-    /// The Freshdesk API key.
-    #[serde(default)]
-    pub api_key: String,
+    /// The credential fields, by name; fields the integration does not take are ignored.
+    #[serde(flatten)]
+    #[schema(value_type = std::collections::HashMap<String, String>)]
+    pub fields: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for LinkCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkCredentials")
             .field("integration", &self.integration)
-            .field("domain", &self.domain)
-            .field("api_key", &"<redacted>")
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -217,8 +215,8 @@ pub async fn link_page(
         .or(p.integration)
         .filter(|i| integration_name(&state, i).is_some());
     match picked.as_deref() {
-        Some("freshdesk") => form_page(&state, &s, StatusCode::OK, "", None),
-        _ => choose_page(&state, &s),
+        Some(slug) => form_page(&state, &s, slug, StatusCode::OK, &BTreeMap::new(), None),
+        None => choose_page(&state, &s),
     }
 }
 
@@ -281,10 +279,8 @@ pub async fn link_page_submit(
         Err(e) => return Failure::new(StatusCode::BAD_REQUEST, e.body_text()).json(),
     };
     let result = match parse_body(&headers, &body, json_mode) {
-        Ok(c) => complete(&state, ip, &s, &c)
-            .await
-            .map_err(|f| (f, c.domain)),
-        Err(f) => Err((f, String::new())),
+        Ok(c) => complete(&state, ip, &s, &c).await.map_err(|f| (f, c)),
+        Err(f) => Err((f, LinkCredentials::default())),
     };
     match result {
         Ok(done) if json_mode => Json(done).into_response(),
@@ -306,7 +302,7 @@ pub async fn link_page_submit(
                 page(&state, StatusCode::OK, "Connected", &body, &attrs)
             }
         },
-        Err((f, domain)) => {
+        Err((f, c)) => {
             if f.status.is_client_error() && f.status != StatusCode::TOO_MANY_REQUESTS {
                 state.failures.fail(FailureKey::client(ip));
             }
@@ -316,7 +312,9 @@ pub async fn link_page_submit(
                 problem_page(&state, f)
             } else {
                 let retry = f.retry_after.clone();
-                let mut res = form_page(&state, &s, f.status, &domain, Some(&f.detail));
+                let slug = s.integration.as_deref().or(c.integration.as_deref());
+                let slug = slug.unwrap_or_default();
+                let mut res = form_page(&state, &s, slug, f.status, &c.fields, Some(&f.detail));
                 if let Some(v) = retry {
                     res.headers_mut().insert(header::RETRY_AFTER, v);
                 }

@@ -33,7 +33,8 @@ async fn meta(
             other => ApiError::Internal(other.to_string()),
         })?;
     let remote_field_classes: Map<String, Value> = if kind == ModelKind::Ticket {
-        super::extra::remote_field_classes(auth.account.id, ctx.metadata.get("ticket_fields"))
+        let la = &auth.account;
+        super::extra::remote_field_classes(state, la.id, &la.integration, &ctx.metadata)
             .into_iter()
             .filter_map(|c| Some((c["id"].as_str()?.to_string(), c)))
             .collect()

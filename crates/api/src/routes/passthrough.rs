@@ -11,14 +11,13 @@ use deskbridge_model::{
 use deskbridge_provider::{PassthroughRequest, ProviderError};
 use serde_json::{Map, Value};
 
-use super::accounts::link_error;
 use super::writes::build_provider;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson};
 use crate::state::AppState;
 
 /// Checks the request and turns it into the provider's.
-fn request(body: &DataPassthroughRequest) -> ApiResult<PassthroughRequest> {
+fn request(body: &DataPassthroughRequest, name: &str) -> ApiResult<PassthroughRequest> {
     if body
         .base_url_override
         .as_deref()
@@ -37,9 +36,9 @@ fn request(body: &DataPassthroughRequest) -> ApiResult<PassthroughRequest> {
             Some(RequestFormatEnum::Multipart | RequestFormatEnum::Xml)
         )
     {
-        return Err(ApiError::bad(
-            "Freshdesk's API takes JSON: send `data` as JSON text with `request_format` JSON.",
-        ));
+        return Err(ApiError::bad(format!(
+            "{name}'s API takes JSON: send `data` as JSON text with `request_format` JSON."
+        )));
     }
     if body.path.trim().is_empty() {
         return Err(ApiError::bad(
@@ -93,7 +92,12 @@ pub async fn passthrough_create(
     auth: AccountAuth,
     ApiJson(body): ApiJson<DataPassthroughRequest>,
 ) -> ApiResult<Json<RemoteResponse>> {
-    let req = request(&body)?;
+    let slug = &auth.account.integration;
+    let name = state
+        .providers
+        .get(slug)
+        .map_or(slug.as_str(), |i| i.info().name);
+    let req = request(&body, name)?;
     let provider = build_provider(&state, &auth).await?;
     let res = provider.passthrough(&req).await.map_err(|e| match e {
         ProviderError::Validation(problems) => ApiError::bad(
@@ -106,7 +110,7 @@ pub async fn passthrough_create(
         ProviderError::Unsupported(what) => {
             ApiError::bad(format!("This integration does not support {what}."))
         }
-        other => link_error(other),
+        other => state.provider_error(&auth.account.integration, other),
     })?;
     let response = if res.body.is_empty() {
         Value::Null

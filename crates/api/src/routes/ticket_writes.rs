@@ -150,14 +150,14 @@ async fn create(
 ) -> ApiResult<WriteReply> {
     let (req, model) = match parse_model::<TicketRequest>(raw) {
         Ok(x) => x,
-        Err(reply) => return Ok(reply),
+        Err(e) => return Err(e),
     };
     let warnings = unknown_field_warnings::<TicketRequest>(&model);
     let w = Writer::new(state, auth, q, ledger).await?;
     let (patch, attachments) = as_patch(req);
     let tw = match ticket_write(&w, &patch, attachments).await? {
         Ok(tw) => tw,
-        Err(errors) => return Ok(errors_reply(errors, warnings)),
+        Err(errors) => return Err(errors_reply(errors, warnings)),
     };
     w.sending().await?;
     match w.provider.create_ticket(&tw, &w.ctx).await {
@@ -194,13 +194,13 @@ async fn update(
         .ok_or_else(not_found)?;
     let (patch, model) = match parse_model::<PatchedTicketRequest>(raw) {
         Ok(x) => x,
-        Err(reply) => return Ok(reply),
+        Err(e) => return Err(e),
     };
     let warnings = unknown_field_warnings::<PatchedTicketRequest>(&model);
     let w = Writer::new(state, auth, q, ledger).await?;
     let tw = match ticket_write(&w, &patch, false).await? {
         Ok(tw) => tw,
-        Err(errors) => return Ok(errors_reply(errors, warnings)),
+        Err(errors) => return Err(errors_reply(errors, warnings)),
     };
     w.sending().await?;
     match w.provider.update_ticket(&row.remote_id, &tw, &w.ctx).await {

@@ -32,45 +32,6 @@ fn raw_ticket(o: &Map<String, Value>) -> Option<&Value> {
     o.get("remote_data")?.as_array()?.first()?.get("data")
 }
 
-/// Freshdesk's label of a status code, from the account's `ticket_fields`.
-fn status_label(fields: Option<&Value>, code: &Value) -> Option<String> {
-    let code = code.as_i64()?.to_string();
-    let from_meta = fields
-        .and_then(|f| f.as_array())
-        .and_then(|a| a.iter().find(|f| f["name"] == "status"))
-        .and_then(|f| f["choices"].get(&code))
-        .and_then(|c| c.get(0).or(Some(c)))
-        .and_then(|v| v.as_str().map(String::from));
-    from_meta.or_else(|| {
-        match code.as_str() {
-            "2" => Some("Open"),
-            "3" => Some("Pending"),
-            "4" => Some("Resolved"),
-            "5" => Some("Closed"),
-            _ => None,
-        }
-        .map(String::from)
-    })
-}
-
-fn priority_label(fields: Option<&Value>, code: &Value) -> Option<String> {
-    let n = code.as_i64()?;
-    let from_meta = fields
-        .and_then(|f| f.as_array())
-        .and_then(|a| a.iter().find(|f| f["name"] == "priority"))
-        .and_then(|f| f["choices"].as_object())
-        .and_then(|c| {
-            c.iter()
-                .find(|(_, v)| v.as_i64() == Some(n))
-                .map(|(k, _)| k.clone())
-        });
-    from_meta.or_else(|| {
-        ["Low", "Medium", "High", "Urgent"]
-            .get(usize::try_from(n - 1).ok()?)
-            .map(|s| s.to_string())
-    })
-}
-
 /// Applies `show_enum_origins` and `include_remote_fields`, then drops `remote_data` unless
 /// the client asked for it.
 async fn apply_display(
@@ -80,41 +41,36 @@ async fn apply_display(
     display: &TicketDisplay,
     keep_remote_data: bool,
 ) -> ApiResult<()> {
+    let la = &auth.account;
+    let integration = state.providers.get(&la.integration);
     let meta = if display.enum_origins.is_empty() {
-        None
+        Map::new()
     } else {
         state
-            .store
-            .metadata(auth.org.id, auth.account.id, "ticket_fields")
+            .account_metadata(auth.org.id, la.id, &la.integration)
             .await?
     };
     for o in objects.iter_mut() {
         let raw = raw_ticket(o).cloned();
         if let Some(raw) = &raw {
             for field in &display.enum_origins {
-                let label = match field.as_str() {
-                    "status" => status_label(meta.as_ref(), &raw["status"]),
-                    "priority" => priority_label(meta.as_ref(), &raw["priority"]),
-                    _ => raw["type"].as_str().map(String::from),
-                };
+                let label = integration.and_then(|i| i.enum_origin(field, raw, &meta));
                 if let Some(label) = label {
                     o.insert(field.clone(), Value::String(label));
                 }
             }
             if display.remote_fields {
-                let list: Vec<Value> = raw["custom_fields"]
-                    .as_object()
-                    .map(|cf| {
-                        cf.iter()
-                            .map(|(k, v)| {
-                                json!({
-                                    "remote_field_class": remote_field_class_id(auth.account.id, k).to_string(),
-                                    "value": v,
-                                })
-                            })
-                            .collect()
+                let list: Vec<Value> = integration
+                    .map(|i| i.remote_field_values(raw))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| {
+                        json!({
+                            "remote_field_class": remote_field_class_id(la.id, &k).to_string(),
+                            "value": v,
+                        })
                     })
-                    .unwrap_or_default();
+                    .collect();
                 o.insert("remote_fields".into(), Value::Array(list));
             }
         } else if display.remote_fields {
@@ -212,11 +168,15 @@ pub async fn tickets_retrieve(
     ApiQuery(t): ApiQuery<TicketGetParams>,
 ) -> ApiResult<Json<Value>> {
     if id == "live-search" {
-        return Err(ApiError::NotFound(
-            "`GET /api/ticketing/v1/tickets/live-search` is not supported by Deskbridge's Freshdesk \
-             integration (it serves its synced copy instead); see docs/providers/freshdesk.md."
-                .into(),
-        ));
+        let slug = &auth.account.integration;
+        let name = state
+            .providers
+            .get(slug)
+            .map_or(slug.as_str(), |i| i.info().name);
+        return Err(ApiError::NotFound(format!(
+            "`GET /api/ticketing/v1/tickets/live-search` is not supported by Deskbridge's {name} \
+             integration (it serves its synced copy instead); see docs/providers/{slug}.md."
+        )));
     }
     let mut origins = params::choices(
         "show_enum_origins",

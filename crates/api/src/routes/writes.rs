@@ -22,7 +22,6 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::accounts::link_error;
 use super::records::record_json;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
@@ -61,15 +60,9 @@ pub struct WriteErrorResponse {
     pub logs: Option<Vec<DebugModeLog>>,
 }
 
-/// A 400 with Merge's problems.
-pub fn errors_reply(
-    errors: Vec<ValidationProblem>,
-    warnings: Vec<ValidationProblem>,
-) -> WriteReply {
-    WriteReply {
-        status: StatusCode::BAD_REQUEST,
-        body: json!({"warnings": warnings, "errors": errors}),
-    }
+/// A 400 with Merge's problems ([`ApiError::Rejected`]).
+pub fn errors_reply(errors: Vec<ValidationProblem>, warnings: Vec<ValidationProblem>) -> ApiError {
+    ApiError::Rejected { errors, warnings }
 }
 
 /// Merge's problem type and title of a helpdesk error code.
@@ -105,7 +98,7 @@ fn warning_of(w: WriteWarning) -> ValidationProblem {
 /// Parses `{"model": {...}}` into `T`; a wrong body is a 400 with one problem per bad field.
 pub fn parse_model<T: DeserializeOwned + ModelRequest>(
     raw: &Value,
-) -> Result<(T, Map<String, Value>), WriteReply> {
+) -> Result<(T, Map<String, Value>), ApiError> {
     let Some(model) = raw.get("model") else {
         let p = ValidationProblem::new(
             "MISSING_REQUIRED_FIELD",
@@ -248,7 +241,7 @@ pub struct Writer<'a> {
 }
 
 impl<'a> Writer<'a> {
-    /// Builds the linked account's adapter and loads its `ticket_fields`.
+    /// Builds the linked account's adapter and loads the metadata its writes need.
     pub async fn new(
         state: &'a AppState,
         auth: &'a AccountAuth,
@@ -319,9 +312,12 @@ impl<'a> Writer<'a> {
         integration_params: Option<&Map<String, Value>>,
         problems: &mut Vec<ValidationProblem>,
     ) -> Vec<CustomFieldWrite> {
+        let la = &self.auth.account;
         let classes = super::extra::remote_field_classes(
-            self.auth.account.id,
-            self.ctx.metadata.get("ticket_fields"),
+            self.state,
+            la.id,
+            &la.integration,
+            &self.ctx.metadata,
         );
         let mut out = Vec::new();
         for (i, rf) in remote_fields.iter().enumerate() {
@@ -357,7 +353,7 @@ impl<'a> Writer<'a> {
                 ValidationProblem::new(
                     "INCORRECT_FIELD_TYPE",
                     "Incorrect Field Type",
-                    "`integration_params.custom_fields` must be an object of Freshdesk custom field keys.",
+                    "`integration_params.custom_fields` must be an object of the helpdesk's custom field keys.",
                 )
                 .at("/model/integration_params/custom_fields"),
             ),
@@ -415,7 +411,7 @@ impl<'a> Writer<'a> {
             self.ledger.refused();
         }
         match e {
-            ProviderError::Validation(problems) => Ok(errors_reply(
+            ProviderError::Validation(problems) => Err(errors_reply(
                 problems.into_iter().map(problem_of).collect(),
                 warnings,
             )),
@@ -426,7 +422,9 @@ impl<'a> Writer<'a> {
             ProviderError::Unsupported(what) => Err(ApiError::bad(format!(
                 "This integration does not support {what}."
             ))),
-            other => Err(link_error(other)),
+            other => Err(self
+                .state
+                .provider_error(&self.auth.account.integration, other)),
         }
     }
 }
@@ -456,20 +454,17 @@ pub async fn build_provider(
     state
         .providers
         .build(&la.integration, la.id, &creds)
-        .map_err(link_error)
+        .map_err(|e| state.provider_error(&la.integration, e))
 }
 
-/// The stored metadata a write may need (`ticket_fields`).
+/// The stored metadata a write may need (the integration's metadata keys, e.g. Freshdesk's
+/// `ticket_fields`).
 pub async fn write_context(state: &AppState, auth: &AccountAuth) -> ApiResult<WriteContext> {
-    let mut ctx = WriteContext::default();
-    if let Some(v) = state
-        .store
-        .metadata(auth.org.id, auth.account.id, "ticket_fields")
-        .await?
-    {
-        ctx.metadata.insert("ticket_fields".into(), v);
-    }
-    Ok(ctx)
+    let la = &auth.account;
+    let metadata = state
+        .account_metadata(auth.org.id, la.id, &la.integration)
+        .await?;
+    Ok(WriteContext { metadata })
 }
 
 /// `Some(v)` as a patch value, `None` as absent (create bodies cannot clear).

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use deskbridge::serve;
 use deskbridge_api::ApiConfig;
+use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{SimConfig, SimHandle, Simulator};
 use deskbridge_store::{Cipher, MasterKey, Store};
+use deskbridge_sync::Registry;
 use deskbridge_sync::SyncSettings;
-use deskbridge_sync::registry::FreshdeskFactory;
 use deskbridge_testkit::TestDb;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -43,6 +44,19 @@ pub struct Options {
     pub link_embed_origins: Vec<String>,
     /// Whether `DESKBRIDGE_PUBLIC_URL` is set (to the test server's base URL).
     pub public_url: bool,
+    /// Integrations offered besides Freshdesk (e.g. a test crate's helpdesk).
+    pub integrations: Integrations,
+}
+
+/// Extra integrations for the registry, in the order offered after Freshdesk.
+#[derive(Clone, Default)]
+pub struct Integrations(pub Vec<Arc<dyn deskbridge_provider::Integration>>);
+
+impl std::fmt::Debug for Integrations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let slugs: Vec<&str> = self.0.iter().map(|i| i.info().slug).collect();
+        f.debug_list().entries(slugs).finish()
+    }
 }
 
 impl Default for Options {
@@ -60,6 +74,7 @@ impl Default for Options {
             trusted_proxies: Vec::new(),
             link_embed_origins: Vec::new(),
             public_url: true,
+            integrations: Integrations::default(),
         }
     }
 }
@@ -146,10 +161,16 @@ impl TestApp {
         } else {
             Vec::new()
         };
-        let factory = Arc::new(
-            FreshdeskFactory::new(hosts, 0.2)
+        let registry = Registry::new().with(
+            FreshdeskIntegration::new(hosts, 0.2)
                 .with_request_timeout(opts.provider_timeout)
                 .with_rate_window(opts.rate_window),
+        );
+        let factory = Arc::new(
+            opts.integrations
+                .0
+                .iter()
+                .fold(registry, |r, i| r.with_shared(i.clone())),
         );
         let org = store.ensure_organization("test-org").await.expect("org");
         let key = store.create_api_key(org.id, "test").await.expect("key");

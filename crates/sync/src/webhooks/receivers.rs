@@ -176,7 +176,7 @@ impl reqwest::dns::Resolve for SafeResolver {
 /// The HTTP client of webhook delivery: no proxy, no redirects (a 3xx is a failure), DNS
 /// answers checked by address.
 pub fn webhook_client(settings: &WebhookSettings) -> reqwest::Client {
-    deskbridge_freshdesk::install_crypto_provider();
+    crate::install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(settings.timeout)

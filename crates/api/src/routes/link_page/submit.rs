@@ -32,9 +32,9 @@ pub(super) fn parse_body(
     for (k, v) in url::form_urlencoded::parse(body) {
         match k.as_ref() {
             "integration" => c.integration = Some(v.into_owned()),
-            "domain" => c.domain = v.into_owned(),
-            "api_key" => c.api_key = v.into_owned(),
-            _ => {}
+            k => {
+                c.fields.insert(k.to_string(), v.into_owned());
+            }
         }
     }
     Ok(c)
@@ -53,33 +53,28 @@ pub(super) async fn complete(
         .clone()
         .or_else(|| c.integration.clone())
         .unwrap_or_default();
-    let Some(name) = integration_name(state, &slug) else {
+    let Some(integration) = state.providers.get(&slug) else {
         return Err(Failure::new(
             StatusCode::BAD_REQUEST,
             "Choose a helpdesk first.",
         ));
     };
-    if c.domain.trim().is_empty() {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "Enter your Freshdesk domain, such as acme.freshdesk.com.",
-        ));
-    }
-    if c.api_key.trim().is_empty() {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "Enter your Freshdesk API key.",
-        ));
+    let name = integration.info().name;
+    // Only the integration's own fields are taken; each must be filled in.
+    let mut credentials = serde_json::Map::new();
+    for f in integration.credential_fields() {
+        let v = c.fields.get(f.name).map(String::as_str).unwrap_or_default();
+        if v.trim().is_empty() {
+            return Err(Failure::new(StatusCode::BAD_REQUEST, f.missing));
+        }
+        credentials.insert(f.name.to_string(), v.into());
     }
     let request = LinkAccountRequest {
         integration: slug.clone(),
         end_user_origin_id: s.end_user_origin_id.clone(),
         end_user_organization_name: s.end_user_organization_name.clone(),
         end_user_email_address: s.end_user_email_address.clone(),
-        credentials: FreshdeskCredentials {
-            domain: c.domain.clone(),
-            api_key: c.api_key.clone(),
-        },
+        credentials: IntegrationCredentials(credentials),
     };
     // The token is claimed (row-locked) before the check and the relink: a concurrent
     // submission waits, then finds it used.
@@ -98,7 +93,7 @@ pub(super) async fn complete(
         .claim_link_token(s.organization_id, s.id)
         .await
         .map_err(used_or)?;
-    let linked = accounts::link(state, s.organization_id, &request, None).await?;
+    let linked = crate::linking::link(state, s.organization_id, &request, None).await?;
     let ttl = chrono::Duration::minutes(PUBLIC_TOKEN_TTL_MINUTES);
     let public_token = claim
         .complete(&state.store, linked.account.id, ttl)

@@ -1,0 +1,255 @@
+//! [`TicketingProvider`] for [`FreshdeskProvider`]: the engine's and the API's entry points,
+//! delegating to the reads and the writes.
+
+use super::*;
+
+#[async_trait]
+impl TicketingProvider for FreshdeskProvider {
+    fn integration(&self) -> IntegrationInfo {
+        IntegrationInfo {
+            slug: "freshdesk",
+            name: "Freshdesk",
+        }
+    }
+
+    fn instance_url(&self) -> Option<String> {
+        Some(self.base_url().to_string())
+    }
+
+    /// `GET /api/v2/agents/me` (1 credit), classified: 401 → Unauthorized; 403
+    /// `account_suspended` → Suspended, `require_feature` → NoApiAccess, other 403 →
+    /// Forbidden; 404 → UnknownAccount; 429 on a Free plan (limit 0, see `check`) →
+    /// NoApiAccess, other 429 → RateLimited; connection, DNS and TLS failures → Unreachable.
+    async fn check_credentials(&self) -> Result<(), ProviderError> {
+        self.check().await
+    }
+
+    async fn list_all_ids(&self, kind: ModelKind) -> Result<Vec<String>, ProviderError> {
+        FreshdeskProvider::list_all_ids(self, kind).await
+    }
+
+    fn usage(&self) -> ProviderUsage {
+        let s = self.http.budget.stats();
+        ProviderUsage {
+            calls: s.calls,
+            credits: s.credits,
+            rate_limited: s.rate_limited,
+            waiting: self.http.budget.is_waiting(),
+        }
+    }
+
+    /// The `ticket_fields` read by this run's `ticket_fields` stream (no extra call).
+    async fn metadata(&self) -> Result<Vec<(String, Value)>, ProviderError> {
+        let fields = self
+            .ticket_fields
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        Ok(fields
+            .map(|f| vec![("ticket_fields".to_string(), Value::Array(f))])
+            .unwrap_or_default())
+    }
+
+    fn streams(&self) -> Vec<SyncStream> {
+        use StreamMode::*;
+        vec![
+            SyncStream {
+                name: stream::TICKET_FIELDS,
+                kinds: vec![],
+                mode: Full,
+            },
+            SyncStream {
+                name: stream::GROUPS,
+                kinds: vec![ModelKind::Team],
+                mode: Full,
+            },
+            SyncStream {
+                name: stream::ROLES,
+                kinds: vec![ModelKind::Role],
+                mode: Full,
+            },
+            SyncStream {
+                name: stream::AGENTS,
+                kinds: vec![ModelKind::User],
+                mode: Full,
+            },
+            SyncStream {
+                name: stream::COMPANIES,
+                kinds: vec![ModelKind::Account],
+                mode: Full,
+            },
+            SyncStream {
+                name: stream::CONTACTS,
+                kinds: vec![ModelKind::Contact],
+                mode: Incremental,
+            },
+            SyncStream {
+                name: stream::TICKETS,
+                kinds: vec![ModelKind::Ticket, ModelKind::Tag],
+                mode: Incremental,
+            },
+            SyncStream {
+                name: stream::TICKETS_DELETED,
+                kinds: vec![ModelKind::Ticket],
+                mode: Deletions,
+            },
+            SyncStream {
+                name: stream::TICKETS_SPAM,
+                kinds: vec![ModelKind::Ticket],
+                mode: Deletions,
+            },
+        ]
+    }
+
+    fn supported_models(&self) -> Vec<ModelKind> {
+        vec![
+            ModelKind::Ticket,
+            ModelKind::Comment,
+            ModelKind::User,
+            ModelKind::Contact,
+            ModelKind::Account,
+            ModelKind::Team,
+            ModelKind::Tag,
+            ModelKind::Role,
+            ModelKind::Attachment,
+        ]
+    }
+
+    async fn fetch(
+        &self,
+        stream: &str,
+        checkpoint: Option<&Value>,
+    ) -> Result<FetchBatch, ProviderError> {
+        match stream {
+            stream::TICKETS => self.fetch_tickets(checkpoint).await,
+            stream::TICKETS_DELETED => self.fetch_deletions("deleted", checkpoint).await,
+            stream::TICKETS_SPAM => self.fetch_deletions("spam", checkpoint).await,
+            stream::CONTACTS => self.fetch_contacts(checkpoint).await,
+            stream::COMPANIES | stream::GROUPS | stream::ROLES | stream::AGENTS => {
+                self.fetch_full(stream, checkpoint).await
+            }
+            stream::TICKET_FIELDS => {
+                self.ticket_fields().await?;
+                Ok(FetchBatch {
+                    records: vec![],
+                    deleted: vec![],
+                    checkpoint: None,
+                    done: true,
+                })
+            }
+            _ => Err(ProviderError::Unsupported("unknown Freshdesk stream")),
+        }
+    }
+
+    /// Comments and attachments of one ticket: `GET /tickets/{id}/conversations?per_page=100`
+    /// (1 credit per 100 conversations, pages followed while `Link: rel="next"`), plus the
+    /// ticket's own attachments, taken from the view the tickets stream already made (no
+    /// call), or from `GET /tickets/{id}` (1 credit) when this adapter did not view it.
+    async fn fetch_ticket_children(
+        &self,
+        ticket_remote_id: &str,
+    ) -> Result<Vec<NormalizedRecord>, ProviderError> {
+        let id = ticket_remote_id;
+        if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ProviderError::NotFound);
+        }
+        let mut records = Vec::new();
+        let agents = self.known_agents();
+        let path = format!("/tickets/{id}/conversations");
+        let mut page = 1u32;
+        loop {
+            let q = format!("tickets/{id}/conversations?per_page={PER_PAGE}&page={page}");
+            let (body, headers) = self.http.get_json(&q, 1).await?;
+            let items = into_array(body, "conversations")?;
+            for raw in &items {
+                records.push(map_comment(self.la, raw, Some(&agents))?);
+                for att in raw
+                    .get("attachments")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    records.push(map_attachment(self.la, id, att, &path)?);
+                }
+            }
+            if !(has_next_link(&headers) || items.len() as u32 >= PER_PAGE) || page >= 10_000 {
+                break;
+            }
+            page += 1;
+        }
+        let cached = self
+            .ticket_attachments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+        let ticket_attachments = match cached {
+            Some(a) => a,
+            None => {
+                let (view, _) = self.http.get_json(&format!("tickets/{id}"), 1).await?;
+                view.get("attachments")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            }
+        };
+        let tpath = format!("/tickets/{id}");
+        for att in &ticket_attachments {
+            records.push(map_attachment(self.la, id, att, &tpath)?);
+        }
+        Ok(records)
+    }
+
+    /// `POST /tickets` (see [`crate::writes`]).
+    async fn create_ticket(
+        &self,
+        ticket: &TicketWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::create_ticket(self, ticket, ctx).await
+    }
+
+    /// `PUT /tickets/{id}` (see [`crate::writes`]).
+    async fn update_ticket(
+        &self,
+        remote_id: &str,
+        ticket: &TicketWrite,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::update_ticket(self, remote_id, ticket, ctx).await
+    }
+
+    /// `POST /tickets/{id}/reply` or `/notes` (see [`crate::writes`]).
+    async fn create_comment(
+        &self,
+        comment: &CommentWrite,
+        _ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::create_comment(self, comment).await
+    }
+
+    /// `POST /contacts` (see [`crate::writes`]).
+    async fn create_contact(
+        &self,
+        contact: &ContactWrite,
+        _ctx: &WriteContext,
+    ) -> Result<WriteOutcome, ProviderError> {
+        crate::writes::create_contact(self, contact).await
+    }
+
+    fn write_schema(
+        &self,
+        kind: ModelKind,
+        patch: bool,
+        ctx: &WriteContext,
+    ) -> Result<serde_json::Map<String, Value>, ProviderError> {
+        crate::writes::write_schema(kind, patch, ctx)
+    }
+
+    /// [`FreshdeskProvider::send`] with only safe response headers kept.
+    async fn passthrough(
+        &self,
+        request: &PassthroughRequest,
+    ) -> Result<PassthroughResponse, ProviderError> {
+        crate::writes::passthrough(self, request).await
+    }
+}

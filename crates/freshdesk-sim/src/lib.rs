@@ -85,6 +85,7 @@ mod http;
 mod model;
 mod ratelimit;
 mod render;
+mod req;
 mod routes;
 mod search;
 mod server;

@@ -11,11 +11,8 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
+use crate::faults::DropConnection;
 use crate::sim::{Simulator, write};
-
-/// Marker extension on a response: close the connection instead of answering.
-#[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
 
 /// Error returned to hyper to abort a connection.
 #[derive(Debug)]
@@ -115,4 +112,18 @@ pub async fn spawn(sim: Simulator, addr: SocketAddr) -> std::io::Result<SimHandl
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// The simulator's public serving surface. It is defined here, beside the server, rather
+/// than in `sim` so that the simulator's state imports nothing of the HTTP layer above it.
+impl Simulator {
+    /// The whole HTTP surface (API, `/d/{subdomain}/api/v2`, attachments, `/_sim` control).
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.clone())
+    }
+
+    /// Binds `addr` (port 0 allowed) and serves in a background task.
+    pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<SimHandle> {
+        spawn(self.clone(), addr).await
+    }
 }

@@ -6,6 +6,13 @@ use rand::{Rng, SeedableRng};
 
 use crate::config::FaultConfig;
 
+/// Marker extension on a response: close the connection instead of answering.
+///
+/// Lives with the faults that set it, so that the request handler (`http`) and the
+/// connection loop (`server`) share it without importing each other.
+#[derive(Debug, Clone, Copy)]
+pub struct DropConnection;
+
 /// One injected fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {

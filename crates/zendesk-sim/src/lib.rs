@@ -99,6 +99,7 @@ mod http;
 mod pagination;
 mod ratelimit;
 mod render;
+mod req;
 mod routes;
 mod server;
 mod sim;

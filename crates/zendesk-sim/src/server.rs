@@ -14,11 +14,8 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
+use crate::faults::DropConnection;
 use crate::sim::{Simulator, write};
-
-/// Marker extension on a response: close the connection instead of answering.
-#[derive(Debug, Clone, Copy)]
-pub struct DropConnection;
 
 /// Error returned to hyper to abort a connection.
 #[derive(Debug)]
@@ -130,4 +127,19 @@ pub async fn spawn(sim: Simulator, addr: SocketAddr) -> std::io::Result<SimHandl
         stops: vec![s1, s2],
         tasks: vec![t1, t2],
     })
+}
+
+/// The simulator's public serving surface. It is defined here, beside the server, rather
+/// than in `sim` so that the simulator's state imports nothing of the HTTP layer above it.
+impl Simulator {
+    /// The whole HTTP surface of the API host (API, `/d/{subdomain}`, `/_sim` control).
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.clone())
+    }
+
+    /// Binds `addr` (port 0 allowed) for the API and a second port on the same IP for the
+    /// attachment content host, and serves both in background tasks.
+    pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<SimHandle> {
+        spawn(self.clone(), addr).await
+    }
 }

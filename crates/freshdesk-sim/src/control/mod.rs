@@ -382,3 +382,12 @@ impl Control {
         })
     }
 }
+
+/// Defined beside `Control` rather than in `sim`, so that the simulator's state does not
+/// import the control layer that drives it.
+impl Simulator {
+    /// Rust-side control (same operations as the `/_sim` HTTP API).
+    pub fn control(&self) -> Control {
+        Control::new(self.clone())
+    }
+}

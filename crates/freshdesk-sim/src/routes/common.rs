@@ -5,8 +5,8 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::errors::{ApiError, FieldError, json_response};
-use crate::http::Req;
 use crate::http::query::Paging;
+use crate::req::Req;
 
 /// Parses a JSON object body (empty body = `{}`); checks the content type like Freshdesk.
 pub fn parse_body(req: &Req) -> Result<Map<String, Value>, ApiError> {

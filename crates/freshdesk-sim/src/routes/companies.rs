@@ -6,9 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::common::{check, parse_body, string_field};
 use crate::errors::{ApiError, FieldError, json_response};
-use crate::http::{Outcome, Req};
 use crate::model::{Company, SUPPORT_PLANS};
 use crate::render;
+use crate::req::{Outcome, Req};
 use crate::sim::{AccountCell, write};
 use crate::store::{AccountData, IdKind};
 use crate::time;

@@ -11,9 +11,9 @@ use super::common::{
 use super::ticket_write::new_contact;
 use crate::errors::{ApiError, FieldError, empty, json_response};
 use crate::http::query::{paging, split_more};
-use crate::http::{Outcome, Req};
 use crate::model::Contact;
 use crate::render;
+use crate::req::{Outcome, Req};
 use crate::sim::{AccountCell, read, write};
 use crate::store::{AccountData, IdKind};
 use crate::time;

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 use super::common::{absent, check, email_list, list_response, parse_body, strip_html};
 use crate::errors::{ApiError, FieldError, json_response};
 use crate::http::query::{page_of, paging};
-use crate::http::{Outcome, Req};
 use crate::model::Conversation;
 use crate::render::{self, Ctx};
+use crate::req::{Outcome, Req};
 use crate::sim::{AccountCell, Simulator, read, write};
 use crate::store::{AccountData, IdKind};
 

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::common::check;
 use crate::errors::{ApiError, FieldError, json_response};
-use crate::http::{Outcome, Req};
 use crate::render::{self, Includes};
+use crate::req::{Outcome, Req};
 use crate::search;
 use crate::sim::{AccountCell, read};
 

@@ -10,6 +10,7 @@ mod incremental;
 mod people;
 mod ticket_apply;
 mod tickets;
+mod user_insert;
 mod webhooks;
 mod writes;
 
@@ -20,13 +21,14 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::errors::{ApiError, json_response};
-use crate::http::Req;
 use crate::render;
+use crate::req::Req;
 use crate::sim::{AccountCell, Simulator};
 use crate::store::{AccountData, Ticket};
 
+pub use people::create_user;
 pub use tickets::{restore as restore_ticket, scrub, soft_delete};
-pub use writes::{apply_update, create_ticket, create_user};
+pub use writes::{apply_update, create_ticket};
 
 /// Result of a route.
 pub type Answer = Result<Response, ApiError>;
@@ -59,7 +61,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
         (&Method::GET, ["tickets", "show_many"]) => tickets::show_many(acct, req),
         (&Method::GET, ["tickets", "count"]) => tickets::count(acct),
         (&Method::POST, ["tickets"]) => writes::create(acct, req),
-        (&Method::POST, ["tickets", "create_many"]) => writes::create_many(acct, req),
+        (&Method::POST, ["tickets", "create_many"]) => people::create_many(acct, req),
         (&Method::GET, ["tickets", t]) => id(t).and_then(|t| tickets::show(acct, req, t)),
         (&Method::PUT, ["tickets", t]) => writes::update(acct, req, t),
         (&Method::DELETE, ["tickets", t]) => id(t).and_then(|t| tickets::delete(acct, req, t)),
@@ -91,7 +93,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
             &serde_json::json!({"user": render::user(&req.ctx, &req.me)}),
         )),
         (&Method::GET, ["users", u]) => id(u).and_then(|u| directory::user(acct, req, u)),
-        (&Method::POST, ["users"]) => writes::create_user_route(acct, req),
+        (&Method::POST, ["users"]) => people::create_user_route(acct, req),
         (&Method::GET, ["organizations"]) => directory::organizations(acct, req),
         (&Method::GET, ["organizations", o]) => {
             id(o).and_then(|o| directory::organization(acct, req, o))
@@ -102,7 +104,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
         (&Method::GET, ["tags"]) => directory::tags(acct, req),
         (&Method::GET, ["ticket_fields"]) => directory::ticket_fields(acct, req),
         (&Method::GET, ["custom_statuses"]) => directory::custom_statuses(acct, req),
-        (&Method::POST, ["custom_statuses"]) => writes::create_custom_status(acct, req),
+        (&Method::POST, ["custom_statuses"]) => people::create_custom_status(acct, req),
         (&Method::GET, ["custom_roles"]) => directory::custom_roles(acct, req, None),
         (&Method::GET, ["custom_roles", r]) => {
             id(r).and_then(|r| directory::custom_roles(acct, req, Some(r)))
@@ -110,7 +112,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
         (&Method::GET, ["attachments", a]) => {
             id(a).and_then(|a| directory::attachment(acct, req, a))
         }
-        (&Method::POST, ["uploads"]) => writes::upload(acct, req),
+        (&Method::POST, ["uploads"]) => people::upload(acct, req),
         (&Method::GET, ["webhooks"]) => webhooks::list(acct, req),
         (&Method::POST, ["webhooks"]) => webhooks::create(acct, req),
         (&Method::GET, ["webhooks", w]) => webhooks::show(acct, req, w),

@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use super::Answer;
 use super::writes::envelope;
 use crate::errors::{ApiError, empty, json_response};
-use crate::http::Req;
 use crate::pagination::{self, Key};
+use crate::req::Req;
 use crate::sim::{AccountCell, read, write};
 use crate::time::{fmt, now_secs};
 

@@ -12,15 +12,12 @@ use serde_json::{Map, Value, json};
 
 use super::Answer;
 use crate::errors::{ApiError, blank_description, closed_ticket, json_response};
-use crate::http::Req;
 use crate::render::{self, Ctx};
+use crate::req::Req;
 use crate::sim::{AccountCell, write};
 use crate::store::{AccountData, Comment, Ticket, User};
 use crate::time::{fmt, now_secs, parse};
 
-pub use super::people::{
-    create_custom_status, create_many, create_user, create_user_route, upload,
-};
 use super::ticket_apply::{
     apply_fields, check_required_on_solve, default_trigger_events, invalid, opt_id,
 };
@@ -236,7 +233,7 @@ pub fn create_ticket(
                 if let Some(e) = email {
                     body.insert("email".into(), json!(e));
                 }
-                super::people::insert_user(&mut d, &body)?.id
+                super::user_insert::insert_user(&mut d, &body)?.id
             }
         };
     }

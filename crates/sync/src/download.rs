@@ -1,27 +1,16 @@
-//! The client that fetches attachment files from the signed URLs a helpdesk hands out.
-//!
-//! Those URLs come from the helpdesk's answers, so they are not trusted to name a safe place:
-//! a file is fetched only from the provider's file hosts — over https from Freshdesk's own
-//! domains or the Amazon S3 storage Freshdesk keeps attachments in, or from an allowed
-//! provider host (`DESKBRIDGE_ALLOW_PROVIDER_HOSTS`, e.g. a simulator) — and a redirect is
-//! followed only to such a host. Names resolving to private, loopback or reserved addresses
-//! are refused (unless allowed), and no proxy is used, so that a download can never reach an
-//! internal service.
+//! Which attachment URLs Freshdesk's answers may point to. The fetching itself — no proxy,
+//! checked DNS answers, redirects only to allowed file hosts — is the SSRF-safe client of
+//! `deskbridge_webhooks::download`, shared with webhook delivery.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use url::{Host, Url};
 
-use crate::webhooks::SafeResolver;
-
 /// Domains (and their subdomains) that serve Freshdesk's attachment files.
 const FILE_DOMAINS: &[&str] = &["freshdesk.com", "freshworks.com", "amazonaws.com"];
 
-/// Redirects followed at most.
-const MAX_REDIRECTS: usize = 3;
-
-/// Whether a file may be fetched from `url` (see the module docs).
+/// Whether a file may be fetched from `url` (Freshdesk's file hosts over https, or an allowed provider origin).
 pub fn file_url_allowed(url: &Url, allowed_hosts: &[String]) -> bool {
     if !url.username().is_empty() || url.password().is_some() {
         return false;
@@ -43,41 +32,14 @@ pub fn file_url_allowed(url: &Url, allowed_hosts: &[String]) -> bool {
     }
 }
 
-/// The hosts of the allowed entries, for the resolver (which sees names only).
-fn resolver_hosts(allowed_hosts: &[String]) -> Vec<String> {
-    allowed_hosts
-        .iter()
-        .map(|e| {
-            let e = e.trim().to_ascii_lowercase();
-            let rest = e.split_once("://").map_or(e.as_str(), |(_, r)| r);
-            rest.trim_end_matches('/').to_string()
-        })
-        .collect()
-}
-
-/// The download client: no proxy, checked DNS answers, redirects only to file hosts.
+/// The download client: the SSRF-safe file client, following redirects only to file hosts.
 pub fn file_client(allowed_hosts: &[String], timeout: Duration) -> reqwest::Client {
-    deskbridge_freshdesk::install_crypto_provider();
     let allowed = allowed_hosts.to_vec();
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() > MAX_REDIRECTS || !file_url_allowed(attempt.url(), &allowed) {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    });
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout)
-        .redirect(policy)
-        .no_proxy()
-        .referer(false)
-        .user_agent(concat!("deskbridge/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(SafeResolver {
-            allowed_hosts: resolver_hosts(allowed_hosts),
-        }))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    deskbridge_webhooks::download::file_client(
+        allowed_hosts,
+        timeout,
+        Arc::new(move |url: &Url| file_url_allowed(url, &allowed)),
+    )
 }
 
 #[cfg(test)]

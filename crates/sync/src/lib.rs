@@ -5,7 +5,6 @@ pub mod download;
 pub mod engine;
 mod hash;
 pub mod registry;
-pub mod webhooks;
 pub mod worker;
 
 pub use engine::{Counts, ModelCounts, SyncError, sync_account, write_records};

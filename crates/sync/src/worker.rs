@@ -170,7 +170,18 @@ impl SyncEngine {
             error!(error = %e, "cannot record the end of a run");
         }
         if finished && t.status == "DONE" {
-            crate::webhooks::sync_completed(store, &account, &run, &counts).await;
+            let changes: Vec<_> = counts
+                .iter()
+                .map(|(kind, c)| {
+                    let change = deskbridge_webhooks::ModelChanges {
+                        created: c.created,
+                        updated: c.updated,
+                        deleted: c.deleted,
+                    };
+                    (*kind, change)
+                })
+                .collect();
+            deskbridge_webhooks::sync_completed(store, &account, &run, &changes).await;
         }
         if let Outcome::Relink(reason) = &outcome {
             // Only for the credentials this run used: a relink made meanwhile stands.

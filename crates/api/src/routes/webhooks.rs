@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_store::webhooks::{DeliveryRow, WebhookEndpoint as StoredEndpoint};
-use deskbridge_sync::webhooks::{check_receiver_url_resolved, event_names, new_secret};
+use deskbridge_webhooks::{check_receiver_url_resolved, event_names, new_secret};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

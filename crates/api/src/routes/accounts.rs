@@ -22,12 +22,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
+use crate::audit;
 use crate::check_throttle::CheckThrottle;
+use crate::client_ip::ClientIp;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
-use crate::routes::audit::{self, ClientIp};
 use crate::routes::link::end_user_field;
 
 mod check;

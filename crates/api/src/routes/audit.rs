@@ -1,47 +1,20 @@
-//! Merge's `/audit-trail` and the helper handlers use to record events (with the client's
-//! address, [`ClientIp`]).
-
-use std::net::IpAddr;
+//! Merge's `/audit-trail`.
 
 use axum::Json;
 use axum::extract::State;
 use deskbridge_model::audit::{AuditLogEvent, EventTypeEnum, RoleEnum};
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::{PaginatedAuditLogEventList, WireEnum};
-use deskbridge_store::audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent};
+use deskbridge_store::audit::{AuditEvent, AuditFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::error;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
-pub use crate::client_ip::ClientIp;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, OrgAuth};
 use crate::params;
 use crate::state::AppState;
-
-/// Records an event in the organization's audit trail. The action it describes has already
-/// happened, so a failure to record is logged rather than answered to the client.
-pub async fn record(
-    state: &AppState,
-    org: Uuid,
-    actor: Actor,
-    ip: IpAddr,
-    event_type: EventTypeEnum,
-    description: String,
-) {
-    let event = NewAuditEvent {
-        actor,
-        ip_address: ip.to_string(),
-        event_type,
-        description,
-    };
-    if let Err(e) = state.store.record_audit_event(org, &event).await {
-        error!(error = %e, event = event_type.as_str(), "cannot record an audit event");
-    }
-}
 
 /// Filters of `GET /audit-trail`.
 #[derive(Debug, Default, Deserialize, IntoParams)]

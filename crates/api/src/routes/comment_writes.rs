@@ -10,14 +10,14 @@ use deskbridge_model::{
 use deskbridge_provider::{CommentAuthor, CommentWrite};
 use serde_json::Value;
 
-use super::writes::{
-    Refs, WriteErrorResponse, WriteParams, Writer, errors_reply, parse_model,
-    unknown_field_warnings,
-};
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
+use crate::writes::{
+    Refs, WriteErrorResponse, WriteParams, Writer, errors_reply, parse_model,
+    unknown_field_warnings,
+};
 
 async fn create(
     state: &AppState,

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::tickets::remote_field_class_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiQuery};
 use crate::params;
@@ -184,56 +183,6 @@ pub struct RemoteFieldClassParams {
     pub include_shell_data: Option<String>,
 }
 
-/// Merge's field type and format of a Freshdesk custom field type.
-fn field_type(t: &str) -> (&'static str, &'static str) {
-    match t {
-        "custom_checkbox" => ("bool", "bool"),
-        "custom_number" | "custom_decimal" => ("number", "number"),
-        "custom_date" => ("date", "date"),
-        _ => ("string", "string"),
-    }
-}
-
-/// The account's ticket custom fields as Merge remote field classes.
-pub fn remote_field_classes(linked_account: Uuid, ticket_fields: Option<&Value>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for f in ticket_fields
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let kind = f["type"].as_str().unwrap_or_default();
-        let custom =
-            f["default"] == json!(false) || kind.starts_with("custom_") || kind == "nested_field";
-        if !custom {
-            continue;
-        }
-        let Some(name) = f["name"].as_str() else {
-            continue;
-        };
-        let (ft, ff) = field_type(kind);
-        let choices: Vec<Value> = match &f["choices"] {
-            Value::Array(a) => a.iter().map(|c| json!({"value": c, "display_name": c.as_str().map(String::from).unwrap_or_else(|| c.to_string())})).collect(),
-            Value::Object(m) => m.keys().map(|k| json!({"value": k, "display_name": k})).collect(),
-            _ => Vec::new(),
-        };
-        out.push(json!({
-            "id": remote_field_class_id(linked_account, name).to_string(),
-            "display_name": f["label"],
-            "remote_key_name": name,
-            "description": f["description"],
-            "is_custom": true,
-            "is_common_model_field": false,
-            "is_required": f["required_for_agents"].as_bool().unwrap_or(false),
-            "field_type": ft,
-            "field_format": ff,
-            "field_choices": choices,
-            "item_schema": null,
-        }));
-    }
-    out
-}
-
 /// The ticket's custom fields, described from the account's Freshdesk `ticket_fields`.
 #[utoipa::path(
     get,
@@ -295,15 +244,16 @@ pub async fn tickets_remote_field_classes_list(
         .store
         .metadata(auth.org.id, auth.account.id, "ticket_fields")
         .await?;
-    let all: Vec<Value> = remote_field_classes(auth.account.id, meta.as_ref())
-        .into_iter()
-        .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
-        .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))
-        .filter(|c| {
-            ids.as_ref()
-                .is_none_or(|ids| ids.iter().any(|i| c["id"] == json!(i)))
-        })
-        .collect();
+    let all: Vec<Value> =
+        crate::remote_fields::remote_field_classes(auth.account.id, meta.as_ref())
+            .into_iter()
+            .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
+            .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))
+            .filter(|c| {
+                ids.as_ref()
+                    .is_none_or(|ids| ids.iter().any(|i| c["id"] == json!(i)))
+            })
+            .collect();
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
     let next = (offset + limit < all.len()).then(|| format!("o{}", offset + limit));
     let previous = (offset > 0).then(|| format!("o{}", offset.saturating_sub(limit)));
@@ -372,13 +322,13 @@ pub async fn attachments_download_retrieve(
     let provider = state
         .providers
         .build(&auth.account.integration, la, &creds)
-        .map_err(super::accounts::link_error)?;
+        .map_err(crate::routes::accounts::link_error)?;
     let children = provider
         .fetch_ticket_children(&ticket.remote_id)
         .await
         .map_err(|e| match e {
             deskbridge_provider::ProviderError::NotFound => not_found(),
-            other => super::accounts::link_error(other),
+            other => crate::routes::accounts::link_error(other),
         })?;
     let fresh = children
         .iter()

@@ -10,9 +10,10 @@ use deskbridge_model::linking::{
 };
 use deskbridge_store::audit::Actor;
 
+use crate::audit::record;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
-use crate::routes::audit::{ClientIp, record};
 use crate::state::AppState;
 
 /// The longest key name accepted.

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
 
-use super::writes::{build_provider, write_context};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiQuery};
 use crate::state::AppState;
+use crate::writes::{build_provider, write_context};
 
 async fn meta(
     state: &AppState,
@@ -33,10 +33,13 @@ async fn meta(
             other => ApiError::Internal(other.to_string()),
         })?;
     let remote_field_classes: Map<String, Value> = if kind == ModelKind::Ticket {
-        super::extra::remote_field_classes(auth.account.id, ctx.metadata.get("ticket_fields"))
-            .into_iter()
-            .filter_map(|c| Some((c["id"].as_str()?.to_string(), c)))
-            .collect()
+        crate::remote_fields::remote_field_classes(
+            auth.account.id,
+            ctx.metadata.get("ticket_fields"),
+        )
+        .into_iter()
+        .filter_map(|c| Some((c["id"].as_str()?.to_string(), c)))
+        .collect()
     } else {
         Map::new()
     };

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::filters::{CollectionFilters, ContactFilters, TicketChildFilters, UserFilters};
-use super::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiQuery};
+use crate::filters::{CollectionFilters, ContactFilters, TicketChildFilters, UserFilters};
+use crate::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::state::AppState;
 
 /// No model-specific filters.

@@ -11,11 +11,11 @@ use deskbridge_model::{
 use deskbridge_provider::{PassthroughRequest, ProviderError};
 use serde_json::{Map, Value};
 
-use super::accounts::link_error;
-use super::writes::build_provider;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson};
+use crate::routes::accounts::link_error;
 use crate::state::AppState;
+use crate::writes::build_provider;
 
 /// Checks the request and turns it into the provider's.
 fn request(body: &DataPassthroughRequest) -> ApiResult<PassthroughRequest> {

@@ -11,10 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
+use crate::audit;
+use crate::client_ip::ClientIp;
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiQuery, OrgAuth};
 use crate::params;
-use crate::routes::audit::{self, ClientIp};
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;

@@ -10,14 +10,14 @@ use deskbridge_model::{
 use deskbridge_provider::TicketWrite;
 use serde_json::Value;
 
-use super::writes::{
-    Refs, WriteErrorResponse, WriteParams, Writer, errors_reply, has_value, parse_model, present,
-    unknown_field_warnings,
-};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, ApiQuery};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
+use crate::writes::{
+    Refs, WriteErrorResponse, WriteParams, Writer, errors_reply, has_value, parse_model, present,
+    unknown_field_warnings,
+};
 use deskbridge_model::common::ErrorDetail;
 
 /// A create body as a patch (absent fields stay absent), plus `attachments` (create only).

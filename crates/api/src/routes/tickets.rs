@@ -5,28 +5,18 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
+use deskbridge_model::ModelKind;
 use deskbridge_model::common::ErrorDetail;
-use deskbridge_model::{ModelKind, record_id};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
-use uuid::Uuid;
 
-use super::filters::{TicketDisplay, TicketFilters};
-use super::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiQuery};
+use crate::filters::{TicketDisplay, TicketFilters};
 use crate::params;
+use crate::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::state::AppState;
-
-/// The id of a custom field's remote field class.
-pub fn remote_field_class_id(linked_account: Uuid, name: &str) -> Uuid {
-    record_id(
-        linked_account,
-        ModelKind::Ticket,
-        &format!("remote-field-class:{name}"),
-    )
-}
 
 fn raw_ticket(o: &Map<String, Value>) -> Option<&Value> {
     o.get("remote_data")?.as_array()?.first()?.get("data")
@@ -108,7 +98,7 @@ async fn apply_display(
                         cf.iter()
                             .map(|(k, v)| {
                                 json!({
-                                    "remote_field_class": remote_field_class_id(auth.account.id, k).to_string(),
+                                    "remote_field_class": crate::remote_fields::remote_field_class_id(auth.account.id, k).to_string(),
                                     "value": v,
                                 })
                             })
@@ -221,12 +211,12 @@ pub async fn tickets_retrieve(
     let mut origins = params::choices(
         "show_enum_origins",
         &t.show_enum_origins,
-        super::filters::ENUM_FIELDS,
+        crate::filters::ENUM_FIELDS,
     )?;
     origins.extend(params::choices(
         "remote_fields",
         &t.remote_fields,
-        super::filters::ENUM_FIELDS,
+        crate::filters::ENUM_FIELDS,
     )?);
     let display = TicketDisplay {
         enum_origins: origins,

@@ -22,12 +22,12 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::accounts::link_error;
-use super::records::record_json;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
 use crate::idempotency::{Ledger, WriteReply};
 use crate::params;
+use crate::records::record_json;
+use crate::routes::accounts::link_error;
 use crate::state::AppState;
 
 /// Query parameters of every write endpoint.
@@ -319,7 +319,7 @@ impl<'a> Writer<'a> {
         integration_params: Option<&Map<String, Value>>,
         problems: &mut Vec<ValidationProblem>,
     ) -> Vec<CustomFieldWrite> {
-        let classes = super::extra::remote_field_classes(
+        let classes = crate::remote_fields::remote_field_classes(
             self.auth.account.id,
             self.ctx.metadata.get("ticket_fields"),
         );

@@ -306,37 +306,17 @@ impl Store {
         if let Some(v) = &f.status {
             q.push(" AND status = ").push_bind(v.clone());
         }
-        let desc = if let Some((c, i)) = f.before {
-            q.push(" AND (created_at, id) < (")
-                .push_bind(c)
-                .push(", ")
-                .push_bind(i)
-                .push(")");
-            true
-        } else {
-            if let Some((c, i)) = f.after {
-                q.push(" AND (created_at, id) > (")
-                    .push_bind(c)
-                    .push(", ")
-                    .push_bind(i)
-                    .push(")");
-            }
-            false
-        };
-        q.push(if desc {
-            " ORDER BY created_at DESC, id DESC LIMIT "
-        } else {
-            " ORDER BY created_at, id LIMIT "
-        });
-        q.push_bind(f.limit);
-        let mut rows = q
-            .build_query_as::<LinkedAccount>()
-            .fetch_all(&self.pool)
-            .await?;
-        if desc {
-            rows.reverse();
-        }
-        Ok(rows)
+        Ok(crate::keyset::fetch_page(
+            q,
+            &self.pool,
+            "",
+            crate::keyset::Page {
+                after: f.after,
+                before: f.before,
+                limit: f.limit,
+            },
+        )
+        .await?)
     }
 
     /// The decrypted credentials JSON of a linked account (for the worker and writes).

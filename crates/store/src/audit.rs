@@ -167,36 +167,16 @@ impl Store {
                 .push_bind(v.clone())
                 .push(")");
         }
-        let backwards = if let Some((c, i)) = f.before {
-            q.push(" AND (created_at, id) < (")
-                .push_bind(c)
-                .push(", ")
-                .push_bind(i)
-                .push(")");
-            true
-        } else {
-            if let Some((c, i)) = f.after {
-                q.push(" AND (created_at, id) > (")
-                    .push_bind(c)
-                    .push(", ")
-                    .push_bind(i)
-                    .push(")");
-            }
-            false
-        };
-        q.push(if backwards {
-            " ORDER BY created_at DESC, id DESC LIMIT "
-        } else {
-            " ORDER BY created_at, id LIMIT "
-        });
-        q.push_bind(f.limit);
-        let mut rows = q
-            .build_query_as::<AuditEvent>()
-            .fetch_all(&self.pool)
-            .await?;
-        if backwards {
-            rows.reverse();
-        }
-        Ok(rows)
+        Ok(crate::keyset::fetch_page(
+            q,
+            &self.pool,
+            "",
+            crate::keyset::Page {
+                after: f.after,
+                before: f.before,
+                limit: f.limit,
+            },
+        )
+        .await?)
     }
 }

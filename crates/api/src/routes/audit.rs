@@ -61,8 +61,6 @@ fn to_wire(e: AuditEvent) -> AuditLogEvent {
     responses(
         (status = 200, description = "A page of audit events", body = PaginatedAuditLogEventList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]

@@ -117,13 +117,11 @@ async fn create(
                 ("unknown_relation" = (summary = "An id of no record of this account", value = json!({"warnings": [], "errors": [{"source": {"pointer": "/model/assignees/0"}, "title": "Related Record Not Found", "detail": "No User with id 2a4ab2c8-8f3f-4c53-9d2b-1f4c2b7f3e10 exists in this linked account.", "problem_type": "ERROR"}]}))),
                 ("malformed_json" = (summary = "A body that is not JSON", value = json!({"detail": "Malformed JSON: EOF while parsing an object at line 1 column 1"}))),
             )),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "The ticket no longer exists in the helpdesk", body = ErrorDetail),
         (status = 409, description = "The Idempotency-Key was used with another request, is in use, or its first request reached the helpdesk with an unknown outcome (the detail says so, with the helpdesk's id when known; it is never written twice)", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "Caller rate limit, or the helpdesk's rate budget, is spent", body = ErrorDetail),
         (status = 502, description = "The helpdesk failed or could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -83,10 +83,8 @@ fn empty_page() -> Json<Value> {
     responses(
         (status = 200, description = "A page of viewers (empty for Freshdesk)", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
         (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -110,10 +108,8 @@ pub async fn tickets_viewers_list(
     responses(
         (status = 200, description = "A page of viewers", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such collection", body = ErrorDetail),
         (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -137,10 +133,8 @@ pub async fn collections_viewers_list(
     responses(
         (status = 200, description = "A page of users", body = PaginatedUserList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such project", body = ErrorDetail),
         (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -192,9 +186,7 @@ pub struct RemoteFieldClassParams {
     responses(
         (status = 200, description = "A page of remote field classes", body = PaginatedRemoteFieldClassList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -283,11 +275,9 @@ pub struct DownloadParams {
     responses(
         (status = 200, description = "The file's bytes", content_type = "*/*", body = Vec<u8>),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such attachment", body = ErrorDetail),
         (status = 429, description = "Rate limit reached", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

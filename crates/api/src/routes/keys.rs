@@ -41,9 +41,7 @@ fn key_name(name: &str) -> ApiResult<&str> {
     responses(
         (status = 200, description = "The new key (shown once)", body = RemoteKey),
         (status = 400, description = "Invalid body or name", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -83,10 +81,8 @@ pub async fn generate_key_create(
     responses(
         (status = 200, description = "The new key (shown once)", body = RemoteKey),
         (status = 400, description = "Invalid body or name", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "The organization has no live key of this name", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]

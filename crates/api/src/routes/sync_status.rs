@@ -109,8 +109,6 @@ pub async fn statuses(state: &AppState, auth: &AccountAuth) -> ApiResult<Vec<Syn
     responses(
         (status = 200, description = "Every model's sync status", body = PaginatedSyncStatusList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -133,8 +131,6 @@ pub async fn sync_status_list(
     tag = "force-resync",
     responses(
         (status = 200, description = "The sync is queued; the models' statuses", body = Vec<SyncStatus>),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -126,9 +126,7 @@ async fn apply_display(
     responses(
         (status = 200, description = "A page of tickets", body = deskbridge_model::PaginatedTicketList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -187,10 +185,8 @@ pub struct TicketGetParams {
     responses(
         (status = 200, description = "The ticket", body = deskbridge_model::Ticket),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
         (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -167,8 +167,6 @@ fn endpoint_id(id: &str) -> ApiResult<Uuid> {
     tag = "webhook-endpoints",
     responses(
         (status = 200, description = "The endpoints", body = WebhookEndpointList),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -198,8 +196,6 @@ const MAX_ENDPOINTS: i64 = 50;
     responses(
         (status = 201, description = "Created; keep the secret", body = WebhookEndpointCreated),
         (status = 400, description = "A URL that is not allowed, an unknown event, a description over 1,024 characters, or the organization's 50 endpoints reached; the detail names the field", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -265,9 +261,7 @@ pub async fn webhook_endpoints_create(
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "No such endpoint", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -315,9 +309,7 @@ fn delivery(d: DeliveryRow, attempts: Vec<WebhookAttempt>) -> WebhookDelivery {
     responses(
         (status = 200, description = "A page of deliveries", body = PaginatedWebhookDeliveryList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "No such endpoint", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]

@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::SecondsFormat;
+use deskbridge_model::common::Paginated;
 use deskbridge_model::{ModelKind, model_fields, relation_fields};
 use deskbridge_store::records::{FieldFilter, ListQuery, RawRecord, StoredRecord};
 use serde::Deserialize;
@@ -289,15 +290,16 @@ pub async fn get(
     objects.pop().ok_or_else(not_found)
 }
 
-/// A page object.
+/// A page object (the records stay JSON maps: their shape is the model's, rendered from the
+/// stored fields).
 pub fn page(
     objects: Vec<Map<String, Value>>,
     next: Option<String>,
     previous: Option<String>,
-) -> Value {
-    json!({
-        "next": next,
-        "previous": previous,
-        "results": objects.into_iter().map(Value::Object).collect::<Vec<_>>(),
-    })
+) -> Paginated<Map<String, Value>> {
+    Paginated {
+        next,
+        previous,
+        results: objects,
+    }
 }

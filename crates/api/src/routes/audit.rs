@@ -7,7 +7,6 @@ use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::{PaginatedAuditLogEventList, WireEnum};
 use deskbridge_store::audit::{AuditEvent, AuditFilter};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use crate::cursor::{Cursor, bounds, paginate};
@@ -68,7 +67,7 @@ pub async fn audit_trail_list(
     State(state): State<AppState>,
     auth: OrgAuth,
     ApiQuery(p): ApiQuery<AuditTrailParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PaginatedAuditLogEventList>> {
     let limit = params::page_size(&p.page_size)?;
     let event_type = match p.event_type.as_deref().filter(|v| !v.is_empty()) {
         None => None,
@@ -103,7 +102,9 @@ pub async fn audit_trail_list(
     let (rows, next, previous) =
         paginate(rows, limit, cursor, |e: &AuditEvent| (e.created_at, e.id));
     let results: Vec<AuditLogEvent> = rows.into_iter().map(to_wire).collect();
-    Ok(Json(
-        json!({"next": next, "previous": previous, "results": results}),
-    ))
+    Ok(Json(PaginatedAuditLogEventList {
+        next,
+        previous,
+        results,
+    }))
 }

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::common::{ErrorDetail, Paginated};
 use deskbridge_model::{
     ModelKind, PaginatedRemoteFieldClassList, PaginatedUserList, PaginatedViewerList,
 };
@@ -70,8 +70,9 @@ async fn require(state: &AppState, auth: &AccountAuth, kind: ModelKind, id: &str
     Ok(())
 }
 
-fn empty_page() -> Json<Value> {
-    Json(json!({"next": null, "previous": null, "results": []}))
+/// An empty page: this helpdesk has none of these.
+fn empty_page() -> Json<Paginated<Value>> {
+    Json(Paginated::default())
 }
 
 /// The users and teams who can view a ticket. Freshdesk has no viewers: always an empty page.
@@ -84,7 +85,6 @@ fn empty_page() -> Json<Value> {
         (status = 200, description = "A page of viewers (empty for Freshdesk)", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -93,7 +93,7 @@ pub async fn tickets_viewers_list(
     auth: AccountAuth,
     Path(ticket_id): Path<String>,
     ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     p.check(&["team", "user"])?;
     require(&state, &auth, ModelKind::Ticket, &ticket_id).await?;
     Ok(empty_page())
@@ -109,7 +109,6 @@ pub async fn tickets_viewers_list(
         (status = 200, description = "A page of viewers", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 404, description = "No such collection", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -118,7 +117,7 @@ pub async fn collections_viewers_list(
     auth: AccountAuth,
     Path(collection_id): Path<String>,
     ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     p.check(&["team", "user"])?;
     require(&state, &auth, ModelKind::Collection, &collection_id).await?;
     Ok(empty_page())
@@ -134,7 +133,6 @@ pub async fn collections_viewers_list(
         (status = 200, description = "A page of users", body = PaginatedUserList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 404, description = "No such project", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -143,7 +141,7 @@ pub async fn projects_users_list(
     auth: AccountAuth,
     Path(parent_id): Path<String>,
     ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     p.check(&["roles", "teams"])?;
     require(&state, &auth, ModelKind::Project, &parent_id).await?;
     Ok(empty_page())
@@ -186,7 +184,6 @@ pub struct RemoteFieldClassParams {
     responses(
         (status = 200, description = "A page of remote field classes", body = PaginatedRemoteFieldClassList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -194,7 +191,7 @@ pub async fn tickets_remote_field_classes_list(
     State(state): State<AppState>,
     auth: AccountAuth,
     ApiQuery(p): ApiQuery<RemoteFieldClassParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     let limit = usize::try_from(params::page_size(&p.page_size)?).unwrap_or(100);
     let custom = p
         .is_custom
@@ -249,9 +246,11 @@ pub async fn tickets_remote_field_classes_list(
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
     let next = (offset + limit < all.len()).then(|| format!("o{}", offset + limit));
     let previous = (offset > 0).then(|| format!("o{}", offset.saturating_sub(limit)));
-    Ok(Json(
-        json!({"next": next, "previous": previous, "results": page}),
-    ))
+    Ok(Json(Paginated {
+        next,
+        previous,
+        results: page,
+    }))
 }
 
 /// Parameters of an attachment download.

@@ -40,7 +40,6 @@ macro_rules! model_endpoints {
             responses(
                 (status = 200, description = "A page of objects", body = $page),
                 (status = 400, description = "A query value is invalid", body = ErrorDetail),
-                (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
             ),
             security(("bearerAuth" = [], "accountToken" = []))
         )]
@@ -64,7 +63,6 @@ macro_rules! model_endpoints {
                 (status = 200, description = "The object", body = $model),
                 (status = 400, description = "A query value is invalid", body = ErrorDetail),
                 (status = 404, description = "No such object", body = ErrorDetail),
-                (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
             ),
             security(("bearerAuth" = [], "accountToken" = []))
         )]

@@ -8,7 +8,6 @@ use deskbridge_model::sync::{SyncStatus, SyncStatusEnum, SyncStatusReasonEnum};
 use deskbridge_model::{ModelKind, PaginatedSyncStatusList, WireEnum};
 use deskbridge_store::jobs::SYNC;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use crate::audit;
@@ -116,12 +115,14 @@ pub async fn sync_status_list(
     State(state): State<AppState>,
     auth: AccountAuth,
     ApiQuery(p): ApiQuery<SyncStatusParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PaginatedSyncStatusList>> {
     params::page_size(&p.page_size)?;
     let results = statuses(&state, &auth).await?;
-    Ok(Json(
-        json!({"next": null, "previous": null, "results": results}),
-    ))
+    Ok(Json(PaginatedSyncStatusList {
+        next: None,
+        previous: None,
+        results,
+    }))
 }
 
 /// Queues a sync of the linked account now and answers at once.

@@ -126,7 +126,6 @@ async fn apply_display(
     responses(
         (status = 200, description = "A page of tickets", body = deskbridge_model::PaginatedTicketList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -186,7 +185,6 @@ pub struct TicketGetParams {
         (status = 200, description = "The ticket", body = deskbridge_model::Ticket),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -133,16 +133,8 @@ pub struct WebhookDelivery {
     pub attempt_log: Vec<WebhookAttempt>,
 }
 
-/// A page of deliveries.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PaginatedWebhookDeliveryList {
-    /// Cursor of the next page.
-    pub next: Option<String>,
-    /// Cursor of the previous page.
-    pub previous: Option<String>,
-    /// Oldest first.
-    pub results: Vec<WebhookDelivery>,
-}
+/// A page of deliveries, oldest first; schema `PaginatedWebhookDeliveryList`.
+pub type PaginatedWebhookDeliveryList = deskbridge_model::common::Paginated<WebhookDelivery>;
 
 /// Paging of the delivery log.
 #[derive(Debug, Default, Deserialize, IntoParams)]

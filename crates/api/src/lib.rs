@@ -19,6 +19,7 @@ pub mod records;
 pub mod remote_fields;
 pub mod routes;
 pub mod state;
+pub mod write_responses;
 pub mod writes;
 
 pub use error::{ApiError, ApiResult};

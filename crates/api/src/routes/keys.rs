@@ -41,7 +41,6 @@ fn key_name(name: &str) -> ApiResult<&str> {
     responses(
         (status = 200, description = "The new key (shown once)", body = RemoteKey),
         (status = 400, description = "Invalid body or name", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -82,7 +81,6 @@ pub async fn generate_key_create(
         (status = 200, description = "The new key (shown once)", body = RemoteKey),
         (status = 400, description = "Invalid body or name", body = ErrorDetail),
         (status = 404, description = "The organization has no live key of this name", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]

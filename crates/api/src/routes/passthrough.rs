@@ -80,7 +80,6 @@ fn request(body: &DataPassthroughRequest) -> ApiResult<PassthroughRequest> {
     responses(
         (status = 200, description = "The helpdesk's answer (whatever its status)", body = RemoteResponse),
         (status = 400, description = "A refused path, base_url_override, or a body that is not JSON", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "The account's helpdesk rate budget (or the caller rate limit) is spent; see Retry-After", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
     ),

@@ -123,9 +123,9 @@ impl Store {
             &self.pool,
             "",
             crate::keyset::Page {
-                after: after,
-                before: before,
-                limit: limit,
+                after,
+                before,
+                limit,
             },
         )
         .await?)

@@ -89,7 +89,7 @@ fn main() -> std::process::ExitCode {
                     std::iter::once("deskbridge".to_string()).chain(args),
                 );
                 deskbridge::runtime::init_tracing(&cli.log_format);
-                deskbridge::cli::run(cli).await
+                deskbridge::commands::run(cli).await
             }
             Cmd::Sim(a) => common::run_sim(a).await,
         }

@@ -97,3 +97,23 @@ pub use config::{FaultConfig, Plan, PlanLimits, SimConfig, scaled_minute};
 pub use control::{Control, ControlError, ControlResult, Snapshot};
 pub use server::SimHandle;
 pub use sim::{Counters, SimAccount, Simulator};
+
+/// The entry points of a [`Simulator`]: its HTTP surface, a served instance and its Rust-side
+/// control. They live at the root, which knows every module, so that `sim` (the state every
+/// module shares) imports none of the modules that use it.
+impl Simulator {
+    /// The whole HTTP surface (API, `/d/{subdomain}/api/v2`, attachments, `/_sim` control).
+    pub fn router(&self) -> axum::Router {
+        http::router(self.clone())
+    }
+
+    /// Binds `addr` (port 0 allowed) and serves in a background task.
+    pub async fn spawn(&self, addr: std::net::SocketAddr) -> std::io::Result<SimHandle> {
+        server::spawn(self.clone(), addr).await
+    }
+
+    /// Rust-side control (same operations as the `/_sim` HTTP API).
+    pub fn control(&self) -> Control {
+        Control::new(self.clone())
+    }
+}

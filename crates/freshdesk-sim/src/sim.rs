@@ -1,14 +1,11 @@
 //! The simulator: accounts, keys, shared state.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::config::{Plan, SimConfig};
-use crate::control::Control;
 use crate::datagen::{self, generate_account};
 use crate::faults::FaultState;
 use crate::ratelimit::Limiter;
-use crate::server::{self, SimHandle};
 use crate::sign::Signer;
 use crate::store::AccountData;
 use crate::time::now_secs;
@@ -162,21 +159,6 @@ impl Simulator {
                 api_key: read(&a.meta).api_key.clone().unwrap_or_default(),
             })
             .collect()
-    }
-
-    /// The whole HTTP surface (API, `/d/{subdomain}/api/v2`, attachments, `/_sim` control).
-    pub fn router(&self) -> axum::Router {
-        crate::http::router(self.clone())
-    }
-
-    /// Binds `addr` (port 0 allowed) and serves in a background task.
-    pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<SimHandle> {
-        server::spawn(self.clone(), addr).await
-    }
-
-    /// Rust-side control (same operations as the `/_sim` HTTP API).
-    pub fn control(&self) -> Control {
-        Control::new(self.clone())
     }
 
     /// The account with this subdomain.

@@ -8,6 +8,7 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::crypto::{Slot, api_key_hash, api_key_matches, random_token};
+use crate::keyset;
 use crate::orgs::Organization;
 use crate::{Store, StoreError};
 
@@ -306,17 +307,7 @@ impl Store {
         if let Some(v) = &f.status {
             q.push(" AND status = ").push_bind(v.clone());
         }
-        Ok(crate::keyset::fetch_page(
-            q,
-            &self.pool,
-            "",
-            crate::keyset::Page {
-                after: f.after,
-                before: f.before,
-                limit: f.limit,
-            },
-        )
-        .await?)
+        Ok(keyset::fetch_page(q, &self.pool, "", f.after, f.before, f.limit).await?)
     }
 
     /// The decrypted credentials JSON of a linked account (for the worker and writes).

@@ -7,6 +7,7 @@ use deskbridge_model::{EventTypeEnum, RoleEnum, WireEnum};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::keyset;
 use crate::{Store, StoreError};
 
 /// Who caused an event.
@@ -167,16 +168,6 @@ impl Store {
                 .push_bind(v.clone())
                 .push(")");
         }
-        Ok(crate::keyset::fetch_page(
-            q,
-            &self.pool,
-            "",
-            crate::keyset::Page {
-                after: f.after,
-                before: f.before,
-                limit: f.limit,
-            },
-        )
-        .await?)
+        Ok(keyset::fetch_page(q, &self.pool, "", f.after, f.before, f.limit).await?)
     }
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::keyset;
 use crate::webhooks::{AttemptRow, DeliveryRow, ENDPOINT_COLUMNS, WebhookEndpoint};
 use crate::{Store, StoreError};
 
@@ -118,17 +119,7 @@ impl Store {
         q.push_bind(org)
             .push(" AND endpoint_id = ")
             .push_bind(endpoint);
-        Ok(crate::keyset::fetch_page(
-            q,
-            &self.pool,
-            "",
-            crate::keyset::Page {
-                after,
-                before,
-                limit,
-            },
-        )
-        .await?)
+        Ok(keyset::fetch_page(q, &self.pool, "", after, before, limit).await?)
     }
 
     /// The attempts of some deliveries, in order.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
@@ -15,10 +15,9 @@ use sha2::Digest;
 use crate::errors::{ApiError, raw};
 use crate::faults::{self, Fault};
 use crate::ratelimit::{Admit, Bucket, Refusal, Usage, retry_after_secs};
-use crate::render::Ctx;
+use crate::request::Req;
 use crate::server::DropConnection;
 use crate::sim::{AccountCell, Simulator, lock, read};
-use crate::store::User;
 
 /// Largest accepted request body.
 const MAX_BODY: usize = 50 * 1024 * 1024;
@@ -29,44 +28,6 @@ pub fn router(sim: Simulator) -> Router {
         .nest("/_sim", crate::control::routes())
         .fallback(entry)
         .with_state(sim)
-}
-
-/// A parsed, authenticated API request.
-#[derive(Debug)]
-pub struct Req {
-    /// Method.
-    pub method: Method,
-    /// Path segments after `/api/v2/`, with any `.json` suffix removed.
-    pub segs: Vec<String>,
-    /// Query pairs, decoded, in order.
-    pub query: Vec<(String, String)>,
-    /// Body.
-    pub body: Bytes,
-    /// The authenticated user.
-    pub me: User,
-    /// Render context of the account.
-    pub ctx: Ctx,
-}
-
-impl Req {
-    /// The first value of a query parameter.
-    pub fn q(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether `include=` names this side-load.
-    pub fn includes(&self, what: &str) -> bool {
-        self.q("include")
-            .is_some_and(|v| v.split(',').any(|p| p.trim() == what))
-    }
-
-    /// Whether the caller is an agent or admin.
-    pub fn is_staff(&self) -> bool {
-        self.me.role != "end-user"
-    }
 }
 
 /// `(error, description)` of Basic credentials: `Some((email, token))` for `email/token:token`.

@@ -99,6 +99,7 @@ mod http;
 mod pagination;
 mod ratelimit;
 mod render;
+mod request;
 mod routes;
 mod server;
 mod sim;
@@ -108,3 +109,19 @@ mod time;
 pub use config::{FaultConfig, Plan, SimConfig, scaled_minute};
 pub use server::SimHandle;
 pub use sim::{Counters, SimAccount, Simulator};
+
+/// The entry points of a [`Simulator`]: its HTTP surface and a served instance. They live at
+/// the root, which knows every module, so that `sim` (the state every module shares) imports
+/// none of the modules that use it.
+impl Simulator {
+    /// The whole HTTP surface of the API host (API, `/d/{subdomain}`, `/_sim` control).
+    pub fn router(&self) -> axum::Router {
+        http::router(self.clone())
+    }
+
+    /// Binds `addr` (port 0 allowed) for the API and a second port on the same IP for the
+    /// attachment content host, and serves both in background tasks.
+    pub async fn spawn(&self, addr: std::net::SocketAddr) -> std::io::Result<SimHandle> {
+        server::spawn(self.clone(), addr).await
+    }
+}

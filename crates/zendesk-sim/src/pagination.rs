@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
-use crate::http::Req;
+use crate::request::Req;
 
 /// One part of a sort key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,6 +1,5 @@
 //! The simulator: accounts, credentials, shared state.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::config::{Plan, SimConfig};
@@ -8,7 +7,6 @@ use crate::datagen::{self, generate_account};
 use crate::faults::FaultState;
 use crate::ratelimit::Limiter;
 use crate::render::Ctx;
-use crate::server::{self, SimHandle};
 use crate::store::AccountData;
 use crate::time::now_secs;
 
@@ -219,17 +217,6 @@ impl Simulator {
                 .map(|t| t.token.clone())
                 .unwrap_or_default(),
         }
-    }
-
-    /// The whole HTTP surface of the API host (API, `/d/{subdomain}`, `/_sim` control).
-    pub fn router(&self) -> axum::Router {
-        crate::http::router(self.clone())
-    }
-
-    /// Binds `addr` (port 0 allowed) for the API and a second port on the same IP for the
-    /// attachment content host, and serves both in background tasks.
-    pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<SimHandle> {
-        server::spawn(self.clone(), addr).await
     }
 
     /// The account with this subdomain.

@@ -11,8 +11,8 @@ use utoipa::IntoParams;
 
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, OrgAuth};
-use crate::params;
+use crate::extract::{OrgAuth, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
 
 /// Filters of `GET /audit-trail`.
@@ -34,6 +34,56 @@ pub struct AuditTrailParams {
     pub event_type: Option<String>,
     /// Only events caused by this email address.
     pub user_email: Option<String>,
+}
+
+/// `GET /audit-trail`'s query, parsed: the page size, the cursor and the store's filter
+/// (with the cursor's keyset bounds).
+pub struct AuditTrailQuery {
+    limit: i64,
+    cursor: Option<Cursor>,
+    filter: AuditFilter,
+}
+
+impl FromQuery for AuditTrailQuery {
+    type Raw = AuditTrailParams;
+
+    fn parse(p: AuditTrailParams) -> Result<Self, ApiError> {
+        let limit = params::page_size(&p.page_size)?;
+        let event_type = match p.event_type.as_deref().filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(
+                EventTypeEnum::parse_wire(v)
+                    .map_err(|_| {
+                        ApiError::bad(format!(
+                            "Invalid value for `event_type`: `{v}` is not an EventTypeEnum value such as \
+                             DELETED_LINKED_ACCOUNT."
+                        ))
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        let cursor = p
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(Cursor::decode)
+            .transpose()?;
+        let mut filter = AuditFilter {
+            start: params::datetime("start_date", &p.start_date)?,
+            end: params::datetime("end_date", &p.end_date)?,
+            event_type,
+            user_email: p.user_email.clone().filter(|v| !v.is_empty()),
+            limit: limit + 1,
+            ..AuditFilter::default()
+        };
+        (filter.after, filter.before) = bounds(cursor);
+        Ok(AuditTrailQuery {
+            limit,
+            cursor,
+            filter,
+        })
+    }
 }
 
 fn to_wire(e: AuditEvent) -> AuditLogEvent {
@@ -66,39 +116,13 @@ fn to_wire(e: AuditEvent) -> AuditLogEvent {
 pub async fn audit_trail_list(
     State(state): State<AppState>,
     auth: OrgAuth,
-    ApiQuery(p): ApiQuery<AuditTrailParams>,
+    Parsed(AuditTrailQuery {
+        limit,
+        cursor,
+        filter,
+    }): Parsed<AuditTrailQuery>,
 ) -> ApiResult<Json<PaginatedAuditLogEventList>> {
-    let limit = params::page_size(&p.page_size)?;
-    let event_type = match p.event_type.as_deref().filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => Some(
-            EventTypeEnum::parse_wire(v)
-                .map_err(|_| {
-                    ApiError::bad(format!(
-                        "Invalid value for `event_type`: `{v}` is not an EventTypeEnum value such as \
-                         DELETED_LINKED_ACCOUNT."
-                    ))
-                })?
-                .as_str()
-                .to_string(),
-        ),
-    };
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
-    let mut f = AuditFilter {
-        start: params::datetime("start_date", &p.start_date)?,
-        end: params::datetime("end_date", &p.end_date)?,
-        event_type,
-        user_email: p.user_email.clone().filter(|v| !v.is_empty()),
-        limit: limit + 1,
-        ..AuditFilter::default()
-    };
-    (f.after, f.before) = bounds(cursor);
-    let rows = state.store.audit_events(auth.org.id, &f).await?;
+    let rows = state.store.audit_events(auth.org.id, &filter).await?;
     let (rows, next, previous) =
         paginate(rows, limit, cursor, |e: &AuditEvent| (e.created_at, e.id));
     let results: Vec<AuditLogEvent> = rows.into_iter().map(to_wire).collect();

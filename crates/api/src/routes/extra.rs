@@ -17,8 +17,8 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AccountAuth, ApiQuery};
-use crate::params;
+use crate::extract::{AccountAuth, ApiQuery, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
 
 /// Parameters of the viewer and sub-user lists.
@@ -175,6 +175,62 @@ pub struct RemoteFieldClassParams {
     pub include_shell_data: Option<String>,
 }
 
+/// `/tickets/remote-field-classes`'s query, parsed (the `include_*` flags are checked and
+/// otherwise ignored: every class is custom and live).
+pub struct RemoteFieldClassQuery {
+    limit: usize,
+    offset: usize,
+    custom: Option<bool>,
+    common: Option<bool>,
+    ids: Option<Vec<String>>,
+}
+
+impl FromQuery for RemoteFieldClassQuery {
+    type Raw = RemoteFieldClassParams;
+
+    fn parse(p: RemoteFieldClassParams) -> Result<Self, ApiError> {
+        let limit = usize::try_from(params::page_size(&p.page_size)?).unwrap_or(100);
+        let custom = p
+            .is_custom
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|_| params::boolean("is_custom", &p.is_custom))
+            .transpose()?;
+        let common = p
+            .is_common_model_field
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|_| params::boolean("is_common_model_field", &p.is_common_model_field))
+            .transpose()?;
+        for (name, v) in [
+            ("include_deleted_data", &p.include_deleted_data),
+            ("include_remote_data", &p.include_remote_data),
+            ("include_shell_data", &p.include_shell_data),
+        ] {
+            params::boolean(name, v)?;
+        }
+        let ids = params::uuid_csv("ids", &p.ids)?;
+        let offset: usize = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => c
+                .strip_prefix("o")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        "Invalid cursor: pass back the `next` or `previous` value of a previous page.",
+                    )
+                })?,
+        };
+        Ok(RemoteFieldClassQuery {
+            limit,
+            offset,
+            custom,
+            common,
+            ids,
+        })
+    }
+}
+
 /// The ticket's custom fields, described from the account's Freshdesk `ticket_fields`.
 #[utoipa::path(
     get,
@@ -190,45 +246,14 @@ pub struct RemoteFieldClassParams {
 pub async fn tickets_remote_field_classes_list(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(p): ApiQuery<RemoteFieldClassParams>,
+    Parsed(RemoteFieldClassQuery {
+        limit,
+        offset,
+        custom,
+        common,
+        ids,
+    }): Parsed<RemoteFieldClassQuery>,
 ) -> ApiResult<Json<Paginated<Value>>> {
-    let limit = usize::try_from(params::page_size(&p.page_size)?).unwrap_or(100);
-    let custom = p
-        .is_custom
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(|_| params::boolean("is_custom", &p.is_custom))
-        .transpose()?;
-    let common = p
-        .is_common_model_field
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(|_| params::boolean("is_common_model_field", &p.is_common_model_field))
-        .transpose()?;
-    for name in [
-        "include_deleted_data",
-        "include_remote_data",
-        "include_shell_data",
-    ] {
-        let v = match name {
-            "include_deleted_data" => &p.include_deleted_data,
-            "include_remote_data" => &p.include_remote_data,
-            _ => &p.include_shell_data,
-        };
-        params::boolean(name, v)?;
-    }
-    let ids = params::uuid_csv("ids", &p.ids)?;
-    let offset: usize = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c
-            .strip_prefix("o")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| {
-                ApiError::bad(
-                    "Invalid cursor: pass back the `next` or `previous` value of a previous page.",
-                )
-            })?,
-    };
     let meta = state
         .store
         .metadata(auth.org.id, auth.account.id, "ticket_fields")

@@ -12,9 +12,9 @@ use utoipa::IntoParams;
 
 use crate::audit;
 use crate::client_ip::ClientIp;
-use crate::error::ApiResult;
-use crate::extract::{AccountAuth, ApiQuery, OrgAuth};
-use crate::params;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AccountAuth, OrgAuth, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
@@ -28,6 +28,18 @@ pub struct SyncStatusParams {
     /// Page size (1–100).
     #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
+}
+
+/// `/sync-status`'s query, parsed: only checked, as one page holds every model.
+pub struct SyncStatusQuery;
+
+impl FromQuery for SyncStatusQuery {
+    type Raw = SyncStatusParams;
+
+    fn parse(p: SyncStatusParams) -> Result<Self, ApiError> {
+        params::page_size(&p.page_size)?;
+        Ok(SyncStatusQuery)
+    }
 }
 
 /// The sync status of each model of the account.
@@ -114,9 +126,8 @@ pub async fn statuses(state: &AppState, auth: &AccountAuth) -> ApiResult<Vec<Syn
 pub async fn sync_status_list(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(p): ApiQuery<SyncStatusParams>,
+    Parsed(SyncStatusQuery): Parsed<SyncStatusQuery>,
 ) -> ApiResult<Json<PaginatedSyncStatusList>> {
-    params::page_size(&p.page_size)?;
     let results = statuses(&state, &auth).await?;
     Ok(Json(PaginatedSyncStatusList {
         next: None,

@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand::rngs::StdRng;
 
-use super::tickets::{Arch, Pools, attachment, weighted};
+use super::shapes::{Arch, Pools, attachment, weighted};
 use super::words::{CUSTOMER, FEEDBACK, NOTES, REPLIES};
 use super::{DAY, pick};
 use crate::config::SimConfig;

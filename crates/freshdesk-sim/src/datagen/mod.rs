@@ -3,6 +3,7 @@
 mod conversations;
 mod fields;
 mod people;
+mod shapes;
 mod tickets;
 pub mod words;
 

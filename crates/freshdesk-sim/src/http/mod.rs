@@ -1,5 +1,6 @@
 //! HTTP pipeline: account lookup, faults, throttling, suspension, authentication, dispatch.
 
+pub mod exchange;
 pub mod query;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::faults::{self, Fault};
 use crate::ratelimit::{Admit, Sub, retry_after_secs};
 use crate::server::DropConnection;
 use crate::sim::{AccountCell, Simulator, lock, read};
+use exchange::{Outcome, Req};
 use query::Query;
 
 /// Largest accepted request body.
@@ -28,53 +30,6 @@ pub fn router(sim: Simulator) -> Router {
         .nest("/_sim", crate::control_http::routes())
         .fallback(entry)
         .with_state(sim)
-}
-
-/// A parsed API request handed to the resource routes.
-#[derive(Debug)]
-pub struct Req {
-    /// Method.
-    pub method: Method,
-    /// Path segments after `/api/v2/`.
-    pub segs: Vec<String>,
-    /// Query.
-    pub query: Query,
-    /// Body.
-    pub body: Bytes,
-    /// Content-Type header.
-    pub content_type: Option<String>,
-    /// `http://host` from the Host header.
-    pub base: String,
-    /// Full request path (with any `/d/{subdomain}` prefix).
-    pub path: String,
-    /// The agent owning the key.
-    pub me: i64,
-}
-
-impl Req {
-    /// `Link` value for the next page.
-    pub fn next_link(&self, page: u64) -> String {
-        format!(
-            "<{}{}?{}>; rel=\"next\"",
-            self.base,
-            self.path,
-            self.query.with_page(page)
-        )
-    }
-}
-
-/// What a route produced.
-pub struct Outcome {
-    /// Response.
-    pub resp: Response,
-    /// Credits beyond the base 1.
-    pub extra: u64,
-}
-
-impl From<Response> for Outcome {
-    fn from(resp: Response) -> Self {
-        Outcome { resp, extra: 0 }
-    }
 }
 
 fn basic_user(headers: &HeaderMap) -> Option<String> {

@@ -5,7 +5,7 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::errors::{ApiError, FieldError, json_response};
-use crate::http::Req;
+use crate::http::exchange::Req;
 use crate::http::query::Paging;
 
 /// Parses a JSON object body (empty body = `{}`); checks the content type like Freshdesk.

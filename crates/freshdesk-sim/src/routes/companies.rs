@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::common::{check, parse_body, string_field};
 use crate::errors::{ApiError, FieldError, json_response};
-use crate::http::{Outcome, Req};
+use crate::http::exchange::{Outcome, Req};
 use crate::model::{Company, SUPPORT_PLANS};
 use crate::render;
 use crate::sim::{AccountCell, write};

@@ -10,8 +10,8 @@ use super::common::{
 };
 use super::ticket_write::new_contact;
 use crate::errors::{ApiError, FieldError, empty, json_response};
+use crate::http::exchange::{Outcome, Req};
 use crate::http::query::{paging, split_more};
-use crate::http::{Outcome, Req};
 use crate::model::Contact;
 use crate::render;
 use crate::sim::{AccountCell, read, write};

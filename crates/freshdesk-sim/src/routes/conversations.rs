@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 
 use super::common::{absent, check, email_list, list_response, parse_body, strip_html};
 use crate::errors::{ApiError, FieldError, json_response};
+use crate::http::exchange::{Outcome, Req};
 use crate::http::query::{page_of, paging};
-use crate::http::{Outcome, Req};
 use crate::model::Conversation;
 use crate::render::{self, Ctx};
 use crate::sim::{AccountCell, Simulator, read, write};

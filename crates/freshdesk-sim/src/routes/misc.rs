@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::common::{check, list_response, query_id};
 use crate::errors::{ApiError, FieldError, json_response};
+use crate::http::exchange::{Outcome, Req};
 use crate::http::query::{page_of, paging};
-use crate::http::{Outcome, Req};
 use crate::render;
 use crate::sim::{AccountCell, read};
 use crate::time;

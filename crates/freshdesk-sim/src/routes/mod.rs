@@ -16,7 +16,7 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, Method, header};
 
 use crate::errors::{ApiError, json_response};
-use crate::http::{Outcome, Req};
+use crate::http::exchange::{Outcome, Req};
 use crate::sim::{AccountCell, Simulator};
 
 pub use tickets::all_views as tickets_all_views;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::common::check;
 use crate::errors::{ApiError, FieldError, json_response};
-use crate::http::{Outcome, Req};
+use crate::http::exchange::{Outcome, Req};
 use crate::render::{self, Includes};
 use crate::search;
 use crate::sim::{AccountCell, read};

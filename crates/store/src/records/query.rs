@@ -7,6 +7,7 @@ use sqlx::{AssertSqlSafe, FromRow, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{FieldFilter, ListQuery, RawRecord, StoredRecord, table};
+use crate::keyset;
 use crate::{Store, StoreError};
 
 impl Store {
@@ -77,17 +78,7 @@ impl Store {
         for f in &q.filters {
             push_filter(&mut b, f);
         }
-        Ok(crate::keyset::fetch_page(
-            b,
-            &self.pool,
-            "r.",
-            crate::keyset::Page {
-                after: q.after,
-                before: q.before,
-                limit: q.limit,
-            },
-        )
-        .await?)
+        Ok(keyset::fetch_page(b, &self.pool, "r.", q.after, q.before, q.limit).await?)
     }
 
     /// Fetches records by id (for retrieve and `expand`), shells and deleted ones included.

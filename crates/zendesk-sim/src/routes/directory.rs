@@ -8,9 +8,9 @@ use serde_json::{Map, Value, json};
 
 use super::Answer;
 use crate::errors::{ApiError, json_response};
-use crate::http::Req;
 use crate::pagination::{self, Key};
 use crate::render;
+use crate::request::Req;
 use crate::sim::{AccountCell, read};
 
 /// `GET /users` (cursor `id` or offset): end-users, agents and admins in one list;

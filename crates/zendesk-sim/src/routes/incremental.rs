@@ -20,8 +20,8 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, page_sideloads};
 use crate::errors::{ApiError, json_response};
-use crate::http::Req;
 use crate::render;
+use crate::request::Req;
 use crate::sim::{AccountCell, read};
 use crate::time::now_secs;
 

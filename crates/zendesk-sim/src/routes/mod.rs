@@ -5,6 +5,7 @@
 //! exports are admin-only (reference §3.3). `/custom_roles` answers the same 403 on plans
 //! below Enterprise (reference §4.6 says 403 or 404; this simulator picks 403).
 
+mod body;
 mod directory;
 mod incremental;
 mod people;
@@ -20,13 +21,14 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 
 use crate::errors::{ApiError, json_response};
-use crate::http::Req;
 use crate::render;
+use crate::request::Req;
 use crate::sim::{AccountCell, Simulator};
 use crate::store::{AccountData, Ticket};
 
+pub use people::create_user;
 pub use tickets::{restore as restore_ticket, scrub, soft_delete};
-pub use writes::{apply_update, create_ticket, create_user};
+pub use writes::{apply_update, create_ticket};
 
 /// Result of a route.
 pub type Answer = Result<Response, ApiError>;
@@ -91,7 +93,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
             &serde_json::json!({"user": render::user(&req.ctx, &req.me)}),
         )),
         (&Method::GET, ["users", u]) => id(u).and_then(|u| directory::user(acct, req, u)),
-        (&Method::POST, ["users"]) => writes::create_user_route(acct, req),
+        (&Method::POST, ["users"]) => people::create_user_route(acct, req),
         (&Method::GET, ["organizations"]) => directory::organizations(acct, req),
         (&Method::GET, ["organizations", o]) => {
             id(o).and_then(|o| directory::organization(acct, req, o))
@@ -102,7 +104,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
         (&Method::GET, ["tags"]) => directory::tags(acct, req),
         (&Method::GET, ["ticket_fields"]) => directory::ticket_fields(acct, req),
         (&Method::GET, ["custom_statuses"]) => directory::custom_statuses(acct, req),
-        (&Method::POST, ["custom_statuses"]) => writes::create_custom_status(acct, req),
+        (&Method::POST, ["custom_statuses"]) => people::create_custom_status(acct, req),
         (&Method::GET, ["custom_roles"]) => directory::custom_roles(acct, req, None),
         (&Method::GET, ["custom_roles", r]) => {
             id(r).and_then(|r| directory::custom_roles(acct, req, Some(r)))
@@ -110,7 +112,7 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
         (&Method::GET, ["attachments", a]) => {
             id(a).and_then(|a| directory::attachment(acct, req, a))
         }
-        (&Method::POST, ["uploads"]) => writes::upload(acct, req),
+        (&Method::POST, ["uploads"]) => people::upload(acct, req),
         (&Method::GET, ["webhooks"]) => webhooks::list(acct, req),
         (&Method::POST, ["webhooks"]) => webhooks::create(acct, req),
         (&Method::GET, ["webhooks", w]) => webhooks::show(acct, req, w),

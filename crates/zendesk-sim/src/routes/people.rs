@@ -1,4 +1,4 @@
-//! User creation, uploads, batch ticket creation and custom status creation.
+//! User creation, uploads and custom status creation.
 
 use std::sync::Arc;
 
@@ -6,10 +6,10 @@ use axum::http::HeaderValue;
 use serde_json::{Map, Value, json};
 
 use super::Answer;
-use super::writes::{create_ticket, envelope};
+use super::body::envelope;
 use crate::errors::{ApiError, json_response};
-use crate::http::Req;
 use crate::render::{self, Ctx};
+use crate::request::Req;
 use crate::sim::{AccountCell, write};
 use crate::store::{AccountData, Attachment, CustomStatus, Upload, User};
 use crate::time::{fmt, now_secs};
@@ -101,37 +101,6 @@ pub fn create_user_route(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         r.headers_mut().insert("location", v);
     }
     Ok(r)
-}
-
-/// `POST /tickets/create_many`: more than 100 → the recorded 400 `TooManyValues`; otherwise
-/// the tickets are created at once and a completed `job_status` is returned.
-pub fn create_many(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    let v: Value = serde_json::from_slice(&req.body).map_err(|_| {
-        ApiError::BadRequest("InvalidJSON", "The request body is not valid JSON".into())
-    })?;
-    let list = v
-        .get("tickets")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if list.len() > 100 {
-        return Err(ApiError::TooManyValues);
-    }
-    let mut results = Vec::new();
-    for (i, t) in list.iter().enumerate() {
-        let Some(o) = t.as_object() else { continue };
-        match create_ticket(acct, &req.ctx, o, &req.me) {
-            Ok((ticket, _)) => results.push(json!({"index": i, "id": ticket["id"]})),
-            Err(_) => results.push(json!({"index": i, "error": "TicketCreateFailed"})),
-        }
-    }
-    let id = format!("V3-{}", uuid::Uuid::new_v4().simple());
-    Ok(json_response(
-        200,
-        &json!({"job_status": {"id": id, "url": format!("{}/job_statuses/{id}.json", req.ctx.api()),
-            "total": list.len(), "progress": list.len(), "status": "completed",
-            "message": format!("Completed at {}", fmt(now_secs())), "results": results}}),
-    ))
 }
 
 fn content_type_of(name: &str) -> &'static str {

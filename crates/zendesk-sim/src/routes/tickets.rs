@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 
 use super::{Answer, page_sideloads, sideloads};
 use crate::errors::{ApiError, empty, json_response};
-use crate::http::Req;
 use crate::pagination::{self, Key};
 use crate::render;
+use crate::request::Req;
 use crate::sim::{AccountCell, read, write};
 use crate::time::{now_secs, ts};
 

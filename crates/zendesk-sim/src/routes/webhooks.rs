@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::Answer;
-use super::writes::envelope;
+use super::body::envelope;
 use crate::errors::{ApiError, empty, json_response};
-use crate::http::Req;
 use crate::pagination::{self, Key};
+use crate::request::Req;
 use crate::sim::{AccountCell, read, write};
 use crate::time::{fmt, now_secs};
 

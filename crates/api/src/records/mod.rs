@@ -210,12 +210,7 @@ fn list_request(
 ) -> ApiResult<ListRequest> {
     let limit = params::page_size(&p.page_size)?;
     let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
+    let cursor = Cursor::from_param(&p.cursor)?;
     let mut q = ListQuery {
         limit: limit + 1,
         created_after: params::datetime("created_after", &p.created_after)?,

@@ -63,12 +63,7 @@ impl FromQuery for AuditTrailQuery {
                     .to_string(),
             ),
         };
-        let cursor = p
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(Cursor::decode)
-            .transpose()?;
+        let cursor = Cursor::from_param(&p.cursor)?;
         let mut filter = AuditFilter {
             start: params::datetime("start_date", &p.start_date)?,
             end: params::datetime("end_date", &p.end_date)?,

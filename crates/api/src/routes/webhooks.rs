@@ -323,12 +323,7 @@ pub async fn webhook_endpoints_deliveries_list(
             other => other.into(),
         })?;
     let limit = params::page_size(&p.page_size)?;
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
+    let cursor = Cursor::from_param(&p.cursor)?;
     let (after, before) = bounds(cursor);
     let rows = state
         .store

@@ -40,6 +40,14 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(text)
     }
 
+    /// The cursor a client passed back in a query (`None` when absent or empty), or a 400.
+    pub fn from_param(v: &Option<String>) -> Result<Option<Cursor>, ApiError> {
+        v.as_deref()
+            .filter(|c| !c.is_empty())
+            .map(Cursor::decode)
+            .transpose()
+    }
+
     /// Decodes a cursor from a client; a malformed one is a 400.
     pub fn decode(text: &str) -> Result<Cursor, ApiError> {
         let bad = || {

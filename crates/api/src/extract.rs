@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::limiter::RateStatus;
+use crate::params::FromQuery;
 use crate::state::AppState;
 
 /// An authenticated organization (from `Authorization: Bearer <API key>`).
@@ -252,6 +253,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             }
             Err(e) => Err(ApiError::bad(e.body_text())),
         }
+    }
+}
+
+/// A query parsed into `T` before the handler runs: deserialised as [`ApiQuery`] does, then
+/// checked by [`FromQuery::parse`], with the same 400s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Parsed<T>(pub T);
+
+impl<T: FromQuery + Send, S: Send + Sync> FromRequestParts<S> for Parsed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiQuery(raw) = ApiQuery::<T::Raw>::from_request_parts(parts, state).await?;
+        T::parse(raw).map(Parsed)
     }
 }
 

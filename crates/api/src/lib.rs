@@ -1,6 +1,7 @@
 //! Deskbridge's HTTP API: Merge's Ticketing API wire format under `/api/ticketing/v1`, with
 //! every route registered through utoipa's router so the OpenAPI spec cannot drift.
 
+pub mod audit;
 pub mod check_throttle;
 pub mod client_ip;
 pub mod cursor;
@@ -8,14 +9,19 @@ pub mod embed;
 pub mod error;
 pub mod extract;
 pub mod failures;
+pub mod filters;
 pub mod idempotency;
 mod limiter;
 pub mod linking;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod records;
+pub mod remote_fields;
 pub mod routes;
 pub mod state;
+pub mod write_responses;
+pub mod writes;
 
 pub use error::{ApiError, ApiResult};
 pub use state::{ApiConfig, AppState};

@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         license(name = "Apache-2.0")
     ),
     modifiers(&Security),
+    // Referred to by `write_responses::WriteErrors`, whose derived responses do not collect it.
+    components(schemas(crate::writes::WriteErrorResponse)),
     tags(
         (name = "tickets", description = "Tickets"),
         (name = "linked-accounts", description = "Linked accounts"),

@@ -1,9 +1,20 @@
 //! Parsing query values with clear 400s.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+
+/// A query parsed at the edge: the raw strings the client sent (`Raw`, which also documents
+/// the parameters) turned into typed values, or a 400 naming the first bad one, before the
+/// handler runs (see `extract::Parsed`). Handlers then never see an unchecked string.
+pub trait FromQuery: Sized {
+    /// The parameters as sent.
+    type Raw: DeserializeOwned + Send;
+    /// Checks and converts them.
+    fn parse(raw: Self::Raw) -> Result<Self, ApiError>;
+}
 
 /// Parses an ISO 8601 date-time (a bare date means its midnight UTC).
 pub fn datetime(name: &str, v: &Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {

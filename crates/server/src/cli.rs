@@ -166,8 +166,8 @@ impl EngineArgs {
     }
 
     /// The webhook delivery settings these arguments describe.
-    pub fn webhook_settings(&self) -> anyhow::Result<deskbridge_sync::webhooks::WebhookSettings> {
-        let schedule = deskbridge_sync::webhooks::parse_schedule(&self.webhook_retry_schedule)
+    pub fn webhook_settings(&self) -> anyhow::Result<deskbridge_webhooks::WebhookSettings> {
+        let schedule = deskbridge_webhooks::parse_schedule(&self.webhook_retry_schedule)
             .map_err(|e| anyhow::anyhow!("DESKBRIDGE_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
         let hours = self.webhook_disable_after_hours;
         if !hours.is_finite() || hours <= 0.0 {
@@ -176,13 +176,13 @@ impl EngineArgs {
             );
         }
         let timeout = std::time::Duration::from_secs(self.webhook_timeout_secs.max(1));
-        Ok(deskbridge_sync::webhooks::WebhookSettings {
+        Ok(deskbridge_webhooks::WebhookSettings {
             schedule,
             timeout,
             lease: (timeout * 2).max(std::time::Duration::from_secs(30)),
             disable_after: std::time::Duration::from_secs_f64(hours * 3600.0),
             allowed_hosts: self.webhook_allowed_hosts(),
-            ..deskbridge_sync::webhooks::WebhookSettings::default()
+            ..deskbridge_webhooks::WebhookSettings::default()
         })
     }
 }

@@ -16,7 +16,7 @@ use deskbridge_freshdesk_sim::SimConfig;
 use deskbridge_store::accounts::NewLink;
 use deskbridge_store::{Cipher, MasterKey, Store};
 use deskbridge_sync::Registry;
-use deskbridge_sync::webhooks::{WebhookSettings, merge_signature, new_secret};
+use deskbridge_webhooks::{WebhookSettings, merge_signature, new_secret};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use deskbridge_store::{Cipher, MasterKey, Store};
-use deskbridge_sync::webhooks::{WebhookSettings, WebhookWorker};
 use deskbridge_testkit::TestDb;
+use deskbridge_webhooks::{WebhookSettings, WebhookWorker};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;

@@ -8,6 +8,7 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::crypto::{Slot, api_key_hash, api_key_matches, random_token};
+use crate::keyset;
 use crate::orgs::Organization;
 use crate::{Store, StoreError};
 
@@ -306,37 +307,7 @@ impl Store {
         if let Some(v) = &f.status {
             q.push(" AND status = ").push_bind(v.clone());
         }
-        let desc = if let Some((c, i)) = f.before {
-            q.push(" AND (created_at, id) < (")
-                .push_bind(c)
-                .push(", ")
-                .push_bind(i)
-                .push(")");
-            true
-        } else {
-            if let Some((c, i)) = f.after {
-                q.push(" AND (created_at, id) > (")
-                    .push_bind(c)
-                    .push(", ")
-                    .push_bind(i)
-                    .push(")");
-            }
-            false
-        };
-        q.push(if desc {
-            " ORDER BY created_at DESC, id DESC LIMIT "
-        } else {
-            " ORDER BY created_at, id LIMIT "
-        });
-        q.push_bind(f.limit);
-        let mut rows = q
-            .build_query_as::<LinkedAccount>()
-            .fetch_all(&self.pool)
-            .await?;
-        if desc {
-            rows.reverse();
-        }
-        Ok(rows)
+        Ok(keyset::fetch_page(q, &self.pool, "", f.after, f.before, f.limit).await?)
     }
 
     /// The decrypted credentials JSON of a linked account (for the worker and writes).

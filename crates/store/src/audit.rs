@@ -7,6 +7,7 @@ use deskbridge_model::{EventTypeEnum, RoleEnum, WireEnum};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::keyset;
 use crate::{Store, StoreError};
 
 /// Who caused an event.
@@ -167,36 +168,6 @@ impl Store {
                 .push_bind(v.clone())
                 .push(")");
         }
-        let backwards = if let Some((c, i)) = f.before {
-            q.push(" AND (created_at, id) < (")
-                .push_bind(c)
-                .push(", ")
-                .push_bind(i)
-                .push(")");
-            true
-        } else {
-            if let Some((c, i)) = f.after {
-                q.push(" AND (created_at, id) > (")
-                    .push_bind(c)
-                    .push(", ")
-                    .push_bind(i)
-                    .push(")");
-            }
-            false
-        };
-        q.push(if backwards {
-            " ORDER BY created_at DESC, id DESC LIMIT "
-        } else {
-            " ORDER BY created_at, id LIMIT "
-        });
-        q.push_bind(f.limit);
-        let mut rows = q
-            .build_query_as::<AuditEvent>()
-            .fetch_all(&self.pool)
-            .await?;
-        if backwards {
-            rows.reverse();
-        }
-        Ok(rows)
+        Ok(keyset::fetch_page(q, &self.pool, "", f.after, f.before, f.limit).await?)
     }
 }

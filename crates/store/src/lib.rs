@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod keycheck;
 pub mod keyring;
+pub mod keyset;
 pub mod link_tokens;
 pub mod orgs;
 pub mod pg;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::keyset;
 use crate::webhooks::{AttemptRow, DeliveryRow, ENDPOINT_COLUMNS, WebhookEndpoint};
 use crate::{Store, StoreError};
 
@@ -118,37 +119,7 @@ impl Store {
         q.push_bind(org)
             .push(" AND endpoint_id = ")
             .push_bind(endpoint);
-        let desc = if let Some((c, i)) = before {
-            q.push(" AND (created_at, id) < (")
-                .push_bind(c)
-                .push(", ")
-                .push_bind(i)
-                .push(")");
-            true
-        } else {
-            if let Some((c, i)) = after {
-                q.push(" AND (created_at, id) > (")
-                    .push_bind(c)
-                    .push(", ")
-                    .push_bind(i)
-                    .push(")");
-            }
-            false
-        };
-        q.push(if desc {
-            " ORDER BY created_at DESC, id DESC LIMIT "
-        } else {
-            " ORDER BY created_at, id LIMIT "
-        });
-        q.push_bind(limit);
-        let mut rows = q
-            .build_query_as::<DeliveryRow>()
-            .fetch_all(&self.pool)
-            .await?;
-        if desc {
-            rows.reverse();
-        }
-        Ok(rows)
+        Ok(keyset::fetch_page(q, &self.pool, "", after, before, limit).await?)
     }
 
     /// The attempts of some deliveries, in order.

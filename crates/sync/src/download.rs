@@ -1,11 +1,8 @@
-//! The client that fetches attachment files from the signed URLs a helpdesk hands out.
-//!
-//! Those URLs come from the helpdesk's answers, so they are not trusted to name a safe place:
-//! a file is fetched only from hosts the integration allows
-//! ([`Integration::file_url_allowed`]), and a redirect is followed only to such a host. Names
-//! resolving to private, loopback or reserved addresses are refused (unless the integration
-//! allows the host, e.g. a simulator), and no proxy is used, so that a download can never
-//! reach an internal service.
+//! Attachment downloads for every integration of a registry. The URLs come from the
+//! helpdesk's answers, so they are not trusted to name a safe place: each integration says
+//! which URLs are its file hosts ([`Integration::file_url_allowed`]), and the fetching itself
+//! (no proxy, checked DNS answers, redirects only to those hosts) is the SSRF-safe client of
+//! `deskbridge_webhooks::download`, shared with webhook delivery.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,13 +11,8 @@ use std::time::Duration;
 use deskbridge_provider::{Integration, ProviderError, Registry};
 use url::Url;
 
-use crate::webhooks::SafeResolver;
-
 /// The longest a file download may take (files can be large).
 const FILE_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Redirects followed at most.
-const MAX_REDIRECTS: usize = 3;
 
 /// Downloads attachment files for every integration of a registry, each through a client
 /// that follows only that integration's file hosts.
@@ -73,40 +65,10 @@ fn allowed(i: &dyn Integration, url: &Url) -> bool {
     url.username().is_empty() && url.password().is_none() && i.file_url_allowed(url)
 }
 
-/// The hosts of the allowed entries, for the resolver (which sees names only).
-fn resolver_hosts(allowed_hosts: &[String]) -> Vec<String> {
-    allowed_hosts
-        .iter()
-        .map(|e| {
-            let e = e.trim().to_ascii_lowercase();
-            let rest = e.split_once("://").map_or(e.as_str(), |(_, r)| r);
-            rest.trim_end_matches('/').to_string()
-        })
-        .collect()
-}
-
-/// The download client: no proxy, checked DNS answers, redirects only to file hosts.
+/// The SSRF-safe client of one integration, following redirects only to its file hosts.
 fn file_client(integration: Arc<dyn Integration>, timeout: Duration) -> reqwest::Client {
-    crate::install_crypto_provider();
     let allowed_hosts = integration.allowed_hosts();
-    let policy = reqwest::redirect::Policy::custom(move |attempt| {
-        if attempt.previous().len() > MAX_REDIRECTS || !allowed(integration.as_ref(), attempt.url())
-        {
-            attempt.stop()
-        } else {
-            attempt.follow()
-        }
-    });
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(timeout)
-        .redirect(policy)
-        .no_proxy()
-        .referer(false)
-        .user_agent(concat!("deskbridge/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(SafeResolver {
-            allowed_hosts: resolver_hosts(&allowed_hosts),
-        }))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    let rule: deskbridge_webhooks::download::FileUrlRule =
+        Arc::new(move |url: &Url| allowed(integration.as_ref(), url));
+    deskbridge_webhooks::download::file_client(&allowed_hosts, timeout, rule)
 }

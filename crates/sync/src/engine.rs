@@ -264,7 +264,7 @@ pub async fn write_records(
         c.updated += out.updated.len() as u64;
         metrics::counter!(
             "deskbridge_sync_records_written_total",
-            "linked_account" => crate::worker::metrics_label(linked_account),
+            "linked_account" => metrics_label(linked_account),
             "model" => kind.name(),
         )
         .increment((out.created.len() + out.updated.len()) as u64);
@@ -399,4 +399,13 @@ pub fn totals(status: &str, counts: &Counts, error: Option<String>) -> RunTotals
         rate_limited: 0,
         error,
     }
+}
+
+/// The `linked_account` label of per-account metrics: the first 16 hex digits of the
+/// SHA-256 of the linked account's id, so `/metrics` never exposes a tenant's id (an operator
+/// computes the label from the id to find an account's series).
+pub fn metrics_label(linked_account: uuid::Uuid) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(linked_account.to_string().as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

@@ -4,7 +4,6 @@
 pub mod download;
 pub mod engine;
 mod hash;
-pub mod webhooks;
 pub mod worker;
 
 pub use deskbridge_provider::Registry;

@@ -11,6 +11,7 @@ use rand::Rng;
 use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
 
+pub use crate::engine::metrics_label;
 use crate::engine::{Counts, SyncError, sync_account, totals};
 use deskbridge_provider::Registry;
 
@@ -170,7 +171,18 @@ impl SyncEngine {
             error!(error = %e, "cannot record the end of a run");
         }
         if finished && t.status == "DONE" {
-            crate::webhooks::sync_completed(store, &account, &run, &counts).await;
+            let changes: Vec<_> = counts
+                .iter()
+                .map(|(kind, c)| {
+                    let change = deskbridge_webhooks::ModelChanges {
+                        created: c.created,
+                        updated: c.updated,
+                        deleted: c.deleted,
+                    };
+                    (*kind, change)
+                })
+                .collect();
+            deskbridge_webhooks::sync_completed(store, &account, &run, &changes).await;
         }
         if let Outcome::Relink(reason) = &outcome {
             // Only for the credentials this run used: a relink made meanwhile stands.
@@ -283,15 +295,6 @@ impl SyncEngine {
             }
         }
     }
-}
-
-/// The `linked_account` label of per-account metrics: the first 16 hex digits of the
-/// SHA-256 of the linked account's id, so `/metrics` never exposes a tenant's id (an operator
-/// computes the label from the id to find an account's series).
-pub fn metrics_label(linked_account: uuid::Uuid) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(linked_account.to_string().as_bytes());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Adds what a provider spent between two readings of its usage to the per-account

@@ -20,11 +20,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
+use crate::audit;
+use crate::client_ip::ClientIp;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
 use crate::params;
-use crate::routes::audit::{self, ClientIp};
 
 use crate::linking::link;
 use crate::state::AppState;

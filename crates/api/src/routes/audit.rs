@@ -1,47 +1,19 @@
-//! Merge's `/audit-trail` and the helper handlers use to record events (with the client's
-//! address, [`ClientIp`]).
-
-use std::net::IpAddr;
+//! Merge's `/audit-trail`.
 
 use axum::Json;
 use axum::extract::State;
 use deskbridge_model::audit::{AuditLogEvent, EventTypeEnum, RoleEnum};
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::{PaginatedAuditLogEventList, WireEnum};
-use deskbridge_store::audit::{Actor, AuditEvent, AuditFilter, NewAuditEvent};
+use deskbridge_store::audit::{AuditEvent, AuditFilter};
 use serde::Deserialize;
-use serde_json::{Value, json};
-use tracing::error;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
-pub use crate::client_ip::ClientIp;
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, OrgAuth};
-use crate::params;
+use crate::extract::{OrgAuth, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
-
-/// Records an event in the organization's audit trail. The action it describes has already
-/// happened, so a failure to record is logged rather than answered to the client.
-pub async fn record(
-    state: &AppState,
-    org: Uuid,
-    actor: Actor,
-    ip: IpAddr,
-    event_type: EventTypeEnum,
-    description: String,
-) {
-    let event = NewAuditEvent {
-        actor,
-        ip_address: ip.to_string(),
-        event_type,
-        description,
-    };
-    if let Err(e) = state.store.record_audit_event(org, &event).await {
-        error!(error = %e, event = event_type.as_str(), "cannot record an audit event");
-    }
-}
 
 /// Filters of `GET /audit-trail`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -62,6 +34,51 @@ pub struct AuditTrailParams {
     pub event_type: Option<String>,
     /// Only events caused by this email address.
     pub user_email: Option<String>,
+}
+
+/// `GET /audit-trail`'s query, parsed: the page size, the cursor and the store's filter
+/// (with the cursor's keyset bounds).
+pub struct AuditTrailQuery {
+    limit: i64,
+    cursor: Option<Cursor>,
+    filter: AuditFilter,
+}
+
+impl FromQuery for AuditTrailQuery {
+    type Raw = AuditTrailParams;
+
+    fn parse(p: AuditTrailParams) -> Result<Self, ApiError> {
+        let limit = params::page_size(&p.page_size)?;
+        let event_type = match p.event_type.as_deref().filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(
+                EventTypeEnum::parse_wire(v)
+                    .map_err(|_| {
+                        ApiError::bad(format!(
+                            "Invalid value for `event_type`: `{v}` is not an EventTypeEnum value such as \
+                             DELETED_LINKED_ACCOUNT."
+                        ))
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        let cursor = Cursor::from_param(&p.cursor)?;
+        let mut filter = AuditFilter {
+            start: params::datetime("start_date", &p.start_date)?,
+            end: params::datetime("end_date", &p.end_date)?,
+            event_type,
+            user_email: p.user_email.clone().filter(|v| !v.is_empty()),
+            limit: limit + 1,
+            ..AuditFilter::default()
+        };
+        (filter.after, filter.before) = bounds(cursor);
+        Ok(AuditTrailQuery {
+            limit,
+            cursor,
+            filter,
+        })
+    }
 }
 
 fn to_wire(e: AuditEvent) -> AuditLogEvent {
@@ -88,51 +105,25 @@ fn to_wire(e: AuditEvent) -> AuditLogEvent {
     responses(
         (status = 200, description = "A page of audit events", body = PaginatedAuditLogEventList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
 pub async fn audit_trail_list(
     State(state): State<AppState>,
     auth: OrgAuth,
-    ApiQuery(p): ApiQuery<AuditTrailParams>,
-) -> ApiResult<Json<Value>> {
-    let limit = params::page_size(&p.page_size)?;
-    let event_type = match p.event_type.as_deref().filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) => Some(
-            EventTypeEnum::parse_wire(v)
-                .map_err(|_| {
-                    ApiError::bad(format!(
-                        "Invalid value for `event_type`: `{v}` is not an EventTypeEnum value such as \
-                         DELETED_LINKED_ACCOUNT."
-                    ))
-                })?
-                .as_str()
-                .to_string(),
-        ),
-    };
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
-    let mut f = AuditFilter {
-        start: params::datetime("start_date", &p.start_date)?,
-        end: params::datetime("end_date", &p.end_date)?,
-        event_type,
-        user_email: p.user_email.clone().filter(|v| !v.is_empty()),
-        limit: limit + 1,
-        ..AuditFilter::default()
-    };
-    (f.after, f.before) = bounds(cursor);
-    let rows = state.store.audit_events(auth.org.id, &f).await?;
+    Parsed(AuditTrailQuery {
+        limit,
+        cursor,
+        filter,
+    }): Parsed<AuditTrailQuery>,
+) -> ApiResult<Json<PaginatedAuditLogEventList>> {
+    let rows = state.store.audit_events(auth.org.id, &filter).await?;
     let (rows, next, previous) =
         paginate(rows, limit, cursor, |e: &AuditEvent| (e.created_at, e.id));
     let results: Vec<AuditLogEvent> = rows.into_iter().map(to_wire).collect();
-    Ok(Json(
-        json!({"next": next, "previous": previous, "results": results}),
-    ))
+    Ok(Json(PaginatedAuditLogEventList {
+        next,
+        previous,
+        results,
+    }))
 }

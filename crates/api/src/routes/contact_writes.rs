@@ -3,21 +3,18 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::{
     ContactRequest, ModelKind, TicketingContactEndpointRequest, TicketingContactResponse,
 };
 use deskbridge_provider::ContactWrite;
 use serde_json::Value;
 
-use super::writes::{
-    Refs, WriteErrorResponse, WriteParams, Writer, errors_reply, parse_model,
-    unknown_field_warnings,
-};
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, ApiQuery};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
+use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
+use crate::writes::{Refs, WriteParams, Writer, errors_reply, parse_model, unknown_field_warnings};
 
 async fn create(
     state: &AppState,
@@ -83,18 +80,8 @@ async fn create(
     request_body = TicketingContactEndpointRequest,
     responses(
         (status = 201, description = "Created in the helpdesk and stored", body = TicketingContactResponse),
-        (status = 400, description = "Merge-style errors (nothing was written), or `{detail}` for a malformed body, query value or Idempotency-Key", body = WriteErrorResponse,
-            examples(
-                ("rejected" = (summary = "Freshdesk rejected a value", value = json!({"warnings": [], "errors": [{"source": {"pointer": "/model/ticket_type"}, "title": "Invalid Value", "detail": "Freshdesk rejected `type`: It should be one of these values: 'Question,Incident,Problem,Feature Request,Refund'", "problem_type": "ERROR"}]}))),
-                ("unknown_relation" = (summary = "An id of no record of this account", value = json!({"warnings": [], "errors": [{"source": {"pointer": "/model/assignees/0"}, "title": "Related Record Not Found", "detail": "No User with id 2a4ab2c8-8f3f-4c53-9d2b-1f4c2b7f3e10 exists in this linked account.", "problem_type": "ERROR"}]}))),
-                ("malformed_json" = (summary = "A body that is not JSON", value = json!({"detail": "Malformed JSON: EOF while parsing an object at line 1 column 1"}))),
-            )),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 409, description = "The Idempotency-Key was used with another request, is in use, or its first request reached the helpdesk with an unknown outcome (the detail says so, with the helpdesk's id when known; it is never written twice)", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit, or the helpdesk's rate budget, is spent", body = ErrorDetail),
-        (status = 502, description = "The helpdesk failed or could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
+        IdempotentWriteErrors,
+        WriteErrors,
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -7,19 +7,18 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use deskbridge_model::common::ErrorDetail;
+use deskbridge_model::common::{ErrorDetail, Paginated};
 use deskbridge_model::{
     ModelKind, PaginatedRemoteFieldClassList, PaginatedUserList, PaginatedViewerList,
 };
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::tickets::remote_field_class_id;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AccountAuth, ApiQuery};
-use crate::params;
+use crate::extract::{AccountAuth, ApiQuery, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
 
 /// Parameters of the viewer and sub-user lists.
@@ -71,8 +70,9 @@ async fn require(state: &AppState, auth: &AccountAuth, kind: ModelKind, id: &str
     Ok(())
 }
 
-fn empty_page() -> Json<Value> {
-    Json(json!({"next": null, "previous": null, "results": []}))
+/// An empty page: this helpdesk has none of these.
+fn empty_page() -> Json<Paginated<Value>> {
+    Json(Paginated::default())
 }
 
 /// The users and teams who can view a ticket. Freshdesk has no viewers: always an empty page.
@@ -84,10 +84,7 @@ fn empty_page() -> Json<Value> {
     responses(
         (status = 200, description = "A page of viewers (empty: no integration reports viewers yet)", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -96,7 +93,7 @@ pub async fn tickets_viewers_list(
     auth: AccountAuth,
     Path(ticket_id): Path<String>,
     ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     p.check(&["team", "user"])?;
     require(&state, &auth, ModelKind::Ticket, &ticket_id).await?;
     Ok(empty_page())
@@ -111,10 +108,7 @@ pub async fn tickets_viewers_list(
     responses(
         (status = 200, description = "A page of viewers", body = PaginatedViewerList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such collection", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -123,7 +117,7 @@ pub async fn collections_viewers_list(
     auth: AccountAuth,
     Path(collection_id): Path<String>,
     ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     p.check(&["team", "user"])?;
     require(&state, &auth, ModelKind::Collection, &collection_id).await?;
     Ok(empty_page())
@@ -138,10 +132,7 @@ pub async fn collections_viewers_list(
     responses(
         (status = 200, description = "A page of users", body = PaginatedUserList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such project", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -150,7 +141,7 @@ pub async fn projects_users_list(
     auth: AccountAuth,
     Path(parent_id): Path<String>,
     ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paginated<Value>>> {
     p.check(&["roles", "teams"])?;
     require(&state, &auth, ModelKind::Project, &parent_id).await?;
     Ok(empty_page())
@@ -184,40 +175,60 @@ pub struct RemoteFieldClassParams {
     pub include_shell_data: Option<String>,
 }
 
-/// The account's ticket custom fields as Merge remote field classes, described by its
-/// integration from the account's stored metadata.
-pub fn remote_field_classes(
-    state: &AppState,
-    linked_account: Uuid,
-    integration: &str,
-    metadata: &Map<String, Value>,
-) -> Vec<Value> {
-    let Some(i) = state.providers.get(integration) else {
-        return Vec::new();
-    };
-    i.remote_field_classes(metadata)
-        .into_iter()
-        .map(|c| {
-            let choices: Vec<Value> = c
-                .choices
-                .into_iter()
-                .map(|(value, shown)| json!({"value": value, "display_name": shown}))
-                .collect();
-            json!({
-                "id": remote_field_class_id(linked_account, &c.remote_key_name).to_string(),
-                "display_name": c.display_name,
-                "remote_key_name": c.remote_key_name,
-                "description": c.description,
-                "is_custom": true,
-                "is_common_model_field": false,
-                "is_required": c.is_required,
-                "field_type": c.field_type,
-                "field_format": c.field_format,
-                "field_choices": choices,
-                "item_schema": null,
-            })
+/// `/tickets/remote-field-classes`'s query, parsed (the `include_*` flags are checked and
+/// otherwise ignored: every class is custom and live).
+pub struct RemoteFieldClassQuery {
+    limit: usize,
+    offset: usize,
+    custom: Option<bool>,
+    common: Option<bool>,
+    ids: Option<Vec<String>>,
+}
+
+impl FromQuery for RemoteFieldClassQuery {
+    type Raw = RemoteFieldClassParams;
+
+    fn parse(p: RemoteFieldClassParams) -> Result<Self, ApiError> {
+        let limit = usize::try_from(params::page_size(&p.page_size)?).unwrap_or(100);
+        let custom = p
+            .is_custom
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|_| params::boolean("is_custom", &p.is_custom))
+            .transpose()?;
+        let common = p
+            .is_common_model_field
+            .as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|_| params::boolean("is_common_model_field", &p.is_common_model_field))
+            .transpose()?;
+        for (name, v) in [
+            ("include_deleted_data", &p.include_deleted_data),
+            ("include_remote_data", &p.include_remote_data),
+            ("include_shell_data", &p.include_shell_data),
+        ] {
+            params::boolean(name, v)?;
+        }
+        let ids = params::uuid_csv("ids", &p.ids)?;
+        let offset: usize = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => c
+                .strip_prefix("o")
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| {
+                    ApiError::bad(
+                        "Invalid cursor: pass back the `next` or `previous` value of a previous page.",
+                    )
+                })?,
+        };
+        Ok(RemoteFieldClassQuery {
+            limit,
+            offset,
+            custom,
+            common,
+            ids,
         })
-        .collect()
+    }
 }
 
 /// The ticket's custom fields, described from the account's Freshdesk `ticket_fields`.
@@ -229,73 +240,42 @@ pub fn remote_field_classes(
     responses(
         (status = 200, description = "A page of remote field classes", body = PaginatedRemoteFieldClassList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
 pub async fn tickets_remote_field_classes_list(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(p): ApiQuery<RemoteFieldClassParams>,
-) -> ApiResult<Json<Value>> {
-    let limit = usize::try_from(params::page_size(&p.page_size)?).unwrap_or(100);
-    let custom = p
-        .is_custom
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(|_| params::boolean("is_custom", &p.is_custom))
-        .transpose()?;
-    let common = p
-        .is_common_model_field
-        .as_deref()
-        .filter(|v| !v.is_empty())
-        .map(|_| params::boolean("is_common_model_field", &p.is_common_model_field))
-        .transpose()?;
-    for name in [
-        "include_deleted_data",
-        "include_remote_data",
-        "include_shell_data",
-    ] {
-        let v = match name {
-            "include_deleted_data" => &p.include_deleted_data,
-            "include_remote_data" => &p.include_remote_data,
-            _ => &p.include_shell_data,
-        };
-        params::boolean(name, v)?;
-    }
-    let ids = params::uuid_csv("ids", &p.ids)?;
-    let offset: usize = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c
-            .strip_prefix("o")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| {
-                ApiError::bad(
-                    "Invalid cursor: pass back the `next` or `previous` value of a previous page.",
-                )
-            })?,
-    };
+    Parsed(RemoteFieldClassQuery {
+        limit,
+        offset,
+        custom,
+        common,
+        ids,
+    }): Parsed<RemoteFieldClassQuery>,
+) -> ApiResult<Json<Paginated<Value>>> {
     let la = &auth.account;
     let meta = state
         .account_metadata(auth.org.id, la.id, &la.integration)
         .await?;
-    let all: Vec<Value> = remote_field_classes(&state, la.id, &la.integration, &meta)
-        .into_iter()
-        .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
-        .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))
-        .filter(|c| {
-            ids.as_ref()
-                .is_none_or(|ids| ids.iter().any(|i| c["id"] == json!(i)))
-        })
-        .collect();
+    let all: Vec<Value> =
+        crate::remote_fields::remote_field_classes(&state, la.id, &la.integration, &meta)
+            .into_iter()
+            .filter(|c| custom.is_none_or(|want| c["is_custom"] == json!(want)))
+            .filter(|c| common.is_none_or(|want| c["is_common_model_field"] == json!(want)))
+            .filter(|c| {
+                ids.as_ref()
+                    .is_none_or(|ids| ids.iter().any(|i| c["id"] == json!(i)))
+            })
+            .collect();
     let page: Vec<Value> = all.iter().skip(offset).take(limit).cloned().collect();
     let next = (offset + limit < all.len()).then(|| format!("o{}", offset + limit));
     let previous = (offset > 0).then(|| format!("o{}", offset.saturating_sub(limit)));
-    Ok(Json(
-        json!({"next": next, "previous": previous, "results": page}),
-    ))
+    Ok(Json(Paginated {
+        next,
+        previous,
+        results: page,
+    }))
 }
 
 /// Parameters of an attachment download.
@@ -319,11 +299,9 @@ pub struct DownloadParams {
     responses(
         (status = 200, description = "The file's bytes", content_type = "*/*", body = Vec<u8>),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such attachment", body = ErrorDetail),
         (status = 429, description = "Rate limit reached", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -10,9 +10,10 @@ use deskbridge_model::linking::{
 };
 use deskbridge_store::audit::Actor;
 
+use crate::audit::record;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
-use crate::routes::audit::{ClientIp, record};
 use crate::state::AppState;
 
 /// The longest key name accepted.
@@ -40,9 +41,6 @@ fn key_name(name: &str) -> ApiResult<&str> {
     responses(
         (status = 200, description = "The new key (shown once)", body = RemoteKey),
         (status = 400, description = "Invalid body or name", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -82,10 +80,7 @@ pub async fn generate_key_create(
     responses(
         (status = 200, description = "The new key (shown once)", body = RemoteKey),
         (status = 400, description = "Invalid body or name", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "The organization has no live key of this name", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]

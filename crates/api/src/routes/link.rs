@@ -12,11 +12,12 @@ use deskbridge_model::{CategoriesEnum, WireEnum};
 use deskbridge_store::audit::Actor;
 use deskbridge_store::link_tokens::NewLinkToken;
 
+use crate::audit::record;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
 use crate::failures::FailureKey;
 use crate::linking::end_user_field;
-use crate::routes::audit::{ClientIp, record};
 use crate::state::AppState;
 
 /// The link expiry when none is asked for, in minutes (a magic link: 7 days).

@@ -26,10 +26,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::audit::record;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::failures::FailureKey;
-use crate::routes::audit::{ClientIp, record};
 use crate::routes::link_html::{choose_page, esc, fill, form_page, integration_name, page};
 use crate::state::AppState;
 

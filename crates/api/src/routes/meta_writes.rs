@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
 
-use super::writes::{build_provider, write_context};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiQuery};
 use crate::state::AppState;
+use crate::writes::{build_provider, write_context};
 
 async fn meta(
     state: &AppState,
@@ -34,7 +34,7 @@ async fn meta(
         })?;
     let remote_field_classes: Map<String, Value> = if kind == ModelKind::Ticket {
         let la = &auth.account;
-        super::extra::remote_field_classes(state, la.id, &la.integration, &ctx.metadata)
+        crate::remote_fields::remote_field_classes(state, la.id, &la.integration, &ctx.metadata)
             .into_iter()
             .filter_map(|c| Some((c["id"].as_str()?.to_string(), c)))
             .collect()

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::filters::{CollectionFilters, ContactFilters, TicketChildFilters, UserFilters};
-use super::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiQuery};
+use crate::filters::{CollectionFilters, ContactFilters, TicketChildFilters, UserFilters};
+use crate::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::state::AppState;
 
 /// No model-specific filters.
@@ -40,9 +40,6 @@ macro_rules! model_endpoints {
             responses(
                 (status = 200, description = "A page of objects", body = $page),
                 (status = 400, description = "A query value is invalid", body = ErrorDetail),
-                (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-                (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-                (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
             ),
             security(("bearerAuth" = [], "accountToken" = []))
         )]
@@ -65,10 +62,7 @@ macro_rules! model_endpoints {
             responses(
                 (status = 200, description = "The object", body = $model),
                 (status = 400, description = "A query value is invalid", body = ErrorDetail),
-                (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
                 (status = 404, description = "No such object", body = ErrorDetail),
-                (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-                (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
             ),
             security(("bearerAuth" = [], "accountToken" = []))
         )]

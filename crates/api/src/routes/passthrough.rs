@@ -11,10 +11,10 @@ use deskbridge_model::{
 use deskbridge_provider::{PassthroughRequest, ProviderError};
 use serde_json::{Map, Value};
 
-use super::writes::build_provider;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson};
 use crate::state::AppState;
+use crate::writes::build_provider;
 
 /// Checks the request and turns it into the provider's.
 fn request(body: &DataPassthroughRequest, name: &str) -> ApiResult<PassthroughRequest> {
@@ -79,11 +79,8 @@ fn request(body: &DataPassthroughRequest, name: &str) -> ApiResult<PassthroughRe
     responses(
         (status = 200, description = "The helpdesk's answer (whatever its status)", body = RemoteResponse),
         (status = 400, description = "A refused path, base_url_override, or a body that is not JSON", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "The account's helpdesk rate budget (or the caller rate limit) is spent; see Retry-After", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -8,13 +8,13 @@ use deskbridge_model::sync::{SyncStatus, SyncStatusEnum, SyncStatusReasonEnum};
 use deskbridge_model::{ModelKind, PaginatedSyncStatusList, WireEnum};
 use deskbridge_store::jobs::SYNC;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa::IntoParams;
 
-use crate::error::ApiResult;
-use crate::extract::{AccountAuth, ApiQuery, OrgAuth};
-use crate::params;
-use crate::routes::audit::{self, ClientIp};
+use crate::audit;
+use crate::client_ip::ClientIp;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AccountAuth, OrgAuth, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::audit::Actor;
@@ -28,6 +28,18 @@ pub struct SyncStatusParams {
     /// Page size (1–100).
     #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
+}
+
+/// `/sync-status`'s query, parsed: only checked, as one page holds every model.
+pub struct SyncStatusQuery;
+
+impl FromQuery for SyncStatusQuery {
+    type Raw = SyncStatusParams;
+
+    fn parse(p: SyncStatusParams) -> Result<Self, ApiError> {
+        params::page_size(&p.page_size)?;
+        Ok(SyncStatusQuery)
+    }
 }
 
 /// The sync status of each model of the account.
@@ -108,21 +120,20 @@ pub async fn statuses(state: &AppState, auth: &AccountAuth) -> ApiResult<Vec<Syn
     responses(
         (status = 200, description = "Every model's sync status", body = PaginatedSyncStatusList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
 pub async fn sync_status_list(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(p): ApiQuery<SyncStatusParams>,
-) -> ApiResult<Json<Value>> {
-    params::page_size(&p.page_size)?;
+    Parsed(SyncStatusQuery): Parsed<SyncStatusQuery>,
+) -> ApiResult<Json<PaginatedSyncStatusList>> {
     let results = statuses(&state, &auth).await?;
-    Ok(Json(
-        json!({"next": null, "previous": null, "results": results}),
-    ))
+    Ok(Json(PaginatedSyncStatusList {
+        next: None,
+        previous: None,
+        results,
+    }))
 }
 
 /// Queues a sync of the linked account now and answers at once.
@@ -132,8 +143,6 @@ pub async fn sync_status_list(
     tag = "force-resync",
     responses(
         (status = 200, description = "The sync is queued; the models' statuses", body = Vec<SyncStatus>),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -5,28 +5,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
+use deskbridge_model::ModelKind;
 use deskbridge_model::common::ErrorDetail;
-use deskbridge_model::{ModelKind, record_id};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
-use uuid::Uuid;
 
-use super::filters::{TicketDisplay, TicketFilters};
-use super::records::{self, CommonListParams, GetParams, ListExtras};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiQuery};
+use crate::filters::{TicketDisplay, TicketFilters};
 use crate::params;
+use crate::records::{self, CommonListParams, GetParams, ListExtras};
+use crate::remote_fields::remote_field_class_id;
 use crate::state::AppState;
-
-/// The id of a custom field's remote field class.
-pub fn remote_field_class_id(linked_account: Uuid, name: &str) -> Uuid {
-    record_id(
-        linked_account,
-        ModelKind::Ticket,
-        &format!("remote-field-class:{name}"),
-    )
-}
 
 fn raw_ticket(o: &Map<String, Value>) -> Option<&Value> {
     o.get("remote_data")?.as_array()?.first()?.get("data")
@@ -92,9 +83,6 @@ async fn apply_display(
     responses(
         (status = 200, description = "A page of tickets", body = deskbridge_model::PaginatedTicketList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -153,10 +141,7 @@ pub struct TicketGetParams {
     responses(
         (status = 200, description = "The ticket", body = deskbridge_model::Ticket),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -181,12 +166,12 @@ pub async fn tickets_retrieve(
     let mut origins = params::choices(
         "show_enum_origins",
         &t.show_enum_origins,
-        super::filters::ENUM_FIELDS,
+        crate::filters::ENUM_FIELDS,
     )?;
     origins.extend(params::choices(
         "remote_fields",
         &t.remote_fields,
-        super::filters::ENUM_FIELDS,
+        crate::filters::ENUM_FIELDS,
     )?);
     let display = TicketDisplay {
         enum_origins: origins,

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_store::webhooks::{DeliveryRow, WebhookEndpoint as StoredEndpoint};
-use deskbridge_sync::webhooks::{check_receiver_url_resolved, event_names, new_secret};
+use deskbridge_webhooks::{check_receiver_url_resolved, event_names, new_secret};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -133,16 +133,8 @@ pub struct WebhookDelivery {
     pub attempt_log: Vec<WebhookAttempt>,
 }
 
-/// A page of deliveries.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PaginatedWebhookDeliveryList {
-    /// Cursor of the next page.
-    pub next: Option<String>,
-    /// Cursor of the previous page.
-    pub previous: Option<String>,
-    /// Oldest first.
-    pub results: Vec<WebhookDelivery>,
-}
+/// A page of deliveries, oldest first; schema `PaginatedWebhookDeliveryList`.
+pub type PaginatedWebhookDeliveryList = deskbridge_model::common::Paginated<WebhookDelivery>;
 
 /// Paging of the delivery log.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -167,8 +159,6 @@ fn endpoint_id(id: &str) -> ApiResult<Uuid> {
     tag = "webhook-endpoints",
     responses(
         (status = 200, description = "The endpoints", body = WebhookEndpointList),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -198,8 +188,6 @@ const MAX_ENDPOINTS: i64 = 50;
     responses(
         (status = 201, description = "Created; keep the secret", body = WebhookEndpointCreated),
         (status = 400, description = "A URL that is not allowed, an unknown event, a description over 1,024 characters, or the organization's 50 endpoints reached; the detail names the field", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -265,9 +253,7 @@ pub async fn webhook_endpoints_create(
     params(("id" = Uuid, Path, description = "The endpoint's id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "No such endpoint", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -315,9 +301,7 @@ fn delivery(d: DeliveryRow, attempts: Vec<WebhookAttempt>) -> WebhookDelivery {
     responses(
         (status = 200, description = "A page of deliveries", body = PaginatedWebhookDeliveryList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "No such endpoint", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -339,12 +323,7 @@ pub async fn webhook_endpoints_deliveries_list(
             other => other.into(),
         })?;
     let limit = params::page_size(&p.page_size)?;
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
+    let cursor = Cursor::from_param(&p.cursor)?;
     let (after, before) = bounds(cursor);
     let rows = state
         .store

@@ -1,7 +1,23 @@
 //! Where webhooks may go: receiver URLs checked (no private, loopback or reserved address
 //! unless allowed), DNS answers checked again when sending, and the delivery client.
 
-use super::*;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use url::{Host, Url};
+
+use crate::settings::WebhookSettings;
+
+static INSTALL_PROVIDER: Once = Once::new();
+
+/// Installs rustls' ring provider once per process, so that building a client never panics
+/// for want of a process-wide crypto provider.
+pub(crate) fn install_crypto_provider() {
+    INSTALL_PROVIDER.call_once(|| {
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    });
+}
 
 /// True for an address reachable on the public internet (not private, loopback,
 /// link-local, shared, documentation, benchmarking, multicast, reserved or unspecified).
@@ -176,7 +192,7 @@ impl reqwest::dns::Resolve for SafeResolver {
 /// The HTTP client of webhook delivery: no proxy, no redirects (a 3xx is a failure), DNS
 /// answers checked by address.
 pub fn webhook_client(settings: &WebhookSettings) -> reqwest::Client {
-    crate::install_crypto_provider();
+    install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(settings.timeout)

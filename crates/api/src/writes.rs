@@ -22,11 +22,11 @@ use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::records::record_json;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
 use crate::idempotency::{Ledger, WriteReply};
 use crate::params;
+use crate::records::record_json;
 use crate::state::AppState;
 
 /// Query parameters of every write endpoint.
@@ -313,7 +313,7 @@ impl<'a> Writer<'a> {
         problems: &mut Vec<ValidationProblem>,
     ) -> Vec<CustomFieldWrite> {
         let la = &self.auth.account;
-        let classes = super::extra::remote_field_classes(
+        let classes = crate::remote_fields::remote_field_classes(
             self.state,
             la.id,
             &la.integration,

@@ -4,7 +4,31 @@ use std::collections::HashMap;
 
 use tokio::task::JoinSet;
 
-use super::*;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use deskbridge_store::Store;
+use deskbridge_store::webhooks::{AfterFailure, AttemptResult, DueDelivery};
+use rand::Rng;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+use url::Url;
+use uuid::Uuid;
+
+use crate::events::payload;
+use crate::resolver::{check_receiver_url, webhook_client};
+use crate::settings::WebhookSettings;
+use crate::signing::{merge_signature, standard_signature};
+
+/// Delivers webhooks until shutdown.
+#[derive(Clone)]
+pub struct WebhookWorker {
+    /// The store.
+    pub store: Store,
+    /// Settings.
+    pub settings: WebhookSettings,
+    client: reqwest::Client,
+}
 
 /// How many attempts of one organization may be in flight at once: a quarter of the
 /// worker's concurrency (at least one), so that slow receivers of a few organizations leave
@@ -220,4 +244,24 @@ impl WebhookWorker {
             }
         }
     }
+}
+
+/// A transport failure, described without anything the URL could carry.
+fn describe(e: &reqwest::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    let mut text = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    let root = cur.to_string();
+    if !root.contains("://") {
+        text = format!("{text}: {}", root.chars().take(200).collect::<String>());
+    }
+    text
 }

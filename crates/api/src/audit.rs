@@ -1,0 +1,33 @@
+//! Recording events in an organization's audit trail, for every handler that changes
+//! credentials, keys, accounts or webhooks (kept outside `routes/` so handlers stay leaves).
+
+use std::net::IpAddr;
+
+use deskbridge_model::WireEnum;
+use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_store::audit::{Actor, NewAuditEvent};
+use tracing::error;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// Records an event in the organization's audit trail. The action it describes has already
+/// happened, so a failure to record is logged rather than answered to the client.
+pub async fn record(
+    state: &AppState,
+    org: Uuid,
+    actor: Actor,
+    ip: IpAddr,
+    event_type: EventTypeEnum,
+    description: String,
+) {
+    let event = NewAuditEvent {
+        actor,
+        ip_address: ip.to_string(),
+        event_type,
+        description,
+    };
+    if let Err(e) = state.store.record_audit_event(org, &event).await {
+        error!(error = %e, event = event_type.as_str(), "cannot record an audit event");
+    }
+}

@@ -1,0 +1,157 @@
+//! Readings: waiting for sync runs, memory, rows, CPUs, load, connections, and the results file.
+
+use super::*;
+
+/// A finished sync run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// `DONE` or `FAILED`.
+    pub status: String,
+    /// Its wall time (started → finished, by the database clock).
+    pub secs: f64,
+    /// Calls, credits and 429s the worker counted.
+    pub calls: i64,
+    /// Credits spent.
+    pub credits: i64,
+    /// 429s met.
+    pub rate_limited: i64,
+    /// Per-model counts.
+    pub counts: Value,
+}
+
+/// Waits until the account has `n` finished runs and no active job; returns the latest.
+/// `tick` is called about every second while waiting.
+pub async fn wait_runs(
+    pool: &PgPool,
+    la: Uuid,
+    n: i64,
+    timeout: Duration,
+    mut tick: impl FnMut(),
+) -> anyhow::Result<Run> {
+    let until = Instant::now() + timeout;
+    let mut last_tick = Instant::now();
+    loop {
+        let finished: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sync_runs WHERE linked_account_id = $1 AND finished_at IS NOT NULL",
+        )
+        .bind(la)
+        .fetch_one(pool)
+        .await?;
+        let active: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE linked_account_id = $1 AND status IN ('queued','running')",
+        )
+        .bind(la)
+        .fetch_one(pool)
+        .await?;
+        if finished >= n && active == 0 {
+            let (status, secs, calls, credits, rate_limited, counts): (String, f64, i64, i64, i64, Value) =
+                sqlx::query_as(
+                    "SELECT status, extract(epoch FROM finished_at - started_at)::float8, calls, credits,
+                            rate_limited, counts
+                     FROM sync_runs WHERE linked_account_id = $1 ORDER BY started_at DESC LIMIT 1",
+                )
+                .bind(la)
+                .fetch_one(pool)
+                .await?;
+            return Ok(Run {
+                status,
+                secs,
+                calls,
+                credits,
+                rate_limited,
+                counts,
+            });
+        }
+        if Instant::now() > until {
+            bail!("the sync did not finish within {timeout:?}");
+        }
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            tick();
+            last_tick = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `VmHWM` and `VmRSS` of a process in MiB.
+pub fn memory_mib(pid: u32) -> Option<(f64, f64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+/// Rows of every model table of a linked account (shells included).
+pub async fn record_rows(pool: &PgPool, la: Uuid) -> anyhow::Result<i64> {
+    let mut total = 0;
+    for t in [
+        "tickets",
+        "comments",
+        "users",
+        "contacts",
+        "accounts",
+        "teams",
+        "tags",
+        "roles",
+        "attachments",
+        "collections",
+        "projects",
+    ] {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {t} WHERE linked_account_id = $1"
+        )))
+        .bind(la)
+        .fetch_one(pool)
+        .await?;
+        total += n;
+    }
+    Ok(total)
+}
+
+/// The number of CPUs, for the results.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Appends one result (with the machine and the time) to `results.jsonl` and prints it.
+pub fn record(g: &Global, bench: &str, mut result: Value) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&g.state_dir)?;
+    if let Value::Object(m) = &mut result {
+        m.insert("bench".into(), json!(bench));
+        m.insert("cpus".into(), json!(cpus()));
+        m.insert("loadavg_1m_at_end".into(), json!(loadavg()));
+        m.insert("at".into(), json!(chrono::Utc::now().to_rfc3339()));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(g.state_dir.join("results.jsonl"))?;
+    writeln!(f, "{result}")?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(())
+}
+
+/// Connections to database `name` right now (pg_stat_activity).
+pub async fn db_connections(pool: &PgPool, name: &str) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+            .bind(name)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// The 1-minute load average (other work on the machine shows here).
+pub fn loadavg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0.0)
+}

@@ -19,9 +19,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use url::Url;
 
+use crate::lists::list_page;
 use crate::mapping::{Lookups, map_attachment, map_comment};
 use crate::provider::ZendeskProvider;
-use crate::streams::list_page;
 
 /// Comments (and their attachments) of one ticket. A deleted ticket answers 404 →
 /// [`ProviderError::NotFound`]; archived tickets keep their comments.

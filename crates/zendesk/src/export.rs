@@ -26,11 +26,11 @@ use sha2::{Digest, Sha256};
 
 use crate::budget::Lane;
 use crate::fields::remote_id_of;
-use crate::mapping::{Lookups, is_staff, map_account, map_contact, map_tag, map_ticket, map_user};
-use crate::provider::ZendeskProvider;
-use crate::streams::{
+use crate::lists::{
     array, custom_roles_available, encode_query, list_page, memberships, status_categories,
 };
+use crate::mapping::{Lookups, is_staff, map_account, map_contact, map_tag, map_ticket, map_user};
+use crate::provider::ZendeskProvider;
 
 /// How far in the past a `start_time` must be.
 const START_TIME_MARGIN: i64 = 65;

@@ -16,11 +16,13 @@ pub mod errors;
 pub mod export;
 pub mod fields;
 pub mod http;
+mod lists;
 pub mod mapping;
 pub mod provider;
 pub mod roles;
 pub mod schema;
 pub mod streams;
+mod ticketing;
 pub mod writes;
 
 pub use budget::{BudgetStats, Lane, RateBudget};

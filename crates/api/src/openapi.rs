@@ -195,10 +195,17 @@ fn complete_operation(path: &str, op: &mut Operation, with_detail: &[String]) {
                     RefOr::T(r)
                 });
             }
+            // API operations keep the wording their hand-written rows had; the Link page's
+            // files say the timeout too (a request timeout is a 503 everywhere).
             None => {
-                responses.entry("503".into()).or_insert_with(|| {
-                    error_response("Database unavailable or request timed out; retry")
-                });
+                let text = if path.starts_with("/link/") {
+                    "Database unavailable or request timed out; retry"
+                } else {
+                    "Database unavailable; retry"
+                };
+                responses
+                    .entry("503".into())
+                    .or_insert_with(|| error_response(text));
             }
         }
     }

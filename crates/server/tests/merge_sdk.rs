@@ -160,7 +160,7 @@ async fn merge_python_sdk_reads_every_model() {
 }
 
 /// Runs the SDK check script with `expected` against an account; panics with its output.
-async fn run_sdk_check(py: PathBuf, app: &TestApp, token: String, expected: &Value) {
+async fn run_sdk_check(py: PathBuf, app: &TestApp, token: String, slug: &str, expected: &Value) {
     let dir = std::env::temp_dir().join(format!("deskbridge-sdk-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("tmp");
     let exp = dir.join("expected.json");
@@ -168,9 +168,11 @@ async fn run_sdk_check(py: PathBuf, app: &TestApp, token: String, expected: &Val
     let script = repo().join("tests/sdk/check_merge_sdk.py");
     let base = format!("{}/api", app.base);
     let key = app.api_key.clone();
+    let slug = slug.to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(py)
             .arg(script)
+            .env("DESKBRIDGE_INTEGRATION", slug)
             .env("DESKBRIDGE_BASE", base)
             .env("DESKBRIDGE_API_KEY", key)
             .env("DESKBRIDGE_ACCOUNT_TOKEN", token)
@@ -255,6 +257,6 @@ async fn merge_python_sdk_reads_every_model_of_a_zendesk_account() {
         "ticket_subjects": tickets.iter().map(|t| (id(t), t["subject"].clone())).collect::<BTreeMap<_, _>>(),
         "contact_emails": end_users.iter().map(|u| (id(u), u["email"].clone())).collect::<BTreeMap<_, _>>(),
     });
-    run_sdk_check(py, &app, token, &expected).await;
+    run_sdk_check(py, &app, token, "zendesk", &expected).await;
     app.stop().await;
 }

@@ -62,7 +62,10 @@ async fn served(app: &TestApp, token: &str) -> Served {
         ("tags", "tag"),
     ] {
         let all = app
-            .list_all(&format!("/api/ticketing/v1/{path}?page_size=100&include_remote_data=true"), token)
+            .list_all(
+                &format!("/api/ticketing/v1/{path}?page_size=100&include_remote_data=true"),
+                token,
+            )
             .await;
         let mut m = HashMap::new();
         for r in all {

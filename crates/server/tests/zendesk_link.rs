@@ -70,7 +70,10 @@ async fn the_link_page_offers_zendesk_and_links_it() {
     let (app, zd) = start().await;
     let token = link_token(&app).await;
     let picker = page(&app, &token, "").await;
-    assert!(picker.contains("Zendesk") && picker.contains("Freshdesk"), "{picker}");
+    assert!(
+        picker.contains("Zendesk") && picker.contains("Freshdesk"),
+        "{picker}"
+    );
     let form = page(&app, &token, "?integration=zendesk").await;
     for text in [
         "Zendesk subdomain",
@@ -94,7 +97,10 @@ async fn the_link_page_offers_zendesk_and_links_it() {
     .await;
     assert_eq!(status, 400, "{body}");
     assert!(
-        body["detail"].as_str().unwrap_or_default().contains("Token access"),
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Token access"),
         "{body}"
     );
 
@@ -117,7 +123,10 @@ async fn the_link_page_offers_zendesk_and_links_it() {
         .await;
     assert_eq!(status, 200, "{details}");
     assert_eq!(details["integration_slug"], "zendesk", "{details}");
-    assert!(!details.to_string().contains(&a.api_token), "the token is echoed");
+    assert!(
+        !details.to_string().contains(&a.api_token),
+        "the token is echoed"
+    );
 
     let (status, audit) = app.get("/api/ticketing/v1/audit-trail", None).await;
     assert_eq!(status, 200, "{audit}");

@@ -43,7 +43,7 @@ fn sim_ticket(data: &Value, remote_id: &str) -> Value {
         .as_array()
         .expect("tickets")
         .iter()
-        .find(|t| t["id"].to_string() == remote_id)
+        .find(|t| t["id"] == json!(remote_id.parse::<i64>().unwrap_or_default()))
         .cloned()
         .expect("the ticket is in the simulator")
 }

@@ -284,3 +284,63 @@ impl Integration for ZendeskIntegration {
         self.request_timeout
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn creds(v: Value) -> Credentials {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn file_hosts_are_zendesk_sites_signed_hosts_and_allowed_origins_only() {
+        let allowed = vec!["http://127.0.0.1:9100".to_string()];
+        let ok = |u: &str| file_url_allowed(&Url::parse(u).expect("url"), &allowed);
+        assert!(ok(
+            "https://acme.zendesk.com/attachments/token/abc/?name=a.png"
+        ));
+        assert!(ok(
+            "https://acme.zdusercontent.com/attachment/1/a.png?token=x"
+        ));
+        assert!(ok("http://127.0.0.1:9100/d/zsim1/attachments/token/abc"));
+        assert!(!ok("http://acme.zendesk.com/attachments/token/abc"));
+        assert!(!ok("https://acme.zendesk.com:8443/x"));
+        assert!(!ok("https://evil.com/?acme.zendesk.com"));
+        assert!(!ok("https://a.b.zendesk.com/x"));
+        assert!(!ok("http://127.0.0.1:9101/x"));
+    }
+
+    #[test]
+    fn email_oauth_gives_a_bearer_token_and_debug_hides_secrets() {
+        let c = credentials_of(&creds(
+            json!({"subdomain": "acme", "email": "OAuth", "api_token": "tok-secret"}),
+        ));
+        assert!(matches!(c.auth, ZendeskAuth::OAuth { .. }));
+        let c = credentials_of(&creds(
+            json!({"subdomain": "acme", "email": "a@acme.com", "api_token": "tok-secret"}),
+        ));
+        assert!(matches!(c.auth, ZendeskAuth::ApiToken { .. }));
+        assert!(!format!("{c:?}").contains("tok-secret"));
+    }
+
+    #[test]
+    fn building_refuses_a_host_outside_the_rules_before_any_request() {
+        let i = ZendeskIntegration::new(Vec::new(), 0.2);
+        let bad =
+            creds(json!({"subdomain": "http://10.0.0.1:9000", "email": "a@b.c", "api_token": "t"}));
+        assert!(matches!(
+            i.build(Uuid::nil(), &bad),
+            Err(ProviderError::HostNotAllowed(_))
+        ));
+        let good = creds(json!({"subdomain": "acme", "email": "a@b.c", "api_token": "t"}));
+        assert!(i.build(Uuid::new_v4(), &good).is_ok());
+        assert_eq!(i.info().slug, "zendesk");
+        assert!(
+            i.credential_fields()
+                .iter()
+                .any(|f| f.name == "api_token" && f.secret)
+        );
+    }
+}

@@ -162,6 +162,33 @@ async fn writes_idempotency_and_passthrough_reach_zendesk() {
             .any(|u| u["email"] == "ada.new@example.com" && u["role"] == "end-user")
     );
 
+    // An attachment: `content_url` redirects to the content host; no credentials go there.
+    zd.control(0, reqwest::Method::POST, "/counters/reset", &json!({}))
+        .await;
+    let att = first(&app, "/api/ticketing/v1/attachments", &token).await;
+    let id = att["id"].as_str().expect("an attachment");
+    let res = app
+        .http
+        .get(format!(
+            "{}/api/ticketing/v1/attachments/{id}/download",
+            app.base
+        ))
+        .bearer_auth(&app.api_key)
+        .header("X-Account-Token", &token)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(!res.bytes().await.expect("bytes").is_empty());
+    let counters = zd
+        .control(0, reqwest::Method::GET, "/counters", &json!({}))
+        .await;
+    assert_eq!(counters["credentials_off_host"], json!(0), "{counters}");
+    assert!(
+        counters["downloads"].as_u64().unwrap_or(0) >= 1,
+        "{counters}"
+    );
+
     // Passthrough: the account's API, and nothing outside `/api/v2`.
     let (status, body) = send(
         &app,

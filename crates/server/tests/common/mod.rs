@@ -48,8 +48,7 @@ pub struct Options {
     pub public_url: bool,
     /// Integrations offered besides Freshdesk (e.g. a test crate's helpdesk).
     pub integrations: Integrations,
-    /// Origins allowed besides the Freshdesk simulator's, for worker processes (the
-    /// in-process registry takes them from `integrations`).
+    /// Origins allowed besides the Freshdesk simulator's, for worker processes.
     pub extra_hosts: Vec<String>,
 }
 
@@ -164,9 +163,8 @@ impl TestApp {
             .expect("simulator");
         // Allowed provider hosts are exact origins (`scheme://host:port`).
         let host = sim_handle.base_url.clone();
-        let worker_hosts = std::iter::once(host.clone())
-            .chain(opts.extra_hosts.iter().cloned())
-            .collect::<Vec<_>>()
+        let worker_hosts = [vec![host.clone()], opts.extra_hosts.clone()]
+            .concat()
             .join(",");
         let hosts = if opts.allow_sim {
             vec![host.clone()]

@@ -424,3 +424,28 @@ async fn a_write_to_a_closed_ticket_is_a_400_quoting_zendesk() {
     assert!(detail.to_lowercase().contains("closed"), "{body}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_plan_without_custom_roles_links_and_falls_back_to_the_built_in_roles() {
+    let (app, zd) = start(10).await;
+    zd.control(0, reqwest::Method::PUT, "/plan", &json!({"plan": "team"}))
+        .await;
+    let (token, la) = app.link_zendesk(&zd, 0).await;
+    assert_eq!(app.wait_synced(la).await, "DONE");
+    let roles = app
+        .list_all("/api/ticketing/v1/roles?page_size=100", &token)
+        .await;
+    let mut names: Vec<String> = roles.iter().map(|r| rid(&r["remote_id"])).collect();
+    names.sort();
+    assert_eq!(names, vec!["admin", "agent"]);
+    let role_ids: Vec<Value> = roles.iter().map(|r| r["id"].clone()).collect();
+    for u in app
+        .list_all("/api/ticketing/v1/users?page_size=100", &token)
+        .await
+    {
+        for r in u["roles"].as_array().into_iter().flatten() {
+            assert!(role_ids.contains(r), "user {} has role {r}", u["remote_id"]);
+        }
+    }
+    app.stop().await;
+}

@@ -11,9 +11,12 @@ fn dir() -> PathBuf {
 #[test]
 fn committed_spec_matches_the_code() {
     // The spec as `deskbridge serve` serves it: with the credentials of its integrations.
-    let registry = deskbridge_provider::Registry::new().with(
-        deskbridge_freshdesk::FreshdeskIntegration::new(Vec::new(), 0.2),
-    );
+    let registry = deskbridge_provider::Registry::new()
+        .with(deskbridge_freshdesk::FreshdeskIntegration::new(
+            Vec::new(),
+            0.2,
+        ))
+        .with(deskbridge_zendesk::ZendeskIntegration::new(Vec::new(), 0.2));
     let api = deskbridge_api::openapi_for(&registry);
     let json = serde_json::to_string_pretty(&api).expect("json") + "\n";
     let yaml = api.to_yaml().expect("yaml");

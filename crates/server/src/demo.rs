@@ -1,4 +1,5 @@
-//! `deskbridge demo`: a simulated Freshdesk, linked, synced and served, with curl commands.
+//! `deskbridge demo`: a simulated Freshdesk and a simulated Zendesk, linked, synced and
+//! served, with curl commands for both.
 //!
 //! It checks before it changes anything: the listen address is bound first, a second demo on
 //! the same database is refused (it would take over the first one's linked account), and a
@@ -13,9 +14,12 @@ use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{SimConfig, Simulator};
 use deskbridge_model::deskbridge_ext::{IntegrationCredentials, LinkAccountRequest};
 use deskbridge_store::PgPool;
+use deskbridge_store::accounts::Linked;
 use deskbridge_store::link_tokens::NewLinkToken;
 use deskbridge_sync::Registry;
 use deskbridge_sync::SyncSettings;
+use deskbridge_zendesk::ZendeskIntegration;
+use deskbridge_zendesk_sim::{SimConfig as ZendeskSimConfig, Simulator as ZendeskSimulator};
 
 use crate::cli::DemoArgs;
 use crate::runtime::{self, DatabaseInfo};
@@ -67,11 +71,37 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         handle.base_url, account.subdomain
     );
 
-    // The demo offers the integrations `serve` does, allowing its simulator.
-    let factory = Arc::new(Registry::new().with(FreshdeskIntegration::new(
-        vec![handle.base_url.clone()],
-        0.2,
-    )));
+    let zsim = ZendeskSimulator::new(ZendeskSimConfig {
+        seed: 1,
+        accounts: 1,
+        tickets: a.tickets,
+        ..ZendeskSimConfig::default()
+    });
+    let zhandle = zsim.spawn("127.0.0.1:0".parse()?).await?;
+    let zaccount = zsim
+        .accounts()
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the Zendesk simulator has no account"))?;
+    let zsite = zhandle.site(&zaccount.subdomain);
+    println!(
+        "Simulated Zendesk at {zsite} (account {})",
+        zaccount.subdomain
+    );
+
+    // The demo offers the integrations `serve` does, allowing its simulators (the Zendesk
+    // one's attachment host too, where `content_url` redirects).
+    let factory = Arc::new(
+        Registry::new()
+            .with(FreshdeskIntegration::new(
+                vec![handle.base_url.clone()],
+                0.2,
+            ))
+            .with(ZendeskIntegration::new(
+                vec![zhandle.base_url.clone(), zhandle.content_url.clone()],
+                0.2,
+            )),
+    );
     let org = store.ensure_organization(DEMO_ORG).await?;
     let api_key = store.create_api_key(org.id, "demo").await?;
     let api = ApiConfig {
@@ -81,29 +111,26 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         ..ApiConfig::default()
     };
     let state = AppState::new(store.clone(), factory.clone(), api.clone());
-    let request = LinkAccountRequest {
-        integration: "freshdesk".into(),
-        end_user_origin_id: "demo-customer-1".into(),
-        end_user_organization_name: "Demo Customer Inc.".into(),
-        end_user_email_address: "admin@demo-customer.example".into(),
-        credentials: IntegrationCredentials(
-            [
-                ("domain".to_string(), handle.base_url.clone().into()),
-                ("api_key".to_string(), account.api_key.clone().into()),
-            ]
-            .into_iter()
-            .collect(),
-        ),
-    };
-    let linked = deskbridge_api::linking::link(&state, org.id, &request, None)
-        .await
-        .map_err(|e| {
-            let cause = match e {
-                ApiError::Internal(cause) => cause,
-                other => other.to_string(),
-            };
-            anyhow::anyhow!("cannot link the simulated Freshdesk: {cause}")
-        })?;
+    let linked = link(
+        &state,
+        org.id,
+        "freshdesk",
+        ("demo-customer-1", "Demo Customer Inc."),
+        &[("domain", &handle.base_url), ("api_key", &account.api_key)],
+    )
+    .await?;
+    let zlinked = link(
+        &state,
+        org.id,
+        "zendesk",
+        ("demo-customer-zendesk", "Zendesk Customer GmbH"),
+        &[
+            ("subdomain", &zsite),
+            ("email", &zaccount.admin_email),
+            ("api_token", &zaccount.api_token),
+        ],
+    )
+    .await?;
 
     let shutdown = runtime::shutdown_signal();
     let server = tokio::spawn(crate::serve::run(
@@ -116,30 +143,22 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
 
-    println!("Syncing the simulated helpdesk…");
-    let la = linked.account.id;
-    loop {
-        let runs = store.recent_runs(org.id, la, 1).await?;
-        if let Some(run) = runs.first().filter(|r| r.finished_at.is_some()) {
-            let ms =
-                (run.finished_at.unwrap_or(run.started_at) - run.started_at).num_milliseconds();
-            println!(
-                "Initial sync {} in {:.1} s.",
-                run.status,
-                ms as f64 / 1000.0
-            );
-            break;
-        }
-        if server.is_finished() {
-            return match server.await {
-                Ok(Err(e)) => Err(e.context("the server stopped during the initial sync")),
-                _ => Err(anyhow::anyhow!(
-                    "the server stopped during the initial sync"
-                )),
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    println!("Syncing the simulated helpdesks…");
+    for (name, la) in [
+        ("Freshdesk", linked.account.id),
+        ("Zendesk", zlinked.account.id),
+    ] {
+        wait_initial_sync(&store, org.id, la, name, &server).await?;
     }
+    if server.is_finished() {
+        return match server.await {
+            Ok(Err(e)) => Err(e.context("the server stopped during the initial sync")),
+            _ => Err(anyhow::anyhow!(
+                "the server stopped during the initial sync"
+            )),
+        };
+    }
+    let la = linked.account.id;
 
     let link = NewLinkToken {
         integration: None,
@@ -157,6 +176,10 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
             "account_token": linked.account_token,
             "linked_account_id": la,
             "freshdesk": {"domain": handle.base_url, "api_key": account.api_key},
+            "zendesk_account_token": zlinked.account_token,
+            "zendesk_linked_account_id": zlinked.account.id,
+            "zendesk": {"subdomain": zsite, "email": zaccount.admin_email,
+                        "api_token": zaccount.api_token, "sim_base_url": zhandle.base_url},
         });
         // Written whole, then renamed: a reader never sees half a file.
         let tmp = path.with_extension("tmp");
@@ -172,10 +195,20 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     println!();
     println!("Deskbridge is serving at {base} (API docs: {base}/docs). Try:");
     println!();
+    println!("Freshdesk-linked account:");
     println!("  curl -s {auth} '{v1}/tickets?page_size=5'");
     println!("  curl -s {auth} '{v1}/tickets?page_size=2&expand=assignees,contact'");
     println!("  curl -s {auth} '{v1}/comments?page_size=3'");
     println!("  curl -s {auth} '{v1}/sync-status'");
+    let zauth = format!(
+        "-H 'Authorization: Bearer {key}' -H 'X-Account-Token: {}'",
+        zlinked.account_token
+    );
+    println!("Zendesk-linked account:");
+    println!("  curl -s {zauth} '{v1}/tickets?page_size=5&show_enum_origins=status'");
+    println!("  curl -s {zauth} '{v1}/users?page_size=3'");
+    println!("  curl -s {zauth} '{v1}/sync-status'");
+    println!("Both:");
     println!("  curl -s -H 'Authorization: Bearer {key}' '{v1}/linked-accounts'");
     println!();
     println!("The Link page, as your customers see it (single use, valid 7 days):");
@@ -183,6 +216,10 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     println!(
         "  Pick Freshdesk; domain {}, API key {}.",
         handle.base_url, account.api_key
+    );
+    println!(
+        "  Or pick Zendesk; subdomain {zsite}, email {}, API token {}.",
+        zaccount.admin_email, zaccount.api_token
     );
     println!("  More links: curl -s -X POST -H 'Authorization: Bearer {key}' \\");
     println!("    -H 'Content-Type: application/json' '{v1}/link-token' -d \\");
@@ -195,7 +232,67 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
     println!("Press Ctrl-C to stop.");
     server.await??;
     drop(handle);
+    drop(zhandle);
     Ok(())
+}
+
+/// Links a simulated helpdesk to the demo's organization through the API's linking
+/// use-case (the same checks a client's `POST /linked-accounts` gets).
+async fn link(
+    state: &AppState,
+    org: uuid::Uuid,
+    integration: &str,
+    (origin, name): (&str, &str),
+    credentials: &[(&str, &str)],
+) -> anyhow::Result<Linked> {
+    let request = LinkAccountRequest {
+        integration: integration.into(),
+        end_user_origin_id: origin.into(),
+        end_user_organization_name: name.into(),
+        end_user_email_address: format!("admin@{origin}.example"),
+        credentials: IntegrationCredentials(
+            credentials
+                .iter()
+                .map(|(k, v)| (k.to_string(), (*v).into()))
+                .collect(),
+        ),
+    };
+    deskbridge_api::linking::link(state, org, &request, None)
+        .await
+        .map_err(|e| {
+            let cause = match e {
+                ApiError::Internal(cause) => cause,
+                other => other.to_string(),
+            };
+            anyhow::anyhow!("cannot link the simulated {integration}: {cause}")
+        })
+}
+
+/// Waits for the first sync run of `la` to finish, printing how it went.
+async fn wait_initial_sync(
+    store: &deskbridge_store::Store,
+    org: uuid::Uuid,
+    la: uuid::Uuid,
+    name: &str,
+    server: &tokio::task::JoinHandle<anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    loop {
+        let runs = store.recent_runs(org, la, 1).await?;
+        if let Some(run) = runs.first().filter(|r| r.finished_at.is_some()) {
+            let ms =
+                (run.finished_at.unwrap_or(run.started_at) - run.started_at).num_milliseconds();
+            println!(
+                "Initial {name} sync {} in {:.1} s.",
+                run.status,
+                ms as f64 / 1000.0
+            );
+            return Ok(());
+        }
+        if server.is_finished() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 /// Holds the demo's advisory lock on a connection of its own for as long as the demo runs

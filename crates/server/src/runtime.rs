@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_store::{Cipher, MasterKey, PgPool, Store, pg};
 use deskbridge_sync::Registry;
+use deskbridge_zendesk::ZendeskIntegration;
 use tokio::sync::watch;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
@@ -288,11 +289,17 @@ pub fn factory(engine: &EngineArgs) -> Arc<Registry> {
     let timeout = std::time::Duration::from_secs(engine.provider_timeout_secs.max(1));
     let window = std::time::Duration::from_secs_f64(engine.provider_rate_window_secs.max(0.1));
     Arc::new(
-        Registry::new().with(
-            FreshdeskIntegration::new(hosts, engine.provider_reserve)
-                .with_request_timeout(timeout)
-                .with_rate_window(window),
-        ),
+        Registry::new()
+            .with(
+                FreshdeskIntegration::new(hosts.clone(), engine.provider_reserve)
+                    .with_request_timeout(timeout)
+                    .with_rate_window(window),
+            )
+            .with(
+                ZendeskIntegration::new(hosts, engine.provider_reserve)
+                    .with_request_timeout(timeout)
+                    .with_rate_window(window),
+            ),
     )
 }
 

@@ -16,9 +16,11 @@ pub mod errors;
 pub mod export;
 pub mod fields;
 pub mod http;
+pub mod integration;
 mod lists;
 pub mod mapping;
 pub mod provider;
+pub mod remote_fields;
 pub mod roles;
 pub mod schema;
 pub mod streams;
@@ -29,6 +31,7 @@ pub use budget::{BudgetStats, Lane, RateBudget};
 pub use domain::{ZendeskAuth, ZendeskCredentials, resolve_base_url, ticket_url};
 pub use errors::{classify_status, confine_path, error_parts, field_problems};
 pub use http::{RawResponse, http_client, install_crypto_provider};
+pub use integration::ZendeskIntegration;
 pub use mapping::{
     Lookups, builtin_roles, enum_origin, map_account, map_attachment, map_comment, map_contact,
     map_role, map_tag, map_team, map_ticket, map_user, ticket_custom_fields, ticket_priority,

@@ -1,6 +1,8 @@
 //! An in-process Deskbridge (API + workers) on its own database, in front of a simulator.
 #![allow(dead_code)]
 
+pub mod zendesk;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +48,8 @@ pub struct Options {
     pub public_url: bool,
     /// Integrations offered besides Freshdesk (e.g. a test crate's helpdesk).
     pub integrations: Integrations,
+    /// Origins allowed besides the Freshdesk simulator's, for worker processes.
+    pub extra_hosts: Vec<String>,
 }
 
 /// Extra integrations for the registry, in the order offered after Freshdesk.
@@ -75,6 +79,7 @@ impl Default for Options {
             link_embed_origins: Vec::new(),
             public_url: true,
             integrations: Integrations::default(),
+            extra_hosts: Vec::new(),
         }
     }
 }
@@ -92,6 +97,8 @@ pub struct TestApp {
     pub master_key: MasterKey,
     /// The simulator's origin, as `DESKBRIDGE_ALLOW_PROVIDER_HOSTS` names it.
     pub sim_host: String,
+    /// Every allowed origin (other simulators too), as worker processes are given them.
+    pub worker_hosts: String,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -156,6 +163,9 @@ impl TestApp {
             .expect("simulator");
         // Allowed provider hosts are exact origins (`scheme://host:port`).
         let host = sim_handle.base_url.clone();
+        let worker_hosts = [vec![host.clone()], opts.extra_hosts.clone()]
+            .concat()
+            .join(",");
         let hosts = if opts.allow_sim {
             vec![host.clone()]
         } else {
@@ -212,6 +222,7 @@ impl TestApp {
             http: deskbridge_freshdesk::http_client(),
             master_key,
             sim_host: host,
+            worker_hosts,
             shutdown: tx,
             server,
         }
@@ -385,7 +396,7 @@ impl TestApp {
             .arg("worker")
             .env("DATABASE_URL", &self.db.url)
             .env("DESKBRIDGE_MASTER_KEY", self.master_key.to_base64())
-            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.sim_host)
+            .env("DESKBRIDGE_ALLOW_PROVIDER_HOSTS", &self.worker_hosts)
             .env("DESKBRIDGE_WORKERS", workers.to_string())
             .env("DESKBRIDGE_JOB_LEASE_SECS", lease_secs.to_string())
             .env("DESKBRIDGE_SYNC_INTERVAL_SECS", "3600")

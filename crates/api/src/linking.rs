@@ -3,11 +3,9 @@
 //! the helpdesk (throttled per organization when asked), the account stored or relinked, its
 //! sync queued. It lives outside `routes/` so that route modules stay leaves.
 
-use chrono::Utc;
 use deskbridge_model::deskbridge_ext::LinkAccountRequest;
 use deskbridge_provider::{ProviderError, check_fields};
 use deskbridge_store::accounts::NewLink;
-use deskbridge_store::jobs::SYNC;
 use serde_json::Value;
 
 use crate::check_throttle::CheckThrottle;
@@ -115,12 +113,9 @@ pub async fn link(
                 subdomain: integration.subdomain(&creds),
                 credentials_json: Value::Object(creds).to_string(),
                 base_url: provider.instance_url(),
+                queue_sync: true,
             },
         )
-        .await?;
-    state
-        .store
-        .enqueue_job(linked.account.id, SYNC, Utc::now())
         .await?;
     Ok(linked)
 }

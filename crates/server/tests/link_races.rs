@@ -174,6 +174,7 @@ async fn concurrent_first_links_of_one_end_user_in_the_store_make_one_account() 
                 subdomain: "acme".into(),
                 credentials_json: r#"{"domain":"acme","api_key":"k"}"#.into(),
                 base_url: Some("https://acme.freshdesk.com/".into()),
+                queue_sync: false,
             };
             store
                 .link_account(org, &link)

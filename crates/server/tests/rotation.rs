@@ -336,6 +336,7 @@ async fn a_second_rotation_with_the_previous_key_re_seals_what_a_lagging_process
                 subdomain: "lagging".into(),
                 credentials_json: r#"{"domain":"lagging","api_key":"k"}"#.into(),
                 base_url: None,
+                queue_sync: false,
             },
         )
         .await

@@ -61,6 +61,9 @@ pub struct NewLink {
     /// Which helpdesk the credentials lead to (its resolved base URL), when the provider
     /// knows: a relink to another one starts the account afresh.
     pub base_url: Option<String>,
+    /// Also queue the account's sync in the link's transaction: a scheduler that looks
+    /// between the link and a separate enqueue would queue a second, concurrent first sync.
+    pub queue_sync: bool,
 }
 
 /// The result of linking.
@@ -195,6 +198,16 @@ impl Store {
             .await?;
             (account, token, true)
         };
+        if link.queue_sync {
+            sqlx::query(
+                "INSERT INTO jobs (id, linked_account_id, kind) VALUES ($1, $2, 'sync')
+                 ON CONFLICT (linked_account_id, kind) WHERE status = 'queued' DO NOTHING",
+            )
+            .bind(Uuid::new_v4())
+            .bind(account.id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(Linked {
             account,

@@ -23,6 +23,7 @@ async fn a_taken_over_claim_cannot_send() {
                 subdomain: "acme".into(),
                 credentials_json: r#"{"domain":"acme","api_key":"k"}"#.into(),
                 base_url: None,
+                queue_sync: false,
             },
         )
         .await

@@ -18,6 +18,7 @@ fn link(origin: &str, api_key: &str) -> NewLink {
         subdomain: "acme".into(),
         credentials_json: format!(r#"{{"domain":"acme","api_key":"{api_key}"}}"#),
         base_url: None,
+        queue_sync: false,
     }
 }
 

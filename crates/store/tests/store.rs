@@ -25,6 +25,7 @@ async fn setup() -> (TestDb, Store, Uuid, Uuid) {
                 subdomain: "acme".into(),
                 credentials_json: r#"{"domain":"acme","api_key":"SECRET-KEY-123"}"#.into(),
                 base_url: None,
+                queue_sync: false,
             },
         )
         .await

@@ -18,11 +18,16 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Serialises the set-up: the tests of this file run at once, and two `python3 -m venv` on
+/// one folder make one of them fail on a fresh checkout.
+static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A virtual environment with the SDK, created once under `target/`.
 fn python() -> PathBuf {
     if let Ok(p) = std::env::var("DESKBRIDGE_SDK_PYTHON") {
         return p.into();
     }
+    let _setup = SETUP.lock().unwrap_or_else(|e| e.into_inner());
     let venv = repo().join("target/merge-sdk-venv");
     let py = venv.join("bin/python");
     let ok = py.exists()

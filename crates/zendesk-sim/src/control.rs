@@ -62,6 +62,7 @@ pub fn routes() -> Router<Simulator> {
         .route("/accounts/{sub}/organizations", post(new_org))
         .route("/accounts/{sub}/groups", post(new_group))
         .route("/accounts/{sub}/groups/{id}", delete(delete_group))
+        .merge(crate::control_push::routes())
 }
 
 fn err(e: ApiError) -> Fail {

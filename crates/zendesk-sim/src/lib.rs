@@ -22,7 +22,11 @@
 //! `GET /users/{id}`, `GET /users/me`, `GET /organizations[/{id}]`, `GET /groups[/{id}]`,
 //! `GET /group_memberships`, `GET /tags`, `GET /ticket_fields`, `GET/POST /custom_statuses`,
 //! `GET /custom_roles[/{id}]`, `GET /ticket_forms`, `GET /attachments/{id}`, `POST /uploads`,
-//! `GET/POST /webhooks`, `GET/DELETE /webhooks/{id}` (records only: nothing is delivered yet).
+//! `GET/POST /webhooks`, `GET/PUT/PATCH/DELETE /webhooks/{id}`,
+//! `GET/POST /webhooks/{id}/signing_secret`, `GET/POST /triggers`, `GET/PUT/DELETE /triggers/{id}`
+//! (admin only). Ticket creates and updates (API and control) run the active triggers; a
+//! `notification_webhook` action sends the webhook's signed request from a background task
+//! (`push.rs`, `triggers.rs`).
 //!
 //! # Addressing accounts (tests run on 127.0.0.1, so there are no real subdomains)
 //! Like the Freshdesk simulator, an account is addressed by a path prefix:
@@ -65,6 +69,8 @@
 //! | `GET /_sim/accounts` | `[{subdomain, api_token, admin_email, agent_email, end_user_email, oauth_token, plan, site}]` |
 //! | `GET/PUT /_sim/faults` | `{error_rate, slow_rate, slow_delay_ms, drop_rate}` |
 //! | `GET/PUT /_sim/settings` | `{time_scale, edge_per_second}` |
+//! | `GET/PUT /_sim/push` | webhook delivery: `{delay_ms, loss_rate, seed, retry_delay_ms}` (missing keys → defaults; the loss sequence restarts from `seed`) |
+//! | `GET /_sim/push/counters`, `POST /_sim/push/counters/reset` | `{fired, dropped, delivered, failed, attempts, pending}` (all accounts) |
 //! | `GET …/data` | everything in API shapes: tickets (export shape, deleted and archived included, with `archived_ticket_ids`, `deleted_ticket_ids`, `scrubbed_ticket_ids`), `comments` per ticket, users, organizations, groups, group_memberships, custom_statuses, ticket_fields, custom_roles |
 //! | `GET …/counters`, `POST …/counters/reset` | `{requests, rate_limited, faults, downloads, credentials_off_host}`; reset also restarts the rate windows |
 //! | `PUT …/plan` | `{"plan": "team" \| "growth" \| "professional" \| "enterprise" \| "enterprise_plus" \| null}` |
@@ -92,11 +98,13 @@
 mod config;
 mod content;
 mod control;
+mod control_push;
 mod datagen;
 mod errors;
 mod faults;
 mod http;
 mod pagination;
+mod push;
 mod ratelimit;
 mod render;
 mod req;
@@ -105,7 +113,9 @@ mod server;
 mod sim;
 mod store;
 mod time;
+mod triggers;
 
 pub use config::{FaultConfig, Plan, SimConfig, scaled_minute};
+pub use push::{PushCounters, PushSettings, signature as webhook_signature};
 pub use server::SimHandle;
 pub use sim::{Counters, SimAccount, Simulator};

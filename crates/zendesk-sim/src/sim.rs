@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use crate::config::{Plan, SimConfig};
 use crate::datagen::{self, generate_account};
 use crate::faults::FaultState;
+use crate::push::PushHub;
 use crate::ratelimit::Limiter;
 use crate::render::Ctx;
 use crate::store::AccountData;
@@ -130,6 +131,8 @@ pub struct Inner {
     pub base_url: RwLock<Option<String>>,
     /// Base URL of the attachment content host once spawned.
     pub content_url: RwLock<Option<String>>,
+    /// Webhook delivery (settings, loss draws, counters).
+    pub push: Arc<PushHub>,
 }
 
 /// An in-memory Zendesk; cheap to clone.
@@ -142,9 +145,12 @@ impl Simulator {
     /// Generates all accounts (deterministic for the same seed and counts).
     pub fn new(cfg: SimConfig) -> Self {
         let now = now_secs();
+        let push = Arc::new(PushHub::default());
         let accounts = (0..cfg.accounts.max(1))
             .map(|i| {
-                let g = generate_account(&cfg, i, now);
+                let mut g = generate_account(&cfg, i, now);
+                g.data.push = push.clone();
+                g.data.account_id = 10_318_000 + i as i64;
                 let oauth = OAuthToken {
                     token: datagen::api_token(&mut datagen::rng_for(cfg.seed, i, 3)),
                     user_id: g.owner_id,
@@ -173,6 +179,7 @@ impl Simulator {
             }),
             base_url: RwLock::new(None),
             content_url: RwLock::new(None),
+            push,
             accounts,
             cfg,
         };

@@ -333,6 +333,14 @@ pub struct AccountData {
     pub uploads: HashMap<String, Upload>,
     /// Webhooks by ULID, as stored (secrets included; renders hide them).
     pub webhooks: BTreeMap<String, Value>,
+    /// Signing secret of each webhook, by ULID (shown only by `…/signing_secret`).
+    pub webhook_secrets: BTreeMap<String, String>,
+    /// Triggers by id, in API shape.
+    pub triggers: BTreeMap<i64, Value>,
+    /// Zendesk's numeric account id (`x-zendesk-account-id` on webhook requests).
+    pub account_id: i64,
+    /// The simulator's delivery engine (shared by all accounts).
+    pub push: std::sync::Arc<crate::push::PushHub>,
     /// The brand of every ticket.
     pub brand_id: i64,
     /// The default ticket form.

@@ -10,6 +10,7 @@ mod incremental;
 mod people;
 mod ticket_apply;
 mod tickets;
+mod triggers;
 mod user_insert;
 mod webhooks;
 mod writes;
@@ -117,6 +118,19 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Response
         (&Method::POST, ["webhooks"]) => webhooks::create(acct, req),
         (&Method::GET, ["webhooks", w]) => webhooks::show(acct, req, w),
         (&Method::DELETE, ["webhooks", w]) => webhooks::delete(acct, req, w),
+        (&Method::PUT, ["webhooks", w]) => webhooks::update(acct, req, w, false),
+        (&Method::PATCH, ["webhooks", w]) => webhooks::update(acct, req, w, true),
+        (&Method::GET, ["webhooks", w, "signing_secret"]) => {
+            webhooks::signing_secret(acct, req, w, false)
+        }
+        (&Method::POST, ["webhooks", w, "signing_secret"]) => {
+            webhooks::signing_secret(acct, req, w, true)
+        }
+        (&Method::GET, ["triggers"]) => triggers::list(acct, req),
+        (&Method::POST, ["triggers"]) => triggers::create(acct, req),
+        (&Method::GET, ["triggers", t]) => id(t).and_then(|t| triggers::show(acct, req, t)),
+        (&Method::PUT, ["triggers", t]) => id(t).and_then(|t| triggers::update(acct, req, t)),
+        (&Method::DELETE, ["triggers", t]) => id(t).and_then(|t| triggers::delete(acct, req, t)),
         _ => Err(ApiError::NotFound),
     };
     let _ = sim;

@@ -1,7 +1,6 @@
-//! Webhook records (reference §6.2): create, show, list and delete, admin only. Only the
-//! records exist for now: no trigger fires them and nothing is delivered yet. A later issue
-//! adds delivery (signatures per §6.4) on top of these records and of
-//! `ticket_apply::default_trigger_events`.
+//! Webhooks API (reference §6.2), admin only: create, show, list, update (PUT replaces, PATCH
+//! merges; both answer 204 as Zendesk's do), delete, and the signing secret (`GET` shows it,
+//! `POST` resets it). Triggers (`routes/triggers.rs`) fire them; `crate::push` delivers.
 
 use std::sync::Arc;
 
@@ -40,7 +39,7 @@ fn shown(stored: &Value) -> Value {
     v
 }
 
-fn admin(req: &Req) -> Result<(), ApiError> {
+pub(super) fn admin(req: &Req) -> Result<(), ApiError> {
     if req.me.role == "admin" {
         Ok(())
     } else {
@@ -69,6 +68,8 @@ pub fn create(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         "http_method": text("http_method").unwrap_or_else(|| "POST".into()),
         "request_format": text("request_format").unwrap_or_else(|| "json".into()),
         "authentication": o.get("authentication").cloned().unwrap_or(Value::Null)});
+    let secret = secret(&mut d);
+    d.webhook_secrets.insert(id.clone(), secret);
     d.webhooks.insert(id, v.clone());
     Ok(json_response(201, &json!({"webhook": shown(&v)})))
 }
@@ -104,5 +105,77 @@ pub fn delete(acct: &Arc<AccountCell>, req: &Req, id: &str) -> Answer {
     admin(req)?;
     let mut d = write(&acct.data);
     d.webhooks.remove(id).ok_or(ApiError::NotFound)?;
+    d.webhook_secrets.remove(id);
     Ok(empty(204))
+}
+
+/// Keys a client may set; `id`, `created_at`, `created_by` stay as created.
+const WRITABLE: &[&str] = &[
+    "name",
+    "description",
+    "status",
+    "subscriptions",
+    "endpoint",
+    "http_method",
+    "request_format",
+    "authentication",
+];
+
+/// `PUT /webhooks/{id}` (`merge = false`: the body replaces every writable key it names and
+/// resets the others to their defaults) or `PATCH` (`merge = true`): 204 without a body.
+pub fn update(acct: &Arc<AccountCell>, req: &Req, id: &str, merge: bool) -> Answer {
+    admin(req)?;
+    let o = envelope(&req.body, "webhook")?;
+    let mut d = write(&acct.data);
+    let stored = d.webhooks.get_mut(id).ok_or(ApiError::NotFound)?;
+    if !merge {
+        for (k, v) in [
+            ("description", Value::Null),
+            ("authentication", Value::Null),
+            ("http_method", json!("POST")),
+            ("request_format", json!("json")),
+            ("status", json!("active")),
+        ] {
+            stored[k] = v;
+        }
+    }
+    for (k, v) in o.iter().filter(|(k, _)| WRITABLE.contains(&k.as_str())) {
+        stored[k.as_str()] = v.clone();
+    }
+    if stored["name"].as_str().is_none_or(str::is_empty)
+        || stored["endpoint"].as_str().is_none_or(str::is_empty)
+    {
+        return Err(ApiError::BadRequest(
+            "InvalidParameter",
+            "name and endpoint are required".into(),
+        ));
+    }
+    Ok(empty(204))
+}
+
+/// A 40-character secret (Zendesk's are base64-ish strings of that order).
+fn secret(d: &mut crate::store::AccountData) -> String {
+    format!("{}{}", d.next_token(0x5EC2), d.next_token(0x5EC3))
+        .chars()
+        .take(40)
+        .collect()
+}
+
+/// `GET /webhooks/{id}/signing_secret` (`reset = false`) or `POST` (a new secret; the old one
+/// stops signing at once): `{signing_secret: {secret, algorithm: "SHA256"}}`.
+pub fn signing_secret(acct: &Arc<AccountCell>, req: &Req, id: &str, reset: bool) -> Answer {
+    admin(req)?;
+    let mut d = write(&acct.data);
+    if !d.webhooks.contains_key(id) {
+        return Err(ApiError::NotFound);
+    }
+    if reset || !d.webhook_secrets.contains_key(id) {
+        let s = secret(&mut d);
+        d.webhook_secrets.insert(id.to_owned(), s);
+    }
+    let s = d.webhook_secrets.get(id).cloned().unwrap_or_default();
+    Ok(json_response(
+        200,
+        &json!({"signing_secret": {"secret": s, "algorithm": "SHA256"}}),
+    ))
 }

@@ -17,6 +17,7 @@ use crate::req::Req;
 use crate::sim::{AccountCell, write};
 use crate::store::{AccountData, Comment, Ticket, User};
 use crate::time::{fmt, now_secs, parse};
+use crate::triggers::{self, Event};
 
 use super::ticket_apply::{
     apply_fields, check_required_on_solve, default_trigger_events, invalid, opt_id,
@@ -332,6 +333,13 @@ pub fn create_ticket(
         *m = out;
     }
     let a = audit(audit_id, t.id, me.id, events);
+    let ev = Event {
+        create: true,
+        comment_public: t.comments.last().map(|c| c.public),
+        changes: &[],
+        actor: me.id,
+    };
+    triggers::fire(&mut d, &ctx.site, &acct.subdomain, &t, &ev);
     d.tickets.insert(t.id, t);
     Ok((v, a))
 }
@@ -380,12 +388,14 @@ pub fn apply_update(
     check_required_on_solve(&d, &t)?;
     let audit_id = d.next_id();
     let mut events = Vec::new();
+    let mut comment_public = None;
     if let Some(Value::Object(c)) = o.get("comment")
         && let Some(ev) = add_comment(&mut d, &mut t, c, me.id, audit_id, ctx)?
     {
+        comment_public = t.comments.last().map(|c| c.public);
         events.push(ev);
     }
-    for (name, old, new) in changes {
+    for (name, old, new) in &changes {
         let eid = event_id(&mut d);
         events.push(json!({"id": eid, "type": "Change", "value": new, "field_name": name, "previous_value": old}));
     }
@@ -393,6 +403,13 @@ pub fn apply_update(
     t.updated_at = now;
     t.generated_ts = t.generated_ts.max(now);
     let v = render::ticket_in(ctx, &d, &t, false);
+    let ev = Event {
+        create: false,
+        comment_public,
+        changes: &changes,
+        actor: me.id,
+    };
+    triggers::fire(&mut d, &ctx.site, &acct.subdomain, &t, &ev);
     d.tickets.insert(id, t);
     Ok((v, audit(audit_id, id, me.id, events)))
 }

@@ -8,5 +8,6 @@ mod conformance_errors;
 mod control;
 mod exports;
 mod lists;
+mod push;
 mod ratelimit;
 mod writes;

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::config::{FaultConfig, Plan};
 use crate::control::{ControlError, ControlResult};
 use crate::errors::json_response;
+use crate::push::PushSettings;
 use crate::sim::{Simulator, read};
 
 type S = State<Simulator>;
@@ -22,6 +23,18 @@ pub fn routes() -> Router<Simulator> {
     Router::new()
         .route("/accounts", get(accounts))
         .route("/faults", get(get_faults).put(set_faults))
+        .route("/push", get(get_push).put(set_push))
+        .route("/push/counters", get(push_counters))
+        .route("/push/counters/reset", post(reset_push_counters))
+        .route("/accounts/{sub}/automations", get(automation_rules))
+        .route(
+            "/accounts/{sub}/automations/{kind}/rules",
+            post(add_automation_rule),
+        )
+        .route(
+            "/accounts/{sub}/automations/rules/{id}",
+            delete(delete_automation_rule),
+        )
         .route("/accounts/{sub}/data", get(data))
         .route("/accounts/{sub}/counters", get(counters))
         .route("/accounts/{sub}/counters/reset", post(reset_counters))
@@ -130,6 +143,49 @@ async fn set_faults(State(sim): S, b: Bytes) -> Response {
     };
     sim.control().set_faults(cfg.clone());
     json_response(200, &faults_json(&cfg))
+}
+
+async fn get_push(State(sim): S) -> Response {
+    reply(Ok(sim.control().push_settings()), 200)
+}
+
+/// `{delay_ms, loss_rate, seed, retry_delays_ms}`; missing keys take their defaults.
+async fn set_push(State(sim): S, b: Bytes) -> Response {
+    match serde_json::from_slice::<PushSettings>(&b) {
+        Ok(s) => {
+            sim.control().set_push(s);
+            get_push(State(sim)).await
+        }
+        Err(e) => json_response(
+            400,
+            &json!({"error": format!("invalid push settings: {e}")}),
+        ),
+    }
+}
+
+async fn push_counters(State(sim): S) -> Response {
+    reply(Ok(sim.control().push_counters()), 200)
+}
+
+async fn reset_push_counters(State(sim): S) -> Response {
+    sim.control().reset_push_counters();
+    push_counters(State(sim)).await
+}
+
+async fn automation_rules(State(sim): S, Path(sub): Path<String>) -> Response {
+    reply(sim.control().automation_rules(&sub), 200)
+}
+
+async fn add_automation_rule(
+    State(sim): S,
+    Path((sub, kind)): Path<(String, i64)>,
+    b: Bytes,
+) -> Response {
+    reply(sim.control().add_automation_rule(&sub, kind, body(&b)), 201)
+}
+
+async fn delete_automation_rule(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
+    reply(sim.control().delete_automation_rule(&sub, id), 204)
 }
 
 async fn data(State(sim): S, Path(sub): Path<String>) -> Response {

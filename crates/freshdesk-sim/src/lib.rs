@@ -16,7 +16,11 @@
 //! `GET /search/tickets`, `GET/POST /contacts`, `GET/PUT/DELETE /contacts/{id}`,
 //! `DELETE /contacts/{id}/hard_delete`, `PUT /contacts/{id}/restore`, `GET /agents`,
 //! `GET /agents/{id}`, `GET /agents/me`, `GET/POST /companies`, `GET /companies/{id}`,
-//! `GET /groups[/{id}]`, `GET /roles[/{id}]`, `GET /ticket_fields`, `GET /time_entries`.
+//! `GET /groups[/{id}]`, `GET /roles[/{id}]`, `GET /ticket_fields`, `GET /time_entries`,
+//! `GET/POST /automations/{type}/rules`, `GET/PUT/DELETE /automations/{type}/rules/{id}`
+//! (type 1 ticket creation, 3 hourly, 4 ticket updates). Ticket creates, updates and new
+//! conversations (API and control) run the rules; a "Trigger webhook" action sends its request
+//! from a background task (`automations.rs`, `push.rs`).
 //!
 //! # Addressing
 //! - `/api/v2/…`: the account is chosen by the API key (HTTP Basic, key as user name).
@@ -72,9 +76,13 @@
 //! | `POST …/contacts`, `PUT …/contacts/{id}`, `DELETE …/contacts/{id}`, `DELETE …/contacts/{id}/hard` | contacts |
 //! | `POST …/contacts/{id}/key` | `{api_key}` of a customer: authenticates, then 403 `access_denied` |
 //! | `POST …/agents`, `DELETE …/agents/{id}` (same for `groups`, `companies`) | directory records |
+//! | `POST …/automations/{type}/rules`, `GET …/automations`, `DELETE …/automations/rules/{id}` | automation rules as set up in the admin UI (API body and validation) |
+//! | `GET/PUT /_sim/push` | webhook delivery: `{delay_ms, loss_rate, seed, retry_delays_ms: [3]}` (missing keys → defaults; the loss sequence restarts from `seed`) |
+//! | `GET /_sim/push/counters`, `POST /_sim/push/counters/reset` | `{fired, dropped, delivered, failed, attempts, pending}` (all accounts) |
 //!
 //! `…` stands for `/_sim/accounts/{sub}`. Successful mutations without a result answer 204.
 
+mod automations;
 mod config;
 mod control;
 mod control_http;
@@ -83,6 +91,7 @@ mod errors;
 mod faults;
 mod http;
 mod model;
+mod push;
 mod ratelimit;
 mod render;
 mod req;
@@ -96,5 +105,6 @@ mod time;
 
 pub use config::{FaultConfig, Plan, PlanLimits, SimConfig, scaled_minute};
 pub use control::{Control, ControlError, ControlResult, Snapshot};
+pub use push::{PushCounters, PushSettings};
 pub use server::SimHandle;
 pub use sim::{Counters, SimAccount, Simulator};

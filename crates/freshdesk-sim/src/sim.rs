@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use crate::config::{Plan, SimConfig};
 use crate::datagen::{self, generate_account};
 use crate::faults::FaultState;
+use crate::push::PushHub;
 use crate::ratelimit::Limiter;
 use crate::sign::Signer;
 use crate::store::AccountData;
@@ -88,6 +89,8 @@ pub struct Inner {
     pub signer: Signer,
     /// Base URL of the last spawned server (for renders outside a request).
     pub base_url: RwLock<Option<String>>,
+    /// Webhook delivery of automation rules (settings, loss draws, counters).
+    pub push: Arc<PushHub>,
     key_rng: Mutex<rand::rngs::StdRng>,
 }
 
@@ -118,10 +121,12 @@ impl Simulator {
                 });
             }
         });
+        let push = Arc::new(PushHub::default());
         let accounts = generated
             .into_iter()
             .flatten()
-            .map(|g| {
+            .map(|mut g| {
+                g.data.push = push.clone();
                 Arc::new(AccountCell {
                     subdomain: g.subdomain,
                     meta: RwLock::new(Meta {
@@ -140,6 +145,7 @@ impl Simulator {
             faults: Mutex::new(FaultState::new(cfg.faults.clone(), cfg.seed)),
             signer: Signer::new(cfg.seed, cfg.time_scale),
             base_url: RwLock::new(None),
+            push,
             key_rng: Mutex::new(datagen::rng_for(cfg.seed, usize::MAX, 9)),
             accounts,
             cfg,

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rand::Rng;
 use rand::rngs::StdRng;
+use serde_json::Value;
 
 use crate::model::{
     Agent, Company, Contact, Conversation, CustomKind, Group, Profile, Role, Ticket, TicketField,
@@ -124,6 +125,10 @@ pub struct AccountData {
     pub ids: IdAlloc,
     /// RNG for runtime choices (ids of created records).
     pub rng: StdRng,
+    /// Automation rules by id, in API shape (`automation_type_id` 1, 3 or 4).
+    pub automations: BTreeMap<i64, Value>,
+    /// The simulator's webhook delivery engine (shared by all accounts).
+    pub push: std::sync::Arc<crate::push::PushHub>,
     last_ts: i64,
 }
 
@@ -153,6 +158,8 @@ impl AccountData {
             admin_agent_id: 0,
             ids: IdAlloc::new(index),
             rng,
+            automations: BTreeMap::new(),
+            push: std::sync::Arc::default(),
             last_ts: 0,
         }
     }

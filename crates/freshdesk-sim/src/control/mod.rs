@@ -1,6 +1,7 @@
 //! Rust-side control of a running simulator (mutations, keys, plan, faults, counters, snapshots).
 
 mod directory;
+mod push;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -7,7 +7,7 @@ mod pools;
 mod tickets;
 pub mod words;
 
-pub use fields::STATUSES;
+pub use fields::{PRIORITIES, SOURCES, STATUSES};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::common::{absent, check, email_list, list_response, parse_body, strip_html};
+use crate::automations::Happened;
 use crate::errors::{ApiError, FieldError, json_response};
 use crate::http::query::{page_of, paging};
 use crate::model::Conversation;
@@ -214,6 +215,11 @@ pub fn add(
             t.stats.requester_responded_at = Some(now);
         }
     });
+    let what = Happened::Conversation {
+        reply: is_reply,
+        private: c.private,
+    };
+    crate::automations::run(d, ticket_id, &what);
     Ok(c)
 }
 

@@ -1,6 +1,7 @@
 //! Resource routes under `/api/v2`.
 
 pub mod attachments;
+pub mod automations;
 mod common;
 mod companies;
 pub mod contacts;
@@ -88,6 +89,21 @@ pub fn dispatch(sim: &Simulator, acct: &Arc<AccountCell>, req: &Req) -> Outcome 
         (&Method::GET, ["ticket_fields"]) => misc::ticket_fields(acct, req),
         (&Method::GET, ["search", "tickets"]) => search::tickets(acct, req),
         (&Method::GET, ["time_entries"]) => misc::time_entries(acct, req),
+        (&Method::GET, ["automations", k, "rules"]) => {
+            automations::rule_type(k).and_then(|k| automations::list(acct, k))
+        }
+        (&Method::POST, ["automations", k, "rules"]) => {
+            automations::rule_type(k).and_then(|k| automations::create(acct, req, k))
+        }
+        (&Method::GET, ["automations", k, "rules", r]) => automations::rule_type(k)
+            .and_then(|k| id(r).map(|r| (k, r)).ok_or(ApiError::NotFound))
+            .and_then(|(k, r)| automations::view(acct, k, r)),
+        (&Method::PUT, ["automations", k, "rules", r]) => automations::rule_type(k)
+            .and_then(|k| id(r).map(|r| (k, r)).ok_or(ApiError::NotFound))
+            .and_then(|(k, r)| automations::update(acct, req, k, r)),
+        (&Method::DELETE, ["automations", k, "rules", r]) => automations::rule_type(k)
+            .and_then(|k| id(r).map(|r| (k, r)).ok_or(ApiError::NotFound))
+            .and_then(|(k, r)| automations::delete(acct, k, r)),
         _ => Err(match allowed_methods(&segs) {
             Some(list) if !list.contains(&m.as_str()) => return method_not_allowed(m, list),
             _ => ApiError::NotFound,
@@ -112,6 +128,8 @@ fn allowed_methods(segs: &[&str]) -> Option<&'static [&'static str]> {
         | ["ticket_fields"]
         | ["time_entries"] => Some(&["GET"]),
         ["tickets", _, "reply"] | ["tickets", _, "notes"] => Some(&["POST"]),
+        ["automations", _, "rules"] => Some(&["GET", "POST"]),
+        ["automations", _, "rules", _] => Some(&["GET", "PUT", "DELETE"]),
         _ => None,
     }
 }

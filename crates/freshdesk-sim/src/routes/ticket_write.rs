@@ -1,9 +1,10 @@
 //! Ticket creation and updates (shared by the API and the control API).
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::common::{absent, strip_html};
 use super::ticket_validate::{Fields, validate};
+use crate::automations::{self, Happened};
 use crate::errors::ApiError;
 use crate::model::{Contact, CustomKind, Stats, Ticket};
 use crate::store::{AccountData, IdKind};
@@ -261,6 +262,7 @@ pub fn create(d: &mut AccountData, b: &Map<String, Value>, _me: i64) -> Result<i
             pt.updated_at = now;
         });
     }
+    automations::run(d, id, &Happened::Created);
     Ok(id)
 }
 
@@ -285,6 +287,7 @@ pub fn update(d: &mut AccountData, id: i64, b: &Map<String, Value>) -> Result<()
     let status = f.status.take();
     let snapshot = d.ticket(id).cloned().ok_or(ApiError::NotFound)?;
     let mut t = snapshot;
+    let before = watched(&t);
     apply(d, &mut t, f);
     if let Some(r) = requester {
         t.requester_id = r;
@@ -293,8 +296,26 @@ pub fn update(d: &mut AccountData, id: i64, b: &Map<String, Value>) -> Result<()
         apply_status(&mut t, s, now);
     }
     t.updated_at = now;
+    let changes: Vec<_> = before
+        .into_iter()
+        .zip(watched(&t))
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(b, a)| (b.0, b.1, a.1))
+        .collect();
     d.update_ticket(id, |slot| *slot = t);
+    automations::run(d, id, &Happened::Changed(changes));
     Ok(())
+}
+
+/// The properties "Ticket updates" rules watch, `(event field, value)`.
+fn watched(t: &Ticket) -> [(&'static str, Value); 5] {
+    [
+        ("status", json!(t.status)),
+        ("priority", json!(t.priority)),
+        ("ticket_type", json!(t.ticket_type)),
+        ("group_id", json!(t.group_id)),
+        ("responder_id", json!(t.responder_id)),
+    ]
 }
 
 /// Soft-deletes or restores a ticket, bumping `updated_at`.

@@ -7,6 +7,7 @@ mod conformance;
 mod control;
 mod faults;
 mod pagination;
+mod push;
 mod ratelimit;
 mod scale;
 mod search;

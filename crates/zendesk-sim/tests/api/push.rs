@@ -140,7 +140,7 @@ async fn trigger_push_is_signed_and_rendered() {
     let got = next(&mut rx, Duration::from_secs(5)).await.expect("push");
     let body: Value = serde_json::from_str(&got.1).unwrap();
     assert_eq!(body["status"], "Pending");
-    // A reset secret signs the next push; the old one no longer verifies.
+    // POST on the signing secret resets it.
     let r = env
         .send(
             Method::POST,

@@ -1,0 +1,211 @@
+//! Outbound "Trigger Webhook" delivery (reference §8): what an automation rule's webhook
+//! action sends, on a background task with a real HTTP client, so that an API answer never
+//! waits for a receiver. Tests and the benchmark steer it through `/_sim/push` (or
+//! [`crate::Control::set_push`]): a delay before the first attempt and a seeded share of pushes
+//! silently lost (Freshdesk's delivery is at-least-once at best, delayed or dropped).
+//!
+//! Retries follow Freshdesk's documented schedule: 2xx is success, 3xx is not retried, any other
+//! status or a timeout (15 s) is retried after 5, 30 and 60 minutes (`retry_delays_ms`, which a
+//! test or benchmark may shorten), then given up. Freshdesk pushes are not signed.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::sim::lock;
+
+/// How pushes leave the simulator; changed at run time through `/_sim/push`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PushSettings {
+    /// Wait before the first attempt of every push, in milliseconds.
+    pub delay_ms: u64,
+    /// Share of pushes silently dropped (0.0–1.0), drawn from a generator seeded by `seed`.
+    pub loss_rate: f64,
+    /// Seed of the loss draws; setting the settings restarts the sequence.
+    pub seed: u64,
+    /// Waits before the three retries of a failed push, in milliseconds.
+    pub retry_delays_ms: [u64; 3],
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        Self {
+            delay_ms: 0,
+            loss_rate: 0.0,
+            seed: 1,
+            retry_delays_ms: [300_000, 1_800_000, 3_600_000],
+        }
+    }
+}
+
+/// What happened to pushes so far (all accounts of the simulator).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PushCounters {
+    /// Pushes a trigger produced (dropped ones included).
+    pub fired: u64,
+    /// Pushes lost on purpose (`loss_rate`): never sent.
+    pub dropped: u64,
+    /// Pushes the receiver answered with a 2xx.
+    pub delivered: u64,
+    /// Pushes given up after their last attempt failed.
+    pub failed: u64,
+    /// HTTP attempts made (retries included).
+    pub attempts: u64,
+    /// Pushes waiting for their delay or an attempt.
+    pub pending: u64,
+}
+
+/// One webhook request to make.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// Endpoint URL.
+    pub url: String,
+    /// HTTP method (`POST`, `PUT`, …).
+    pub method: String,
+    /// Headers (custom headers, authentication, content type).
+    pub headers: Vec<(String, String)>,
+    /// Raw body (empty for GET/DELETE).
+    pub body: String,
+}
+
+#[derive(Debug)]
+struct State {
+    settings: PushSettings,
+    rng: StdRng,
+    counters: PushCounters,
+}
+
+/// The simulator-wide delivery engine, shared by every account.
+#[derive(Debug)]
+pub struct PushHub {
+    state: Mutex<State>,
+    client: OnceLock<reqwest::Client>,
+}
+
+impl Default for PushHub {
+    fn default() -> Self {
+        let settings = PushSettings::default();
+        Self {
+            state: Mutex::new(State {
+                rng: StdRng::seed_from_u64(settings.seed),
+                settings,
+                counters: PushCounters::default(),
+            }),
+            client: OnceLock::new(),
+        }
+    }
+}
+
+impl PushHub {
+    /// The current settings.
+    pub fn settings(&self) -> PushSettings {
+        lock(&self.state).settings
+    }
+
+    /// Replaces the settings and restarts the loss sequence from `seed`.
+    pub fn set_settings(&self, s: PushSettings) {
+        let mut st = lock(&self.state);
+        st.settings = PushSettings {
+            loss_rate: s.loss_rate.clamp(0.0, 1.0),
+            ..s
+        };
+        st.rng = StdRng::seed_from_u64(s.seed);
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> PushCounters {
+        lock(&self.state).counters
+    }
+
+    /// Zeroes the counters (pending pushes keep counting down from zero).
+    pub fn reset_counters(&self) {
+        let mut st = lock(&self.state);
+        let pending = st.counters.pending;
+        st.counters = PushCounters {
+            pending,
+            ..PushCounters::default()
+        };
+    }
+
+    fn client(&self) -> reqwest::Client {
+        self.client
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(15))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_else(|_| reqwest::Client::new())
+            })
+            .clone()
+    }
+
+    /// Queues one push: drawn for loss now (so the sequence follows trigger order), then sent
+    /// on a background task. Outside a tokio runtime nothing can be sent: it counts as failed.
+    pub fn send(self: &Arc<Self>, out: Outgoing) {
+        let delay = {
+            let mut st = lock(&self.state);
+            st.counters.fired += 1;
+            let loss = st.settings.loss_rate;
+            if loss > 0.0 && st.rng.gen_range(0.0..1.0) < loss {
+                st.counters.dropped += 1;
+                return;
+            }
+            st.counters.pending += 1;
+            st.settings.delay_ms
+        };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            let mut st = lock(&self.state);
+            st.counters.pending -= 1;
+            st.counters.failed += 1;
+            return;
+        };
+        let hub = self.clone();
+        rt.spawn(async move {
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
+            let ok = hub.deliver(&out).await;
+            let mut st = lock(&hub.state);
+            st.counters.pending -= 1;
+            if ok {
+                st.counters.delivered += 1;
+            } else {
+                st.counters.failed += 1;
+            }
+        });
+    }
+
+    async fn deliver(&self, out: &Outgoing) -> bool {
+        let client = self.client();
+        let method =
+            reqwest::Method::from_bytes(out.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut retries = 0;
+        loop {
+            lock(&self.state).counters.attempts += 1;
+            let mut rb = client.request(method.clone(), &out.url);
+            for (k, v) in &out.headers {
+                rb = rb.header(k, v);
+            }
+            if !out.body.is_empty() {
+                rb = rb.body(out.body.clone());
+            }
+            let retry = match rb.send().await {
+                Ok(r) if r.status().is_success() => return true,
+                Ok(r) => !r.status().is_redirection(),
+                Err(_) => true,
+            };
+            let waits = self.settings().retry_delays_ms;
+            match waits.get(retries) {
+                Some(w) if retry => {
+                    retries += 1;
+                    tokio::time::sleep(Duration::from_millis(*w)).await;
+                }
+                _ => return false,
+            }
+        }
+    }
+}

@@ -8,14 +8,12 @@
 //! status or a timeout (15 s) is retried after 5, 30 and 60 minutes (`retry_delays_ms`, which a
 //! test or benchmark may shorten), then given up. Freshdesk pushes are not signed.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
-
-use crate::sim::lock;
 
 /// How pushes leave the simulator; changed at run time through `/_sim/push`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -70,6 +68,12 @@ pub struct Outgoing {
     pub headers: Vec<(String, String)>,
     /// Raw body (empty for GET/DELETE).
     pub body: String,
+}
+
+/// Locks ignoring poisoning. Local rather than `crate::sim::lock`, so that the account store,
+/// which holds the hub, does not depend on the simulator layer above it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[derive(Debug)]

@@ -9,7 +9,7 @@
 //! `Retry-After` of at most 60 s is retried after that delay (up to 3 times); other failures and
 //! timeouts (12 s) are not retried.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
@@ -19,7 +19,6 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::sim::lock;
 use crate::time::{fmt, now_secs};
 
 /// How pushes leave the simulator; changed at run time through `/_sim/push`.
@@ -77,6 +76,12 @@ pub struct Outgoing {
     pub body: String,
     /// Signing secret: the signature and its timestamp are computed at each attempt.
     pub secret: String,
+}
+
+/// Locks ignoring poisoning. Local rather than `crate::sim::lock`, so that the account store,
+/// which holds the hub, does not depend on the simulator layer above it.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[derive(Debug)]

@@ -87,7 +87,7 @@ struct State {
 #[derive(Debug)]
 pub struct PushHub {
     state: Mutex<State>,
-    client: OnceLock<reqwest::Client>,
+    client: OnceLock<Option<reqwest::Client>>,
 }
 
 impl Default for PushHub {
@@ -135,14 +135,18 @@ impl PushHub {
         };
     }
 
-    fn client(&self) -> reqwest::Client {
+    /// The HTTP client, built once; `None` if it cannot be built (every push then fails).
+    /// Installs rustls' ring provider first, as the workspace's clients do, so that `https`
+    /// endpoints work too.
+    fn client(&self) -> Option<reqwest::Client> {
         self.client
             .get_or_init(|| {
+                let _already_installed = rustls::crypto::ring::default_provider().install_default();
                 reqwest::Client::builder()
                     .timeout(Duration::from_secs(15))
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
-                    .unwrap_or_else(|_| reqwest::Client::new())
+                    .ok()
             })
             .clone()
     }
@@ -184,7 +188,9 @@ impl PushHub {
     }
 
     async fn deliver(&self, out: &Outgoing) -> bool {
-        let client = self.client();
+        let Some(client) = self.client() else {
+            return false;
+        };
         let method =
             reqwest::Method::from_bytes(out.method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut retries = 0;

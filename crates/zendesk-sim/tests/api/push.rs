@@ -234,3 +234,82 @@ async fn full_loss_sends_nothing_and_delay_holds_delivery() {
     let body: Value = serde_json::from_str(&got.1).unwrap();
     assert_eq!(body["ticket_id"], t.to_string());
 }
+
+#[tokio::test]
+async fn conditions_select_the_updates_that_push() {
+    let env = start(small(1, 5)).await;
+    let (url, mut rx) = receiver().await;
+    let r = env
+        .send(
+            Method::POST,
+            &env.site(0, "/api/v2/webhooks"),
+            &env.admin(0),
+            Some(&json!({"webhook": {"name": "w", "endpoint": url,
+                "subscriptions": ["conditional_ticket_events"]}})),
+        )
+        .await;
+    let id = r.json()["webhook"]["id"].as_str().unwrap().to_owned();
+    // Public comments on updates only, and status changes to solved.
+    let r = env
+        .send(
+            Method::POST,
+            &env.site(0, "/api/v2/triggers"),
+            &env.admin(0),
+            Some(&json!({"trigger": {"title": "public comment",
+                "conditions": {"all": [
+                    {"field": "update_type", "operator": "is", "value": "Change"},
+                    {"field": "comment_is_public", "operator": "is", "value": "true"}]},
+                "actions": [{"field": "notification_webhook",
+                    "value": [id, r#"{"kind":"comment","id":"{{ticket.id}}"}"#]}]}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = env
+        .send(
+            Method::POST,
+            &env.site(0, "/api/v2/triggers"),
+            &env.admin(0),
+            Some(&json!({"trigger": {"title": "solved",
+                "conditions": {"all": [{"field": "status", "operator": "value", "value": "solved"}]},
+                "actions": [{"field": "notification_webhook",
+                    "value": [id, r#"{"kind":"solved","id":"{{ticket.id}}"}"#]}]}})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let t = new_ticket(&env, "quiet").await;
+    let upd = |body: Value| {
+        let env = &env;
+        async move {
+            let r = env
+                .send(
+                    Method::PUT,
+                    &env.site(0, &format!("/api/v2/tickets/{t}")),
+                    &env.admin(0),
+                    Some(&json!({ "ticket": body })),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    upd(json!({"priority": "high"})).await;
+    upd(json!({"comment": {"body": "internal", "public": false}})).await;
+    assert!(next(&mut rx, Duration::from_millis(600)).await.is_none());
+    upd(json!({"comment": {"body": "hello", "public": true}})).await;
+    let got = next(&mut rx, Duration::from_secs(5))
+        .await
+        .expect("comment push");
+    assert_eq!(
+        serde_json::from_str::<Value>(&got.1).unwrap()["kind"],
+        "comment"
+    );
+    upd(json!({"status": "solved"})).await;
+    let got = next(&mut rx, Duration::from_secs(5))
+        .await
+        .expect("solved push");
+    let body: Value = serde_json::from_str(&got.1).unwrap();
+    assert_eq!(
+        (body["kind"].as_str(), body["id"].as_str()),
+        (Some("solved"), Some(t.to_string().as_str()))
+    );
+    assert!(next(&mut rx, Duration::from_millis(300)).await.is_none());
+}

@@ -39,6 +39,9 @@ pub struct WebhookEndpoint {
     pub failing_since: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Also receives the changed-data events (`{Model}.added`, …) of an account's initial
+    /// sync, one per record; false: only changes after the first sync completed.
+    pub include_initial_sync: bool,
 }
 
 impl From<StoredEndpoint> for WebhookEndpoint {
@@ -52,13 +55,14 @@ impl From<StoredEndpoint> for WebhookEndpoint {
             disabled_reason: e.disabled_reason,
             failing_since: e.failing_since,
             created_at: e.created_at,
+            include_initial_sync: e.include_initial_sync,
         }
     }
 }
 
 /// A new endpoint.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(example = json!({"url": "https://app.example.com/merge-webhooks", "events": ["LinkedAccount.sync_completed", "Ticket.synced"]}))]
+#[schema(example = json!({"url": "https://app.example.com/merge-webhooks", "events": ["LinkedAccount.sync_completed", "Ticket.changed", "Comment.added"], "include_initial_sync": false}))]
 pub struct WebhookEndpointRequest {
     /// An absolute http(s) URL on a public address (private and loopback addresses only
     /// when allowed with `DESKBRIDGE_ALLOW_WEBHOOK_HOSTS`).
@@ -69,6 +73,11 @@ pub struct WebhookEndpointRequest {
     /// A label.
     #[serde(default)]
     pub description: Option<String>,
+    /// Also receive the changed-data events (`{Model}.added`, …) of an account's initial
+    /// sync: one event per record of the helpdesk. Default false: only changes made after
+    /// the account's first sync completed.
+    #[serde(default)]
+    pub include_initial_sync: Option<bool>,
 }
 
 /// A created endpoint, with its signing secret (shown this once).
@@ -222,11 +231,12 @@ pub async fn webhook_endpoints_create(
     }
     let stored = state
         .store
-        .create_webhook_endpoint(
+        .create_webhook_endpoint_with(
             auth.org.id,
             url.as_str(),
             &events,
             description,
+            body.include_initial_sync.unwrap_or(false),
             &secret,
             MAX_ENDPOINTS,
         )

@@ -1,8 +1,8 @@
 //! Changed-data webhooks (`{Model}.added`, `{Model}.changed`, `{Model}.removed`): after an
-//! incremental sync, a subscribed endpoint receives the changed records — each `data` equal
+//! incremental sync (and after a write through the API), a subscribed endpoint receives the changed records — each `data` equal
 //! to what `GET /{model}/{id}` answers, signed with both schemes — while an endpoint that did
 //! not subscribe receives none; the initial sync sends them only to an endpoint that opted
-//! in with `include_initial_sync`.
+//! in with `include_initial_sync` (set at creation or by `PATCH`).
 
 mod common;
 mod hooks;
@@ -99,7 +99,34 @@ async fn changed_records_reach_subscribed_endpoints_as_the_api_serves_them() {
     )
     .await;
     create_endpoint(&h, &other, &["LinkedAccount.sync_completed"], false).await;
-    create_endpoint(&h, &initial, &["Ticket.added"], true).await;
+    // The third endpoint opts in to the initial sync by a change after its creation.
+    create_endpoint(&h, &initial, &["Ticket.changed"], false).await;
+    let (_, list) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/deskbridge/v1/webhook-endpoints",
+            None,
+            None,
+        )
+        .await;
+    let third = list["results"][2]["id"].as_str().expect("id").to_string();
+    let (status, patched) = h
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/deskbridge/v1/webhook-endpoints/{third}"),
+            None,
+            Some(&json!({"events": ["Ticket.added"], "include_initial_sync": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        (
+            patched["events"].clone(),
+            patched["include_initial_sync"].clone()
+        ),
+        (json!(["Ticket.added"]), json!(true))
+    );
+    assert_eq!(patched["description"], list["results"][2]["description"]);
 
     // The initial sync: one Ticket.added per live ticket for the endpoint that opted in, each
     // the record as the list serves it; nothing for the endpoint that did not.
@@ -258,4 +285,46 @@ async fn changed_records_reach_subscribed_endpoints_as_the_api_serves_them() {
         listed.len(),
         "no Ticket.added after the initial sync: no ticket was added"
     );
+
+    // A write through the API: the comment the helpdesk returned is added.
+    let (_, users) = h
+        .call(
+            reqwest::Method::GET,
+            "/api/ticketing/v1/users?page_size=1",
+            Some(&token),
+            None,
+        )
+        .await;
+    let ticket = edited_now["data"]["id"].clone();
+    let (status, written) = h
+        .call(
+            reqwest::Method::POST,
+            "/api/ticketing/v1/comments",
+            Some(&token),
+            Some(&json!({"model": {"ticket": ticket, "user": users["results"][0]["id"], "html_body": "<p>Via the API</p>", "is_private": true}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{written}");
+    let comment = written["model"]["id"].as_str().expect("id").to_string();
+    until(&changes, "Comment.added of the API write", |got| {
+        got.iter().any(|p| {
+            p["hook"]["event"] == json!("Comment.added") && p["data"]["id"] == json!(comment)
+        })
+    })
+    .await;
+    let (_, served) = h
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/ticketing/v1/comments/{comment}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let added = named(&changes, "Comment.added");
+    let event = added
+        .iter()
+        .rev()
+        .find(|p| p["data"]["id"] == json!(comment))
+        .expect("event");
+    assert_eq!(event["data"], served, "the written comment as served");
 }

@@ -107,6 +107,37 @@ impl Store {
         .ok_or(StoreError::NotFound)
     }
 
+    /// Changes what an endpoint receives: its events, its description (`Some(None)` clears
+    /// it) and whether it receives initial-sync changes; `None` keeps a value. Events already
+    /// fanned out keep their deliveries.
+    pub async fn update_webhook_endpoint(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        events: Option<&[String]>,
+        description: Option<Option<&str>>,
+        include_initial_sync: Option<bool>,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+            "UPDATE webhook_endpoints SET
+                 events = COALESCE($3, events),
+                 description = CASE WHEN $4 THEN $5 ELSE description END,
+                 include_initial_sync = COALESCE($6, include_initial_sync),
+                 updated_at = now()
+             WHERE organization_id = $1 AND id = $2
+             RETURNING {ENDPOINT_COLUMNS}"
+        )))
+        .bind(org)
+        .bind(id)
+        .bind(events)
+        .bind(description.is_some())
+        .bind(description.flatten())
+        .bind(include_initial_sync)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
     /// Deletes an endpoint with its deliveries and their attempt log.
     pub async fn delete_webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<(), StoreError> {
         let n = sqlx::query("DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2")

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::FromRow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -120,6 +121,9 @@ pub struct AttemptResult {
     pub succeeded: bool,
 }
 
+/// An endpoint an event goes to: its id and URL.
+type Target = (Uuid, String);
+
 /// Deliveries to write in one statement, column by column.
 #[derive(Default)]
 struct Deliveries {
@@ -188,12 +192,12 @@ impl Store {
         // The endpoints are read once per (organization, event, initial) of the claimed
         // events, and the deliveries written and the events removed in one statement each:
         // a sync can queue thousands of changed-data events.
-        let mut subscribed: HashMap<(Uuid, &str, bool), Vec<(Uuid, String)>> = HashMap::new();
+        let mut subscribed: HashMap<(Uuid, &str, bool), Vec<Target>> = HashMap::new();
         let mut out = Deliveries::default();
         for ev in &events {
             let key = (ev.organization_id, ev.event.as_str(), ev.from_initial_sync);
-            if !subscribed.contains_key(&key) {
-                let endpoints: Vec<(Uuid, String)> = sqlx::query_as(
+            if let Entry::Vacant(slot) = subscribed.entry(key) {
+                let endpoints: Vec<Target> = sqlx::query_as(
                     "SELECT id, url FROM webhook_endpoints
                      WHERE organization_id = $1 AND is_active
                        AND (cardinality(events) = 0 OR $2 = ANY(events))
@@ -204,7 +208,7 @@ impl Store {
                 .bind(ev.from_initial_sync)
                 .fetch_all(&mut *tx)
                 .await?;
-                subscribed.insert(key, endpoints);
+                slot.insert(endpoints);
             }
             for (endpoint, url) in subscribed.get(&key).into_iter().flatten() {
                 out.orgs.push(ev.organization_id);

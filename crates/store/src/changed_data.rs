@@ -98,13 +98,14 @@ pub(crate) async fn listeners(
     let Some((initial, events)) = found.filter(|(_, events)| !events.is_empty()) else {
         return Ok(None);
     };
-    let account: LinkedAccount = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // The account may have been deleted since (its records go with it): nothing to send.
+    let account: Option<LinkedAccount> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM linked_accounts WHERE id = $1"
     )))
     .bind(linked_account)
-    .fetch_one(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(Some(Listeners {
+    Ok(account.map(|account| Listeners {
         account,
         initial,
         events,

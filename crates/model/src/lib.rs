@@ -16,6 +16,7 @@ pub mod common;
 pub mod enums;
 pub mod fields;
 pub mod openapi;
+pub mod render;
 pub mod schema;
 
 pub mod account;

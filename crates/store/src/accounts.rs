@@ -39,9 +39,33 @@ pub struct LinkedAccount {
     pub completed_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, organization_id, integration, end_user_origin_id, \
+pub(crate) const COLUMNS: &str = "id, organization_id, integration, end_user_origin_id, \
     end_user_organization_name, end_user_email_address, subdomain, status, status_detail, \
     created_at, completed_at";
+
+impl LinkedAccount {
+    /// Merge's `linked_account` object of a webhook payload: identifying fields only, never
+    /// credentials or tokens. (The linked-account trigger of the migrations builds the same
+    /// object for the events it queues.)
+    pub fn webhook_json(&self) -> serde_json::Value {
+        let mut name = self.integration.clone();
+        if let Some(first) = name.get(0..1) {
+            name = format!("{}{}", first.to_ascii_uppercase(), &self.integration[1..]);
+        }
+        serde_json::json!({
+            "id": self.id,
+            "integration": name,
+            "integration_slug": self.integration,
+            "category": "ticketing",
+            "end_user_origin_id": self.end_user_origin_id,
+            "end_user_organization_name": self.end_user_organization_name,
+            "end_user_email_address": self.end_user_email_address,
+            "status": self.status,
+            "webhook_listener_url": "",
+            "is_duplicate": false,
+        })
+    }
+}
 
 /// What is needed to link (or relink) an account.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod changed_data;
 pub mod crypto;
 mod error;
 pub mod idempotency;

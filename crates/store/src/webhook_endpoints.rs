@@ -10,15 +10,33 @@ use crate::webhooks::{AttemptRow, DeliveryRow, ENDPOINT_COLUMNS, WebhookEndpoint
 use crate::{Store, StoreError};
 
 impl Store {
-    /// Creates an endpoint unless the organization already has `max` of them (`None`);
-    /// `secret` is encrypted before it is stored. Concurrent creations of one organization
-    /// take turns, so the cap holds.
+    /// Creates an endpoint that does not receive initial-sync changes; see
+    /// [`Store::create_webhook_endpoint_with`].
     pub async fn create_webhook_endpoint(
         &self,
         org: Uuid,
         url: &str,
         events: &[String],
         description: Option<&str>,
+        secret: &str,
+        max: i64,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        self.create_webhook_endpoint_with(org, url, events, description, false, secret, max)
+            .await
+    }
+
+    /// Creates an endpoint unless the organization already has `max` of them (`None`);
+    /// `secret` is encrypted before it is stored. Concurrent creations of one organization
+    /// take turns, so the cap holds. With `include_initial_sync` it also receives the
+    /// changed-data events of accounts' initial syncs.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_webhook_endpoint_with(
+        &self,
+        org: Uuid,
+        url: &str,
+        events: &[String],
+        description: Option<&str>,
+        include_initial_sync: bool,
         secret: &str,
         max: i64,
     ) -> Result<Option<WebhookEndpoint>, StoreError> {
@@ -40,8 +58,9 @@ impl Store {
             return Ok(None);
         }
         let created = sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ENDPOINT_COLUMNS}"
+            "INSERT INTO webhook_endpoints (organization_id, id, url, events, secret, description,
+                 include_initial_sync)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {ENDPOINT_COLUMNS}"
         )))
         .bind(org)
         .bind(id)
@@ -49,6 +68,7 @@ impl Store {
         .bind(events)
         .bind(ct)
         .bind(description)
+        .bind(include_initial_sync)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -82,6 +102,37 @@ impl Store {
         )))
         .bind(org)
         .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Changes what an endpoint receives: its events, its description (`Some(None)` clears
+    /// it) and whether it receives initial-sync changes; `None` keeps a value. Events already
+    /// fanned out keep their deliveries.
+    pub async fn update_webhook_endpoint(
+        &self,
+        org: Uuid,
+        id: Uuid,
+        events: Option<&[String]>,
+        description: Option<Option<&str>>,
+        include_initial_sync: Option<bool>,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
+            "UPDATE webhook_endpoints SET
+                 events = COALESCE($3, events),
+                 description = CASE WHEN $4 THEN $5 ELSE description END,
+                 include_initial_sync = COALESCE($6, include_initial_sync),
+                 updated_at = now()
+             WHERE organization_id = $1 AND id = $2
+             RETURNING {ENDPOINT_COLUMNS}"
+        )))
+        .bind(org)
+        .bind(id)
+        .bind(events)
+        .bind(description.is_some())
+        .bind(description.flatten())
+        .bind(include_initial_sync)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::FromRow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -31,10 +33,12 @@ pub struct WebhookEndpoint {
     pub failing_since: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Receives the changed-data events of an account's initial sync too (one per record).
+    pub include_initial_sync: bool,
 }
 
-pub(crate) const ENDPOINT_COLUMNS: &str =
-    "id, url, events, description, is_active, disabled_reason, failing_since, created_at";
+pub(crate) const ENDPOINT_COLUMNS: &str = "id, url, events, description, is_active, \
+    disabled_reason, failing_since, created_at, include_initial_sync";
 
 /// An event waiting to be fanned out.
 #[derive(Debug, Clone, FromRow)]
@@ -51,6 +55,9 @@ pub struct PendingEvent {
     pub linked_account: Value,
     /// Merge's `data` object.
     pub data: Value,
+    /// A changed-data event of an account's initial sync: only endpoints with
+    /// `include_initial_sync` get it.
+    pub from_initial_sync: bool,
 }
 
 /// A delivery as listed for an endpoint.
@@ -114,6 +121,20 @@ pub struct AttemptResult {
     pub succeeded: bool,
 }
 
+/// An endpoint an event goes to: its id and URL.
+type Target = (Uuid, String);
+
+/// Deliveries to write in one statement, column by column.
+#[derive(Default)]
+struct Deliveries {
+    orgs: Vec<Uuid>,
+    ids: Vec<Uuid>,
+    endpoints: Vec<Uuid>,
+    events: Vec<String>,
+    accounts: Vec<Option<Uuid>>,
+    bodies: Vec<String>,
+}
+
 /// What happens to a delivery after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterFailure {
@@ -161,43 +182,69 @@ impl Store {
     {
         let mut tx = self.pool.begin().await?;
         let events: Vec<PendingEvent> = sqlx::query_as(
-            "SELECT organization_id, id, event, linked_account_id, linked_account, data
+            "SELECT organization_id, id, event, linked_account_id, linked_account, data,
+                    from_initial_sync
              FROM webhook_events ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(limit)
         .fetch_all(&mut *tx)
         .await?;
+        // The endpoints are read once per (organization, event, initial) of the claimed
+        // events, and the deliveries written and the events removed in one statement each:
+        // a sync can queue thousands of changed-data events.
+        let mut subscribed: HashMap<(Uuid, &str, bool), Vec<Target>> = HashMap::new();
+        let mut out = Deliveries::default();
         for ev in &events {
-            let endpoints: Vec<(Uuid, String)> = sqlx::query_as(
-                "SELECT id, url FROM webhook_endpoints
-                 WHERE organization_id = $1 AND is_active
-                   AND (cardinality(events) = 0 OR $2 = ANY(events))",
-            )
-            .bind(ev.organization_id)
-            .bind(&ev.event)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (endpoint, url) in endpoints {
-                sqlx::query(
-                    "INSERT INTO webhook_deliveries
-                       (organization_id, id, endpoint_id, event, linked_account_id, body)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+            let key = (ev.organization_id, ev.event.as_str(), ev.from_initial_sync);
+            if let Entry::Vacant(slot) = subscribed.entry(key) {
+                let endpoints: Vec<Target> = sqlx::query_as(
+                    "SELECT id, url FROM webhook_endpoints
+                     WHERE organization_id = $1 AND is_active
+                       AND (cardinality(events) = 0 OR $2 = ANY(events))
+                       AND (include_initial_sync OR NOT $3)",
                 )
                 .bind(ev.organization_id)
-                .bind(Uuid::new_v4())
-                .bind(endpoint)
                 .bind(&ev.event)
-                .bind(ev.linked_account_id)
-                .bind(body(ev, endpoint, &url))
-                .execute(&mut *tx)
+                .bind(ev.from_initial_sync)
+                .fetch_all(&mut *tx)
                 .await?;
+                slot.insert(endpoints);
             }
-            sqlx::query("DELETE FROM webhook_events WHERE organization_id = $1 AND id = $2")
-                .bind(ev.organization_id)
-                .bind(ev.id)
-                .execute(&mut *tx)
-                .await?;
+            for (endpoint, url) in subscribed.get(&key).into_iter().flatten() {
+                out.orgs.push(ev.organization_id);
+                out.ids.push(Uuid::new_v4());
+                out.endpoints.push(*endpoint);
+                out.events.push(ev.event.clone());
+                out.accounts.push(ev.linked_account_id);
+                out.bodies.push(body(ev, *endpoint, url));
+            }
         }
+        if !out.ids.is_empty() {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries
+                   (organization_id, id, endpoint_id, event, linked_account_id, body)
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[],
+                                      $6::text[])",
+            )
+            .bind(&out.orgs)
+            .bind(&out.ids)
+            .bind(&out.endpoints)
+            .bind(&out.events)
+            .bind(&out.accounts)
+            .bind(&out.bodies)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let orgs: Vec<Uuid> = events.iter().map(|e| e.organization_id).collect();
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        sqlx::query(
+            "DELETE FROM webhook_events e USING UNNEST($1::uuid[], $2::uuid[]) AS d(org, id)
+             WHERE e.organization_id = d.org AND e.id = d.id",
+        )
+        .bind(&orgs)
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(events.len())
     }

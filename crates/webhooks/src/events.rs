@@ -3,6 +3,7 @@
 use chrono::{SecondsFormat, Utc};
 use deskbridge_model::ModelKind;
 use deskbridge_store::accounts::LinkedAccount;
+use deskbridge_store::changed_data::RecordChange;
 use deskbridge_store::sync_state::SyncRun;
 use deskbridge_store::webhooks::PendingEvent;
 use deskbridge_store::{Store, StoreError};
@@ -19,8 +20,9 @@ pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
     "LinkedAccount.helpdesk_changed",
 ];
 
-/// Every event name an endpoint may subscribe to: the linked-account events and
-/// `{Model}.synced` for every common model.
+/// Every event name an endpoint may subscribe to: the linked-account events, and for every
+/// common model `{Model}.synced` and the changed-data events `{Model}.added`,
+/// `{Model}.changed` and `{Model}.removed` (queued by the store's record writes).
 pub fn event_names() -> Vec<String> {
     let mut out: Vec<String> = LINKED_ACCOUNT_EVENTS
         .iter()
@@ -31,27 +33,15 @@ pub fn event_names() -> Vec<String> {
             .iter()
             .map(|k| format!("{}.synced", k.name())),
     );
+    for kind in ModelKind::ALL {
+        out.extend(RecordChange::ALL.iter().map(|c| c.event(kind)));
+    }
     out
 }
 
 /// Merge's `linked_account` object of a payload (identifying fields only).
 pub fn linked_account_json(la: &LinkedAccount) -> Value {
-    let mut name = la.integration.clone();
-    if let Some(first) = name.get(0..1) {
-        name = format!("{}{}", first.to_ascii_uppercase(), &la.integration[1..]);
-    }
-    json!({
-        "id": la.id,
-        "integration": name,
-        "integration_slug": la.integration,
-        "category": "ticketing",
-        "end_user_origin_id": la.end_user_origin_id,
-        "end_user_organization_name": la.end_user_organization_name,
-        "end_user_email_address": la.end_user_email_address,
-        "status": la.status,
-        "webhook_listener_url": "",
-        "is_duplicate": false,
-    })
+    la.webhook_json()
 }
 
 fn ts(t: chrono::DateTime<Utc>) -> String {

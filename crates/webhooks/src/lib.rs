@@ -108,6 +108,6 @@ mod tests {
             ]
         );
         assert!(parse_schedule("1,x").is_err());
-        assert_eq!(event_names().len(), 5 + ModelKind::ALL.len());
+        assert_eq!(event_names().len(), 5 + 4 * ModelKind::ALL.len());
     }
 }

@@ -5,11 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::SecondsFormat;
 use deskbridge_model::common::Paginated;
+use deskbridge_model::render::RecordParts;
 use deskbridge_model::{ModelKind, model_fields, relation_fields};
 use deskbridge_store::records::{FieldFilter, ListQuery, RawRecord, StoredRecord};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -96,38 +97,22 @@ pub fn expandable(kind: ModelKind) -> &'static [&'static str] {
     }
 }
 
-fn ts(t: chrono::DateTime<chrono::Utc>) -> Value {
-    Value::String(t.to_rfc3339_opts(SecondsFormat::Micros, true))
-}
-
-/// A stored record in Merge's shape (relations as ids).
+/// A stored record in Merge's shape (relations as ids), rendered by the model's one renderer
+/// (which the changed-data webhooks use too, so their `data` is what this answers).
 pub fn record_json(kind: ModelKind, r: &StoredRecord) -> Map<String, Value> {
-    let mut o = Map::new();
-    o.insert("id".into(), Value::String(r.id.to_string()));
-    o.insert("remote_id".into(), Value::String(r.remote_id.clone()));
-    o.insert("created_at".into(), ts(r.created_at));
-    o.insert("modified_at".into(), ts(r.modified_at));
-    for f in model_fields(kind) {
-        let v = if r.is_shell {
-            Value::Null
-        } else {
-            r.fields.get(*f).cloned().unwrap_or(Value::Null)
-        };
-        o.insert((*f).to_string(), v);
-    }
-    o.insert(
-        "remote_was_deleted".into(),
-        Value::Bool(r.remote_was_deleted),
-    );
-    o.insert(
-        "field_mappings".into(),
-        json!({"organization_defined_targets": {}, "linked_account_defined_targets": {}}),
-    );
-    o.insert(
-        "remote_data".into(),
-        r.remote_data.clone().unwrap_or(Value::Null),
-    );
-    o
+    deskbridge_model::render::record_json(
+        kind,
+        &RecordParts {
+            id: r.id,
+            remote_id: &r.remote_id,
+            fields: &r.fields,
+            is_shell: r.is_shell,
+            remote_was_deleted: r.remote_was_deleted,
+            created_at: r.created_at,
+            modified_at: r.modified_at,
+            remote_data: r.remote_data.as_ref(),
+        },
+    )
 }
 
 /// Replaces the relation ids named in `expand` by the related records.

@@ -82,7 +82,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
             webhooks::webhook_endpoints_list,
             webhooks::webhook_endpoints_create
         ))
-        .routes(routes!(webhooks::webhook_endpoints_destroy))
+        .routes(routes!(
+            webhooks::webhook_endpoints_destroy,
+            webhooks::webhook_endpoints_partial_update
+        ))
         .routes(routes!(webhooks::webhook_endpoints_deliveries_list))
         .routes(routes!(meta::health_live))
         .routes(routes!(meta::health_ready))

@@ -1,6 +1,6 @@
 //! Webhook receiver endpoints of the organization (Deskbridge's extension path
 //! `/api/deskbridge/v1/webhook-endpoints`; Merge's `/webhook-receivers` is another thing):
-//! list, create (the signing secret is shown once), delete, and the delivery log.
+//! list, create (the signing secret is shown once), change, delete, and the delivery log.
 //! Events and payloads are described in `docs/WEBHOOKS.md`.
 
 use axum::Json;
@@ -39,6 +39,9 @@ pub struct WebhookEndpoint {
     pub failing_since: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Also receives the changed-data events (`{Model}.added`, …) of an account's initial
+    /// sync, one per record; false: only changes after the first sync completed.
+    pub include_initial_sync: bool,
 }
 
 impl From<StoredEndpoint> for WebhookEndpoint {
@@ -52,13 +55,14 @@ impl From<StoredEndpoint> for WebhookEndpoint {
             disabled_reason: e.disabled_reason,
             failing_since: e.failing_since,
             created_at: e.created_at,
+            include_initial_sync: e.include_initial_sync,
         }
     }
 }
 
 /// A new endpoint.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-#[schema(example = json!({"url": "https://app.example.com/merge-webhooks", "events": ["LinkedAccount.sync_completed", "Ticket.synced"]}))]
+#[schema(example = json!({"url": "https://app.example.com/merge-webhooks", "events": ["LinkedAccount.sync_completed", "Ticket.changed", "Comment.added"], "include_initial_sync": false}))]
 pub struct WebhookEndpointRequest {
     /// An absolute http(s) URL on a public address (private and loopback addresses only
     /// when allowed with `DESKBRIDGE_ALLOW_WEBHOOK_HOSTS`).
@@ -69,6 +73,26 @@ pub struct WebhookEndpointRequest {
     /// A label.
     #[serde(default)]
     pub description: Option<String>,
+    /// Also receive the changed-data events (`{Model}.added`, …) of an account's initial
+    /// sync: one event per record of the helpdesk. Default false: only changes made after
+    /// the account's first sync completed.
+    #[serde(default)]
+    pub include_initial_sync: Option<bool>,
+}
+
+/// Changes to an endpoint; absent members keep their value.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[schema(example = json!({"events": ["Ticket.added", "Ticket.changed", "Ticket.removed"], "include_initial_sync": true}))]
+pub struct WebhookEndpointPatch {
+    /// Events to receive (see docs/WEBHOOKS.md); empty: every event.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    /// A label (blank: none).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Also receive the changed-data events of accounts' initial syncs (from now on).
+    #[serde(default)]
+    pub include_initial_sync: Option<bool>,
 }
 
 /// A created endpoint, with its signing secret (shown this once).
@@ -178,6 +202,31 @@ const MAX_DESCRIPTION: usize = 1024;
 /// bounds the work one organization's event makes.
 const MAX_ENDPOINTS: i64 = 50;
 
+/// The events sorted, once each, all known (a 400 listing the known ones otherwise).
+fn checked_events(mut events: Vec<String>) -> ApiResult<Vec<String>> {
+    let known = event_names();
+    events.sort();
+    events.dedup();
+    if let Some(bad) = events.iter().find(|e| !known.contains(e)) {
+        return Err(ApiError::bad(format!(
+            "Unknown event `{bad}`; known events: {}.",
+            known.join(", ")
+        )));
+    }
+    Ok(events)
+}
+
+/// The description trimmed (none when blank), at most [`MAX_DESCRIPTION`] characters.
+fn checked_description(description: Option<&str>) -> ApiResult<Option<&str>> {
+    let description = description.map(str::trim).filter(|d| !d.is_empty());
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(ApiError::bad(format!(
+            "`description` must be at most {MAX_DESCRIPTION} characters."
+        )));
+    }
+    Ok(description)
+}
+
 /// Creates a webhook endpoint (at most 50 per organization; a description of at most 1,024
 /// characters). The answer holds its signing secret, shown this once.
 #[utoipa::path(
@@ -199,34 +248,17 @@ pub async fn webhook_endpoints_create(
     let url = check_receiver_url_resolved(&body.url, &state.config.webhook_allowed_hosts)
         .await
         .map_err(|why| ApiError::bad(format!("The webhook URL is not allowed: {why}.")))?;
-    let known = event_names();
-    let mut events = body.events.clone().unwrap_or_default();
-    events.sort();
-    events.dedup();
-    if let Some(bad) = events.iter().find(|e| !known.contains(e)) {
-        return Err(ApiError::bad(format!(
-            "Unknown event `{bad}`; known events: {}.",
-            known.join(", ")
-        )));
-    }
+    let events = checked_events(body.events.clone().unwrap_or_default())?;
     let secret = new_secret();
-    let description = body
-        .description
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
-    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
-        return Err(ApiError::bad(format!(
-            "`description` must be at most {MAX_DESCRIPTION} characters."
-        )));
-    }
+    let description = checked_description(body.description.as_deref())?;
     let stored = state
         .store
-        .create_webhook_endpoint(
+        .create_webhook_endpoint_with(
             auth.org.id,
             url.as_str(),
             &events,
             description,
+            body.include_initial_sync.unwrap_or(false),
             &secret,
             MAX_ENDPOINTS,
         )
@@ -274,6 +306,53 @@ pub async fn webhook_endpoints_destroy(
             other => other.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes what a webhook endpoint receives: its events, its description, and whether it
+/// receives the changed-data events of accounts' initial syncs. Events already queued for it
+/// are delivered as they were.
+#[utoipa::path(
+    patch,
+    path = "/api/deskbridge/v1/webhook-endpoints/{id}",
+    tag = "webhook-endpoints",
+    params(("id" = Uuid, Path, description = "The endpoint's id")),
+    request_body = WebhookEndpointPatch,
+    responses(
+        (status = 200, description = "The endpoint as changed", body = WebhookEndpoint),
+        (status = 400, description = "An unknown event or a description over 1,024 characters; the detail names the field", body = ErrorDetail),
+        (status = 404, description = "No such endpoint", body = ErrorDetail),
+    ),
+    security(("bearerAuth" = []))
+)]
+pub async fn webhook_endpoints_partial_update(
+    State(state): State<AppState>,
+    auth: OrgAuth,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<WebhookEndpointPatch>,
+) -> ApiResult<Json<WebhookEndpoint>> {
+    let id = endpoint_id(&id)?;
+    let events = body.events.clone().map(checked_events).transpose()?;
+    let description = match body.description.as_deref() {
+        Some(d) => Some(checked_description(Some(d))?),
+        None => None,
+    };
+    let stored = state
+        .store
+        .update_webhook_endpoint(
+            auth.org.id,
+            id,
+            events.as_deref(),
+            description,
+            body.include_initial_sync,
+        )
+        .await
+        .map_err(|e| match e {
+            deskbridge_store::StoreError::NotFound => {
+                ApiError::NotFound("No webhook endpoint matches the given id.".into())
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(stored.into()))
 }
 
 fn delivery(d: DeliveryRow, attempts: Vec<WebhookAttempt>) -> WebhookDelivery {

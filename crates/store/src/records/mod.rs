@@ -7,9 +7,30 @@ use sqlx::AssertSqlSafe;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::changed_data::{self, WrittenRecord};
 use crate::{Store, StoreError};
 
 mod query;
+
+/// What the statements that mark records deleted return: the records as they are now, for
+/// the `{Model}.removed` events (they were live before: the statements skip deleted ones).
+const DELETED_RETURNING: &str = "RETURNING id, remote_id, fields, remote_was_deleted, created_at,
+    modified_at, false AS inserted, is_shell AS was_shell, false AS was_deleted";
+
+/// Queues the `{Model}.removed` events of records just marked deleted (if anyone listens),
+/// commits, and returns how many were marked.
+async fn finish_deletions(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    listeners: Option<changed_data::Listeners>,
+    kind: ModelKind,
+    written: &[WrittenRecord],
+) -> Result<u64, StoreError> {
+    if let Some(l) = &listeners {
+        changed_data::queue(&mut tx, l, kind, written).await?;
+    }
+    tx.commit().await?;
+    Ok(written.len() as u64)
+}
 
 /// The table of a model (a fixed identifier, never user input).
 pub fn table(kind: ModelKind) -> &'static str {
@@ -162,8 +183,16 @@ impl Store {
             return Ok(UpsertOutcome::default());
         }
         let t = table(kind);
+        let mut tx = self.pool.begin().await?;
+        let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
+        // `prev` (read only when someone listens) is the rows as they were before this
+        // statement, which tells an added record from a changed or removed one.
         let sql = format!(
-            "INSERT INTO {t} AS r (linked_account_id, id, remote_id, fields, remote_data,
+            "WITH prev AS (
+                 SELECT remote_id, is_shell, remote_was_deleted FROM {t}
+                 WHERE $9 AND linked_account_id = $1 AND remote_id = ANY($3)),
+             up AS (
+             INSERT INTO {t} AS r (linked_account_id, id, remote_id, fields, remote_data,
                  content_hash, is_shell, remote_was_deleted, needs_children, created_at, modified_at)
              SELECT $1, u.id, u.remote_id, u.fields, u.remote_data, u.hash, false, u.deleted, $8,
                     clock_timestamp(), clock_timestamp()
@@ -178,7 +207,13 @@ impl Store {
              WHERE r.content_hash IS DISTINCT FROM EXCLUDED.content_hash
                 OR r.is_shell
                 OR r.remote_was_deleted IS DISTINCT FROM EXCLUDED.remote_was_deleted
-             RETURNING r.remote_id, (xmax = 0) AS inserted"
+             RETURNING r.id, r.remote_id, r.fields, r.remote_was_deleted, r.created_at,
+                       r.modified_at, (xmax = 0) AS inserted)
+             SELECT up.id, up.remote_id,
+                    CASE WHEN $9 THEN up.fields ELSE 'null'::jsonb END AS fields,
+                    up.remote_was_deleted, up.created_at, up.modified_at, up.inserted,
+                    prev.is_shell AS was_shell, prev.remote_was_deleted AS was_deleted
+             FROM up LEFT JOIN prev USING (remote_id)"
         );
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let remote_ids: Vec<String> = rows.iter().map(|r| r.remote_id.clone()).collect();
@@ -186,7 +221,7 @@ impl Store {
         let remote_data: Vec<Value> = rows.iter().map(|r| r.remote_data.clone()).collect();
         let hashes: Vec<Vec<u8>> = rows.iter().map(|r| r.content_hash.clone()).collect();
         let deleted: Vec<bool> = rows.iter().map(|r| r.remote_was_deleted).collect();
-        let changed: Vec<(String, bool)> = sqlx::query_as(AssertSqlSafe(sql))
+        let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
             .bind(ids)
             .bind(remote_ids)
@@ -195,14 +230,19 @@ impl Store {
             .bind(hashes)
             .bind(deleted)
             .bind(mark_children)
-            .fetch_all(&self.pool)
+            .bind(listeners.is_some())
+            .fetch_all(&mut *tx)
             .await?;
+        if let Some(l) = &listeners {
+            changed_data::queue(&mut tx, l, kind, &written).await?;
+        }
+        tx.commit().await?;
         let mut out = UpsertOutcome::default();
-        for (rid, inserted) in changed {
-            if inserted {
-                out.created.push(rid);
+        for r in written {
+            if r.inserted {
+                out.created.push(r.remote_id);
             } else {
-                out.updated.push(rid);
+                out.updated.push(r.remote_id);
             }
         }
         Ok(out)
@@ -247,15 +287,18 @@ impl Store {
         }
         let sql = format!(
             "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
-             WHERE linked_account_id = $1 AND remote_id = ANY($2) AND NOT remote_was_deleted",
+             WHERE linked_account_id = $1 AND remote_id = ANY($2) AND NOT remote_was_deleted
+             {DELETED_RETURNING}",
             table(kind)
         );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let mut tx = self.pool.begin().await?;
+        let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
+        let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
             .bind(remote_ids)
-            .execute(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
-        Ok(done.rows_affected())
+        finish_deletions(tx, listeners, kind, &written).await
     }
 
     /// After a complete listing: marks deleted every synced record not among `seen`.
@@ -268,15 +311,18 @@ impl Store {
         let sql = format!(
             "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
              WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted
-               AND NOT (remote_id = ANY($2))",
+               AND NOT (remote_id = ANY($2))
+             {DELETED_RETURNING}",
             table(kind)
         );
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let mut tx = self.pool.begin().await?;
+        let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
+        let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
             .bind(seen)
-            .execute(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
-        Ok(done.rows_affected())
+        finish_deletions(tx, listeners, kind, &written).await
     }
 
     /// Remote ids of tickets whose children must be fetched.
@@ -349,16 +395,19 @@ impl Store {
         let sql = format!(
             "UPDATE {} SET remote_was_deleted = true, modified_at = clock_timestamp()
              WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted
-               AND fields->>'{parent_field}' = ANY($2) AND NOT (remote_id = ANY($3))",
+               AND fields->>'{parent_field}' = ANY($2) AND NOT (remote_id = ANY($3))
+             {DELETED_RETURNING}",
             table(kind)
         );
         let parents: Vec<String> = parents.iter().map(Uuid::to_string).collect();
-        let done = sqlx::query(AssertSqlSafe(sql))
+        let mut tx = self.pool.begin().await?;
+        let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
+        let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
             .bind(parents)
             .bind(seen)
-            .execute(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
-        Ok(done.rows_affected())
+        finish_deletions(tx, listeners, kind, &written).await
     }
 }

@@ -42,6 +42,12 @@ pub fn start_workers(
         let e = engine.clone();
         let rx = shutdown.clone();
         tasks.spawn(async move { e.run_scheduler(rx).await });
+        // Targeted syncs of pushed tickets: one per process is enough (each round fetches
+        // many accounts' tickets concurrently, each paced by its account's budget).
+        let e = engine.clone();
+        let rx = shutdown.clone();
+        let id = format!("{}-push", worker_id(0));
+        tasks.spawn(async move { e.run_push_worker(id, rx).await });
     }
 }
 

@@ -4,12 +4,29 @@
 
 use deskbridge_provider::ProviderError;
 use deskbridge_store::accounts::LinkedAccount;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{info, warn};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+/// How to set the push up by hand in the helpdesk.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PushSetupSteps {
+    /// The URL the helpdesk must POST to.
+    pub url: String,
+    /// The header that carries the hook's secret.
+    pub header_name: String,
+    /// The header's value (contains the secret: shown only when the hook is created).
+    pub header_value: String,
+    /// The JSON body to paste, with the helpdesk's placeholders.
+    pub body_template: String,
+    /// The steps in the helpdesk's admin pages.
+    pub steps: Vec<String>,
+}
 
 /// The path of a hook under the server's public URL.
 pub fn inbound_path(integration: &str, hook_id: Uuid) -> String {
@@ -129,4 +146,94 @@ pub async fn forget(state: &AppState, account: &LinkedAccount) -> Result<(), Api
         remove_installed(state, account, &installed).await;
     }
     Ok(())
+}
+
+/// At link and relink (with `DESKBRIDGE_PUSH_ON_LINK`): a hook Deskbridge installed is
+/// removed from the helpdesk and replaced, and an account without a hook gets one when its
+/// integration and credential can install it (a Zendesk admin). A hook that cannot be
+/// installed is not kept (its secret was never shown): the client asks `POST /push-hook` for
+/// the manual steps. A hand-made hook is left alone, since the customer's rule uses its
+/// secret. Nothing here fails the link: problems are logged.
+pub async fn on_link(state: &AppState, account: &LinkedAccount) {
+    if !state.config.push_on_link {
+        return;
+    }
+    let org = account.organization_id;
+    let takes_pushes = state
+        .providers
+        .get(&account.integration)
+        .is_some_and(|i| i.push_setup("", "").is_some());
+    if !takes_pushes || hook_url(state, &account.integration, Uuid::nil()).is_none() {
+        return;
+    }
+    match state.store.push_hook(org, account.id).await {
+        Ok(Some(hook)) if hook.installed.is_none() => return,
+        Ok(_) => {}
+        Err(e) => {
+            warn!(error = %e, "cannot read the push hook at link time");
+            return;
+        }
+    }
+    let created = match state.store.create_push_hook(org, account.id).await {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "cannot create the push hook at link time");
+            return;
+        }
+    };
+    if let Some(old) = &created.replaced_installed {
+        remove_installed(state, account, old).await;
+    }
+    let Some(url) = hook_url(state, &account.integration, created.hook.id) else {
+        return;
+    };
+    let outcome = install(state, account, created.hook.id, &url, &created.secret).await;
+    if !matches!(outcome, Ok(Installation::Installed)) {
+        info!("the push was not installed at link time; POST /push-hook gives the manual steps");
+        if let Err(e) = state.store.delete_push_hook(org, account.id).await {
+            warn!(error = %e, "cannot drop the uninstalled push hook");
+        }
+    }
+}
+
+impl PushSetupSteps {
+    /// The integration's manual set-up for a hook at `url` with `secret`.
+    pub fn of(state: &AppState, integration: &str, url: &str, secret: &str) -> Option<Self> {
+        let s = state.providers.get(integration)?.push_setup(url, secret)?;
+        Some(PushSetupSteps {
+            url: url.to_string(),
+            header_name: s.header_name,
+            header_value: s.header_value,
+            body_template: s.body_template,
+            steps: s.steps,
+        })
+    }
+}
+
+/// The set-up the Link page's success step shows the end user (who administers the
+/// helpdesk and can paste it into a rule): for an account without a hook, a new hook's
+/// manual steps with its secret. `None` when the integration takes no pushes, the server has
+/// no public URL, or the account has a hook already (installed at link time, or set up by
+/// hand before: its rule keeps working, and a new secret would break it).
+pub async fn link_page_setup(state: &AppState, account: &LinkedAccount) -> Option<PushSetupSteps> {
+    let org = account.organization_id;
+    hook_url(state, &account.integration, Uuid::nil())?;
+    PushSetupSteps::of(state, &account.integration, "", "")?;
+    match state.store.push_hook(org, account.id).await {
+        Ok(None) => {}
+        Ok(Some(_)) => return None,
+        Err(e) => {
+            warn!(error = %e, "cannot read the push hook for the Link page");
+            return None;
+        }
+    }
+    let created = match state.store.create_push_hook(org, account.id).await {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "cannot create the push hook for the Link page");
+            return None;
+        }
+    };
+    let url = hook_url(state, &account.integration, created.hook.id)?;
+    PushSetupSteps::of(state, &account.integration, &url, &created.secret)
 }

@@ -183,6 +183,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("DESKBRIDGE_LINK_EMBED_ORIGINS: {e}"))?,
         webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
         metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+        push_on_link: a.push_on_link,
     };
     if api.public_url.is_none() {
         // Said at start, not only to the caller who asks for a magic link.

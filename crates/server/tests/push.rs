@@ -323,6 +323,7 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
         health.get("secret").is_none(),
         "the secret is shown once only"
     );
+    assert!(!health.to_string().contains(&secret), "{health}");
 
     // A burst of 50 pushes of one ticket costs what one push costs.
     let one = tickets[2];
@@ -473,6 +474,16 @@ async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
     assert_eq!(runs(&app, la).await, runs_before, "no periodic sync ran");
     let (_, health) = app.get(HOOK, Some(&token)).await;
     assert_eq!(health["pushes_last_hour"], json!(51), "{health}");
+    // The account's set-up stays readable, without the secret.
+    assert_eq!(
+        health["setup"]["header_name"], setup["header_name"],
+        "{health}"
+    );
+    assert_eq!(
+        health["setup"]["body_template"], setup["body_template"],
+        "{health}"
+    );
+    assert!(!health.to_string().contains(&secret), "{health}");
 
     // The ticket a push did not announce is found by the periodic sync (the safety net).
     assert_eq!(served_name(&app, &token, other_id).await, old);
@@ -498,5 +509,78 @@ async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
             .0,
         202
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_link_pages_success_step_shows_the_rule_to_paste() {
+    let (app, _zd) = start().await;
+    let body = json!({
+        "end_user_origin_id": "push-link-page",
+        "end_user_organization_name": "Push Co",
+        "end_user_email_address": "it@push.example",
+        "categories": ["ticketing"],
+        "integration": "freshdesk",
+    });
+    let (status, answer) = app.post("/api/ticketing/v1/link-token", None, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let link = answer["link_token"]
+        .as_str()
+        .expect("link_token")
+        .to_string();
+    let (_, key) = app.sim_account(0);
+    let res = app
+        .http
+        .post(format!("{}/link/{link}", app.base))
+        .header("accept", "application/json")
+        .json(
+            &json!({"integration": "freshdesk", "domain": app.sim_handle.base_url, "api_key": key}),
+        )
+        .send()
+        .await
+        .expect("submit");
+    let (status, done) = common::checked("POST", &format!("/link/{link}"), res).await;
+    assert_eq!(status, 200, "{done}");
+    let setup = &done["push_setup"];
+    let secret = setup["header_value"].as_str().expect("secret").to_string();
+    assert!(secret.starts_with("dbpush_"), "{setup}");
+    let url = setup["url"].as_str().expect("url").to_string();
+    assert!(url.starts_with(&format!(
+        "{}/api/deskbridge/v1/inbound/freshdesk/",
+        app.base
+    )));
+
+    // The account now has that hook: a push as the rule sends it is accepted.
+    let hook: Uuid = url.rsplit('/').next().expect("id").parse().expect("uuid");
+    let target = app
+        .store
+        .push_target(hook)
+        .await
+        .expect("target")
+        .expect("hook");
+    let t = app
+        .sim
+        .control()
+        .snapshot(&app.sim_account(0).0)
+        .expect("snapshot")
+        .tickets[0]["id"]
+        .as_i64()
+        .expect("id");
+    let header = setup["header_name"].as_str().expect("header").to_string();
+    let body = format!(r#"{{"ticket_id": {t}}}"#);
+    assert_eq!(
+        push(&url, &[(header.as_str(), secret.clone())], body.as_bytes())
+            .await
+            .0,
+        202
+    );
+    let counted: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(pushes), 0)::int8 FROM push_counts WHERE hook_id = $1",
+    )
+    .bind(target.hook.id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("counts");
+    assert_eq!(counted, 1, "the push was counted for the Link page's hook");
     app.stop().await;
 }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
 use crate::limiter::Limiter;
-use crate::push::{Installation, forget, hook_url, install, remove_installed};
+use crate::push::{Installation, PushSetupSteps, forget, hook_url, install, remove_installed};
 use crate::state::AppState;
 
 /// The largest push body accepted: a hint needs a few hundred bytes.
@@ -48,21 +48,6 @@ pub struct PushAccepted {
     pub queued: bool,
 }
 
-/// How to set the push up by hand in the helpdesk.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PushSetupSteps {
-    /// The URL the helpdesk must POST to.
-    pub url: String,
-    /// The header that carries the hook's secret.
-    pub header_name: String,
-    /// The header's value (contains the secret: shown only when the hook is created).
-    pub header_value: String,
-    /// The JSON body to paste, with the helpdesk's placeholders.
-    pub body_template: String,
-    /// The steps in the helpdesk's admin pages.
-    pub steps: Vec<String>,
-}
-
 /// A linked account's push hook and its health.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PushHookStatus {
@@ -82,6 +67,9 @@ pub struct PushHookStatus {
     pub pushes_last_hour: i64,
     /// Tickets waiting for their targeted sync.
     pub queued_tickets: i64,
+    /// How to set the push up by hand, when Deskbridge did not install it (the header's
+    /// value is the secret only in the answer that created the hook).
+    pub setup: Option<PushSetupSteps>,
 }
 
 /// A created (or rotated) hook: its secret and set-up, shown this once.
@@ -92,8 +80,6 @@ pub struct PushHookCreated {
     pub hook: PushHookStatus,
     /// The secret the helpdesk presents (`dbpush_…`); stored only as a hash.
     pub secret: String,
-    /// How to set it up by hand (when `installed` is false).
-    pub setup: Option<PushSetupSteps>,
 }
 
 fn refused(status: StatusCode, why: &str, hook: &str) -> ApiError {
@@ -233,16 +219,24 @@ pub async fn inbound_push(
     Ok((StatusCode::ACCEPTED, Json(PushAccepted { queued: true })))
 }
 
+/// What stands in for the secret once it was shown.
+const SECRET_SHOWN_ONCE: &str = "<the secret shown when the hook was created>";
+
 async fn status_of(
     state: &AppState,
     auth: &AccountAuth,
     hook: &deskbridge_store::push::PushHook,
     url: String,
+    secret: &str,
 ) -> ApiResult<PushHookStatus> {
     let health = state
         .store
         .push_health(auth.org.id, auth.account.id)
         .await?;
+    let setup = match hook.installed {
+        Some(_) => None,
+        None => PushSetupSteps::of(state, &auth.account.integration, &url, secret),
+    };
     Ok(PushHookStatus {
         id: hook.id,
         url,
@@ -252,6 +246,7 @@ async fn status_of(
         last_push_at: health.last_push_at,
         pushes_last_hour: health.pushes_last_hour,
         queued_tickets: health.queued,
+        setup,
     })
 }
 
@@ -282,7 +277,7 @@ pub async fn push_hook_create(
     auth: AccountAuth,
 ) -> ApiResult<(StatusCode, Json<PushHookCreated>)> {
     let account = &auth.account;
-    let Some(integration) = state.providers.get(&account.integration).cloned() else {
+    let Some(integration) = state.providers.get(&account.integration) else {
         return Err(ApiError::NotFound(
             "This integration takes no pushes.".into(),
         ));
@@ -305,30 +300,20 @@ pub async fn push_hook_create(
     }
     let url = hook_url(&state, &account.integration, created.hook.id).ok_or_else(no_public_url)?;
     let outcome = install(&state, account, created.hook.id, &url, &created.secret).await?;
-    let setup = match outcome {
-        Installation::Installed => None,
-        Installation::Manual | Installation::Failed(_) => integration
-            .push_setup(&url, &created.secret)
-            .map(|s| PushSetupSteps {
-                url: url.clone(),
-                header_name: s.header_name,
-                header_value: s.header_value,
-                body_template: s.body_template,
-                steps: s.steps,
-            }),
-    };
+    if let Installation::Failed(why) = &outcome {
+        info!(why, "the push hook needs a manual set-up");
+    }
     let hook = state
         .store
         .push_hook(auth.org.id, account.id)
         .await?
         .ok_or_else(|| ApiError::NotFound("The push hook was deleted meanwhile.".into()))?;
-    let status = status_of(&state, &auth, &hook, url).await?;
+    let status = status_of(&state, &auth, &hook, url, &created.secret).await?;
     Ok((
         StatusCode::CREATED,
         Json(PushHookCreated {
             hook: status,
             secret: created.secret,
-            setup,
         }),
     ))
 }
@@ -356,7 +341,9 @@ pub async fn push_hook_retrieve(
         .await?
         .ok_or_else(|| ApiError::NotFound("This linked account has no push hook.".into()))?;
     let url = hook_url(&state, &auth.account.integration, hook.id).ok_or_else(no_public_url)?;
-    Ok(Json(status_of(&state, &auth, &hook, url).await?))
+    Ok(Json(
+        status_of(&state, &auth, &hook, url, SECRET_SHOWN_ONCE).await?,
+    ))
 }
 
 /// Deletes the linked account's push hook (and what it installed in the helpdesk). The

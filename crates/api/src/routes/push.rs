@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
@@ -124,10 +125,18 @@ pub async fn inbound_push(
     State(state): State<AppState>,
     Path((provider, hook_id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<PushAccepted>)> {
     let short: String = hook_id.chars().take(8).collect();
     let unknown = "No push hook matches this URL.";
+    // A body over the server's own limit is refused by the extractor: answered in JSON too.
+    let body = body.map_err(|e| {
+        let status = match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        refused(status, "The push body is too large or unreadable.", &short)
+    })?;
     if body.len() > MAX_PUSH_BODY {
         return Err(refused(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,5 +1,5 @@
-//! The targeted fetch of one ticket after a push: one view with `include=conversations`
-//! (2 credits), which embeds the ticket's attachments and its first ten conversations; only a
+//! The targeted fetch of one ticket after a push: one view with `include=conversations,stats`
+//! (3 credits; `stats` only when the tickets stream includes it too), which embeds the ticket's attachments and its first ten conversations; only a
 //! ticket with ten or more conversations has them listed in full (1 credit per 100).
 
 use super::*;
@@ -15,10 +15,13 @@ impl FreshdeskProvider {
         if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ProviderError::NotFound);
         }
-        let (mut view, _) = self
-            .http
-            .get_json(&format!("tickets/{id}?include=conversations"), 2)
-            .await?;
+        // `stats` as the tickets stream asks for it: `completed_at` comes from it.
+        let path = if self.include_stats {
+            format!("tickets/{id}?include=conversations,stats")
+        } else {
+            format!("tickets/{id}?include=conversations")
+        };
+        let (mut view, _) = self.http.get_json(&path, call_credits(&path)).await?;
         let conversations = view
             .as_object_mut()
             .and_then(|o| o.remove("conversations"))

@@ -5,7 +5,8 @@ use super::*;
 
 #[async_trait]
 impl TicketingProvider for FreshdeskProvider {
-    /// See `push_fetch`: one view with conversations (2 credits), more only for long ones.
+    /// See `push_fetch`: one view with conversations and stats (3 credits), more only for
+    /// tickets with ten conversations or more.
     async fn fetch_ticket(&self, remote_id: &str) -> Result<Vec<NormalizedRecord>, ProviderError> {
         self.fetch_one_ticket(remote_id).await
     }

@@ -291,26 +291,35 @@ impl Store {
     }
 
     /// Marks a ticket dirty after an accepted push (one row per ticket: more pushes only add
-    /// to its count) and counts the push for the hook's health. `settle` delays the fetch of
-    /// a new row a little, so that a burst of edits is read once, after its last edit.
+    /// to its count) and counts the push for the hook's health. The fetch waits until no push
+    /// of the ticket came for `settle` (a burst of edits is read once, after its last edit),
+    /// but never longer than `max_wait` after the first push, so a ticket edited without pause
+    /// is still read.
     pub async fn record_push(
         &self,
         hook_id: Uuid,
         linked_account: Uuid,
         remote_id: &str,
         settle: std::time::Duration,
+        max_wait: std::time::Duration,
     ) -> Result<(), StoreError> {
         let settle_ms = settle.as_millis() as i64;
+        let max_ms = max_wait.as_millis() as i64;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO push_dirty (linked_account_id, remote_id, due_at)
              VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000))
              ON CONFLICT (linked_account_id, remote_id)
-             DO UPDATE SET pushes = push_dirty.pushes + 1",
+             DO UPDATE SET pushes = push_dirty.pushes + 1,
+                 due_at = CASE WHEN push_dirty.claimed_by IS NULL
+                     THEN LEAST(now() + make_interval(secs => $3::float8 / 1000),
+                                push_dirty.first_at + make_interval(secs => $4::float8 / 1000))
+                     ELSE push_dirty.due_at END",
         )
         .bind(linked_account)
         .bind(remote_id)
         .bind(settle_ms)
+        .bind(max_ms)
         .execute(&mut *tx)
         .await?;
         sqlx::query(

@@ -31,9 +31,10 @@ use crate::state::AppState;
 pub const MAX_PUSH_BODY: usize = 64 * 1024;
 /// Pushes accepted per hook and minute; more are refused with 429 (the helpdesk retries).
 pub const PUSHES_PER_MINUTE: u32 = 600;
-/// How long a new dirty ticket waits for more pushes of the same burst, and how long at most
-/// a steady stream of pushes can postpone its fetch.
+/// A dirty ticket is fetched once no push of it came for this long (a burst is one fetch)...
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(1000);
+/// ...but at most this long after its first push (a ticket edited without pause is still read).
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One limiter per process: a hook's pushes reach the API processes behind one URL.
 fn limiter() -> &'static Limiter {
@@ -223,6 +224,7 @@ pub async fn inbound_push(
             target.hook.linked_account_id,
             &verified.hint.ticket_remote_id,
             SETTLE,
+            MAX_WAIT,
         )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(PushAccepted { queued: true })))

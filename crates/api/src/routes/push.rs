@@ -32,9 +32,9 @@ pub const MAX_PUSH_BODY: usize = 64 * 1024;
 /// Pushes accepted per hook and minute; more are refused with 429 (the helpdesk retries).
 pub const PUSHES_PER_MINUTE: u32 = 600;
 /// A dirty ticket is fetched once no push of it came for this long (a burst is one fetch)...
-const SETTLE: std::time::Duration = std::time::Duration::from_millis(1000);
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(2000);
 /// ...but at most this long after its first push (a ticket edited without pause is still read).
-const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// One limiter per process: a hook's pushes reach the API processes behind one URL.
 fn limiter() -> &'static Limiter {
@@ -100,8 +100,8 @@ fn refused(status: StatusCode, why: &str, hook: &str) -> ApiError {
 /// as the hook was set up: Zendesk's signature (`X-Zendesk-Webhook-Signature` over the
 /// timestamp and body, timestamps within 5 minutes, each signature once) or the hook's
 /// secret in the header the rule sets. Only the ticket id is read from the body; the ticket
-/// is fetched from the helpdesk shortly after (pushes of one ticket within a second are one
-/// fetch).
+/// is fetched from the helpdesk shortly after (pushes of one ticket less than two seconds apart
+/// are one fetch).
 #[utoipa::path(
     post,
     path = "/api/deskbridge/v1/inbound/{provider}/{hook_id}",

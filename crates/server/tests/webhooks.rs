@@ -23,7 +23,6 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -99,7 +98,7 @@ struct Harness {
     sim_key: String,
     factory: Arc<Registry>,
     api_key: String,
-    org: Uuid,
+    org: deskbridge_store::OrgId,
     http: reqwest::Client,
     webhooks: WebhookSettings,
     base: String,
@@ -227,7 +226,7 @@ impl Harness {
         .await
     }
 
-    async fn link(&self) -> (String, Uuid) {
+    async fn link(&self) -> (String, deskbridge_store::LinkedAccountId) {
         let body = json!({
             "integration": "freshdesk",
             "end_user_origin_id": "customer-1",
@@ -255,7 +254,7 @@ impl Harness {
         )
     }
 
-    async fn wait_runs(&self, la: Uuid, n: usize) {
+    async fn wait_runs(&self, la: deskbridge_store::LinkedAccountId, n: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
             let runs = self

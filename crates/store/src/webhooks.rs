@@ -8,6 +8,7 @@ use sqlx::FromRow;
 use std::time::Duration;
 use uuid::Uuid;
 
+use crate::ids::{LinkedAccountId, OrgId, WebhookEndpointId};
 use crate::{Store, StoreError};
 
 pub use crate::webhook_claims::DueDelivery;
@@ -16,7 +17,7 @@ pub use crate::webhook_claims::DueDelivery;
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct WebhookEndpoint {
     /// Its id (the `hook.id` of payloads).
-    pub id: Uuid,
+    pub id: WebhookEndpointId,
     /// Where events are POSTed.
     pub url: String,
     /// Event names it receives; empty: every event.
@@ -40,13 +41,13 @@ pub(crate) const ENDPOINT_COLUMNS: &str =
 #[derive(Debug, Clone, FromRow)]
 pub struct PendingEvent {
     /// The organization.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// Its id.
     pub id: Uuid,
     /// Event name, e.g. `LinkedAccount.linked`.
     pub event: String,
     /// The linked account it is about.
-    pub linked_account_id: Option<Uuid>,
+    pub linked_account_id: Option<LinkedAccountId>,
     /// Merge's `linked_account` object.
     pub linked_account: Value,
     /// Merge's `data` object.
@@ -61,7 +62,7 @@ pub struct DeliveryRow {
     /// The event name.
     pub event: String,
     /// The linked account it is about.
-    pub linked_account_id: Option<Uuid>,
+    pub linked_account_id: Option<LinkedAccountId>,
     /// `pending`, `delivered`, `failed` or `cancelled`.
     pub status: String,
     /// Attempts made.
@@ -128,9 +129,9 @@ impl Store {
     /// active endpoint. Returns whether it was queued.
     pub async fn enqueue_webhook_event(
         &self,
-        org: Uuid,
+        org: OrgId,
         event: &str,
-        linked_account: Option<Uuid>,
+        linked_account: Option<LinkedAccountId>,
         linked_account_json: &Value,
         data: &Value,
     ) -> Result<bool, StoreError> {
@@ -157,7 +158,7 @@ impl Store {
     /// Returns the number of events fanned out.
     pub async fn fan_out_webhook_events<F>(&self, limit: i64, body: F) -> Result<usize, StoreError>
     where
-        F: Fn(&PendingEvent, Uuid, &str) -> String,
+        F: Fn(&PendingEvent, WebhookEndpointId, &str) -> String,
     {
         let mut tx = self.pool.begin().await?;
         let events: Vec<PendingEvent> = sqlx::query_as(
@@ -168,7 +169,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for ev in &events {
-            let endpoints: Vec<(Uuid, String)> = sqlx::query_as(
+            let endpoints: Vec<(WebhookEndpointId, String)> = sqlx::query_as(
                 "SELECT id, url FROM webhook_endpoints
                  WHERE organization_id = $1 AND is_active
                    AND (cardinality(events) = 0 OR $2 = ANY(events))",

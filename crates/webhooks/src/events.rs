@@ -2,13 +2,13 @@
 
 use chrono::{SecondsFormat, Utc};
 use deskbridge_model::ModelKind;
+use deskbridge_store::WebhookEndpointId;
 use deskbridge_store::accounts::LinkedAccount;
 use deskbridge_store::sync_state::SyncRun;
 use deskbridge_store::webhooks::PendingEvent;
 use deskbridge_store::{Store, StoreError};
 use serde_json::{Value, json};
 use tracing::warn;
-use uuid::Uuid;
 
 /// Linked-account events (Merge's names).
 pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
@@ -153,7 +153,7 @@ async fn queue_sync_events(
 }
 
 /// Merge's payload: `{hook: {id, event, target}, linked_account, data}`.
-pub fn payload(ev: &PendingEvent, endpoint: Uuid, url: &str) -> String {
+pub fn payload(ev: &PendingEvent, endpoint: WebhookEndpointId, url: &str) -> String {
     json!({
         "hook": {"id": endpoint, "event": ev.event, "target": url},
         "linked_account": ev.linked_account,

@@ -7,6 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::ids::LinkedAccountId;
 use crate::{Store, StoreError};
 
 mod query;
@@ -153,7 +154,7 @@ impl Store {
     /// changed records are flagged as needing their children fetched.
     pub async fn upsert_records(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         rows: &[RecordInput],
         mark_children: bool,
@@ -211,7 +212,7 @@ impl Store {
     /// Creates shell records for references not yet synced (no-op for known ones).
     pub async fn ensure_shells(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         refs: &[(Uuid, String)],
     ) -> Result<u64, StoreError> {
@@ -238,7 +239,7 @@ impl Store {
     /// Marks records deleted at the provider; returns how many changed.
     pub async fn mark_deleted(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         remote_ids: &[String],
     ) -> Result<u64, StoreError> {
@@ -261,7 +262,7 @@ impl Store {
     /// After a complete listing: marks deleted every synced record not among `seen`.
     pub async fn mark_missing_deleted(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         seen: &[String],
     ) -> Result<u64, StoreError> {
@@ -282,7 +283,7 @@ impl Store {
     /// Remote ids of tickets whose children must be fetched.
     pub async fn tickets_needing_children(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
@@ -298,7 +299,7 @@ impl Store {
     /// Clears the children flag once they are synced.
     pub async fn children_synced(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         ticket_remote_ids: &[String],
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -315,7 +316,7 @@ impl Store {
     /// Remote ids of the live (not deleted, not shell) records of a model.
     pub async fn live_remote_ids(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!(
@@ -337,7 +338,7 @@ impl Store {
     /// within a model, so one list serves all parents of a batch).
     pub async fn mark_missing_children(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         parent_field: &'static str,
         parents: &[Uuid],

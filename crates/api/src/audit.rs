@@ -5,9 +5,9 @@ use std::net::IpAddr;
 
 use deskbridge_model::WireEnum;
 use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_store::OrgId;
 use deskbridge_store::audit::{Actor, NewAuditEvent};
 use tracing::error;
-use uuid::Uuid;
 
 use crate::state::AppState;
 
@@ -15,7 +15,7 @@ use crate::state::AppState;
 /// happened, so a failure to record is logged rather than answered to the client.
 pub async fn record(
     state: &AppState,
-    org: Uuid,
+    org: OrgId,
     actor: Actor,
     ip: IpAddr,
     event_type: EventTypeEnum,

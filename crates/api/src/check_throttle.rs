@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use uuid::Uuid;
+use deskbridge_store::OrgId;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -22,12 +22,12 @@ const WINDOW: Duration = Duration::from_secs(60);
 /// Refused checks per organization in fixed one-minute windows.
 #[derive(Debug, Default)]
 pub struct CheckThrottle {
-    windows: Mutex<HashMap<Uuid, (Instant, u32)>>,
+    windows: Mutex<HashMap<OrgId, (Instant, u32)>>,
 }
 
 impl CheckThrottle {
     /// A 429 with `Retry-After` when the organization's refusals already reached the limit.
-    pub fn check(&self, org: Uuid) -> ApiResult<()> {
+    pub fn check(&self, org: OrgId) -> ApiResult<()> {
         let map = self
             .windows
             .lock()
@@ -48,7 +48,7 @@ impl CheckThrottle {
     }
 
     /// Counts one refused check of the organization.
-    pub fn refused(&self, org: Uuid) {
+    pub fn refused(&self, org: OrgId) {
         let Ok(mut map) = self.windows.lock() else {
             return;
         };
@@ -71,7 +71,7 @@ mod tests {
     #[test]
     fn refusals_are_counted_per_organization() {
         let t = CheckThrottle::default();
-        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let (a, b) = (OrgId::new_v4(), OrgId::new_v4());
         for _ in 0..REFUSALS_PER_MINUTE {
             assert!(t.check(a).is_ok());
             t.refused(a);

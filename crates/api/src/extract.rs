@@ -7,12 +7,12 @@ use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
+use deskbridge_store::ApiKeyId;
 use deskbridge_store::accounts::LinkedAccount;
 use deskbridge_store::orgs::Organization;
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::limiter::RateStatus;
@@ -25,7 +25,7 @@ pub struct OrgAuth {
     /// The organization.
     pub org: Organization,
     /// The key used.
-    pub key_id: Uuid,
+    pub key_id: ApiKeyId,
 }
 
 /// An authenticated organization plus the linked account of `X-Account-Token`.

@@ -11,8 +11,8 @@ use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use deskbridge_store::OrgId;
 use lru::LruCache;
-use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -27,7 +27,7 @@ pub enum FailureKey {
     Client(IpAddr),
     /// An organization (authenticated by its API key): its backend's token exchanges, so that
     /// one organization's failures never lock out another behind the same address.
-    Org(Uuid),
+    Org(OrgId),
 }
 
 impl FailureKey {
@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn the_table_is_bounded_and_keeps_the_recent_keys() {
         let l = FailureLimiter::with_capacity(1, 3);
-        let org = FailureKey::Org(Uuid::from_u128(7));
+        let org = FailureKey::Org(OrgId::from_uuid(uuid::Uuid::from_u128(7)));
         l.fail(org);
         for i in 0..10u8 {
             l.fail(FailureKey::client(IpAddr::from([192, 0, 2, i])));

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use deskbridge_store::Store;
 use deskbridge_store::idempotency::{Claim, request_fingerprint};
+use deskbridge_store::{LinkedAccountId, Store};
 use serde_json::Value;
 use tracing::warn;
 use uuid::Uuid;
@@ -84,7 +84,7 @@ enum Phase {
 #[derive(Clone)]
 struct Held {
     store: Store,
-    la: Uuid,
+    la: LinkedAccountId,
     key: String,
     claim: Uuid,
 }

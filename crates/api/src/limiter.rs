@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use uuid::Uuid;
+use deskbridge_store::LinkedAccountId;
 
 use crate::error::ApiError;
 
@@ -13,7 +13,7 @@ use crate::error::ApiError;
 #[derive(Debug)]
 pub struct Limiter {
     per_minute: u32,
-    windows: Mutex<HashMap<Uuid, (Instant, u32)>>,
+    windows: Mutex<HashMap<LinkedAccountId, (Instant, u32)>>,
 }
 
 impl Limiter {
@@ -26,7 +26,7 @@ impl Limiter {
     }
 
     /// Counts one request and tells where the account's window stands (`None`: no limit).
-    pub fn count(&self, key: Uuid) -> Result<Option<RateStatus>, ApiError> {
+    pub fn count(&self, key: LinkedAccountId) -> Result<Option<RateStatus>, ApiError> {
         if self.per_minute == 0 {
             return Ok(None);
         }

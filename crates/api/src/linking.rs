@@ -58,7 +58,7 @@ fn required(name: &str, v: &str) -> ApiResult<()> {
 /// is a 429 before any call to the helpdesk (see [`crate::check_throttle`]).
 pub async fn link(
     state: &AppState,
-    org: uuid::Uuid,
+    org: deskbridge_store::OrgId,
     body: &LinkAccountRequest,
     throttle: Option<&CheckThrottle>,
 ) -> ApiResult<deskbridge_store::accounts::Linked> {

@@ -62,7 +62,7 @@ async fn adapter(
     let creds = state.store.account_credentials(account.id).await?;
     state
         .providers
-        .build(&account.integration, account.id, &creds)
+        .build(&account.integration, account.id.as_uuid(), &creds)
         .map_err(|e| state.provider_error(&account.integration, e))
 }
 

@@ -3,15 +3,16 @@
 //! The fields themselves are described by the account's integration from its stored metadata.
 
 use deskbridge_model::{ModelKind, record_id};
+use deskbridge_store::LinkedAccountId;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::state::AppState;
 
 /// The id of a custom field's remote field class.
-pub fn remote_field_class_id(linked_account: Uuid, name: &str) -> Uuid {
+pub fn remote_field_class_id(linked_account: LinkedAccountId, name: &str) -> Uuid {
     record_id(
-        linked_account,
+        linked_account.as_uuid(),
         ModelKind::Ticket,
         &format!("remote-field-class:{name}"),
     )
@@ -21,7 +22,7 @@ pub fn remote_field_class_id(linked_account: Uuid, name: &str) -> Uuid {
 /// integration from the account's stored metadata.
 pub fn remote_field_classes(
     state: &AppState,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     integration: &str,
     metadata: &Map<String, Value>,
 ) -> Vec<Value> {

@@ -121,8 +121,8 @@ impl AppState {
     /// ([`deskbridge_provider::Integration::metadata_keys`]), by key.
     pub async fn account_metadata(
         &self,
-        org: uuid::Uuid,
-        linked_account: uuid::Uuid,
+        org: deskbridge_store::OrgId,
+        linked_account: deskbridge_store::LinkedAccountId,
         integration: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
         let mut out = serde_json::Map::new();

@@ -377,7 +377,7 @@ impl<'a> Writer<'a> {
         records.extend(outcome.related);
         let mut counts = deskbridge_sync::Counts::new();
         deskbridge_sync::write_records(&self.state.store, la, &records, &mut counts).await?;
-        let id = record_id(la, kind, &outcome.record.remote_id);
+        let id = record_id(la.as_uuid(), kind, &outcome.record.remote_id);
         let row = self
             .state
             .store
@@ -453,7 +453,7 @@ pub async fn build_provider(
     let creds = state.store.account_credentials(la.id).await?;
     state
         .providers
-        .build(&la.integration, la.id, &creds)
+        .build(&la.integration, la.id.as_uuid(), &creds)
         .map_err(|e| state.provider_error(&la.integration, e))
 }
 

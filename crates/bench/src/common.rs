@@ -12,7 +12,6 @@ use deskbridge_freshdesk_sim::{Plan, SimConfig, Simulator};
 use deskbridge_store::{Cipher, MasterKey, PgPool, Store};
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
-use uuid::Uuid;
 
 mod measure;
 mod sim;
@@ -81,7 +80,7 @@ pub struct BenchDb {
     /// The master key (base64).
     pub master_key: String,
     /// The organization.
-    pub org: Uuid,
+    pub org: deskbridge_store::OrgId,
     /// An API key of the organization.
     pub api_key: String,
 }
@@ -126,9 +125,10 @@ pub async fn open_db(
     let url = deskbridge_store::pg::with_database(&g.pg, name);
     let pool = deskbridge_store::connect(&url, 4).await?;
     MasterKey::from_base64(master_key).map_err(|e| anyhow::anyhow!("master key: {e}"))?;
-    let org: Uuid = sqlx::query_scalar("SELECT id FROM organizations WHERE name = 'bench'")
-        .fetch_one(&pool)
-        .await?;
+    let org: deskbridge_store::OrgId =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE name = 'bench'")
+            .fetch_one(&pool)
+            .await?;
     Ok(BenchDb {
         url,
         name: name.to_string(),
@@ -205,7 +205,7 @@ pub async fn link(
     sim_base: &str,
     acc: &SimAccount,
     origin: &str,
-) -> anyhow::Result<(String, Uuid)> {
+) -> anyhow::Result<(String, deskbridge_store::LinkedAccountId)> {
     let res = http
         .post(format!("{base}/api/ticketing/v1/linked-accounts"))
         .bearer_auth(api_key)

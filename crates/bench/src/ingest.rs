@@ -54,9 +54,9 @@ pub struct Ingested {
     /// Account token.
     pub account_token: String,
     /// Linked account id.
-    pub linked_account: uuid::Uuid,
+    pub linked_account: deskbridge_store::LinkedAccountId,
     /// Organization id.
-    pub org: uuid::Uuid,
+    pub org: deskbridge_store::OrgId,
     /// Tickets synced.
     pub tickets: usize,
 }

@@ -122,7 +122,7 @@ pub async fn run(a: ManyArgs) -> anyhow::Result<()> {
     };
     let http = reqwest::Client::new();
     let started = Instant::now();
-    let mut big_la: Option<Uuid> = None;
+    let mut big_la: Option<deskbridge_store::LinkedAccountId> = None;
     if let Some(b) = &big {
         let (_, la) = common::link(
             &http,
@@ -184,7 +184,7 @@ pub async fn run(a: ManyArgs) -> anyhow::Result<()> {
         if status != "DONE" {
             failed += 1;
         }
-        if Some(*id) == big_la {
+        if Some(*id) == big_la.map(deskbridge_store::LinkedAccountId::as_uuid) {
             big_secs = Some(round(*to_end));
         } else {
             waits.push(*to_end);

@@ -240,7 +240,7 @@ pub async fn demo(a: DemoArgs) -> anyhow::Result<()> {
 /// use-case (the same checks a client's `POST /linked-accounts` gets).
 async fn link(
     state: &AppState,
-    org: uuid::Uuid,
+    org: deskbridge_store::OrgId,
     integration: &str,
     (origin, name): (&str, &str),
     credentials: &[(&str, &str)],
@@ -271,8 +271,8 @@ async fn link(
 /// Waits for the first sync run of `la` to finish, printing how it went.
 async fn wait_initial_sync(
     store: &deskbridge_store::Store,
-    org: uuid::Uuid,
-    la: uuid::Uuid,
+    org: deskbridge_store::OrgId,
+    la: deskbridge_store::LinkedAccountId,
     name: &str,
     server: &tokio::task::JoinHandle<anyhow::Result<()>>,
 ) -> anyhow::Result<()> {

@@ -61,7 +61,10 @@ pub async fn api_key(cmd: ApiKeyCommand) -> anyhow::Result<()> {
         }
         ApiKeyCommand::Revoke { db, id } => {
             let store = open(&db).await?;
-            match store.revoke_api_key(id).await {
+            match store
+                .revoke_api_key(deskbridge_store::ApiKeyId::from_uuid(id))
+                .await
+            {
                 Ok(k) => {
                     let description = format!("Revoked API key \"{}\" ({}…).", k.name, k.prefix);
                     let event =

@@ -24,7 +24,7 @@ fn sim() -> SimConfig {
 
 /// Organization A's secrets and ids, which must never reach organization B.
 struct TenantA {
-    account: Uuid,
+    account: deskbridge_store::LinkedAccountId,
     account_token: String,
     link_token: String,
     public_token: String,
@@ -60,7 +60,8 @@ impl TenantA {
             _ => self
                 .ids
                 .get(collection(path))
-                .unwrap_or(&self.account)
+                .copied()
+                .unwrap_or(self.account.as_uuid())
                 .to_string(),
         }
     }
@@ -118,7 +119,8 @@ async fn setup_a(app: &TestApp) -> TenantA {
     let (_, unused) = app
         .post("/api/ticketing/v1/link-token", None, &mk("customer-sim1"))
         .await;
-    let account: Uuid = acct["id"].as_str().expect("id").parse().expect("uuid");
+    let account: deskbridge_store::LinkedAccountId =
+        acct["id"].as_str().expect("id").parse().expect("uuid");
     assert_eq!(app.wait_synced(account).await, "DONE");
 
     let tables: Vec<String> = sqlx::query_scalar(
@@ -166,7 +168,11 @@ async fn setup_a(app: &TestApp) -> TenantA {
 }
 
 /// Waits for the first sync of another organization's account.
-async fn wait_synced(app: &TestApp, org: Uuid, account: Uuid) {
+async fn wait_synced(
+    app: &TestApp,
+    org: deskbridge_store::OrgId,
+    account: deskbridge_store::LinkedAccountId,
+) {
     for _ in 0..2400 {
         let runs = app.store.recent_runs(org, account, 5).await.expect("runs");
         if runs.iter().any(|r| r.finished_at.is_some())
@@ -238,7 +244,7 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
     assert_eq!(res.status().as_u16(), 201);
     let b: Value = res.json().await.expect("json");
     let token_b = b["account_token"].as_str().expect("token b").to_string();
-    let account_b: Uuid = b["linked_account"]["id"]
+    let account_b: deskbridge_store::LinkedAccountId = b["linked_account"]["id"]
         .as_str()
         .expect("id")
         .parse()

@@ -9,7 +9,6 @@ use common::{Options, TestApp};
 use deskbridge_freshdesk_sim::SimConfig;
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, RETRY_AFTER};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 fn sim(tickets: usize) -> SimConfig {
     SimConfig {
@@ -238,7 +237,8 @@ async fn link_flow_from_magic_link_to_listing_tickets() {
     assert_eq!(status, 404, "single use: {again}");
 
     let account_token = acct["account_token"].as_str().expect("account_token");
-    let id: Uuid = acct["id"].as_str().expect("id").parse().expect("uuid");
+    let id: deskbridge_store::LinkedAccountId =
+        acct["id"].as_str().expect("id").parse().expect("uuid");
     assert_eq!(app.wait_synced(id).await, "DONE");
     let tickets = app
         .list_all("/api/ticketing/v1/tickets", account_token)
@@ -704,7 +704,10 @@ async fn generate_and_regenerate_named_keys_with_an_audit_trail() {
 }
 
 /// Every table holding a linked account's data: the number of its rows there.
-async fn rows_of_account(app: &TestApp, id: Uuid) -> Vec<(String, i64)> {
+async fn rows_of_account(
+    app: &TestApp,
+    id: deskbridge_store::LinkedAccountId,
+) -> Vec<(String, i64)> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.columns
          WHERE table_schema = 'public' AND column_name = 'linked_account_id' ORDER BY 1",
@@ -756,7 +759,8 @@ async fn deleting_an_account_leaves_no_row_and_no_job() {
     assert!(unexchanged["public_token"].is_string());
     let (_, acct) = exchange(&app, done["public_token"].as_str().expect("public")).await;
     let token = acct["account_token"].as_str().expect("token").to_string();
-    let id: Uuid = acct["id"].as_str().expect("id").parse().expect("uuid");
+    let id: deskbridge_store::LinkedAccountId =
+        acct["id"].as_str().expect("id").parse().expect("uuid");
     assert_eq!(app.wait_synced(id).await, "DONE");
     let before = rows_of_account(&app, id).await;
     assert!(

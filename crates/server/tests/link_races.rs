@@ -184,7 +184,8 @@ async fn concurrent_first_links_of_one_end_user_in_the_store_make_one_account() 
         });
     }
     let results = set.join_all().await;
-    let ok: Vec<(bool, uuid::Uuid)> = results.iter().filter_map(|r| r.clone().ok()).collect();
+    let ok: Vec<(bool, deskbridge_store::LinkedAccountId)> =
+        results.iter().filter_map(|r| r.clone().ok()).collect();
     assert_eq!(ok.len(), 8, "no error: {results:?}");
     assert_eq!(ok.iter().filter(|(created, _)| *created).count(), 1);
     assert!(ok.iter().all(|(_, id)| *id == ok[0].1));

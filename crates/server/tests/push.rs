@@ -141,7 +141,7 @@ async fn wait_drained(app: &TestApp) {
     }
 }
 
-async fn runs(app: &TestApp, la: Uuid) -> usize {
+async fn runs(app: &TestApp, la: deskbridge_store::LinkedAccountId) -> usize {
     app.store
         .recent_runs(app.org, la, 100)
         .await
@@ -239,7 +239,7 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
         .await;
     }
     let runs_before = runs(&app, la).await;
-    let forged_id = record_id(la, ModelKind::Ticket, &forged.to_string());
+    let forged_id = record_id(la.as_uuid(), ModelKind::Ticket, &forged.to_string());
     let old_forged = served_name(&app, &token, forged_id).await;
 
     // Forgeries: wrong key, tampered body, stale timestamp, wrong bearer, unknown hook,
@@ -314,7 +314,7 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
     );
     let (status, answer) = push(&url, &headers, body.as_bytes()).await;
     assert_eq!(status, 409, "a replay must be refused: {answer}");
-    let changed_id = record_id(la, ModelKind::Ticket, &changed.to_string());
+    let changed_id = record_id(la.as_uuid(), ModelKind::Ticket, &changed.to_string());
     wait_name(&app, &token, changed_id, "Pushed subject").await;
     wait_drained(&app).await;
     assert_eq!(
@@ -352,7 +352,7 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
     wait_name(
         &app,
         &token,
-        record_id(la, ModelKind::Ticket, &one.to_string()),
+        record_id(la.as_uuid(), ModelKind::Ticket, &one.to_string()),
         "Once",
     )
     .await;
@@ -388,7 +388,7 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
     wait_name(
         &app,
         &token,
-        record_id(la, ModelKind::Ticket, &burst.to_string()),
+        record_id(la.as_uuid(), ModelKind::Ticket, &burst.to_string()),
         "Burst",
     )
     .await;
@@ -437,13 +437,13 @@ async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
     );
     let (status, answer) = push(&url, &[(header.as_str(), secret.clone())], body.as_bytes()).await;
     assert_eq!(status, 202, "{answer}");
-    let id = record_id(la, ModelKind::Ticket, &t.to_string());
+    let id = record_id(la.as_uuid(), ModelKind::Ticket, &t.to_string());
     wait_name(&app, &token, id, "Rule pushed").await;
     wait_drained(&app).await;
 
     // A wrong or missing secret changes nothing.
     let other = live[1];
-    let other_id = record_id(la, ModelKind::Ticket, &other.to_string());
+    let other_id = record_id(la.as_uuid(), ModelKind::Ticket, &other.to_string());
     let old = served_name(&app, &token, other_id).await;
     c.update_ticket(&sub, other, json!({"subject": "Not pushed"}))
         .expect("update");
@@ -472,7 +472,7 @@ async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
     });
     let statuses = futures::future::join_all(sends).await;
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
-    let burst_id = record_id(la, ModelKind::Ticket, &burst.to_string());
+    let burst_id = record_id(la.as_uuid(), ModelKind::Ticket, &burst.to_string());
     wait_name(&app, &token, burst_id, "Burst").await;
     wait_drained(&app).await;
     let counters = c.counters(&sub).expect("counters");

@@ -10,7 +10,7 @@ use common::TestApp;
 use deskbridge_freshdesk_sim::SimConfig;
 use serde_json::{Value, json};
 
-async fn synced(tickets: usize) -> (TestApp, String, uuid::Uuid) {
+async fn synced(tickets: usize) -> (TestApp, String, deskbridge_store::LinkedAccountId) {
     let app = TestApp::start(SimConfig {
         seed: 41,
         accounts: 1,

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use common::TestApp;
 use deskbridge_freshdesk_sim::SimConfig;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// The body linking end user `cust-1` to simulator account `i`, addressed by its own path
 /// (`/d/{subdomain}`), so that each simulated helpdesk has its own base URL as real ones do.
@@ -24,7 +23,7 @@ fn body_for(app: &TestApp, i: usize) -> Value {
     })
 }
 
-async fn link_to(app: &TestApp, i: usize) -> (u16, String, Uuid) {
+async fn link_to(app: &TestApp, i: usize) -> (u16, String, deskbridge_store::LinkedAccountId) {
     let (status, body) = app
         .post("/api/ticketing/v1/linked-accounts", None, &body_for(app, i))
         .await;

@@ -220,7 +220,7 @@ async fn call(
     (status, body, retry)
 }
 
-async fn live_tickets(app: &TestApp, la: uuid::Uuid) -> i64 {
+async fn live_tickets(app: &TestApp, la: deskbridge_store::LinkedAccountId) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM tickets WHERE linked_account_id = $1 AND NOT is_shell")
         .bind(la)
         .fetch_one(&app.db.pool)

@@ -116,7 +116,7 @@ async fn two_apis_and_two_workers_share_one_database() {
         .await;
         assert!(status == 201 || status == 200, "{status} {body}");
         let token = body["account_token"].as_str().expect("token").to_string();
-        let id: uuid::Uuid = body["linked_account"]["id"]
+        let id: deskbridge_store::LinkedAccountId = body["linked_account"]["id"]
             .as_str()
             .expect("id")
             .parse()

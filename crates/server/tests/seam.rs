@@ -63,7 +63,7 @@ async fn a_helpdesk_from_a_test_crate_goes_the_whole_way() {
     assert_eq!(integration["name"], "Memdesk");
     assert_eq!(integration["color"], "#123456");
     assert_eq!(body["linked_account"]["subdomain"], "team-a");
-    let la: uuid::Uuid = body["linked_account"]["id"]
+    let la: deskbridge_store::LinkedAccountId = body["linked_account"]["id"]
         .as_str()
         .and_then(|s| s.parse().ok())
         .expect("id");

@@ -186,7 +186,8 @@ async fn no_secret_in_trace_logs_or_database_dumps_across_a_full_cycle() {
         .as_str()
         .expect("account token")
         .to_string();
-    let id: Uuid = acct["id"].as_str().expect("id").parse().expect("uuid");
+    let id: deskbridge_store::LinkedAccountId =
+        acct["id"].as_str().expect("id").parse().expect("uuid");
 
     // Also the server-to-server link, whose body carries the key (a relink: same end user).
     let mut body = app.link_body(0, &freshdesk_key);

@@ -10,9 +10,8 @@ use std::time::Duration;
 use common::{Options, TestApp};
 use deskbridge_freshdesk_sim::{FaultConfig, SimConfig};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-async fn synced(opts: Options) -> (TestApp, String, Uuid) {
+async fn synced(opts: Options) -> (TestApp, String, deskbridge_store::LinkedAccountId) {
     let app = TestApp::start_with(
         SimConfig {
             seed: 62,

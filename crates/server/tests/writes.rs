@@ -9,7 +9,7 @@ use deskbridge_freshdesk_sim::SimConfig;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-async fn synced(accounts: usize) -> (TestApp, String, Uuid) {
+async fn synced(accounts: usize) -> (TestApp, String, deskbridge_store::LinkedAccountId) {
     let app = TestApp::start(SimConfig {
         seed: 61,
         accounts,

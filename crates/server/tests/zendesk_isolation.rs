@@ -55,7 +55,7 @@ async fn a_freshdesk_org_and_a_zendesk_org_never_see_each_other() {
     let (status, body) = common::checked("POST", "/api/ticketing/v1/linked-accounts", res).await;
     assert!(status == 201 || status == 200, "{status} {body}");
     let zd_token = body["account_token"].as_str().expect("token").to_string();
-    let zd_la: uuid::Uuid = body["linked_account"]["id"]
+    let zd_la: deskbridge_store::LinkedAccountId = body["linked_account"]["id"]
         .as_str()
         .expect("id")
         .parse()

@@ -29,7 +29,11 @@ async fn start(tickets: usize, workers: usize) -> (TestApp, Zd) {
     (app, zd)
 }
 
-async fn link_as(app: &TestApp, zd: &Zd, origin: &str) -> (String, uuid::Uuid) {
+async fn link_as(
+    app: &TestApp,
+    zd: &Zd,
+    origin: &str,
+) -> (String, deskbridge_store::LinkedAccountId) {
     let mut body = zd.link_body(0);
     body["end_user_origin_id"] = json!(origin);
     let (status, body) = app

@@ -8,6 +8,7 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use crate::crypto::{Slot, api_key_hash, api_key_matches, random_token};
+use crate::ids::{ApiKeyId, LinkedAccountId, OrgId};
 use crate::keyset;
 use crate::orgs::Organization;
 use crate::{Store, StoreError};
@@ -16,9 +17,9 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct LinkedAccount {
     /// Its id.
-    pub id: Uuid,
+    pub id: LinkedAccountId,
     /// The owning organization.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// The integration slug, e.g. `freshdesk`.
     pub integration: String,
     /// The product's id for its end customer.
@@ -114,7 +115,7 @@ pub struct LinkedAccountFilter {
     /// Any of these origin ids.
     pub end_user_origin_ids: Option<Vec<String>>,
     /// Any of these ids.
-    pub ids: Option<Vec<Uuid>>,
+    pub ids: Option<Vec<LinkedAccountId>>,
     /// Integration slug or name (case-insensitive).
     pub integration_name: Option<String>,
     /// Status.
@@ -130,7 +131,7 @@ pub struct LinkedAccountFilter {
 impl Store {
     /// Links an account, or relinks the existing one with the same origin id and integration
     /// (new credentials, status back to `COMPLETE`, same token).
-    pub async fn link_account(&self, org: Uuid, link: &NewLink) -> Result<Linked, StoreError> {
+    pub async fn link_account(&self, org: OrgId, link: &NewLink) -> Result<Linked, StoreError> {
         // Made before the transaction: the first token hash of a process reads its key from
         // the database on another connection.
         let new_token = random_token("dbat_");
@@ -145,7 +146,7 @@ impl Store {
             ))
             .execute(&mut *tx)
             .await?;
-        let existing: Option<(Uuid, Vec<u8>, Option<String>, String)> = sqlx::query_as(
+        let existing: Option<(LinkedAccountId, Vec<u8>, Option<String>, String)> = sqlx::query_as(
             "SELECT id, account_token, base_url, subdomain FROM linked_accounts
              WHERE organization_id = $1 AND integration = $2 AND end_user_origin_id = $3
              FOR UPDATE",
@@ -193,7 +194,7 @@ impl Store {
             (account, token, false)
         } else {
             let token = new_token;
-            let id = Uuid::new_v4();
+            let id = LinkedAccountId::new_v4();
             let creds = self.cipher.seal_str(
                 &link.credentials_json,
                 &Slot::account("credentials", org, id),
@@ -244,7 +245,7 @@ impl Store {
     /// Finds the organization's linked account by its account token.
     pub async fn account_by_token(
         &self,
-        org: Uuid,
+        org: OrgId,
         token: &str,
     ) -> Result<Option<LinkedAccount>, StoreError> {
         Ok(sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
@@ -265,7 +266,7 @@ impl Store {
         &self,
         api_key: &str,
         token: &str,
-    ) -> Result<Option<(Organization, Uuid, Option<LinkedAccount>)>, StoreError> {
+    ) -> Result<Option<(Organization, ApiKeyId, Option<LinkedAccount>)>, StoreError> {
         let hash = api_key_hash(api_key);
         let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("la.{c}")).collect();
         let row = sqlx::query(AssertSqlSafe(format!(
@@ -291,7 +292,7 @@ impl Store {
             id: row.try_get("org_id")?,
             name: row.try_get("org_name")?,
         };
-        let account = match row.try_get::<Option<Uuid>, _>("id")? {
+        let account = match row.try_get::<Option<LinkedAccountId>, _>("id")? {
             Some(_) => Some(LinkedAccount::from_row(&row)?),
             None => None,
         };
@@ -299,7 +300,11 @@ impl Store {
     }
 
     /// One of the organization's linked accounts.
-    pub async fn linked_account(&self, org: Uuid, id: Uuid) -> Result<LinkedAccount, StoreError> {
+    pub async fn linked_account(
+        &self,
+        org: OrgId,
+        id: LinkedAccountId,
+    ) -> Result<LinkedAccount, StoreError> {
         sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM linked_accounts WHERE organization_id = $1 AND id = $2"
         )))
@@ -313,7 +318,7 @@ impl Store {
     /// The organization's linked accounts, filtered, in keyset order.
     pub async fn list_linked_accounts(
         &self,
-        org: Uuid,
+        org: OrgId,
         f: &LinkedAccountFilter,
     ) -> Result<Vec<LinkedAccount>, StoreError> {
         let mut q = sqlx::QueryBuilder::new(format!(
@@ -348,8 +353,11 @@ impl Store {
     }
 
     /// The decrypted credentials JSON of a linked account (for the worker and writes).
-    pub async fn account_credentials(&self, linked_account: Uuid) -> Result<String, StoreError> {
-        let (org, ct): (Uuid, Vec<u8>) = sqlx::query_as(
+    pub async fn account_credentials(
+        &self,
+        linked_account: LinkedAccountId,
+    ) -> Result<String, StoreError> {
+        let (org, ct): (OrgId, Vec<u8>) = sqlx::query_as(
             "SELECT organization_id, credentials FROM linked_accounts WHERE id = $1",
         )
         .bind(linked_account)
@@ -361,7 +369,10 @@ impl Store {
     }
 
     /// A linked account by id alone (for the worker, which serves every organization).
-    pub async fn linked_account_for_worker(&self, id: Uuid) -> Result<LinkedAccount, StoreError> {
+    pub async fn linked_account_for_worker(
+        &self,
+        id: LinkedAccountId,
+    ) -> Result<LinkedAccount, StoreError> {
         sqlx::query_as::<_, LinkedAccount>(AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM linked_accounts WHERE id = $1"
         )))
@@ -374,7 +385,7 @@ impl Store {
     /// Sets a linked account's status and reason.
     pub async fn set_account_status(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         status: &str,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
@@ -393,8 +404,8 @@ impl Store {
     /// Replaces the account token; returns the new one.
     pub async fn regenerate_account_token(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
     ) -> Result<String, StoreError> {
         let token = random_token("dbat_");
         let done = sqlx::query(
@@ -419,8 +430,8 @@ impl Store {
     /// Deletes a linked account with its credentials, every synced record and its jobs.
     pub async fn delete_linked_account(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
     ) -> Result<(), StoreError> {
         let done =
             sqlx::query("DELETE FROM linked_accounts WHERE organization_id = $1 AND id = $2")
@@ -435,7 +446,7 @@ impl Store {
     }
 
     /// Every linked account id with status `COMPLETE` (for the scheduler).
-    pub async fn syncable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn syncable_accounts(&self) -> Result<Vec<LinkedAccountId>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT id FROM linked_accounts WHERE status = 'COMPLETE'")
                 .fetch_all(&self.pool)

@@ -7,6 +7,7 @@ use deskbridge_model::{EventTypeEnum, RoleEnum, WireEnum};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::ids::{ApiKeyId, OrgId};
 use crate::keyset;
 use crate::{Store, StoreError};
 
@@ -14,7 +15,7 @@ use crate::{Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A caller using one of the organization's API keys (by the key's id).
-    ApiKey(Uuid),
+    ApiKey(ApiKeyId),
     /// An end user on the hosted Link page, with the email address the link was made for.
     EndUser {
         /// The end user's email address.
@@ -77,7 +78,7 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-fn who(actor: &Actor) -> (Option<Uuid>, Option<String>, Option<String>, RoleEnum) {
+fn who(actor: &Actor) -> (Option<ApiKeyId>, Option<String>, Option<String>, RoleEnum) {
     match actor {
         Actor::ApiKey(id) => (Some(*id), None, None, RoleEnum::Api),
         Actor::EndUser { email } => (
@@ -95,7 +96,7 @@ impl Store {
     /// label and display prefix (never the key).
     pub async fn record_audit_event(
         &self,
-        org: Uuid,
+        org: OrgId,
         event: &NewAuditEvent,
     ) -> Result<(), StoreError> {
         let (key_id, name, email, role) = who(&event.actor);
@@ -146,7 +147,7 @@ impl Store {
     /// The organization's audit events, filtered, in keyset order (oldest first).
     pub async fn audit_events(
         &self,
-        org: Uuid,
+        org: OrgId,
         f: &AuditFilter,
     ) -> Result<Vec<AuditEvent>, StoreError> {
         let mut q = sqlx::QueryBuilder::new(

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::accounts::{COLUMNS, LinkedAccount};
+use crate::ids::LinkedAccountId;
 
 /// What happened to a record, as a changed-data event names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +74,7 @@ impl Listeners {
 /// active endpoint of its organization wants any of them (nothing to render or queue).
 pub(crate) async fn listeners(
     conn: &mut PgConnection,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     kind: ModelKind,
 ) -> Result<Option<Listeners>, StoreError> {
     let names: Vec<String> = RecordChange::ALL.iter().map(|c| c.event(kind)).collect();

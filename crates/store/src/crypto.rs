@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::ids::{LinkedAccountId, OrgId, WebhookEndpointId};
 
 /// A 32-byte master key.
 #[derive(Clone)]
@@ -65,18 +66,18 @@ pub struct Slot(String);
 
 impl Slot {
     /// A column of a tenant's row.
-    pub fn row(table: &str, column: &str, org: Uuid, id: Uuid) -> Self {
+    pub fn row(table: &str, column: &str, org: OrgId, id: Uuid) -> Self {
         Slot(format!("deskbridge/v2/{table}/{column}/{org}/{id}"))
     }
 
     /// A linked account's column (`credentials` or `account_token`).
-    pub fn account(column: &str, org: Uuid, id: Uuid) -> Self {
-        Slot::row("linked_accounts", column, org, id)
+    pub fn account(column: &str, org: OrgId, id: LinkedAccountId) -> Self {
+        Slot::row("linked_accounts", column, org, id.as_uuid())
     }
 
     /// A webhook endpoint's signing secret.
-    pub fn webhook_secret(org: Uuid, endpoint: Uuid) -> Self {
-        Slot::row("webhook_endpoints", "secret", org, endpoint)
+    pub fn webhook_secret(org: OrgId, endpoint: WebhookEndpointId) -> Self {
+        Slot::row("webhook_endpoints", "secret", org, endpoint.as_uuid())
     }
 
     /// A key of the `deskbridge_keys` table.
@@ -270,7 +271,11 @@ mod tests {
     use super::*;
 
     fn slot(n: u128) -> Slot {
-        Slot::account("credentials", Uuid::from_u128(1), Uuid::from_u128(n))
+        Slot::account(
+            "credentials",
+            OrgId::from_uuid(Uuid::from_u128(1)),
+            LinkedAccountId::from_uuid(Uuid::from_u128(n)),
+        )
     }
 
     /// A ciphertext as the versions before slots wrote it.
@@ -305,9 +310,17 @@ mod tests {
         let c = Cipher::new(MasterKey::generate());
         let a = c.seal_str("secret-key", &slot(1)).expect("seal");
         assert!(c.open(&a, &slot(2)).is_err(), "another row");
-        let other_org = Slot::account("credentials", Uuid::from_u128(9), Uuid::from_u128(1));
+        let other_org = Slot::account(
+            "credentials",
+            OrgId::from_uuid(Uuid::from_u128(9)),
+            LinkedAccountId::from_uuid(Uuid::from_u128(1)),
+        );
         assert!(c.open(&a, &other_org).is_err(), "another organization");
-        let other_column = Slot::account("account_token", Uuid::from_u128(1), Uuid::from_u128(1));
+        let other_column = Slot::account(
+            "account_token",
+            OrgId::from_uuid(Uuid::from_u128(1)),
+            LinkedAccountId::from_uuid(Uuid::from_u128(1)),
+        );
         assert!(c.open(&a, &other_column).is_err(), "another column");
     }
 

@@ -14,6 +14,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::ids::LinkedAccountId;
 use crate::{Store, StoreError};
 
 /// How long keys are kept.
@@ -107,7 +108,7 @@ impl Store {
     /// Expired keys of the account are removed first.
     pub async fn claim_idempotency_key(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         hash: &[u8],
     ) -> Result<Claim, StoreError> {
@@ -195,7 +196,7 @@ impl Store {
     /// Stores the result of the request that claimed `key`.
     pub async fn finish_idempotency_key(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         claim: Uuid,
         status: u16,
@@ -220,7 +221,7 @@ impl Store {
     /// [`StoreError::Conflict`] when the claim was taken over meanwhile (it went stale).
     pub async fn mark_idempotency_sent(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         claim: Uuid,
     ) -> Result<(), StoreError> {
@@ -246,7 +247,7 @@ impl Store {
     /// so that a retry after a local failure can name it.
     pub async fn mark_idempotency_remote(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         claim: Uuid,
         remote_id: &str,
@@ -259,7 +260,7 @@ impl Store {
     /// have been sent: retries are answered as unknown, never run.
     pub async fn mark_idempotency_unknown(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         claim: Uuid,
     ) -> Result<(), StoreError> {
@@ -269,7 +270,7 @@ impl Store {
 
     async fn set_idempotency_status(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         claim: Uuid,
         status: &str,
@@ -294,7 +295,7 @@ impl Store {
     /// that a retry runs again. Callers must not release a key whose outcome is unknown.
     pub async fn release_idempotency_key(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         claim: Uuid,
     ) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::ids::LinkedAccountId;
 use crate::{Store, StoreError};
 
 /// The kind of a sync job.
@@ -18,7 +19,7 @@ pub struct Job {
     /// Its id.
     pub id: Uuid,
     /// The linked account it works on.
-    pub linked_account_id: Uuid,
+    pub linked_account_id: LinkedAccountId,
     /// Its kind.
     pub kind: String,
     /// How many times it has been claimed (this claim included).
@@ -44,7 +45,7 @@ impl Store {
     /// Queues a job for a linked account unless one is already queued; true if queued now.
     pub async fn enqueue_job(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: &str,
         run_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -187,7 +188,7 @@ impl Store {
     }
 
     /// The linked account's queued or running jobs.
-    pub async fn active_jobs(&self, linked_account: Uuid) -> Result<i64, StoreError> {
+    pub async fn active_jobs(&self, linked_account: LinkedAccountId) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT count(*) FROM jobs WHERE linked_account_id = $1 AND status IN ('queued','running')",
         )
@@ -199,7 +200,7 @@ impl Store {
     /// When the account's next queued job is due.
     pub async fn next_job_at(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT min(run_at) FROM jobs WHERE linked_account_id = $1 AND status = 'queued'",

@@ -6,6 +6,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::crypto::Slot;
+use crate::ids::{LinkedAccountId, OrgId, WebhookEndpointId};
 use crate::{Store, StoreError};
 
 /// How many of the newest secrets the check tries: enough to see a wrong key at once, few
@@ -57,8 +58,14 @@ impl Store {
             let name: Option<String> = row.try_get("name")?;
             let blob: Vec<u8> = row.try_get("blob")?;
             let slot = match (kind.as_str(), org, id, name) {
-                ("account", Some(org), Some(id), _) => Slot::account("credentials", org, id),
-                ("webhook", Some(org), Some(id), _) => Slot::webhook_secret(org, id),
+                ("account", Some(org), Some(id), _) => Slot::account(
+                    "credentials",
+                    OrgId::from_uuid(org),
+                    LinkedAccountId::from_uuid(id),
+                ),
+                ("webhook", Some(org), Some(id), _) => {
+                    Slot::webhook_secret(OrgId::from_uuid(org), WebhookEndpointId::from_uuid(id))
+                }
                 ("key", _, _, Some(name)) => Slot::key(&name),
                 _ => continue,
             };

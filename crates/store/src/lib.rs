@@ -9,6 +9,7 @@ pub mod changed_data;
 pub mod crypto;
 mod error;
 pub mod idempotency;
+pub mod ids;
 pub mod jobs;
 pub mod keycheck;
 pub mod keyring;
@@ -27,6 +28,7 @@ pub mod webhooks;
 
 pub use crypto::{Cipher, MasterKey, Slot};
 pub use error::StoreError;
+pub use ids::{ApiKeyId, LinkedAccountId, OrgId, WebhookEndpointId};
 pub use sqlx::PgPool;
 
 use std::time::Duration;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::accounts::LinkedAccount;
 use crate::crypto::random_token;
+use crate::ids::{LinkedAccountId, OrgId};
 use crate::{Store, StoreError};
 
 /// The prefix of link tokens.
@@ -42,7 +43,7 @@ pub struct NewLinkToken {
 #[derive(Debug, Clone, FromRow)]
 pub struct LinkSession {
     /// The organization that created it.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// That organization's name (shown on the Link page).
     pub organization_name: String,
     /// The token's id.
@@ -70,7 +71,7 @@ impl Store {
     /// expired public tokens.
     pub async fn create_link_token(
         &self,
-        org: Uuid,
+        org: OrgId,
         new: &NewLinkToken,
     ) -> Result<String, StoreError> {
         sqlx::query(
@@ -127,7 +128,7 @@ impl Store {
     /// the helpdesk nor relinks. Dropping the claim (a refused key) frees the token again.
     pub async fn claim_link_token(
         &self,
-        org: Uuid,
+        org: OrgId,
         link_token_id: Uuid,
     ) -> Result<LinkClaim, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -155,9 +156,9 @@ impl Store {
     /// was used meanwhile. Returns the public token (valid for `ttl`).
     pub async fn complete_link(
         &self,
-        org: Uuid,
+        org: OrgId,
         link_token_id: Uuid,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         ttl: chrono::Duration,
     ) -> Result<String, StoreError> {
         let tx = self.pool.begin().await?;
@@ -174,13 +175,13 @@ impl Store {
     /// is [`StoreError::NotFound`].
     pub async fn exchange_public_token(
         &self,
-        org: Uuid,
+        org: OrgId,
         public_token: &str,
     ) -> Result<(LinkedAccount, String), StoreError> {
         if !public_token.starts_with(PUBLIC_TOKEN_PREFIX) {
             return Err(StoreError::NotFound);
         }
-        let row: Option<(Uuid, bool)> = sqlx::query_as(
+        let row: Option<(LinkedAccountId, bool)> = sqlx::query_as(
             "DELETE FROM public_tokens WHERE organization_id = $1 AND token_hash = $2
              RETURNING linked_account_id, expires_at > now()",
         )
@@ -208,7 +209,7 @@ impl Store {
 /// A link token held (row-locked) by one submission; see [`Store::claim_link_token`].
 pub struct LinkClaim {
     tx: sqlx::Transaction<'static, sqlx::Postgres>,
-    org: Uuid,
+    org: OrgId,
     link_token_id: Uuid,
 }
 
@@ -218,7 +219,7 @@ impl LinkClaim {
     pub async fn complete(
         mut self,
         store: &Store,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         ttl: chrono::Duration,
     ) -> Result<String, StoreError> {
         let claimed = sqlx::query(

@@ -2,16 +2,16 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
-use uuid::Uuid;
 
 use crate::crypto::{api_key_hash, api_key_matches, random_token};
+use crate::ids::{ApiKeyId, OrgId};
 use crate::{Store, StoreError};
 
 /// An organization.
 #[derive(Debug, Clone, FromRow)]
 pub struct Organization {
     /// Its id.
-    pub id: Uuid,
+    pub id: OrgId,
     /// Its unique name.
     pub name: String,
 }
@@ -20,9 +20,9 @@ pub struct Organization {
 #[derive(Debug, Clone, FromRow)]
 pub struct ApiKeyInfo {
     /// Its id.
-    pub id: Uuid,
+    pub id: ApiKeyId,
     /// The organization it belongs to.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// Its label.
     pub name: String,
     /// The first characters, for recognising it.
@@ -50,7 +50,7 @@ impl Store {
              ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
              RETURNING id, name",
         )
-        .bind(Uuid::new_v4())
+        .bind(OrgId::new_v4())
         .bind(name)
         .fetch_one(&self.pool)
         .await?;
@@ -67,7 +67,7 @@ impl Store {
     }
 
     /// Creates an API key for the organization.
-    pub async fn create_api_key(&self, org: Uuid, name: &str) -> Result<NewApiKey, StoreError> {
+    pub async fn create_api_key(&self, org: OrgId, name: &str) -> Result<NewApiKey, StoreError> {
         let key = random_token("dbk_");
         let prefix: String = key.chars().take(10).collect();
         let info = sqlx::query_as::<_, ApiKeyInfo>(
@@ -75,7 +75,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5)
              RETURNING id, organization_id, name, prefix, created_at, revoked_at",
         )
-        .bind(Uuid::new_v4())
+        .bind(ApiKeyId::new_v4())
         .bind(org)
         .bind(name)
         .bind(&prefix)
@@ -86,7 +86,7 @@ impl Store {
     }
 
     /// The organization's keys.
-    pub async fn list_api_keys(&self, org: Uuid) -> Result<Vec<ApiKeyInfo>, StoreError> {
+    pub async fn list_api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyInfo>, StoreError> {
         Ok(sqlx::query_as::<_, ApiKeyInfo>(
             "SELECT id, organization_id, name, prefix, created_at, revoked_at
              FROM api_keys WHERE organization_id = $1 ORDER BY created_at, id",
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// Revokes a key by id (any organization: used by the operator's CLI).
-    pub async fn revoke_api_key(&self, key_id: Uuid) -> Result<ApiKeyInfo, StoreError> {
+    pub async fn revoke_api_key(&self, key_id: ApiKeyId) -> Result<ApiKeyInfo, StoreError> {
         sqlx::query_as::<_, ApiKeyInfo>(
             "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
              RETURNING id, organization_id, name, prefix, created_at, revoked_at",
@@ -109,7 +109,7 @@ impl Store {
     }
 
     /// Revokes every live key of the organization with this name (regenerate-key).
-    pub async fn revoke_api_keys_named(&self, org: Uuid, name: &str) -> Result<u64, StoreError> {
+    pub async fn revoke_api_keys_named(&self, org: OrgId, name: &str) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = now()
              WHERE organization_id = $1 AND name = $2 AND revoked_at IS NULL",
@@ -125,7 +125,7 @@ impl Store {
     /// in one transaction (`POST /regenerate-key`); `None` when no live key has that name.
     pub async fn regenerate_api_key(
         &self,
-        org: Uuid,
+        org: OrgId,
         name: &str,
     ) -> Result<Option<NewApiKey>, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -147,7 +147,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5)
              RETURNING id, organization_id, name, prefix, created_at, revoked_at",
         )
-        .bind(Uuid::new_v4())
+        .bind(ApiKeyId::new_v4())
         .bind(org)
         .bind(name)
         .bind(&prefix)
@@ -162,9 +162,9 @@ impl Store {
     pub async fn authenticate_api_key(
         &self,
         key: &str,
-    ) -> Result<Option<(Organization, Uuid)>, StoreError> {
+    ) -> Result<Option<(Organization, ApiKeyId)>, StoreError> {
         let hash = api_key_hash(key);
-        let row: Option<(Uuid, Uuid, String, Vec<u8>)> = sqlx::query_as(
+        let row: Option<(ApiKeyId, OrgId, String, Vec<u8>)> = sqlx::query_as(
             "SELECT k.id, o.id, o.name, k.key_hash FROM api_keys k
              JOIN organizations o ON o.id = k.organization_id
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL",

@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use crate::crypto::{Slot, api_key_matches, random_token};
+use crate::ids::{LinkedAccountId, OrgId};
 use crate::{Store, StoreError};
 
 /// The prefix of hook secrets (recognisable in a leaked config, like the other tokens).
@@ -21,9 +22,9 @@ pub struct PushHook {
     /// The hook id (the URL's last segment).
     pub id: Uuid,
     /// The owning organization.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// The linked account it feeds.
-    pub linked_account_id: Uuid,
+    pub linked_account_id: LinkedAccountId,
     /// What was installed in the helpdesk, if anything.
     pub installed: Option<Value>,
     /// Why installing failed, if it did.
@@ -64,7 +65,7 @@ pub struct NewPushHook {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirtyTicket {
     /// The linked account.
-    pub linked_account_id: Uuid,
+    pub linked_account_id: LinkedAccountId,
     /// The helpdesk's ticket id.
     pub remote_id: String,
     /// How many pushes were coalesced when it was claimed (a later push re-queues it).
@@ -89,8 +90,8 @@ const HOOK_COLUMNS: &str = "h.id, h.organization_id, h.linked_account_id, h.inst
 
 type HookRow = (
     Uuid,
-    Uuid,
-    Uuid,
+    OrgId,
+    LinkedAccountId,
     Option<Value>,
     Option<String>,
     DateTime<Utc>,
@@ -110,7 +111,7 @@ fn hook(r: HookRow) -> PushHook {
 }
 
 /// Where a hook's signing secret is sealed (also re-sealed by a master-key rotation).
-pub(crate) fn signing_slot(org: Uuid, hook: Uuid) -> Slot {
+pub(crate) fn signing_slot(org: OrgId, hook: Uuid) -> Slot {
     Slot::row("push_hooks", "signing_secret", org, hook)
 }
 
@@ -119,8 +120,8 @@ impl Store {
     /// secret, so the old URL stops working at once.
     pub async fn create_push_hook(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
     ) -> Result<NewPushHook, StoreError> {
         let secret = random_token(SECRET_PREFIX);
         let hash = self.token_hash(&secret).await?;
@@ -163,8 +164,8 @@ impl Store {
     /// The account's hook, if it has one.
     pub async fn push_hook(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
     ) -> Result<Option<PushHook>, StoreError> {
         let row: Option<HookRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {HOOK_COLUMNS} FROM push_hooks h
@@ -180,8 +181,8 @@ impl Store {
     /// Deletes the account's hook; returns what it had installed in the helpdesk.
     pub async fn delete_push_hook(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
     ) -> Result<Option<Option<Value>>, StoreError> {
         Ok(sqlx::query_scalar(
             "DELETE FROM push_hooks WHERE organization_id = $1 AND linked_account_id = $2
@@ -197,7 +198,7 @@ impl Store {
     pub async fn set_push_installed(
         &self,
         hook_id: Uuid,
-        org: Uuid,
+        org: OrgId,
         installed: Option<&Value>,
         signing_secret: Option<&str>,
         error: Option<&str>,
@@ -225,8 +226,8 @@ impl Store {
     pub async fn push_target(&self, hook_id: Uuid) -> Result<Option<PushTarget>, StoreError> {
         type Row = (
             Uuid,
-            Uuid,
-            Uuid,
+            OrgId,
+            LinkedAccountId,
             Option<Value>,
             Option<String>,
             DateTime<Utc>,
@@ -298,7 +299,7 @@ impl Store {
     pub async fn record_push(
         &self,
         hook_id: Uuid,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         remote_id: &str,
         settle: std::time::Duration,
         max_wait: std::time::Duration,
@@ -355,7 +356,7 @@ impl Store {
         let lease_ms = lease.as_millis() as i64;
         // Candidates are read without locks (a window function cannot lock); the UPDATE checks
         // again under the row lock that nobody claimed them meanwhile.
-        let rows: Vec<(Uuid, String, i32, i32)> = sqlx::query_as(
+        let rows: Vec<(LinkedAccountId, String, i32, i32)> = sqlx::query_as(
             "WITH ranked AS (
                  SELECT linked_account_id, remote_id, due_at,
                         row_number() OVER (PARTITION BY linked_account_id ORDER BY due_at) AS rn
@@ -454,8 +455,8 @@ impl Store {
     /// The hook's health: last push, pushes in the last hour, tickets queued.
     pub async fn push_health(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
     ) -> Result<PushHealth, StoreError> {
         let row: Option<(Option<DateTime<Utc>>, i64, i64)> = sqlx::query_as(
             "SELECT h.last_push_at,

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
-use uuid::Uuid;
 
+use crate::ids::{LinkedAccountId, OrgId};
 use crate::{Store, StoreError};
 
 /// Tables emptied when an account is relinked to a different helpdesk: every synced model,
@@ -48,7 +48,7 @@ pub(crate) fn helpdesk_changed(
 /// Deletes, in the relink's transaction, everything the account holds of its old helpdesk.
 pub(crate) async fn purge_helpdesk(
     tx: &mut Transaction<'_, Postgres>,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
 ) -> Result<(), StoreError> {
     for table in PER_HELPDESK_TABLES {
         sqlx::query(AssertSqlSafe(format!(
@@ -67,9 +67,9 @@ impl Store {
     /// `RELINK_NEEDED` only if it was not relinked meanwhile ([`Store::mark_relink_needed`]).
     pub async fn account_credentials_as_of(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
     ) -> Result<(String, DateTime<Utc>), StoreError> {
-        let (org, ct, at): (Uuid, Vec<u8>, DateTime<Utc>) = sqlx::query_as(
+        let (org, ct, at): (OrgId, Vec<u8>, DateTime<Utc>) = sqlx::query_as(
             "SELECT organization_id, credentials, completed_at FROM linked_accounts WHERE id = $1",
         )
         .bind(linked_account)
@@ -85,7 +85,7 @@ impl Store {
     /// failing sync ran must stand. True when the status changed.
     pub async fn mark_relink_needed(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         reason: &str,
         linked_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {

@@ -3,9 +3,9 @@
 //! row, in one transaction.
 
 use tracing::warn;
-use uuid::Uuid;
 
 use crate::crypto::{Cipher, Slot, TokenKey};
+use crate::ids::{LinkedAccountId, OrgId, WebhookEndpointId};
 use crate::keyring::TOKEN_KEY;
 use crate::{Store, StoreError};
 
@@ -64,7 +64,7 @@ impl Store {
             .await?;
         }
 
-        let accounts: Vec<(Uuid, Uuid, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        let accounts: Vec<(OrgId, LinkedAccountId, Vec<u8>, Vec<u8>)> = sqlx::query_as(
             "SELECT organization_id, id, credentials, account_token FROM linked_accounts FOR UPDATE",
         )
         .fetch_all(&mut *tx)
@@ -93,7 +93,7 @@ impl Store {
             report.accounts += 1;
         }
 
-        let endpoints: Vec<(Uuid, Uuid, Vec<u8>)> =
+        let endpoints: Vec<(OrgId, WebhookEndpointId, Vec<u8>)> =
             sqlx::query_as("SELECT organization_id, id, secret FROM webhook_endpoints FOR UPDATE")
                 .fetch_all(&mut *tx)
                 .await?;
@@ -119,7 +119,7 @@ impl Store {
             report.webhook_endpoints += 1;
         }
         // Push hooks' signing secrets (chosen by the helpdesk); not counted in the report.
-        let hooks: Vec<(Uuid, Uuid, Vec<u8>)> = sqlx::query_as(
+        let hooks: Vec<(OrgId, uuid::Uuid, Vec<u8>)> = sqlx::query_as(
             "SELECT organization_id, id, signing_secret FROM push_hooks
              WHERE signing_secret IS NOT NULL FOR UPDATE",
         )

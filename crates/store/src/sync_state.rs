@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::ids::{LinkedAccountId, OrgId};
 use crate::{Store, StoreError};
 
 /// One recorded sync run.
@@ -55,7 +56,7 @@ impl Store {
     /// The stored checkpoint of a stream.
     pub async fn checkpoint(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         stream: &str,
     ) -> Result<Option<Value>, StoreError> {
         let v: Option<Option<Value>> = sqlx::query_scalar(
@@ -71,7 +72,7 @@ impl Store {
     /// Stores a stream's checkpoint.
     pub async fn save_checkpoint(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         stream: &str,
         checkpoint: Option<&Value>,
         run: Uuid,
@@ -95,7 +96,11 @@ impl Store {
     }
 
     /// Whether the run still exists (a relink to another helpdesk deletes them).
-    pub async fn run_is_live(&self, linked_account: Uuid, run: Uuid) -> Result<bool, StoreError> {
+    pub async fn run_is_live(
+        &self,
+        linked_account: LinkedAccountId,
+        run: Uuid,
+    ) -> Result<bool, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM sync_runs WHERE linked_account_id = $1 AND id = $2)",
         )
@@ -106,7 +111,7 @@ impl Store {
     }
 
     /// Records the start of a run, or resumes the unfinished one (after a crash).
-    pub async fn start_run(&self, linked_account: Uuid) -> Result<SyncRun, StoreError> {
+    pub async fn start_run(&self, linked_account: LinkedAccountId) -> Result<SyncRun, StoreError> {
         let mut tx = self.pool.begin().await?;
         let open = sqlx::query_as::<_, SyncRun>(
             "SELECT id, is_initial, status, reason, started_at, finished_at, counts, calls, credits,
@@ -145,7 +150,7 @@ impl Store {
     /// Updates a running run's reason and progress figures.
     pub async fn update_run(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         run: Uuid,
         reason: Option<&str>,
         totals: &RunTotals,
@@ -169,7 +174,7 @@ impl Store {
     /// Records the end of a run.
     pub async fn finish_run(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         run: Uuid,
         totals: &RunTotals,
     ) -> Result<(), StoreError> {
@@ -194,8 +199,8 @@ impl Store {
     /// The latest runs of an organization's linked account, newest first.
     pub async fn recent_runs(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         limit: i64,
     ) -> Result<Vec<SyncRun>, StoreError> {
         Ok(sqlx::query_as::<_, SyncRun>(
@@ -217,7 +222,7 @@ impl Store {
     /// Stores a piece of provider metadata (e.g. `ticket_fields`).
     pub async fn save_metadata(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         key: &str,
         value: &Value,
     ) -> Result<(), StoreError> {
@@ -237,8 +242,8 @@ impl Store {
     /// Reads a piece of provider metadata of one of the organization's linked accounts.
     pub async fn metadata(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         key: &str,
     ) -> Result<Option<Value>, StoreError> {
         Ok(sqlx::query_scalar(
@@ -257,7 +262,7 @@ impl Store {
     /// Sets the reason of a running run (`RATE_LIMITED` while waiting on the budget).
     pub async fn set_run_reason(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         run: Uuid,
         reason: Option<&str>,
     ) -> Result<(), StoreError> {

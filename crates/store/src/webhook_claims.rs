@@ -6,17 +6,18 @@ use sqlx::FromRow;
 use tracing::warn;
 use uuid::Uuid;
 
+use crate::ids::{OrgId, WebhookEndpointId};
 use crate::{Slot, Store, StoreError};
 
 /// A delivery claimed for an attempt, with what is needed to send it.
 #[derive(Clone)]
 pub struct DueDelivery {
     /// The organization.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// Its id (`webhook-id`).
     pub id: Uuid,
     /// The endpoint.
-    pub endpoint_id: Uuid,
+    pub endpoint_id: WebhookEndpointId,
     /// The event name.
     pub event: String,
     /// The body to send.
@@ -46,9 +47,9 @@ impl std::fmt::Debug for DueDelivery {
 /// A claimed delivery as the claim query returns it.
 #[derive(FromRow)]
 struct ClaimedRow {
-    organization_id: Uuid,
+    organization_id: OrgId,
     id: Uuid,
-    endpoint_id: Uuid,
+    endpoint_id: WebhookEndpointId,
     event: String,
     body: String,
     attempts: i32,
@@ -67,7 +68,7 @@ impl Store {
         lease: Duration,
         limit: i64,
         per_org: i64,
-        skip: &[Uuid],
+        skip: &[OrgId],
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let rows: Vec<ClaimedRow> = sqlx::query_as(
             "WITH ranked AS (

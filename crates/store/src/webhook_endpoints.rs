@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::ids::{OrgId, WebhookEndpointId};
 use crate::keyset;
 use crate::webhooks::{AttemptRow, DeliveryRow, ENDPOINT_COLUMNS, WebhookEndpoint};
 use crate::{Store, StoreError};
@@ -14,7 +15,7 @@ impl Store {
     /// [`Store::create_webhook_endpoint_with`].
     pub async fn create_webhook_endpoint(
         &self,
-        org: Uuid,
+        org: OrgId,
         url: &str,
         events: &[String],
         description: Option<&str>,
@@ -32,7 +33,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn create_webhook_endpoint_with(
         &self,
-        org: Uuid,
+        org: OrgId,
         url: &str,
         events: &[String],
         description: Option<&str>,
@@ -40,7 +41,7 @@ impl Store {
         secret: &str,
         max: i64,
     ) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let id = Uuid::new_v4();
+        let id = WebhookEndpointId::new_v4();
         let ct = self
             .cipher
             .seal_str(secret, &crate::Slot::webhook_secret(org, id))?;
@@ -78,7 +79,7 @@ impl Store {
     /// The organization's endpoints, oldest first.
     pub async fn list_webhook_endpoints(
         &self,
-        org: Uuid,
+        org: OrgId,
     ) -> Result<Vec<WebhookEndpoint>, StoreError> {
         Ok(
             sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
@@ -94,8 +95,8 @@ impl Store {
     /// One of the organization's endpoints.
     pub async fn webhook_endpoint(
         &self,
-        org: Uuid,
-        id: Uuid,
+        org: OrgId,
+        id: WebhookEndpointId,
     ) -> Result<WebhookEndpoint, StoreError> {
         sqlx::query_as::<_, WebhookEndpoint>(sqlx::AssertSqlSafe(format!(
             "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = $1 AND id = $2"
@@ -112,8 +113,8 @@ impl Store {
     /// fanned out keep their deliveries.
     pub async fn update_webhook_endpoint(
         &self,
-        org: Uuid,
-        id: Uuid,
+        org: OrgId,
+        id: WebhookEndpointId,
         events: Option<&[String]>,
         description: Option<Option<&str>>,
         include_initial_sync: Option<bool>,
@@ -139,7 +140,11 @@ impl Store {
     }
 
     /// Deletes an endpoint with its deliveries and their attempt log.
-    pub async fn delete_webhook_endpoint(&self, org: Uuid, id: Uuid) -> Result<(), StoreError> {
+    pub async fn delete_webhook_endpoint(
+        &self,
+        org: OrgId,
+        id: WebhookEndpointId,
+    ) -> Result<(), StoreError> {
         let n = sqlx::query("DELETE FROM webhook_endpoints WHERE organization_id = $1 AND id = $2")
             .bind(org)
             .bind(id)
@@ -156,8 +161,8 @@ impl Store {
     /// page before) before `before`; `limit` rows, oldest first.
     pub async fn webhook_deliveries(
         &self,
-        org: Uuid,
-        endpoint: Uuid,
+        org: OrgId,
+        endpoint: WebhookEndpointId,
         after: Option<(DateTime<Utc>, Uuid)>,
         before: Option<(DateTime<Utc>, Uuid)>,
         limit: i64,
@@ -176,7 +181,7 @@ impl Store {
     /// The attempts of some deliveries, in order.
     pub async fn webhook_attempts(
         &self,
-        org: Uuid,
+        org: OrgId,
         deliveries: &[Uuid],
     ) -> Result<Vec<AttemptRow>, StoreError> {
         Ok(sqlx::query_as::<_, AttemptRow>(

@@ -10,6 +10,7 @@ use std::collections::hash_map::Entry;
 use std::time::Duration;
 use uuid::Uuid;
 
+use crate::ids::{LinkedAccountId, OrgId, WebhookEndpointId};
 use crate::{Store, StoreError};
 
 pub use crate::webhook_claims::DueDelivery;
@@ -18,7 +19,7 @@ pub use crate::webhook_claims::DueDelivery;
 #[derive(Debug, Clone, FromRow, PartialEq)]
 pub struct WebhookEndpoint {
     /// Its id (the `hook.id` of payloads).
-    pub id: Uuid,
+    pub id: WebhookEndpointId,
     /// Where events are POSTed.
     pub url: String,
     /// Event names it receives; empty: every event.
@@ -44,13 +45,13 @@ pub(crate) const ENDPOINT_COLUMNS: &str = "id, url, events, description, is_acti
 #[derive(Debug, Clone, FromRow)]
 pub struct PendingEvent {
     /// The organization.
-    pub organization_id: Uuid,
+    pub organization_id: OrgId,
     /// Its id.
     pub id: Uuid,
     /// Event name, e.g. `LinkedAccount.linked`.
     pub event: String,
     /// The linked account it is about.
-    pub linked_account_id: Option<Uuid>,
+    pub linked_account_id: Option<LinkedAccountId>,
     /// Merge's `linked_account` object.
     pub linked_account: Value,
     /// Merge's `data` object.
@@ -68,7 +69,7 @@ pub struct DeliveryRow {
     /// The event name.
     pub event: String,
     /// The linked account it is about.
-    pub linked_account_id: Option<Uuid>,
+    pub linked_account_id: Option<LinkedAccountId>,
     /// `pending`, `delivered`, `failed` or `cancelled`.
     pub status: String,
     /// Attempts made.
@@ -122,16 +123,16 @@ pub struct AttemptResult {
 }
 
 /// An endpoint an event goes to: its id and URL.
-type Target = (Uuid, String);
+type Target = (WebhookEndpointId, String);
 
 /// Deliveries to write in one statement, column by column.
 #[derive(Default)]
 struct Deliveries {
-    orgs: Vec<Uuid>,
+    orgs: Vec<OrgId>,
     ids: Vec<Uuid>,
-    endpoints: Vec<Uuid>,
+    endpoints: Vec<WebhookEndpointId>,
     events: Vec<String>,
-    accounts: Vec<Option<Uuid>>,
+    accounts: Vec<Option<LinkedAccountId>>,
     bodies: Vec<String>,
 }
 
@@ -149,9 +150,9 @@ impl Store {
     /// active endpoint. Returns whether it was queued.
     pub async fn enqueue_webhook_event(
         &self,
-        org: Uuid,
+        org: OrgId,
         event: &str,
-        linked_account: Option<Uuid>,
+        linked_account: Option<LinkedAccountId>,
         linked_account_json: &Value,
         data: &Value,
     ) -> Result<bool, StoreError> {
@@ -178,7 +179,7 @@ impl Store {
     /// Returns the number of events fanned out.
     pub async fn fan_out_webhook_events<F>(&self, limit: i64, body: F) -> Result<usize, StoreError>
     where
-        F: Fn(&PendingEvent, Uuid, &str) -> String,
+        F: Fn(&PendingEvent, WebhookEndpointId, &str) -> String,
     {
         let mut tx = self.pool.begin().await?;
         let events: Vec<PendingEvent> = sqlx::query_as(
@@ -192,7 +193,7 @@ impl Store {
         // The endpoints are read once per (organization, event, initial) of the claimed
         // events, and the deliveries written and the events removed in one statement each:
         // a sync can queue thousands of changed-data events.
-        let mut subscribed: HashMap<(Uuid, &str, bool), Vec<Target>> = HashMap::new();
+        let mut subscribed: HashMap<(OrgId, &str, bool), Vec<Target>> = HashMap::new();
         let mut out = Deliveries::default();
         for ev in &events {
             let key = (ev.organization_id, ev.event.as_str(), ev.from_initial_sync);
@@ -235,7 +236,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let orgs: Vec<Uuid> = events.iter().map(|e| e.organization_id).collect();
+        let orgs: Vec<OrgId> = events.iter().map(|e| e.organization_id).collect();
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         sqlx::query(
             "DELETE FROM webhook_events e USING UNNEST($1::uuid[], $2::uuid[]) AS d(org, id)

@@ -6,11 +6,11 @@ use deskbridge_store::accounts::NewLink;
 use deskbridge_store::records::RecordInput;
 use deskbridge_store::sync_state::RunTotals;
 use deskbridge_store::{Cipher, MasterKey, Store};
+use deskbridge_store::{LinkedAccountId, OrgId};
 use deskbridge_testkit::TestDb;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-async fn setup() -> (TestDb, Store, Uuid, Uuid) {
+async fn setup() -> (TestDb, Store, OrgId, LinkedAccountId) {
     let db = TestDb::new().await;
     let store = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
     let org = store.ensure_organization("o").await.expect("org");
@@ -34,7 +34,7 @@ async fn setup() -> (TestDb, Store, Uuid, Uuid) {
 }
 
 fn rec(
-    la: Uuid,
+    la: LinkedAccountId,
     kind: ModelKind,
     rid: &str,
     fields: Value,
@@ -42,7 +42,7 @@ fn rec(
     deleted: bool,
 ) -> RecordInput {
     RecordInput {
-        id: record_id(la, kind, rid),
+        id: record_id(la.as_uuid(), kind, rid),
         remote_id: rid.into(),
         fields,
         remote_data: json!([]),
@@ -52,7 +52,7 @@ fn rec(
 }
 
 /// The account's first sync completes: later writes are no longer the initial load.
-async fn first_sync_done(store: &Store, la: Uuid) {
+async fn first_sync_done(store: &Store, la: LinkedAccountId) {
     let run = store.start_run(la).await.expect("run");
     let totals = RunTotals {
         status: "DONE".into(),
@@ -159,7 +159,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     // A shell that becomes a record, a new record, a changed one, an unchanged one, one first
     // seen deleted: added, added, changed, nothing, nothing.
     store
-        .ensure_shells(la, t, &[(record_id(la, t, "2"), "2".into())])
+        .ensure_shells(la, t, &[(record_id(la.as_uuid(), t, "2"), "2".into())])
         .await
         .expect("shell");
     store
@@ -197,7 +197,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     assert!(got.iter().all(|e| !e.2), "not the initial sync");
     let one = &got[0].3;
     assert_eq!(one["name"], json!("d"));
-    assert_eq!(one["id"], json!(record_id(la, t, "1")));
+    assert_eq!(one["id"], json!(record_id(la.as_uuid(), t, "1")));
     assert_eq!(one["remote_was_deleted"], json!(false));
     assert_eq!(one["remote_data"], Value::Null);
 
@@ -256,7 +256,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     // Children missing from their ticket's complete listing: Comment.removed; Comment.added
     // is not subscribed.
     let c = ModelKind::Comment;
-    let parent = record_id(la, t, "3").to_string();
+    let parent = record_id(la.as_uuid(), t, "3").to_string();
     store
         .upsert_records(
             la,
@@ -271,7 +271,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
         "Comment.added is not subscribed"
     );
     let n = store
-        .mark_missing_children(la, c, "ticket", &[record_id(la, t, "3")], &[])
+        .mark_missing_children(la, c, "ticket", &[record_id(la.as_uuid(), t, "3")], &[])
         .await
         .expect("children");
     assert_eq!(n, 1);

@@ -112,7 +112,7 @@ async fn an_undecryptable_webhook_secret_holds_up_only_its_own_deliveries() {
         Ok(c) => c,
         Err(e) => panic!("one undecryptable secret failed the whole batch: {e}"),
     };
-    let endpoints: Vec<Uuid> = claimed.iter().map(|d| d.endpoint_id).collect();
+    let endpoints: Vec<_> = claimed.iter().map(|d| d.endpoint_id).collect();
     assert_eq!(
         endpoints,
         [good.id],

@@ -5,12 +5,11 @@ use std::time::Duration;
 use deskbridge_model::{ModelKind, record_id};
 use deskbridge_store::accounts::NewLink;
 use deskbridge_store::records::{ListQuery, RecordInput};
-use deskbridge_store::{Cipher, MasterKey, Store};
+use deskbridge_store::{Cipher, LinkedAccountId, MasterKey, OrgId, Store};
 use deskbridge_testkit::TestDb;
 use serde_json::json;
-use uuid::Uuid;
 
-async fn setup() -> (TestDb, Store, Uuid, Uuid) {
+async fn setup() -> (TestDb, Store, OrgId, LinkedAccountId) {
     let db = TestDb::new().await;
     let store = Store::new(db.pool.clone(), Cipher::new(MasterKey::generate()));
     let org = store.ensure_organization("o").await.expect("org");
@@ -33,9 +32,9 @@ async fn setup() -> (TestDb, Store, Uuid, Uuid) {
     (db, store, org.id, linked.account.id)
 }
 
-fn rec(la: Uuid, rid: &str, name: &str, hash: u8) -> RecordInput {
+fn rec(la: LinkedAccountId, rid: &str, name: &str, hash: u8) -> RecordInput {
     RecordInput {
-        id: record_id(la, ModelKind::Ticket, rid),
+        id: record_id(la.as_uuid(), ModelKind::Ticket, rid),
         remote_id: rid.into(),
         fields: json!({"name": name}),
         remote_data: json!([{"path": "/tickets", "data": {"id": rid}}]),
@@ -93,7 +92,7 @@ async fn upserts_change_modified_at_only_on_real_change() {
 #[tokio::test]
 async fn shells_are_hidden_until_synced_and_tenancy_holds() {
     let (_db, store, org, la) = setup().await;
-    let cid = record_id(la, ModelKind::Contact, "77");
+    let cid = record_id(la.as_uuid(), ModelKind::Contact, "77");
     store
         .ensure_shells(la, ModelKind::Contact, &[(cid, "77".into())])
         .await

@@ -11,7 +11,7 @@ use deskbridge_provider::{
 };
 use deskbridge_store::records::RecordInput;
 use deskbridge_store::sync_state::RunTotals;
-use deskbridge_store::{Store, StoreError};
+use deskbridge_store::{LinkedAccountId, Store, StoreError};
 use futures::StreamExt;
 use serde::Serialize;
 use tracing::{info, instrument};
@@ -49,7 +49,7 @@ pub enum SyncError {
 
 /// Stops a run whose row is gone: a relink to another helpdesk deletes the account's runs
 /// with its records, and a run of the old helpdesk must not write any of them back.
-async fn fence(store: &Store, linked_account: Uuid, run: Uuid) -> Result<(), SyncError> {
+async fn fence(store: &Store, linked_account: LinkedAccountId, run: Uuid) -> Result<(), SyncError> {
     if store.run_is_live(linked_account, run).await? {
         Ok(())
     } else {
@@ -65,7 +65,7 @@ pub type Counts = BTreeMap<ModelKind, ModelCounts>;
 pub async fn sync_account(
     store: &Store,
     provider: &Arc<dyn TicketingProvider>,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     run: Uuid,
     reconcile_every: std::time::Duration,
     counts: &mut Counts,
@@ -179,7 +179,7 @@ const RECONCILE: &str = "_reconcile";
 async fn reconcile(
     store: &Store,
     provider: &Arc<dyn TicketingProvider>,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     run: Uuid,
     every: std::time::Duration,
     counts: &mut Counts,
@@ -219,9 +219,9 @@ async fn reconcile(
 }
 
 /// Converts a provider record into a row.
-fn to_input(linked_account: Uuid, r: &NormalizedRecord) -> RecordInput {
+fn to_input(linked_account: LinkedAccountId, r: &NormalizedRecord) -> RecordInput {
     RecordInput {
-        id: record_id(linked_account, r.kind, &r.remote_id),
+        id: record_id(linked_account.as_uuid(), r.kind, &r.remote_id),
         remote_id: r.remote_id.clone(),
         fields: serde_json::Value::Object(r.fields.clone()),
         remote_data: serde_json::Value::Array(r.remote_data.clone()),
@@ -233,7 +233,7 @@ fn to_input(linked_account: Uuid, r: &NormalizedRecord) -> RecordInput {
 /// Writes one batch: upserts by model, shells for references, deletions.
 pub async fn write_records(
     store: &Store,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     records: &[NormalizedRecord],
     counts: &mut Counts,
 ) -> Result<(), StoreError> {
@@ -246,7 +246,7 @@ pub async fn write_records(
             .push(to_input(linked_account, r));
         for rf in &r.refs {
             refs.entry(rf.kind).or_default().push((
-                record_id(linked_account, rf.kind, &rf.remote_id),
+                record_id(linked_account.as_uuid(), rf.kind, &rf.remote_id),
                 rf.remote_id.clone(),
             ));
         }
@@ -279,7 +279,7 @@ pub async fn write_records(
 
 async fn write_batch(
     store: &Store,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     batch: &FetchBatch,
     counts: &mut Counts,
 ) -> Result<(), StoreError> {
@@ -310,7 +310,7 @@ const CHILD_CONCURRENCY: usize = 16;
 async fn sync_children(
     store: &Store,
     provider: &Arc<dyn TicketingProvider>,
-    linked_account: Uuid,
+    linked_account: LinkedAccountId,
     run: Uuid,
     counts: &mut Counts,
 ) -> Result<(), SyncError> {
@@ -351,7 +351,7 @@ async fn sync_children(
         write_records(store, linked_account, &children, counts).await?;
         let parents: Vec<Uuid> = done
             .iter()
-            .map(|t| record_id(linked_account, ModelKind::Ticket, t))
+            .map(|t| record_id(linked_account.as_uuid(), ModelKind::Ticket, t))
             .collect();
         for kind in [ModelKind::Comment, ModelKind::Attachment] {
             let seen: Vec<String> = children
@@ -404,7 +404,7 @@ pub fn totals(status: &str, counts: &Counts, error: Option<String>) -> RunTotals
 /// The `linked_account` label of per-account metrics: the first 16 hex digits of the
 /// SHA-256 of the linked account's id, so `/metrics` never exposes a tenant's id (an operator
 /// computes the label from the id to find an account's series).
-pub fn metrics_label(linked_account: uuid::Uuid) -> String {
+pub fn metrics_label(linked_account: LinkedAccountId) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(linked_account.to_string().as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()

@@ -14,11 +14,10 @@ use std::time::Duration;
 use chrono::Utc;
 use deskbridge_model::{ModelKind, record_id};
 use deskbridge_provider::{ProviderError, TicketingProvider};
-use deskbridge_store::StoreError;
 use deskbridge_store::push::DirtyTicket;
+use deskbridge_store::{LinkedAccountId, StoreError};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
-use uuid::Uuid;
 
 use crate::engine::{Counts, write_records};
 use crate::worker::SyncEngine;
@@ -69,7 +68,7 @@ impl SyncEngine {
                 }
                 continue;
             }
-            let mut by_account: std::collections::BTreeMap<Uuid, Vec<DirtyTicket>> =
+            let mut by_account: std::collections::BTreeMap<LinkedAccountId, Vec<DirtyTicket>> =
                 std::collections::BTreeMap::new();
             for t in tickets {
                 by_account.entry(t.linked_account_id).or_default().push(t);
@@ -82,7 +81,7 @@ impl SyncEngine {
     }
 
     /// Fetches the claimed tickets of one account, one after the other.
-    async fn account_round(&self, worker: &str, la: Uuid, tickets: Vec<DirtyTicket>) {
+    async fn account_round(&self, worker: &str, la: LinkedAccountId, tickets: Vec<DirtyTicket>) {
         let provider = match self.push_provider(la).await {
             Ok(p) => p,
             Err(why) => {
@@ -106,7 +105,7 @@ impl SyncEngine {
     /// are left to the periodic sync.
     async fn push_provider(
         &self,
-        la: Uuid,
+        la: LinkedAccountId,
     ) -> Result<(Arc<dyn TicketingProvider>, chrono::DateTime<Utc>), String> {
         let account = self
             .store
@@ -123,7 +122,7 @@ impl SyncEngine {
             .map_err(|e| e.to_string())?;
         let provider = self
             .registry
-            .build(&account.integration, la, &creds)
+            .build(&account.integration, la.as_uuid(), &creds)
             .map_err(|e| e.to_string())?;
         let users = self
             .store
@@ -140,7 +139,7 @@ impl SyncEngine {
     async fn fetch_one(
         &self,
         provider: &(Arc<dyn TicketingProvider>, chrono::DateTime<Utc>),
-        la: Uuid,
+        la: LinkedAccountId,
         remote_id: &str,
     ) -> Done {
         let fetched = provider.0.fetch_ticket(remote_id).await;
@@ -178,13 +177,13 @@ impl SyncEngine {
 
     async fn write_ticket(
         &self,
-        la: Uuid,
+        la: LinkedAccountId,
         remote_id: &str,
         records: &[deskbridge_provider::NormalizedRecord],
     ) -> Result<(), StoreError> {
         let mut counts = Counts::new();
         write_records(&self.store, la, records, &mut counts).await?;
-        let parent = [record_id(la, ModelKind::Ticket, remote_id)];
+        let parent = [record_id(la.as_uuid(), ModelKind::Ticket, remote_id)];
         for kind in [ModelKind::Comment, ModelKind::Attachment] {
             let seen: Vec<String> = records
                 .iter()

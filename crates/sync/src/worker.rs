@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use deskbridge_provider::ProviderError;
 use deskbridge_store::jobs::Job;
-use deskbridge_store::{Store, StoreError};
+use deskbridge_store::{LinkedAccountId, Store, StoreError};
 use rand::Rng;
 use tokio::sync::watch;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -90,7 +90,10 @@ impl SyncEngine {
             Ok(c) => c,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
-        let provider = match self.registry.build(&account.integration, la, &creds) {
+        let provider = match self
+            .registry
+            .build(&account.integration, la.as_uuid(), &creds)
+        {
             Ok(p) => p,
             Err(e) => return Outcome::Failed(e.to_string()),
         };
@@ -225,7 +228,7 @@ impl SyncEngine {
             };
             // Short fields keep a log line readable: the account's first 8 hex digits name it
             // well enough in one deployment's logs, and the job id is in the database.
-            let account = job.linked_account_id.simple().to_string();
+            let account = job.linked_account_id.as_uuid().simple().to_string();
             let span = info_span!("job", account = &account[..8], attempt = job.attempts);
             self.process(&worker_id, job, &mut shutdown)
                 .instrument(span)
@@ -300,7 +303,7 @@ impl SyncEngine {
 /// Adds what a provider spent between two readings of its usage to the per-account
 /// counters `deskbridge_provider_{calls,credits,rate_limited}_total`.
 fn report_usage(
-    linked_account: uuid::Uuid,
+    linked_account: LinkedAccountId,
     before: &deskbridge_provider::ProviderUsage,
     now: &deskbridge_provider::ProviderUsage,
 ) {

@@ -2,6 +2,7 @@
 
 use chrono::{SecondsFormat, Utc};
 use deskbridge_model::ModelKind;
+use deskbridge_store::WebhookEndpointId;
 use deskbridge_store::accounts::LinkedAccount;
 use deskbridge_store::changed_data::RecordChange;
 use deskbridge_store::sync_state::SyncRun;
@@ -9,7 +10,6 @@ use deskbridge_store::webhooks::PendingEvent;
 use deskbridge_store::{Store, StoreError};
 use serde_json::{Value, json};
 use tracing::warn;
-use uuid::Uuid;
 
 /// Linked-account events (Merge's names).
 pub const LINKED_ACCOUNT_EVENTS: &[&str] = &[
@@ -143,7 +143,7 @@ async fn queue_sync_events(
 }
 
 /// Merge's payload: `{hook: {id, event, target}, linked_account, data}`.
-pub fn payload(ev: &PendingEvent, endpoint: Uuid, url: &str) -> String {
+pub fn payload(ev: &PendingEvent, endpoint: WebhookEndpointId, url: &str) -> String {
     json!({
         "hook": {"id": endpoint, "event": ev.event, "target": url},
         "linked_account": ev.linked_account,

@@ -7,13 +7,13 @@ use tokio::task::JoinSet;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use deskbridge_store::OrgId;
 use deskbridge_store::Store;
 use deskbridge_store::webhooks::{AfterFailure, AttemptResult, DueDelivery};
 use rand::Rng;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
 use url::Url;
-use uuid::Uuid;
 
 use crate::events::payload;
 use crate::resolver::{check_receiver_url, webhook_client};
@@ -170,8 +170,8 @@ impl WebhookWorker {
         info!(worker = %worker_id, "webhook delivery running");
         let concurrency = self.settings.concurrency.max(1);
         let cap = per_org_cap(concurrency);
-        let mut inflight: JoinSet<Uuid> = JoinSet::new();
-        let mut per_org: HashMap<Uuid, usize> = HashMap::new();
+        let mut inflight: JoinSet<OrgId> = JoinSet::new();
+        let mut per_org: HashMap<OrgId, usize> = HashMap::new();
         let mut last_purge = Instant::now();
         loop {
             if *shutdown.borrow() {
@@ -187,7 +187,7 @@ impl WebhookWorker {
             };
             let free = concurrency.saturating_sub(inflight.len());
             if free > 0 {
-                let full: Vec<Uuid> = per_org
+                let full: Vec<OrgId> = per_org
                     .iter()
                     .filter(|(_, n)| **n >= cap)
                     .map(|(org, _)| *org)

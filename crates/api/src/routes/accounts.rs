@@ -30,6 +30,7 @@ use crate::params;
 use crate::linking::link;
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
+use deskbridge_store::LinkedAccountId;
 use deskbridge_store::audit::Actor;
 
 /// The integration block of `/linked-accounts`.
@@ -70,7 +71,7 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
     let color = integration.map_or("#000000", |i| i.look().color);
     let supported = state.providers.supported_models(&la.integration);
     AccountDetailsAndActions {
-        id: la.id,
+        id: la.id.as_uuid(),
         category: Some(CategoriesEnum::Ticketing),
         status: AccountDetailsAndActionsStatusEnum::parse_wire(&la.status)
             .unwrap_or(AccountDetailsAndActionsStatusEnum::Incomplete),
@@ -226,10 +227,12 @@ pub async fn linked_accounts_list(
     let mut ids = params::uuid_csv("ids", &p.ids)?.map(|v| {
         v.iter()
             .filter_map(|s| s.parse().ok())
-            .collect::<Vec<uuid::Uuid>>()
+            .map(LinkedAccountId::from_uuid)
+            .collect::<Vec<_>>()
     });
     if let Some(id) = params::uuid("id", &p.id)? {
-        ids.get_or_insert_with(Vec::new).push(id);
+        ids.get_or_insert_with(Vec::new)
+            .push(LinkedAccountId::from_uuid(id));
     }
     let mut origins = params::csv(&p.end_user_origin_ids);
     if let Some(o) = p.end_user_origin_id.clone().filter(|o| !o.is_empty()) {
@@ -265,7 +268,7 @@ pub async fn linked_accounts_list(
         state.store.list_linked_accounts(auth.org.id, &f).await?
     };
     let (rows, next, previous) = paginate(rows, limit, cursor, |la: &LinkedAccount| {
-        (la.created_at, la.id)
+        (la.created_at, la.id.as_uuid())
     });
     let results: Vec<AccountDetailsAndActions> = rows
         .iter()
@@ -300,7 +303,7 @@ pub async fn account_details_retrieve(
         .find(|i| i.slug == la.integration)
         .map(|i| i.name.to_string());
     Ok(Json(AccountDetails {
-        id: la.id,
+        id: la.id.as_uuid(),
         integration: name,
         integration_slug: Some(la.integration.clone()),
         category: Some(CategoriesEnum::Ticketing),
@@ -338,7 +341,7 @@ pub async fn account_token_regenerate(
         .regenerate_account_token(auth.org.id, auth.account.id)
         .await?;
     Ok(Json(RegenerateAccountToken {
-        linked_account_id: auth.account.id,
+        linked_account_id: auth.account.id.as_uuid(),
         account_token: token,
     }))
 }

@@ -335,7 +335,7 @@ pub async fn attachments_download_retrieve(
     let creds = state.store.account_credentials(la).await?;
     let provider = state
         .providers
-        .build(&auth.account.integration, la, &creds)
+        .build(&auth.account.integration, la.as_uuid(), &creds)
         .map_err(|e| state.provider_error(&auth.account.integration, e))?;
     let children = provider
         .fetch_ticket_children(&ticket.remote_id)

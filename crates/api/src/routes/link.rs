@@ -236,6 +236,6 @@ pub async fn account_token_retrieve(
     Ok(Json(AccountToken {
         account_token: token,
         integration: account_integration(&state, &account.integration),
-        id: account.id,
+        id: account.id.as_uuid(),
     }))
 }

@@ -155,7 +155,7 @@ pub async fn inbound_push(
     let Some(integration) = state.providers.get(&provider) else {
         return Err(refused(StatusCode::NOT_FOUND, unknown, &short));
     };
-    if let Some(rate) = limiter().count(id)?
+    if let Some(rate) = limiter().count(target.hook.linked_account_id)?
         && !rate.allowed
     {
         warn!(hook = short, "push refused: over the hook's rate");

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_store::webhooks::{DeliveryRow, WebhookEndpoint as StoredEndpoint};
+use deskbridge_store::{LinkedAccountId, WebhookEndpointId};
 use deskbridge_webhooks::{check_receiver_url_resolved, event_names, new_secret};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -24,7 +25,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WebhookEndpoint {
     /// Its id (`hook.id` in payloads).
-    pub id: Uuid,
+    #[schema(value_type = Uuid)]
+    pub id: WebhookEndpointId,
     /// Where events are POSTed.
     pub url: String,
     /// The events it receives; empty: every event.
@@ -140,7 +142,8 @@ pub struct WebhookDelivery {
     /// The event name.
     pub event: String,
     /// The linked account it is about.
-    pub linked_account_id: Option<Uuid>,
+    #[schema(value_type = Option<Uuid>)]
+    pub linked_account_id: Option<LinkedAccountId>,
     /// `pending`, `delivered`, `failed` (schedule exhausted) or `cancelled` (endpoint disabled).
     pub status: String,
     /// Attempts made.
@@ -171,7 +174,7 @@ pub struct DeliveryParams {
     pub page_size: Option<String>,
 }
 
-fn endpoint_id(id: &str) -> ApiResult<Uuid> {
+fn endpoint_id(id: &str) -> ApiResult<WebhookEndpointId> {
     id.parse()
         .map_err(|_| ApiError::NotFound("No webhook endpoint matches the given id.".into()))
 }

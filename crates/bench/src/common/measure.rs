@@ -23,7 +23,7 @@ pub struct Run {
 /// `tick` is called about every second while waiting.
 pub async fn wait_runs(
     pool: &PgPool,
-    la: Uuid,
+    la: deskbridge_store::LinkedAccountId,
     n: i64,
     timeout: Duration,
     mut tick: impl FnMut(),
@@ -87,7 +87,10 @@ pub fn memory_mib(pid: u32) -> Option<(f64, f64)> {
 }
 
 /// Rows of every model table of a linked account (shells included).
-pub async fn record_rows(pool: &PgPool, la: Uuid) -> anyhow::Result<i64> {
+pub async fn record_rows(
+    pool: &PgPool,
+    la: deskbridge_store::LinkedAccountId,
+) -> anyhow::Result<i64> {
     let mut total = 0;
     for t in [
         "tickets",

@@ -11,6 +11,7 @@ use deskbridge_api::ApiConfig;
 use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::{SimConfig, SimHandle, Simulator};
 use deskbridge_store::{Cipher, MasterKey, Store};
+use deskbridge_store::{LinkedAccountId, OrgId};
 use deskbridge_sync::Registry;
 use deskbridge_sync::SyncSettings;
 use deskbridge_testkit::TestDb;
@@ -95,7 +96,7 @@ pub struct TestApp {
     pub sim: Simulator,
     pub sim_handle: SimHandle,
     pub api_key: String,
-    pub org: Uuid,
+    pub org: OrgId,
     pub http: reqwest::Client,
     pub master_key: MasterKey,
     /// The simulator's origin, as `DESKBRIDGE_ALLOW_PROVIDER_HOSTS` names it.
@@ -301,7 +302,7 @@ impl TestApp {
     }
 
     /// Links simulator account `i`; returns the account token and linked account id.
-    pub async fn link(&self, i: usize) -> (String, Uuid) {
+    pub async fn link(&self, i: usize) -> (String, LinkedAccountId) {
         let (_, key) = self.sim_account(i);
         let (status, body) = self
             .post(
@@ -324,12 +325,12 @@ impl TestApp {
     }
 
     /// Waits until the account's latest sync run has finished; returns its status.
-    pub async fn wait_synced(&self, linked_account: Uuid) -> String {
+    pub async fn wait_synced(&self, linked_account: LinkedAccountId) -> String {
         self.wait_runs(linked_account, 1).await
     }
 
     /// Waits until at least `n` runs have finished and no job is pending; returns the last status.
-    pub async fn wait_runs(&self, linked_account: Uuid, n: usize) -> String {
+    pub async fn wait_runs(&self, linked_account: LinkedAccountId, n: usize) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
         loop {
             let runs = self
@@ -351,7 +352,7 @@ impl TestApp {
     }
 
     /// Forces a resync and waits for it.
-    pub async fn resync(&self, token: &str, linked_account: Uuid) -> String {
+    pub async fn resync(&self, token: &str, linked_account: LinkedAccountId) -> String {
         let before = self
             .store
             .recent_runs(self.org, linked_account, 100)
@@ -412,7 +413,7 @@ impl TestApp {
 
     /// Links simulator account `i` under another end-user id (a second linked account on
     /// the same helpdesk); returns the account token and id.
-    pub async fn link_as(&self, i: usize, origin: &str) -> (String, Uuid) {
+    pub async fn link_as(&self, i: usize, origin: &str) -> (String, LinkedAccountId) {
         let (_, key) = self.sim_account(i);
         let mut body = self.link_body(i, &key);
         body["end_user_origin_id"] = json!(origin);
@@ -437,7 +438,7 @@ impl TestApp {
     /// URLs) removed; with `remote_was_deleted` and `remote_data`.
     pub async fn dump(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
     ) -> std::collections::BTreeMap<(String, String), Value> {
         const TABLES: [(&str, &str); 9] = [
             ("tickets", "ticket"),

@@ -8,7 +8,6 @@ use std::time::Duration;
 use deskbridge_zendesk::ZendeskIntegration;
 use deskbridge_zendesk_sim::{SimConfig, SimHandle, Simulator};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{Integrations, Options, TestApp};
 
@@ -116,7 +115,11 @@ impl Zd {
 impl TestApp {
     /// Links Zendesk account `i` through `POST /linked-accounts`; returns the account token
     /// and the linked account id.
-    pub async fn link_zendesk(&self, zd: &Zd, i: usize) -> (String, Uuid) {
+    pub async fn link_zendesk(
+        &self,
+        zd: &Zd,
+        i: usize,
+    ) -> (String, deskbridge_store::LinkedAccountId) {
         let (status, body) = self
             .post("/api/ticketing/v1/linked-accounts", None, &zd.link_body(i))
             .await;

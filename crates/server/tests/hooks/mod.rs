@@ -21,7 +21,6 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -97,7 +96,7 @@ pub struct Harness {
     pub sim_key: String,
     pub factory: Arc<Registry>,
     pub api_key: String,
-    pub org: Uuid,
+    pub org: deskbridge_store::OrgId,
     pub http: reqwest::Client,
     pub webhooks: WebhookSettings,
     pub base: String,
@@ -225,7 +224,7 @@ impl Harness {
         .await
     }
 
-    pub async fn link(&self) -> (String, Uuid) {
+    pub async fn link(&self) -> (String, deskbridge_store::LinkedAccountId) {
         let body = json!({
             "integration": "freshdesk",
             "end_user_origin_id": "customer-1",
@@ -253,7 +252,7 @@ impl Harness {
         )
     }
 
-    pub async fn wait_runs(&self, la: Uuid, n: usize) {
+    pub async fn wait_runs(&self, la: deskbridge_store::LinkedAccountId, n: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
             let runs = self

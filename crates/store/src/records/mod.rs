@@ -8,6 +8,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::changed_data::{self, WrittenRecord};
+use crate::ids::LinkedAccountId;
 use crate::{Store, StoreError};
 
 mod query;
@@ -174,7 +175,7 @@ impl Store {
     /// changed records are flagged as needing their children fetched.
     pub async fn upsert_records(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         rows: &[RecordInput],
         mark_children: bool,
@@ -251,7 +252,7 @@ impl Store {
     /// Creates shell records for references not yet synced (no-op for known ones).
     pub async fn ensure_shells(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         refs: &[(Uuid, String)],
     ) -> Result<u64, StoreError> {
@@ -278,7 +279,7 @@ impl Store {
     /// Marks records deleted at the provider; returns how many changed.
     pub async fn mark_deleted(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         remote_ids: &[String],
     ) -> Result<u64, StoreError> {
@@ -304,7 +305,7 @@ impl Store {
     /// After a complete listing: marks deleted every synced record not among `seen`.
     pub async fn mark_missing_deleted(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         seen: &[String],
     ) -> Result<u64, StoreError> {
@@ -328,7 +329,7 @@ impl Store {
     /// Remote ids of tickets whose children must be fetched.
     pub async fn tickets_needing_children(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
@@ -344,7 +345,7 @@ impl Store {
     /// Clears the children flag once they are synced.
     pub async fn children_synced(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         ticket_remote_ids: &[String],
     ) -> Result<(), StoreError> {
         sqlx::query(
@@ -361,7 +362,7 @@ impl Store {
     /// Remote ids of the live (not deleted, not shell) records of a model.
     pub async fn live_remote_ids(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
     ) -> Result<Vec<String>, StoreError> {
         let sql = format!(
@@ -383,7 +384,7 @@ impl Store {
     /// within a model, so one list serves all parents of a batch).
     pub async fn mark_missing_children(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         parent_field: &'static str,
         parents: &[Uuid],

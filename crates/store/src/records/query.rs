@@ -7,6 +7,7 @@ use sqlx::{AssertSqlSafe, FromRow, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{FieldFilter, ListQuery, RawRecord, StoredRecord, table};
+use crate::ids::{LinkedAccountId, OrgId};
 use crate::keyset;
 use crate::{Store, StoreError};
 
@@ -14,8 +15,8 @@ impl Store {
     /// Lists records of a linked account in keyset order `(created_at, id)`.
     pub async fn list_records(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         q: &ListQuery,
     ) -> Result<Vec<StoredRecord>, StoreError> {
@@ -25,8 +26,8 @@ impl Store {
     /// [`Store::list_records`] with the JSON columns as text.
     pub async fn list_records_raw(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         q: &ListQuery,
     ) -> Result<Vec<RawRecord>, StoreError> {
@@ -36,8 +37,8 @@ impl Store {
     /// [`Store::records_by_ids`] with the JSON columns as text.
     pub async fn records_by_ids_raw(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         ids: &[Uuid],
     ) -> Result<Vec<RawRecord>, StoreError> {
@@ -53,8 +54,8 @@ impl Store {
 
     async fn list_records_as<R>(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         q: &ListQuery,
     ) -> Result<Vec<R>, StoreError>
@@ -84,8 +85,8 @@ impl Store {
     /// Fetches records by id (for retrieve and `expand`), shells and deleted ones included.
     pub async fn records_by_ids(
         &self,
-        org: Uuid,
-        linked_account: Uuid,
+        org: OrgId,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
         ids: &[Uuid],
         with_remote_data: bool,
@@ -103,7 +104,7 @@ impl Store {
     /// Counts the live records of each model of a linked account.
     pub async fn count_records(
         &self,
-        linked_account: Uuid,
+        linked_account: LinkedAccountId,
         kind: ModelKind,
     ) -> Result<i64, StoreError> {
         let sql = format!(
@@ -119,8 +120,8 @@ impl Store {
 
 /// The tenant-scoped SELECT every read starts from: the linked account must belong to `org`.
 fn select(
-    org: Uuid,
-    linked_account: Uuid,
+    org: OrgId,
+    linked_account: LinkedAccountId,
     kind: ModelKind,
     with_remote_data: bool,
 ) -> QueryBuilder<Postgres> {

@@ -14,7 +14,9 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::domain::ticket_url;
-use crate::fields::{Rel, flag, id_string, record, require_id, str_field, ts_field};
+use crate::fields::{
+    Rel, TICKET_NOT_STORED, canonical_raw, flag, id_string, record, require_id, str_field, ts_field,
+};
 pub use crate::roles::{builtin_roles, map_role, ticket_access};
 
 /// What ticket mapping needs to know beyond the ticket itself.
@@ -214,7 +216,7 @@ pub fn map_ticket(
         rid,
         f,
         "/incremental/tickets/cursor".into(),
-        raw,
+        &canonical_raw(raw, TICKET_NOT_STORED),
         refs,
         deleted,
     ))
@@ -261,7 +263,7 @@ pub fn map_comment(
         rid,
         f,
         format!("/tickets/{ticket_id}/comments"),
-        raw,
+        &canonical_raw(raw, &[]),
         refs,
         false,
     ))
@@ -300,7 +302,7 @@ pub fn map_attachment(
         rid,
         f,
         format!("/tickets/{ticket_id}/comments"),
-        raw,
+        &canonical_raw(raw, &[]),
         refs,
         flag(raw, "deleted"),
     ))

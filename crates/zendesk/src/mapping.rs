@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::domain::ticket_url;
 use crate::fields::{
-    Rel, TICKET_NOT_STORED, canonical_raw, flag, id_string, record, require_id, str_field, ts_field,
+    Rel, TICKET_VOLATILE_KEYS, canonical_raw, flag, id_string, record, require_id, str_field,
+    ts_field,
 };
 pub use crate::roles::{builtin_roles, map_role, ticket_access};
 
@@ -211,15 +212,17 @@ pub fn map_ticket(
         Value::Null
     };
     f.insert("completed_at".into(), completed);
-    Ok(record(
+    let mut r = record(
         ModelKind::Ticket,
         rid,
         f,
         "/incremental/tickets/cursor".into(),
-        &canonical_raw(raw, TICKET_NOT_STORED),
+        &canonical_raw(raw),
         refs,
         deleted,
-    ))
+    );
+    r.volatile_keys = TICKET_VOLATILE_KEYS;
+    Ok(r)
 }
 
 /// Maps a comment of ticket `ticket_id`. The author is a `user` when `author_is_staff`, a
@@ -263,7 +266,7 @@ pub fn map_comment(
         rid,
         f,
         format!("/tickets/{ticket_id}/comments"),
-        &canonical_raw(raw, &[]),
+        &canonical_raw(raw),
         refs,
         false,
     ))
@@ -302,7 +305,7 @@ pub fn map_attachment(
         rid,
         f,
         format!("/tickets/{ticket_id}/comments"),
-        &canonical_raw(raw, &[]),
+        &canonical_raw(raw),
         refs,
         flag(raw, "deleted"),
     ))

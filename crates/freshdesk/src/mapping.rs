@@ -179,6 +179,36 @@ pub(crate) fn record(
     }
 }
 
+/// The raw data stored (and hashed) for a ticket, conversation or attachment: the object
+/// with its keys sorted and without `drop`. Why: the same record is read through different
+/// calls (a list item enriched with the view by the sync, one view with conversations after a
+/// push) that emit their keys in different orders; the content hash sees key order, so
+/// without one canonical shape every pushed ticket would count as changed again at the next
+/// sync (moving `modified_at`, queuing a spurious `Ticket.changed`).
+pub(crate) fn canonical_raw(raw: &Value, drop: &[&str]) -> Value {
+    match raw {
+        Value::Object(m) => {
+            let mut out: Map<String, Value> = m
+                .iter()
+                .filter(|(k, _)| !drop.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.sort_keys();
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Keys a stored ticket never keeps: `conversations` are records of their own, and
+/// `associated_tickets_count` and `structured_description` appear in list items only, which a
+/// targeted fetch (one view) never sees.
+pub(crate) const TICKET_NOT_STORED: &[&str] = &[
+    "conversations",
+    "associated_tickets_count",
+    "structured_description",
+];
+
 pub(crate) fn flag(raw: &Value, key: &str) -> bool {
     raw.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -299,7 +329,7 @@ pub fn map_ticket(
         rid,
         f,
         "/tickets".into(),
-        raw,
+        &canonical_raw(raw, TICKET_NOT_STORED),
         EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
         refs,
         deleted,
@@ -374,7 +404,7 @@ pub fn map_comment(
         rid,
         f,
         path,
-        raw,
+        &canonical_raw(raw, &[]),
         EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
         refs,
         false,
@@ -411,7 +441,7 @@ pub fn map_attachment(
         rid,
         f,
         path.to_string(),
-        raw,
+        &canonical_raw(raw, &[]),
         ATTACHMENT_VOLATILE_KEYS,
         refs,
         false,

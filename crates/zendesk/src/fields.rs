@@ -119,3 +119,24 @@ pub(crate) fn record(
         remote_was_deleted: deleted,
     }
 }
+
+/// The raw data stored (and hashed) for a ticket, comment or attachment: the object with its
+/// keys sorted. Why: a ticket is read by the export and, after a push, by `GET /tickets/{id}`;
+/// the content hash sees the order of the keys, so both must store one shape, or each pushed
+/// ticket could count as changed again at the next sync (moving `modified_at`, queuing a
+/// spurious `Ticket.changed`).
+pub(crate) fn canonical_raw(raw: &Value) -> Value {
+    match raw {
+        Value::Object(m) => {
+            let mut out = m.clone();
+            out.sort_keys();
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Keys of a ticket left out of its content hash (kept in `remote_data`): the export's
+/// `generated_timestamp`, its cursor, which `GET /tickets/{id}` (the targeted fetch after a
+/// push) lacks and which moves without any change a product can see.
+pub(crate) const TICKET_VOLATILE_KEYS: &[&str] = &["generated_timestamp"];

@@ -14,7 +14,10 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::domain::ticket_url;
-use crate::fields::{Rel, flag, id_string, record, require_id, str_field, ts_field};
+use crate::fields::{
+    Rel, TICKET_VOLATILE_KEYS, canonical_raw, flag, id_string, record, require_id, str_field,
+    ts_field,
+};
 pub use crate::roles::{builtin_roles, map_role, ticket_access};
 
 /// What ticket mapping needs to know beyond the ticket itself.
@@ -209,15 +212,17 @@ pub fn map_ticket(
         Value::Null
     };
     f.insert("completed_at".into(), completed);
-    Ok(record(
+    let mut r = record(
         ModelKind::Ticket,
         rid,
         f,
         "/incremental/tickets/cursor".into(),
-        raw,
+        &canonical_raw(raw),
         refs,
         deleted,
-    ))
+    );
+    r.volatile_keys = TICKET_VOLATILE_KEYS;
+    Ok(r)
 }
 
 /// Maps a comment of ticket `ticket_id`. The author is a `user` when `author_is_staff`, a
@@ -261,7 +266,7 @@ pub fn map_comment(
         rid,
         f,
         format!("/tickets/{ticket_id}/comments"),
-        raw,
+        &canonical_raw(raw),
         refs,
         false,
     ))
@@ -300,7 +305,7 @@ pub fn map_attachment(
         rid,
         f,
         format!("/tickets/{ticket_id}/comments"),
-        raw,
+        &canonical_raw(raw),
         refs,
         flag(raw, "deleted"),
     ))

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// Keys the tickets list is asked to include (`include=stats`) that a plain view lacks; the
+/// targeted fetch asks its view for them too, so they belong to the stored shape.
+const LIST_INCLUDES: &[&str] = &["stats"];
+
 impl FreshdeskProvider {
     /// Every remote id of a model that Freshdesk lists now, for the periodic id
     /// reconciliation. Tickets: an `updated_since` walk without includes (1 credit per 100;
@@ -110,10 +114,12 @@ impl FreshdeskProvider {
         })
     }
 
-    /// Adds what only the ticket view has (`attachments`, `associated_tickets_list`,
-    /// `source_additional_info`, …) to a list item: 1 credit. Keys of the list item win, so
-    /// the record stays consistent with the `updated_at` the walk saw.
-    pub(super) async fn enrich_ticket(&self, mut raw: Value) -> Result<Value, ProviderError> {
+    /// The ticket as its view shows it (`attachments`, `associated_tickets_list`,
+    /// `source_additional_info`, …): 1 credit. Values of the list item win, so the record
+    /// stays consistent with the `updated_at` the walk saw, but only the view's keys are kept
+    /// (plus what the list was asked to include, `stats`): a targeted fetch after a push sees
+    /// the view alone, and both must store one shape (see `mapping::canonical_raw`).
+    pub(super) async fn enrich_ticket(&self, raw: Value) -> Result<Value, ProviderError> {
         let Some(id) = remote_id_of(&raw) else {
             return Ok(raw);
         };
@@ -122,13 +128,21 @@ impl FreshdeskProvider {
             Err(ProviderError::NotFound) => return Ok(raw),
             Err(e) => return Err(e),
         };
-        if let (Some(obj), Some(view_obj)) = (raw.as_object_mut(), view.as_object()) {
-            for (k, v) in view_obj {
-                if !obj.contains_key(k) {
-                    obj.insert(k.clone(), v.clone());
+        let raw = match (raw, view.as_object()) {
+            (Value::Object(mut list), Some(view_obj)) => {
+                let mut merged: serde_json::Map<String, Value> = view_obj
+                    .iter()
+                    .map(|(k, v)| (k.clone(), list.remove(k).unwrap_or_else(|| v.clone())))
+                    .collect();
+                for k in LIST_INCLUDES {
+                    if let Some(v) = list.remove(*k) {
+                        merged.insert((*k).to_string(), v);
+                    }
                 }
+                Value::Object(merged)
             }
-        }
+            (raw, _) => raw,
+        };
         let attachments = view
             .get("attachments")
             .and_then(Value::as_array)

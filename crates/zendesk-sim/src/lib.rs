@@ -66,6 +66,7 @@
 //! | `GET/PUT /_sim/faults` | `{error_rate, slow_rate, slow_delay_ms, drop_rate}` |
 //! | `GET/PUT /_sim/settings` | `{time_scale, edge_per_second}` |
 //! | `GET …/data` | everything in API shapes: tickets (export shape, deleted and archived included, with `archived_ticket_ids`, `deleted_ticket_ids`, `scrubbed_ticket_ids`), `comments` per ticket, users, organizations, groups, group_memberships, custom_statuses, ticket_fields, custom_roles |
+//! | `GET …/stats` | sizes only (tickets deleted/scrubbed/archived, a histogram of comments per live ticket, users by role, directory counts): cheap at 100,000 tickets |
 //! | `GET …/counters`, `POST …/counters/reset` | `{requests, rate_limited, faults, downloads, credentials_off_host}`; reset also restarts the rate windows |
 //! | `PUT …/plan` | `{"plan": "team" \| "growth" \| "professional" \| "enterprise" \| "enterprise_plus" \| null}` |
 //! | `POST …/api_token/rotate`, `POST …/api_token/disable` | `{api_token}` / token access off (401) |
@@ -103,6 +104,7 @@ mod req;
 mod routes;
 mod server;
 mod sim;
+mod stats;
 mod store;
 mod time;
 

@@ -38,7 +38,7 @@ pub fn routes() -> Router<Simulator> {
         .route("/faults", get(get_faults).put(set_faults))
         .route("/settings", get(get_settings).put(set_settings))
         .route("/accounts/{sub}/data", get(data))
-        .route("/accounts/{sub}/stats", get(stats))
+        .route("/accounts/{sub}/stats", get(crate::stats::handler))
         .route("/accounts/{sub}/counters", get(counters))
         .route("/accounts/{sub}/counters/reset", post(reset_counters))
         .route("/accounts/{sub}/plan", put(set_plan))
@@ -187,11 +187,6 @@ async fn data(State(sim): S, Path(sub): Path<String>) -> Out {
             "custom_roles": d.custom_roles.values().map(|r| render::custom_role(r, 0)).collect::<Vec<_>>(),
         }),
     ))
-}
-
-async fn stats(State(sim): S, Path(sub): Path<String>) -> Out {
-    let a = account(&sim, &sub)?;
-    Ok(json_response(200, &crate::stats::stats(&read(&a.data))))
 }
 
 async fn counters(State(sim): S, Path(sub): Path<String>) -> Out {

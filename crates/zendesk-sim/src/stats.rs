@@ -7,9 +7,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use axum::extract::{Path, State};
+use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::errors::json_response;
+use crate::sim::{Simulator, read};
 use crate::store::AccountData;
+
+/// `GET /_sim/accounts/{sub}/stats`.
+pub async fn handler(State(sim): State<Simulator>, Path(sub): Path<String>) -> Response {
+    match sim.by_subdomain(&sub) {
+        Some(a) => json_response(200, &stats(&read(&a.data))),
+        None => json_response(404, &json!({"error": format!("unknown account {sub}")})),
+    }
+}
 
 /// The sizes of an account's data.
 ///

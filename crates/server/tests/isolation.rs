@@ -290,7 +290,7 @@ async fn walk_as_b(app: &TestApp, a: &TenantA) {
         .expect("id")
         .parse()
         .expect("uuid");
-    wait_synced(&app, org_b.id, account_b).await;
+    wait_synced(app, org_b.id, account_b).await;
 
     let markers = a.markers();
     let leaks = |body: &str| {
@@ -332,7 +332,7 @@ async fn walk_as_b(app: &TestApp, a: &TenantA) {
                     &a.link_token,
                     "dblt_guessed0000000000000000000000000000000000",
                 );
-                let (status, body) = call(&app, method, &path, Some(&key_b), Some(&token_b)).await;
+                let (status, body) = call(app, method, &path, Some(&key_b), Some(&token_b)).await;
                 calls += 1;
                 assert!(status < 500, "{what}: {status}");
                 if template.contains("{link_token}") {
@@ -343,11 +343,11 @@ async fn walk_as_b(app: &TestApp, a: &TenantA) {
             }
             let account_scoped = schemes.contains(&"accountToken");
             // No credentials at all.
-            let (status, _) = call(&app, method, &path, None, Some(&a.account_token)).await;
+            let (status, _) = call(app, method, &path, None, Some(&a.account_token)).await;
             assert_eq!(status, 401, "{what} without an API key");
             // B's key with A's account token.
             let (status, body) =
-                call(&app, method, &path, Some(&key_b), Some(&a.account_token)).await;
+                call(app, method, &path, Some(&key_b), Some(&a.account_token)).await;
             calls += 2;
             assert!(leaks(&body).is_empty(), "{what} leaks {:?}", leaks(&body));
             if account_scoped {
@@ -363,7 +363,7 @@ async fn walk_as_b(app: &TestApp, a: &TenantA) {
             }
             // B's own key and token, on A's ids: reads and writes of one record.
             if account_scoped && (method == "get" || template.contains("{id}")) {
-                let (status, body) = call(&app, method, &path, Some(&key_b), Some(&token_b)).await;
+                let (status, body) = call(app, method, &path, Some(&key_b), Some(&token_b)).await;
                 calls += 1;
                 assert!(leaks(&body).is_empty(), "{what} leaks {:?}", leaks(&body));
                 if template.contains('{') {
@@ -373,7 +373,7 @@ async fn walk_as_b(app: &TestApp, a: &TenantA) {
                     );
                     if method == "get" && a.has_record(template) {
                         let (status, body) = call(
-                            &app,
+                            app,
                             method,
                             &path,
                             Some(&app.api_key),

@@ -5,6 +5,7 @@
 //! | `read` | `GET /tickets` under wrk (1, 8, 64 connections) against pgbench running the same keyset query |
 //! | `ingest` | normalised records written per second and the worker's peak memory, simulator unthrottled |
 //! | `sync` | a sync under Freshdesk's Enterprise limit (time-scaled): credits vs the minimum, 429s, wall time vs the lower bound, incremental calls per stream |
+//! | `zendesk-sync` | initial syncs of a Zendesk account under the Team and Enterprise limits (time-scaled): requests vs the minimum, 429s, wall time vs the rate bound, memory; an unchanged incremental sync |
 //! | `many` | 1,000 small linked accounts synced by two worker processes: total time, fairness, DB connections |
 //! | `all` | all of the above with their defaults |
 //!
@@ -19,6 +20,7 @@ mod many;
 mod proxy;
 mod read;
 mod sync;
+mod zendesk;
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +43,9 @@ enum Cmd {
     Ingest(ingest::IngestArgs),
     /// Sync under the Enterprise rate limit (time-scaled), then an incremental sync.
     Sync(sync::SyncArgs),
+    /// Zendesk: initial syncs under the Team and Enterprise limits (time-scaled), then an
+    /// incremental sync.
+    ZendeskSync(zendesk::ZendeskSyncArgs),
     /// Many small accounts synced by two worker processes.
     Many(many::ManyArgs),
     /// Every benchmark with its defaults.
@@ -76,6 +81,7 @@ fn main() -> std::process::ExitCode {
             Cmd::Read(a) => read::run(a).await,
             Cmd::Ingest(a) => ingest::run(a).await,
             Cmd::Sync(a) => sync::run(a).await,
+            Cmd::ZendeskSync(a) => zendesk::run(a).await,
             Cmd::Many(a) => many::run(a).await,
             Cmd::All(g) => {
                 ingest::run(ingest::IngestArgs::with_global(g.clone())).await?;

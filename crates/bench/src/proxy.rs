@@ -13,8 +13,12 @@ use tokio::net::TcpListener;
 /// Calls and credits by stream.
 pub type Tally = BTreeMap<String, (u64, u64)>;
 
+/// Names the stream a call (path and query) belongs to.
+pub type Classify = fn(&str) -> &'static str;
+
 #[derive(Clone)]
 struct Proxy {
+    classify: Classify,
     target: String,
     own: String,
     http: reqwest::Client,
@@ -103,7 +107,7 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
     if let Ok(mut c) = p.counts.lock() {
-        let e = c.entry(classify(&pq).to_string()).or_default();
+        let e = c.entry((p.classify)(&pq).to_string()).or_default();
         e.0 += 1;
         e.1 += credits;
     }
@@ -131,12 +135,18 @@ fn status(s: StatusCode) -> Response {
     r
 }
 
-/// Starts a proxy to `target` (`http://host:port`).
+/// Starts a proxy to `target` (`http://host:port`), tallying Freshdesk's streams.
 pub async fn start(target: &str) -> anyhow::Result<ProxyHandle> {
+    start_with(target, classify).await
+}
+
+/// Starts a proxy to `target` (`http://host:port`), tallying by `classify`.
+pub async fn start_with(target: &str, classify: Classify) -> anyhow::Result<ProxyHandle> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let counts = Arc::new(Mutex::new(Tally::new()));
     let state = Proxy {
+        classify,
         target: target.trim_end_matches('/').to_string(),
         own: base_url.clone(),
         http: reqwest::Client::builder()

@@ -1,11 +1,14 @@
 //! Tenant isolation, by walking the generated OpenAPI document (so new endpoints are covered
 //! automatically): a second organization's key and account tokens get 401/404, never the
-//! first organization's data. Plus the abuse limits: per-account rate headers and 413s.
+//! first organization's data. The walk runs twice: with the first organization's account on
+//! Freshdesk and on Zendesk (the second organization's on Freshdesk both times). Plus the abuse
+//! limits: per-account rate headers and 413s.
 
 mod common;
 
 use std::collections::BTreeMap;
 
+use common::zendesk::Zd;
 use common::{Options, TestApp};
 use deskbridge_freshdesk_sim::SimConfig;
 use reqwest::Method;
@@ -75,15 +78,26 @@ fn collection(path: &str) -> &str {
         .unwrap_or_default()
 }
 
-async fn setup_a(app: &TestApp) -> TenantA {
+/// Links organization A's account through the Link flow: Freshdesk simulator account 0, or
+/// Zendesk simulator account 0 when `zd` is given.
+async fn setup_a(app: &TestApp, zd: Option<&Zd>) -> TenantA {
     let (_, key) = app.sim_account(0);
+    let slug = if zd.is_some() { "zendesk" } else { "freshdesk" };
     let mk = |origin: &str| {
         json!({"end_user_origin_id": origin, "end_user_organization_name": "A's customer",
-               "end_user_email_address": "it@a.example", "categories": ["ticketing"], "integration": "freshdesk"})
+               "end_user_email_address": "it@a.example", "categories": ["ticketing"], "integration": slug})
+    };
+    let creds = match zd {
+        Some(zd) => {
+            let z = zd.account(0);
+            json!({"integration": "zendesk", "subdomain": zd.site(0), "email": z.admin_email,
+                   "api_token": z.api_token})
+        }
+        None => json!({"domain": app.sim_handle.base_url, "api_key": key}),
     };
     let submit = |token: String| {
         let url = format!("{}/link/{token}", app.base);
-        let body = json!({"domain": app.sim_handle.base_url, "api_key": key});
+        let body = creds.clone();
         async move {
             app.http
                 .post(url)
@@ -220,7 +234,40 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
         },
     )
     .await;
-    let a = setup_a(&app).await;
+    let a = setup_a(&app, None).await;
+    walk_as_b(&app, &a).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_organization_never_reaches_a_zendesk_account() {
+    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+        seed: 5,
+        tickets: 15,
+        ..Default::default()
+    })
+    .await;
+    let app = TestApp::start_with(
+        sim(),
+        Options {
+            workers: 1,
+            ..zd.options(std::time::Duration::from_secs(60))
+        },
+    )
+    .await;
+    let a = setup_a(&app, Some(&zd)).await;
+    let (status, details) = app
+        .get("/api/ticketing/v1/account-details", Some(&a.account_token))
+        .await;
+    assert_eq!(status, 200, "{details}");
+    assert_eq!(details["integration_slug"], json!("zendesk"), "{details}");
+    walk_as_b(&app, &a).await;
+    app.stop().await;
+}
+
+/// Organization B (its own key and its own Freshdesk account) walks every operation of the
+/// spec with A's ids and tokens; then A is checked untouched.
+async fn walk_as_b(app: &TestApp, a: &TenantA) {
     let org_b = app.store.ensure_organization("org-b").await.expect("org b");
     let key_b = app
         .store
@@ -249,7 +296,7 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
         .expect("id")
         .parse()
         .expect("uuid");
-    wait_synced(&app, org_b.id, account_b).await;
+    wait_synced(app, org_b.id, account_b).await;
 
     let markers = a.markers();
     let leaks = |body: &str| {
@@ -291,7 +338,7 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
                     &a.link_token,
                     "dblt_guessed0000000000000000000000000000000000",
                 );
-                let (status, body) = call(&app, method, &path, Some(&key_b), Some(&token_b)).await;
+                let (status, body) = call(app, method, &path, Some(&key_b), Some(&token_b)).await;
                 calls += 1;
                 assert!(status < 500, "{what}: {status}");
                 if template.contains("{link_token}") {
@@ -302,11 +349,11 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
             }
             let account_scoped = schemes.contains(&"accountToken");
             // No credentials at all.
-            let (status, _) = call(&app, method, &path, None, Some(&a.account_token)).await;
+            let (status, _) = call(app, method, &path, None, Some(&a.account_token)).await;
             assert_eq!(status, 401, "{what} without an API key");
             // B's key with A's account token.
             let (status, body) =
-                call(&app, method, &path, Some(&key_b), Some(&a.account_token)).await;
+                call(app, method, &path, Some(&key_b), Some(&a.account_token)).await;
             calls += 2;
             assert!(leaks(&body).is_empty(), "{what} leaks {:?}", leaks(&body));
             if account_scoped {
@@ -322,7 +369,7 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
             }
             // B's own key and token, on A's ids: reads and writes of one record.
             if account_scoped && (method == "get" || template.contains("{id}")) {
-                let (status, body) = call(&app, method, &path, Some(&key_b), Some(&token_b)).await;
+                let (status, body) = call(app, method, &path, Some(&key_b), Some(&token_b)).await;
                 calls += 1;
                 assert!(leaks(&body).is_empty(), "{what} leaks {:?}", leaks(&body));
                 if template.contains('{') {
@@ -332,7 +379,7 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
                     );
                     if method == "get" && a.has_record(template) {
                         let (status, body) = call(
-                            &app,
+                            app,
                             method,
                             &path,
                             Some(&app.api_key),
@@ -373,7 +420,6 @@ async fn a_second_organization_gets_401_or_404_on_every_endpoint_never_data() {
         .await
         .expect("page");
     assert_eq!(res.status().as_u16(), 200);
-    app.stop().await;
 }
 
 #[tokio::test]

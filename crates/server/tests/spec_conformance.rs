@@ -13,6 +13,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
+use common::zendesk::Zd;
 use common::{Options, TestApp, checked};
 use deskbridge_freshdesk_sim::SimConfig;
 use deskbridge_testkit::spec::{self, Spec};
@@ -249,7 +250,6 @@ impl Coverage {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_answers_as_documented() {
-    let spec = spec::committed();
     let app = TestApp::start_with(
         sim(),
         Options {
@@ -260,7 +260,55 @@ async fn every_operation_answers_as_documented() {
     .await;
     let (token, la) = app.link(0).await;
     app.wait_synced(la).await;
-    let ids = known_ids(&app, spec, &token).await;
+    walk(&app, None, &token).await;
+    app.stop().await;
+}
+
+/// The same walk with the account-scoped operations on a linked Zendesk account (reads,
+/// writes and passthrough reach the Zendesk simulator).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_answers_as_documented_on_a_zendesk_account() {
+    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+        seed: 11,
+        tickets: 12,
+        ..Default::default()
+    })
+    .await;
+    let app = TestApp::start_with(
+        sim(),
+        Options {
+            link_failure_limit: 0,
+            ..zd.options(Duration::from_secs(60))
+        },
+    )
+    .await;
+    let (token, la) = app.link_zendesk(&zd, 0).await;
+    app.wait_synced(la).await;
+    walk(&app, Some(&zd), &token).await;
+    app.stop().await;
+}
+
+/// A fresh linked account (for an operation that revokes or deletes credentials): Freshdesk
+/// simulator account 0, or Zendesk's when `zd` is given.
+async fn fresh_token(app: &TestApp, zd: Option<&Zd>, n: usize) -> String {
+    let origin = format!("fresh-{n}");
+    let Some(zd) = zd else {
+        return app.link_as(0, &origin).await.0;
+    };
+    let mut body = zd.link_body(0);
+    body["end_user_origin_id"] = json!(origin);
+    let (status, body) = app
+        .post("/api/ticketing/v1/linked-accounts", None, &body)
+        .await;
+    assert!(status == 201 || status == 200, "link: {status} {body}");
+    body["account_token"].as_str().expect("token").to_string()
+}
+
+/// Walks every operation of the committed spec with `token`'s account (see the module doc).
+async fn walk(app: &TestApp, zd: Option<&Zd>, token: &str) {
+    let spec = spec::committed();
+    let token = token.to_string();
+    let ids = known_ids(app, spec, &token).await;
     assert!(
         ids.contains_key("tickets"),
         "no ticket id from the lists: {ids:?}"
@@ -272,7 +320,7 @@ async fn every_operation_answers_as_documented() {
     for op in &ops {
         // Destructive operations get a linked account of their own.
         let token = if op.destructive() {
-            app.link_as(0, &format!("fresh-{}", cov.0.len())).await.0
+            fresh_token(app, zd, cov.0.len()).await
         } else {
             token.clone()
         };
@@ -281,7 +329,7 @@ async fn every_operation_answers_as_documented() {
 
         // Without credentials, and with a wrong account token.
         if op.api_key() {
-            let status = without_key(&app, op, &path, Some(&token)).await;
+            let status = without_key(app, op, &path, Some(&token)).await;
             assert_eq!(status, 401, "{name} without an API key");
             cov.saw(op, status);
         }
@@ -338,12 +386,12 @@ async fn every_operation_answers_as_documented() {
 
         // Bodies: malformed, oversized.
         if op.json_body() {
-            let status = raw_body(&app, op, &path, &token, b"{\"oops".to_vec()).await;
+            let status = raw_body(app, op, &path, &token, b"{\"oops".to_vec()).await;
             cov.saw(op, status);
             let mut big = b"{\"x\":\"".to_vec();
             big.resize(2 * 1024 * 1024 + 16, b'a');
             big.extend_from_slice(b"\"}");
-            let status = raw_body(&app, op, &path, &token, big).await;
+            let status = raw_body(app, op, &path, &token, big).await;
             if op.documents(413) {
                 assert!(
                     status == 413 || (status == 404 && path.contains(&unknown)),
@@ -401,7 +449,6 @@ async fn every_operation_answers_as_documented() {
         ops.len(),
         cov.report()
     );
-    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

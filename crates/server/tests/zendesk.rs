@@ -371,6 +371,27 @@ async fn bad_zendesk_credentials_get_a_clear_400_and_nothing_is_stored() {
             "is not allowed",
         ),
         (
+            "not a subdomain",
+            {
+                let mut b = zd.link_body(0);
+                b["credentials"]["subdomain"] = json!("acme corp!");
+                b
+            },
+            "is not allowed",
+        ),
+        (
+            "no token",
+            {
+                let mut b = zd.link_body(0);
+                b["credentials"]
+                    .as_object_mut()
+                    .expect("credentials")
+                    .remove("api_token");
+                b
+            },
+            "api_token",
+        ),
+        (
             "empty email",
             {
                 let mut b = zd.link_body(0);
@@ -421,7 +442,61 @@ async fn a_write_to_a_closed_ticket_is_a_400_quoting_zendesk() {
         .await;
     assert_eq!(status, 400, "{body}");
     let detail = body["errors"][0]["detail"].as_str().unwrap_or_default();
-    assert!(detail.to_lowercase().contains("closed"), "{body}");
+    assert!(
+        detail.contains("Status closed prevents ticket update"),
+        "Zendesk's reason is quoted: {body}"
+    );
+    assert!(body["errors"][0]["title"].is_string(), "{body}");
+    assert!(!body.to_string().contains(&zd.account(0).api_token));
+    // A comment on it is refused alike.
+    let (status, body) = app
+        .post(
+            "/api/ticketing/v1/comments",
+            Some(&token),
+            &json!({"model": {"ticket": id, "body": "one more thing", "is_private": true}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Status closed prevents ticket update"),
+        "{body}"
+    );
+    // Nothing changed, in Zendesk or in the store.
+    let after = zd.data(0).await;
+    let before_t = data["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .find(|t| rid(&t["id"]) == closed)
+        .cloned();
+    let after_t = after["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .find(|t| rid(&t["id"]) == closed)
+        .cloned();
+    assert_eq!(before_t, after_t, "the closed ticket changed in Zendesk");
+    assert_eq!(
+        data["comments"][&closed], after["comments"][&closed],
+        "a comment reached Zendesk"
+    );
+    let (_, stored) = app
+        .get(&format!("/api/ticketing/v1/tickets/{id}"), Some(&token))
+        .await;
+    assert_eq!(stored["name"], list["results"][0]["name"], "{stored}");
+    let comments: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM comments WHERE linked_account_id = $1 AND fields->>'ticket' = $2",
+    )
+    .bind(la)
+    .bind(&id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("comments");
+    let expected = data["comments"][&closed].as_array().map_or(0, Vec::len) as i64;
+    assert_eq!(comments, expected, "a comment was stored");
     app.stop().await;
 }
 

@@ -38,6 +38,7 @@ pub fn routes() -> Router<Simulator> {
         .route("/faults", get(get_faults).put(set_faults))
         .route("/settings", get(get_settings).put(set_settings))
         .route("/accounts/{sub}/data", get(data))
+        .route("/accounts/{sub}/stats", get(crate::stats::handler))
         .route("/accounts/{sub}/counters", get(counters))
         .route("/accounts/{sub}/counters/reset", post(reset_counters))
         .route("/accounts/{sub}/plan", put(set_plan))

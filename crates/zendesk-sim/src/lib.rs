@@ -72,6 +72,7 @@
 //! | `GET/PUT /_sim/push` | webhook delivery: `{delay_ms, loss_rate, seed, retry_delay_ms}` (missing keys → defaults; the loss sequence restarts from `seed`) |
 //! | `GET /_sim/push/counters`, `POST /_sim/push/counters/reset` | `{fired, dropped, delivered, failed, attempts, pending}` (all accounts) |
 //! | `GET …/data` | everything in API shapes: tickets (export shape, deleted and archived included, with `archived_ticket_ids`, `deleted_ticket_ids`, `scrubbed_ticket_ids`), `comments` per ticket, users, organizations, groups, group_memberships, custom_statuses, ticket_fields, custom_roles |
+//! | `GET …/stats` | sizes only (tickets deleted/scrubbed/archived, a histogram of comments per live ticket, users by role, directory counts): cheap at 100,000 tickets |
 //! | `GET …/counters`, `POST …/counters/reset` | `{requests, rate_limited, faults, downloads, credentials_off_host}`; reset also restarts the rate windows |
 //! | `PUT …/plan` | `{"plan": "team" \| "growth" \| "professional" \| "enterprise" \| "enterprise_plus" \| null}` |
 //! | `POST …/api_token/rotate`, `POST …/api_token/disable` | `{api_token}` / token access off (401) |
@@ -111,6 +112,7 @@ mod req;
 mod routes;
 mod server;
 mod sim;
+mod stats;
 mod store;
 mod time;
 mod triggers;

@@ -7,14 +7,15 @@ use serde_json::{Map, Value, json};
 
 use crate::fields::id_string;
 
-/// Merge's `(field_type, field_format)` of a Zendesk field `type`.
+/// Merge's `(field_type, field_format)` of a Zendesk field `type`. Both come from Merge's
+/// closed lists (`string`, `number`, `date`, `datetime`, `bool`, `list`): a drop-down is a
+/// string with `field_choices`, a multi-select a list of them (as for Freshdesk's drop-downs).
 fn field_type(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "integer" | "decimal" => ("number", "number"),
         "checkbox" => ("bool", "bool"),
         "date" => ("date", "date"),
-        "tagger" => ("string", "enum"),
-        "multiselect" => ("list", "enum"),
+        "multiselect" => ("list", "list"),
         _ => ("string", "string"),
     }
 }
@@ -68,7 +69,10 @@ mod tests {
         let classes = remote_field_classes(md.as_object().expect("object"));
         assert_eq!(classes.len(), 1);
         assert_eq!(classes[0].remote_key_name, "360001");
-        assert_eq!(classes[0].field_format, "enum");
+        assert_eq!(
+            (classes[0].field_type, classes[0].field_format),
+            ("string", "string")
+        );
         assert!(classes[0].is_required);
         assert_eq!(
             classes[0].choices,

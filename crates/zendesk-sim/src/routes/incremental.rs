@@ -23,6 +23,7 @@ use crate::errors::{ApiError, json_response};
 use crate::render;
 use crate::req::Req;
 use crate::sim::{AccountCell, read};
+use crate::store::AccountData;
 use crate::time::now_secs;
 
 /// Largest (and default) export page.
@@ -30,11 +31,13 @@ pub const MAX_EXPORT_PAGE: usize = 1000;
 /// `start_time` must be at least this many seconds in the past.
 pub const TOO_RECENT_SECS: i64 = 60;
 
-/// One exportable item: its second, id and rendered JSON.
-struct Item {
+/// One exportable item: its second, id and how to render it. Rendering waits until the item
+/// is on the page: an export of 100,000 tickets would otherwise render all of them for each
+/// page of 1000 (the benchmarks read such accounts).
+struct Item<'a> {
     gts: i64,
     id: i64,
-    value: Value,
+    render: Box<dyn FnOnce() -> Value + 'a>,
 }
 
 fn start_time(req: &Req) -> Result<Option<i64>, ApiError> {
@@ -74,11 +77,11 @@ fn decode_export_cursor(c: &str) -> Option<(i64, i64)> {
 fn cursor_page(
     req: &Req,
     resource: &str,
-    mut items: Vec<Item>,
+    mut items: Vec<Item<'_>>,
     extra: &dyn Fn(&[Value]) -> Map<String, Value>,
 ) -> Answer {
     items.sort_by_key(|i| (i.gts, i.id));
-    let (rest, given): (Vec<Item>, Option<String>) = match req.q("cursor") {
+    let (rest, given): (Vec<Item<'_>>, Option<String>) = match req.q("cursor") {
         Some(c) => {
             let (g, id) = decode_export_cursor(c)
                 .ok_or_else(|| ApiError::BadRequest("InvalidValue", "cursor is invalid".into()))?;
@@ -99,7 +102,7 @@ fn cursor_page(
     };
     let n = per_page(req);
     let end_of_stream = rest.len() <= n;
-    let page: Vec<Item> = rest.into_iter().take(n).collect();
+    let page: Vec<Item<'_>> = rest.into_iter().take(n).collect();
     let after = page.last().map(|i| export_cursor(i.gts, i.id)).or(given);
     let after_url = after.as_ref().map(|c| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
@@ -116,7 +119,7 @@ fn cursor_page(
         )
     });
     let mut out = Map::new();
-    let values: Vec<Value> = page.into_iter().map(|i| i.value).collect();
+    let values: Vec<Value> = page.into_iter().map(|i| (i.render)()).collect();
     let more = extra(&values);
     out.insert(resource.into(), Value::Array(values));
     out.extend(more);
@@ -131,14 +134,14 @@ fn cursor_page(
 fn time_page(
     req: &Req,
     resource: &str,
-    mut items: Vec<Item>,
+    mut items: Vec<Item<'_>>,
     extra: &dyn Fn(&[Value]) -> Map<String, Value>,
     users_order: bool,
 ) -> Answer {
     let t = start_time(req)?
         .ok_or_else(|| ApiError::BadRequest("InvalidValue", "start_time is required".into()))?;
     items.sort_by_key(|i| (i.gts, i.id));
-    let rest: Vec<Item> = items.into_iter().filter(|i| i.gts >= t).collect();
+    let rest: Vec<Item<'_>> = items.into_iter().filter(|i| i.gts >= t).collect();
     let n = per_page(req);
     let mut take = rest.len().min(n);
     // Never split a second: finish the last one, up to the hard cap.
@@ -156,7 +159,7 @@ fn time_page(
         Some(last) if end_of_stream || cut_inside => last.gts,
         Some(last) => last.gts + 1,
     };
-    let page: Vec<Value> = rest.into_iter().take(take).map(|i| i.value).collect();
+    let page: Vec<Value> = rest.into_iter().take(take).map(|i| (i.render)()).collect();
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     for k in ["per_page", "include", "exclude_deleted"] {
         if let Some(v) = req.q(k) {
@@ -187,32 +190,26 @@ fn time_page(
     Ok(json_response(200, &Value::Object(out)))
 }
 
-fn ticket_items(acct: &AccountCell, req: &Req) -> Vec<Item> {
-    let d = read(&acct.data);
+fn ticket_items<'a>(d: &'a AccountData, req: &'a Req) -> Vec<Item<'a>> {
     let exclude = req.q("exclude_deleted") == Some("true");
-    let tickets: Vec<_> = d
-        .tickets
+    d.tickets
         .values()
         .filter(|t| !(exclude && t.deleted.is_some()))
-        .collect();
-    tickets
-        .iter()
         .map(|t| Item {
             gts: t.generated_ts,
             id: t.id,
-            value: render::export_ticket(&req.ctx, &d, t),
+            render: Box::new(move || render::export_ticket(&req.ctx, d, t)),
         })
         .collect()
 }
 
-fn user_items(acct: &AccountCell, req: &Req) -> Vec<Item> {
-    let d = read(&acct.data);
+fn user_items<'a>(d: &'a AccountData, req: &'a Req) -> Vec<Item<'a>> {
     d.users
         .values()
         .map(|u| Item {
             gts: u.updated_at,
             id: u.id,
-            value: render::user(&req.ctx, u),
+            render: Box::new(move || render::user(&req.ctx, u)),
         })
         .collect()
 }
@@ -220,7 +217,7 @@ fn user_items(acct: &AccountCell, req: &Req) -> Vec<Item> {
 /// `GET /incremental/tickets/cursor.json`.
 pub fn tickets_cursor(acct: &Arc<AccountCell>, req: &Req) -> Answer {
     let d = read(&acct.data);
-    cursor_page(req, "tickets", ticket_items(acct, req), &|page| {
+    cursor_page(req, "tickets", ticket_items(&d, req), &|page| {
         page_sideloads(req, &d, page)
     })
 }
@@ -231,7 +228,7 @@ pub fn tickets_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
     time_page(
         req,
         "tickets",
-        ticket_items(acct, req),
+        ticket_items(&d, req),
         &|page| page_sideloads(req, &d, page),
         false,
     )
@@ -239,12 +236,14 @@ pub fn tickets_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
 
 /// `GET /incremental/users/cursor.json`.
 pub fn users_cursor(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    cursor_page(req, "users", user_items(acct, req), &|_| Map::new())
+    let d = read(&acct.data);
+    cursor_page(req, "users", user_items(&d, req), &|_| Map::new())
 }
 
 /// `GET /incremental/users.json`.
 pub fn users_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
-    time_page(req, "users", user_items(acct, req), &|_| Map::new(), true)
+    let d = read(&acct.data);
+    time_page(req, "users", user_items(&d, req), &|_| Map::new(), true)
 }
 
 /// `GET /incremental/organizations.json` (time-based only).
@@ -256,10 +255,9 @@ pub fn organizations_time(acct: &Arc<AccountCell>, req: &Req) -> Answer {
         .map(|o| Item {
             gts: o.updated_at,
             id: o.id,
-            value: render::organization(&req.ctx, o),
+            render: Box::new(move || render::organization(&req.ctx, o)),
         })
         .collect();
-    drop(d);
     time_page(req, "organizations", items, &|_| Map::new(), true)
 }
 

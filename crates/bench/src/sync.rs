@@ -107,6 +107,7 @@ async fn phase(
         tickets,
         conversations_per_ticket: a.conversations_per_ticket,
         contacts: Some(contacts),
+        agents: None,
         plan: Some(Plan::Enterprise),
         time_scale: a.time_scale,
         counts: true,

@@ -73,6 +73,7 @@ pub async fn ingest(a: &IngestArgs) -> anyhow::Result<Ingested> {
         tickets: a.tickets,
         conversations_per_ticket: a.conversations_per_ticket,
         contacts: a.contacts,
+        agents: None,
         plan: None,
         time_scale: 1.0,
         counts: false,

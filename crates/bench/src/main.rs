@@ -6,6 +6,7 @@
 //! | `ingest` | normalised records written per second and the worker's peak memory, simulator unthrottled |
 //! | `sync` | a sync under Freshdesk's Enterprise limit (time-scaled): credits vs the minimum, 429s, wall time vs the lower bound, incremental calls per stream |
 //! | `zendesk-sync` | initial syncs of a Zendesk account under the Team and Enterprise limits (time-scaled): requests vs the minimum, 429s, wall time vs the rate bound, memory; an unchanged incremental sync |
+//! | `idle` | an unchanged incremental sync of a 500-agent, 50,000-contact account per stream; idle accounts one worker process keeps fresh |
 //! | `many` | 1,000 small linked accounts synced by two worker processes: total time, fairness, DB connections |
 //! | `all` | all of the above with their defaults |
 //!
@@ -15,6 +16,7 @@
 //! Benchmarks never run in the tests or CI.
 
 mod common;
+mod idle;
 mod ingest;
 mod many;
 mod proxy;
@@ -48,6 +50,8 @@ enum Cmd {
     ZendeskSync(zendesk::ZendeskSyncArgs),
     /// Many small accounts synced by two worker processes.
     Many(many::ManyArgs),
+    /// Idle accounts: an unchanged incremental sync per stream, and how many one worker keeps fresh.
+    Idle(idle::IdleArgs),
     /// Every benchmark with its defaults.
     All(common::Global),
     /// Runs the `deskbridge` command line (used by the benchmarks to start processes).
@@ -83,11 +87,13 @@ fn main() -> std::process::ExitCode {
             Cmd::Sync(a) => sync::run(a).await,
             Cmd::ZendeskSync(a) => zendesk::run(a).await,
             Cmd::Many(a) => many::run(a).await,
+            Cmd::Idle(a) => idle::run(a).await,
             Cmd::All(g) => {
                 ingest::run(ingest::IngestArgs::with_global(g.clone())).await?;
                 read::run(read::ReadArgs::with_global(g.clone())).await?;
                 sync::run(sync::SyncArgs::with_global(g.clone())).await?;
-                many::run(many::ManyArgs::with_global(g)).await
+                many::run(many::ManyArgs::with_global(g.clone())).await?;
+                idle::run(idle::IdleArgs::with_global(g)).await
             }
             Cmd::Server { args } => {
                 use clap::Parser as _;

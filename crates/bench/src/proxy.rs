@@ -23,6 +23,9 @@ struct Proxy {
     own: String,
     http: reqwest::Client,
     counts: Arc<Mutex<Tally>>,
+    /// Added before each request is forwarded: the round trip to a real helpdesk, which the
+    /// local simulator does not have.
+    latency: std::time::Duration,
 }
 
 /// A running proxy.
@@ -65,6 +68,8 @@ pub fn classify(path_and_query: &str) -> &'static str {
         ["agents"] => "agents",
         ["agents", _] => "agents_views",
         ["companies", ..] => "companies",
+        ["contacts"] if query.contains("state=blocked") => "contacts_blocked",
+        ["contacts"] if query.contains("state=deleted") => "contacts_deleted",
         ["contacts", ..] => "contacts",
         ["tickets"] if query.contains("filter=deleted") => "tickets_deleted",
         ["tickets"] if query.contains("filter=spam") => "tickets_spam",
@@ -81,6 +86,9 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
         .path_and_query()
         .map(|x| x.as_str().to_string())
         .unwrap_or_default();
+    if !p.latency.is_zero() {
+        tokio::time::sleep(p.latency).await;
+    }
     let method = req.method().clone();
     let headers = req.headers().clone();
     let body = match axum::body::to_bytes(req.into_body(), 64 * 1024 * 1024).await {
@@ -137,11 +145,28 @@ fn status(s: StatusCode) -> Response {
 
 /// Starts a proxy to `target` (`http://host:port`), tallying Freshdesk's streams.
 pub async fn start(target: &str) -> anyhow::Result<ProxyHandle> {
-    start_with(target, classify).await
+    start_full(target, classify, std::time::Duration::ZERO).await
 }
 
 /// Starts a proxy to `target` (`http://host:port`), tallying by `classify`.
 pub async fn start_with(target: &str, classify: Classify) -> anyhow::Result<ProxyHandle> {
+    start_full(target, classify, std::time::Duration::ZERO).await
+}
+
+/// Starts a proxy to `target` that waits `latency` before forwarding each request (the
+/// round trip to a real helpdesk), tallying Freshdesk's streams.
+pub async fn start_with_latency(
+    target: &str,
+    latency: std::time::Duration,
+) -> anyhow::Result<ProxyHandle> {
+    start_full(target, classify, latency).await
+}
+
+async fn start_full(
+    target: &str,
+    classify: Classify,
+    latency: std::time::Duration,
+) -> anyhow::Result<ProxyHandle> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let counts = Arc::new(Mutex::new(Tally::new()));
@@ -153,6 +178,7 @@ pub async fn start_with(target: &str, classify: Classify) -> anyhow::Result<Prox
             .pool_max_idle_per_host(64)
             .build()?,
         counts: counts.clone(),
+        latency,
     };
     let app = axum::Router::new().fallback(forward).with_state(state);
     let task = tokio::spawn(async move {

@@ -57,7 +57,8 @@ fn pages(n: u64) -> u64 {
 
 /// The credits a full sync must spend by the adapter's documented approach
 /// (docs/providers/freshdesk.md): ticket fields; each small model's list (plus one boundary
-/// probe per page after the first) and a view per agent; the three contact lists; ticket list
+/// probe per page after the first); the agents' list and a view per agent; the two contact
+/// lists (the default one, and `state=blocked`, which carries the deleted ones); ticket list
 /// pages with `include=description,stats` (5 each) and a view per ticket; the deleted and spam
 /// lists; and each live ticket's conversation pages.
 fn minimum_credits(c: &Value) -> (u64, Value) {
@@ -68,8 +69,8 @@ fn minimum_credits(c: &Value) -> (u64, Value) {
         "groups": full("groups"),
         "roles": full("roles"),
         "companies": full("companies"),
-        "agents": full("agents") + n("agents"),
-        "contacts": pages(n("contacts_live")) + pages(n("contacts_blocked")) + pages(n("contacts_deleted")),
+        "agents": pages(n("agents")) + n("agents"),
+        "contacts": pages(n("contacts_live")) + pages(n("contacts_blocked") + n("contacts_deleted")),
         "tickets": 5 * pages(n("tickets_live")) + n("tickets_live"),
         "tickets_deleted": pages(n("tickets_deleted")),
         "tickets_spam": pages(n("tickets_spam")),
@@ -107,6 +108,7 @@ async fn phase(
         tickets,
         conversations_per_ticket: a.conversations_per_ticket,
         contacts: Some(contacts),
+        agents: None,
         plan: Some(Plan::Enterprise),
         time_scale: a.time_scale,
         counts: true,

@@ -223,7 +223,7 @@ async fn phase(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let la: uuid::Uuid = body["linked_account"]["id"]
+    let la: deskbridge_store::LinkedAccountId = body["linked_account"]["id"]
         .as_str()
         .unwrap_or_default()
         .parse()?;

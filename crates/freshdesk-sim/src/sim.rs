@@ -74,6 +74,9 @@ pub struct AccountCell {
     pub limiter: Mutex<Limiter>,
     /// Counters.
     pub counters: Mutex<Counters>,
+    /// Requests by `METHOD path` (plus its `filter`/`state` parameter), so that tests can
+    /// count the calls of each model; reset with the counters.
+    pub calls: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// Shared state behind [`Simulator`].
@@ -138,6 +141,7 @@ impl Simulator {
                     data: RwLock::new(g.data),
                     limiter: Mutex::new(Limiter::default()),
                     counters: Mutex::new(Counters::default()),
+                    calls: Mutex::new(std::collections::BTreeMap::new()),
                 })
             })
             .collect();

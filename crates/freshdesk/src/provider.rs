@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deskbridge_model::ModelKind;
 use deskbridge_provider::{
-    CommentWrite, ContactWrite, FetchBatch, IntegrationInfo, NormalizedRecord, PassthroughRequest,
-    PassthroughResponse, ProviderError, ProviderUsage, RecordRef, StreamMode, SyncStream,
+    CommentWrite, ContactWrite, Deletion, FetchBatch, IntegrationInfo, NormalizedRecord,
+    PassthroughRequest, PassthroughResponse, ProviderError, ProviderUsage, StreamMode, SyncStream,
     TicketWrite, TicketingProvider, WriteContext, WriteOutcome,
 };
 use futures::{StreamExt, TryStreamExt};
@@ -33,7 +33,9 @@ use crate::mapping::{
 };
 use crate::walk::{PER_PAGE, TicketCheckpoint};
 
+mod agents;
 mod checkpoints;
+mod parents;
 mod push_fetch;
 mod reads;
 mod ticketing;
@@ -49,7 +51,7 @@ pub mod stream {
     pub const GROUPS: &str = "groups";
     /// `GET /roles` → Role.
     pub const ROLES: &str = "roles";
-    /// `GET /agents` + `GET /agents/{id}` → User.
+    /// `GET /agents` + `GET /agents/{id}` of new and changed agents → User.
     pub const AGENTS: &str = "agents";
     /// `GET /companies` → Account.
     pub const COMPANIES: &str = "companies";
@@ -127,6 +129,8 @@ pub struct FreshdeskProvider {
     ticket_fields: RwLock<Option<Vec<Value>>>,
     /// Ticket attachments read by the tickets stream's views, for `fetch_ticket_children`.
     ticket_attachments: Mutex<HashMap<String, Vec<Value>>>,
+    /// Live tickets the walk emitted, so that their children need no parent check.
+    live_tickets: Mutex<HashSet<i64>>,
     overlap: Duration,
     view_concurrency: usize,
     include_stats: bool,
@@ -164,6 +168,7 @@ impl FreshdeskProvider {
             status_labels: RwLock::new(BTreeMap::new()),
             ticket_fields: RwLock::new(None),
             ticket_attachments: Mutex::new(HashMap::new()),
+            live_tickets: Mutex::new(HashSet::new()),
             overlap: config.incremental_overlap,
             view_concurrency: config.view_concurrency.max(1),
             include_stats: config.include_stats,

@@ -18,7 +18,7 @@ pub use integration::{
     CredentialField, CredentialProblem, Credentials, Integration, Look, Refusals, check_fields,
 };
 pub use push::{InstalledPush, PushHint, PushRefusal, PushRequest, PushSetup, PushVerified};
-pub use record::{FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
+pub use record::{Deletion, FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
 pub use registry::Registry;
 pub use write::{
     CommentAuthor, CommentWrite, ContactWrite, CustomFieldWrite, PassthroughRequest,

@@ -54,13 +54,36 @@ pub struct SyncStream {
     pub mode: StreamMode,
 }
 
+/// A record the provider reports deleted (trashed, spam, gone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    /// The model.
+    pub kind: ModelKind,
+    /// The provider's id.
+    pub remote_id: String,
+    /// The provider's `updated_at` of the record as it reported the deletion
+    /// (`YYYY-MM-DDTHH:MM:SSZ`), when the listing gives one: a flagged record takes it as its
+    /// `remote_updated_at`, since being deleted or marked spam is its last change.
+    pub remote_updated_at: Option<String>,
+}
+
+impl From<RecordRef> for Deletion {
+    fn from(r: RecordRef) -> Self {
+        Deletion {
+            kind: r.kind,
+            remote_id: r.remote_id,
+            remote_updated_at: None,
+        }
+    }
+}
+
 /// One batch of a stream.
 #[derive(Debug, Clone, Default)]
 pub struct FetchBatch {
     /// Records to upsert.
     pub records: Vec<NormalizedRecord>,
     /// Records the provider reports deleted.
-    pub deleted: Vec<crate::RecordRef>,
+    pub deleted: Vec<Deletion>,
     /// Where to resume after this batch.
     pub checkpoint: Option<Value>,
     /// True when the stream has nothing more for now.

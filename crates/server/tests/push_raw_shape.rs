@@ -121,7 +121,7 @@ async fn wait_name(app: &TestApp, token: &str, id: Uuid, name: &str) {
 type Snapshot = BTreeMap<(String, String), (DateTime<Utc>, Value)>;
 
 /// Every ticket, comment and attachment of the account: `modified_at` and raw data.
-async fn snapshot(app: &TestApp, la: Uuid) -> Snapshot {
+async fn snapshot(app: &TestApp, la: deskbridge_store::LinkedAccountId) -> Snapshot {
     let mut out = BTreeMap::new();
     for (table, sql) in [
         (
@@ -175,7 +175,7 @@ fn assert_unmoved(before: &Snapshot, after: &Snapshot, what: &str) {
 
 /// Changed-data events named `event` queued for the account (still in the outbox or fanned
 /// out to the endpoint), with the remote ids of their records.
-async fn events(app: &TestApp, la: Uuid, event: &str) -> Vec<String> {
+async fn events(app: &TestApp, la: deskbridge_store::LinkedAccountId, event: &str) -> Vec<String> {
     let mut ids: Vec<String> = sqlx::query_scalar(
         "SELECT data->>'remote_id' FROM webhook_events WHERE linked_account_id = $1 AND event = $2 \
          UNION ALL \
@@ -192,7 +192,10 @@ async fn events(app: &TestApp, la: Uuid, event: &str) -> Vec<String> {
 }
 
 /// Every changed-data event of the account, by name.
-async fn changed_data(app: &TestApp, la: Uuid) -> BTreeMap<String, Vec<String>> {
+async fn changed_data(
+    app: &TestApp,
+    la: deskbridge_store::LinkedAccountId,
+) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     for model in ["Ticket", "Comment", "Attachment", "Tag", "User", "Contact"] {
         for change in ["added", "changed", "removed"] {
@@ -259,7 +262,7 @@ async fn a_freshdesk_push_and_the_periodic_sync_store_the_same_raw_shape() {
         )
         .expect("note");
     push(&url, &headers, &format!(r#"{{"ticket_id": {t}}}"#)).await;
-    let id = record_id(la, ModelKind::Ticket, &t.to_string());
+    let id = record_id(la.as_uuid(), ModelKind::Ticket, &t.to_string());
     wait_name(&app, &token, id, "Pushed then synced").await;
     wait_drained(&app).await;
     let pushed = snapshot(&app, la).await;
@@ -359,7 +362,7 @@ async fn a_zendesk_push_and_the_periodic_sync_store_the_same_raw_shape() {
     .await;
     let body = format!(r#"{{"ticket_id": "{t}", "event": "ticket.updated"}}"#);
     push(&url, &signed(&body), &body).await;
-    let id = record_id(la, ModelKind::Ticket, &t.to_string());
+    let id = record_id(la.as_uuid(), ModelKind::Ticket, &t.to_string());
     wait_name(&app, &token, id, "Pushed then synced").await;
     wait_drained(&app).await;
     let pushed = snapshot(&app, la).await;

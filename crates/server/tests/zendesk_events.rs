@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use uuid::Uuid;
 
 const METRICS_TOKEN: &str = "zendesk-metrics-secret";
 
@@ -86,7 +85,7 @@ async fn receiver() -> (String, String, Got) {
 struct Server {
     _db: TestDb,
     store: Store,
-    org: Uuid,
+    org: deskbridge_store::OrgId,
     api_key: String,
     base: String,
     http: reqwest::Client,
@@ -166,7 +165,7 @@ impl Server {
         common::checked(&name, path, res).await
     }
 
-    async fn wait_runs(&self, la: Uuid, n: usize) {
+    async fn wait_runs(&self, la: deskbridge_store::LinkedAccountId, n: usize) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
             let runs = self
@@ -232,7 +231,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
         .await;
     assert_eq!(status, 201, "{linked}");
     let token = linked["account_token"].as_str().expect("token").to_string();
-    let la: Uuid = linked["linked_account"]["id"]
+    let la: deskbridge_store::LinkedAccountId = linked["linked_account"]["id"]
         .as_str()
         .expect("id")
         .parse()

@@ -284,12 +284,15 @@ async fn write_batch(
     counts: &mut Counts,
 ) -> Result<(), StoreError> {
     write_records(store, linked_account, &batch.records, counts).await?;
-    let mut deleted: BTreeMap<ModelKind, Vec<String>> = BTreeMap::new();
+    let mut deleted: BTreeMap<ModelKind, Vec<(String, Option<String>)>> = BTreeMap::new();
     for d in &batch.deleted {
-        deleted.entry(d.kind).or_default().push(d.remote_id.clone());
+        deleted
+            .entry(d.kind)
+            .or_default()
+            .push((d.remote_id.clone(), d.remote_updated_at.clone()));
     }
     for (kind, ids) in deleted {
-        let n = store.mark_deleted(linked_account, kind, &ids).await?;
+        let n = store.mark_deleted_at(linked_account, kind, &ids).await?;
         counts.entry(kind).or_default().deleted += n;
     }
     Ok(())

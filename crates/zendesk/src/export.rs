@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use base64::Engine;
 use deskbridge_model::ModelKind;
-use deskbridge_provider::{FetchBatch, NormalizedRecord, ProviderError, RecordRef};
+use deskbridge_provider::{Deletion, FetchBatch, NormalizedRecord, ProviderError, RecordRef};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -249,6 +249,7 @@ pub(crate) async fn users(
             .iter()
             .filter(|u| is_staff(u))
             .filter_map(other_kind)
+            .map(Deletion::from)
             .collect();
         let done = page.next.is_none();
         cp.after = page.next;
@@ -268,7 +269,11 @@ pub(crate) async fn users(
         .iter()
         .map(|u| map_person(p, u, &teams, custom_roles))
         .collect::<Result<Vec<_>, _>>()?;
-    let deleted = items.iter().filter_map(other_kind).collect();
+    let deleted = items
+        .iter()
+        .filter_map(other_kind)
+        .map(Deletion::from)
+        .collect();
     cp.cursor = next;
     let mut done = eos;
     if eos {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use deskbridge_model::ModelKind;
-use deskbridge_provider::{FetchBatch, ProviderError, RecordRef};
+use deskbridge_provider::{Deletion, FetchBatch, ProviderError};
 use serde_json::{Value, json};
 
 use crate::fields::remote_id_of;
@@ -122,13 +122,24 @@ async fn deleted_sweep(
         after.as_deref(),
     )
     .await?;
+    // A deleted ticket's last change is its deletion: `deleted_at` becomes its
+    // `remote_updated_at` (the export, which reports most deletions, carries `updated_at`).
     let deleted = page
         .items
         .iter()
-        .filter_map(remote_id_of)
-        .map(|remote_id| RecordRef {
-            kind: ModelKind::Ticket,
-            remote_id,
+        .filter_map(|t| {
+            Some(Deletion {
+                kind: ModelKind::Ticket,
+                remote_id: remote_id_of(t)?,
+                remote_updated_at: t
+                    .get("deleted_at")
+                    .and_then(Value::as_str)
+                    .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    .map(|d| {
+                        d.with_timezone(&chrono::Utc)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    }),
+            })
         })
         .collect();
     let (checkpoint, done) = match page.next {

@@ -23,6 +23,9 @@ pub struct SimArgs {
     /// Contacts per account.
     #[arg(long)]
     pub contacts: Option<usize>,
+    /// Agents per account (unset: the simulator's default, 8).
+    #[arg(long)]
+    pub agents: Option<usize>,
     /// Plan (unthrottled when unset).
     #[arg(long)]
     pub plan: Option<Plan>,
@@ -84,6 +87,7 @@ pub async fn run_sim(a: SimArgs) -> anyhow::Result<()> {
         tickets: a.tickets,
         conversations_per_ticket: a.conversations_per_ticket,
         contacts: a.contacts,
+        agents: a.agents.unwrap_or(SimConfig::default().agents),
         plan: a.plan,
         time_scale: a.time_scale,
         ..SimConfig::default()
@@ -177,6 +181,9 @@ pub fn spawn_sim(a: &SimArgs) -> anyhow::Result<SimProc> {
         .arg(a.time_scale.to_string());
     if let Some(c) = a.contacts {
         cmd.arg("--contacts").arg(c.to_string());
+    }
+    if let Some(n) = a.agents {
+        cmd.arg("--agents").arg(n.to_string());
     }
     if let Some(p) = a.plan {
         cmd.arg("--plan").arg(p.name());

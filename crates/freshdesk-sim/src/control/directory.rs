@@ -61,6 +61,47 @@ impl Control {
         })
     }
 
+    /// Changes an agent: `{"name"?, "email"?, "role_ids"?, "group_ids"?}`. Roles and groups
+    /// move the agent's `updated_at` (group memberships follow), name and email its contact's.
+    pub fn update_agent(&self, sub: &str, id: i64, body: Value) -> ControlResult<Value> {
+        let b = obj(body)?;
+        self.with(sub, |d, _| {
+            let now = d.now();
+            let groups = b.contains_key("group_ids").then(|| ids_of(&b, "group_ids"));
+            let a = d.agents.get_mut(&id).ok_or(ControlError::NotFound)?;
+            if let Some(name) = str_of(&b, "name") {
+                a.contact.name = name;
+                a.contact.updated_at = now;
+            }
+            if let Some(email) = str_of(&b, "email") {
+                a.contact.email = email;
+                a.contact.updated_at = now;
+            }
+            if b.contains_key("role_ids") {
+                a.role_ids = ids_of(&b, "role_ids");
+                a.updated_at = now;
+            }
+            if let Some(g) = &groups {
+                a.group_ids = g.clone();
+                a.updated_at = now;
+            }
+            let v = render::agent(a, true);
+            if let Some(g) = groups {
+                for (gid, grp) in d.groups.iter_mut() {
+                    let member = g.contains(gid);
+                    if member != grp.agent_ids.contains(&id) {
+                        grp.agent_ids.retain(|x| *x != id);
+                        if member {
+                            grp.agent_ids.push(id);
+                        }
+                        grp.updated_at = now;
+                    }
+                }
+            }
+            Ok(v)
+        })
+    }
+
     /// Removes an agent; their tickets become unassigned (bumped).
     pub fn remove_agent(&self, sub: &str, id: i64) -> ControlResult<()> {
         self.with(sub, |d, _| {

@@ -340,10 +340,16 @@ impl Control {
         Ok(*lock(&self.acct(sub)?.counters))
     }
 
+    /// The account's requests by `METHOD path[ filter=…| state=…]` since the last reset.
+    pub fn calls(&self, sub: &str) -> ControlResult<BTreeMap<String, u64>> {
+        Ok(lock(&self.acct(sub)?.calls).clone())
+    }
+
     /// Resets the account's counters and its rate-limit window.
     pub fn reset_counters(&self, sub: &str) -> ControlResult<()> {
         let a = self.acct(sub)?;
         *lock(&a.counters) = Counters::default();
+        lock(&a.calls).clear();
         lock(&a.limiter).reset();
         Ok(())
     }

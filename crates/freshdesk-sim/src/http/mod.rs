@@ -111,6 +111,9 @@ async fn handle(sim: Simulator, req: Request) -> Response {
         _ => None,
     };
     lock(&account.counters).requests += 1;
+    *lock(&account.calls)
+        .entry(call_key(req.method(), &segs, req.uri().query()))
+        .or_default() += 1;
 
     // Faults act like the network or the edge: before anything else, never changing state.
     let fault = lock(&sim.inner.faults).roll();
@@ -188,6 +191,19 @@ async fn handle(sim: Simulator, req: Request) -> Response {
         return malformed(resp).await;
     }
     resp
+}
+
+/// `GET tickets filter=spam`: the method, the path under `/api/v2/` and the parameters that
+/// choose a list (`filter`, `state`).
+fn call_key(method: &Method, segs: &[String], query: Option<&str>) -> String {
+    let mut key = format!("{method} {}", segs.join("/"));
+    for pair in query.unwrap_or("").split('&') {
+        if pair.starts_with("filter=") || pair.starts_with("state=") {
+            key.push(' ');
+            key.push_str(pair);
+        }
+    }
+    key
 }
 
 async fn serve(

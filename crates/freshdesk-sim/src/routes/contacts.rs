@@ -86,7 +86,9 @@ pub fn list(acct: &Arc<AccountCell>, req: &Req) -> Result<Outcome, ApiError> {
     let matches = |c: &Contact| -> bool {
         let st = match state {
             Some("deleted") => c.deleted,
-            Some("blocked") => c.blocked && !c.deleted,
+            // Freshdesk's server: `(blocked or deleted) and not whitelisted` (the simulator
+            // has no whitelist), so the blocked list carries the deleted contacts too.
+            Some("blocked") => c.blocked || c.deleted,
             Some("verified") => c.active && !c.deleted && !c.blocked,
             Some("unverified") => !c.active && !c.deleted && !c.blocked,
             _ => !c.deleted && !c.blocked,

@@ -38,16 +38,18 @@ impl FullCheckpoint {
     }
 }
 
-/// The phases of a contacts walk.
+/// The phases of a contacts walk: two lists, because Freshdesk's default contact list leaves
+/// out blocked and deleted contacts and `state` takes one value. Freshdesk's `state=blocked`
+/// filter is "blocked, or deleted, and not whitelisted" (its server source), so one filtered
+/// list sees both a contact that got blocked and one that got deleted (`deleted: true` tells
+/// them apart); `state=deleted` would see only the deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum ContactsPhase {
     /// The default list (neither blocked nor deleted).
     #[default]
     Live,
-    /// `state=blocked`.
+    /// `state=blocked`: blocked or deleted.
     Blocked,
-    /// `state=deleted`.
-    Deleted,
 }
 
 impl ContactsPhase {
@@ -55,15 +57,13 @@ impl ContactsPhase {
         match self {
             ContactsPhase::Live => None,
             ContactsPhase::Blocked => Some("blocked"),
-            ContactsPhase::Deleted => Some("deleted"),
         }
     }
 
     pub(super) fn next(self) -> Option<Self> {
         match self {
             ContactsPhase::Live => Some(ContactsPhase::Blocked),
-            ContactsPhase::Blocked => Some(ContactsPhase::Deleted),
-            ContactsPhase::Deleted => None,
+            ContactsPhase::Blocked => None,
         }
     }
 
@@ -73,7 +73,9 @@ impl ContactsPhase {
 }
 
 /// Checkpoint of the contacts stream:
-/// `{"since": ts|null, "page": n, "started": ts|null, "phase": "live"|"blocked"|"deleted"}`.
+/// `{"since": ts|null, "page": n, "started": ts|null, "phase": "live"|"blocked"}` (a
+/// checkpoint in the former third phase, `"deleted"`, resumes with `blocked` from page 1,
+/// which lists the deleted contacts too).
 #[derive(Debug, Clone, Default)]
 pub(super) struct ContactsCheckpoint {
     pub(super) since: Option<DateTime<Utc>>,
@@ -90,14 +92,15 @@ impl ContactsCheckpoint {
                 ..Default::default()
             };
         };
-        let phase = match v.get("phase").and_then(Value::as_str) {
-            Some("blocked") => ContactsPhase::Blocked,
-            Some("deleted") => ContactsPhase::Deleted,
-            _ => ContactsPhase::Live,
+        let (phase, restart) = match v.get("phase").and_then(Value::as_str) {
+            Some("blocked") => (ContactsPhase::Blocked, false),
+            Some("deleted") => (ContactsPhase::Blocked, true),
+            _ => (ContactsPhase::Live, false),
         };
+        let page = v.get("page").and_then(Value::as_u64).unwrap_or(1).max(1) as u32;
         ContactsCheckpoint {
             since: v.get("since").and_then(parse_ts),
-            page: v.get("page").and_then(Value::as_u64).unwrap_or(1).max(1) as u32,
+            page: if restart { 1 } else { page },
             started: v.get("started").and_then(parse_ts),
             phase,
         }

@@ -97,7 +97,8 @@ impl FreshdeskProvider {
                 .buffered(self.view_concurrency)
                 .try_collect()
                 .await?;
-        let mut records = Vec::with_capacity(enriched.len());
+        self.remember_live(&enriched);
+        let mut records = self.flagged_parents(&enriched).await?;
         let mut tags = BTreeSet::new();
         for raw in &enriched {
             if let Some(t) = raw.get("tags").and_then(Value::as_array) {
@@ -173,9 +174,10 @@ impl FreshdeskProvider {
         let deleted = adv
             .emit
             .iter()
-            .map(|&i| RecordRef {
+            .map(|&i| Deletion {
                 kind: ModelKind::Ticket,
                 remote_id: keys[i].0.to_string(),
+                remote_updated_at: Some(format_ts(keys[i].1)),
             })
             .collect();
         Ok(FetchBatch {
@@ -187,10 +189,11 @@ impl FreshdeskProvider {
     }
 
     /// Contacts: `GET /contacts?_updated_since=` walked by page number (Freshdesk sorts
-    /// contacts by name and offers no other order), in three phases: the default list (which
-    /// leaves out blocked and deleted contacts), then `state=blocked`, then `state=deleted`
-    /// (→ `remote_was_deleted`). A completed walk sets the next `_updated_since` to the
-    /// server time of its first call minus the overlap.
+    /// contacts by name and offers no other order), in two phases: the default list (which
+    /// leaves out blocked and deleted contacts), then `state=blocked`, which Freshdesk
+    /// answers with the blocked *and* the deleted contacts (`deleted: true` →
+    /// `remote_was_deleted`). With nothing changed that is two calls. A completed walk sets
+    /// the next `_updated_since` to the server time of its first call minus the overlap.
     pub(super) async fn fetch_contacts(
         &self,
         checkpoint: Option<&Value>,
@@ -210,11 +213,7 @@ impl FreshdeskProvider {
         let items = into_array(body, "contacts")?;
         let mut records = Vec::with_capacity(items.len());
         for raw in &items {
-            let mut r = map_contact(self.la, raw)?;
-            if cp.phase == ContactsPhase::Deleted {
-                r.remote_was_deleted = true;
-            }
-            records.push(r);
+            records.push(map_contact(self.la, raw)?);
         }
         let more = has_next_link(&headers) || items.len() as u32 >= PER_PAGE;
         let mut done = false;
@@ -305,15 +304,13 @@ impl FreshdeskProvider {
         let resource = match name {
             stream::COMPANIES => "companies",
             stream::GROUPS => "groups",
-            stream::ROLES => "roles",
-            _ => "agents",
+            _ => "roles",
         };
         let (items, next, done) = self.full_page(resource, "", &cp).await?;
         let records = match name {
             stream::COMPANIES => map_all(&items, |r| map_account(self.la, r))?,
             stream::GROUPS => map_all(&items, |r| map_team(self.la, r))?,
-            stream::ROLES => map_all(&items, |r| map_role(self.la, r))?,
-            _ => self.agents_with_views(items).await?,
+            _ => map_all(&items, |r| map_role(self.la, r))?,
         };
         Ok(FetchBatch {
             records,

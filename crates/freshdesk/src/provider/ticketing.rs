@@ -79,10 +79,12 @@ impl TicketingProvider for FreshdeskProvider {
                 kinds: vec![ModelKind::Role],
                 mode: Full,
             },
+            // Incremental: the walk keeps each agent's version and views only the changed
+            // ones; it reports deleted agents itself (see `fetch_agents`).
             SyncStream {
                 name: stream::AGENTS,
                 kinds: vec![ModelKind::User],
-                mode: Full,
+                mode: Incremental,
             },
             SyncStream {
                 name: stream::COMPANIES,
@@ -136,7 +138,8 @@ impl TicketingProvider for FreshdeskProvider {
             stream::TICKETS_DELETED => self.fetch_deletions("deleted", checkpoint).await,
             stream::TICKETS_SPAM => self.fetch_deletions("spam", checkpoint).await,
             stream::CONTACTS => self.fetch_contacts(checkpoint).await,
-            stream::COMPANIES | stream::GROUPS | stream::ROLES | stream::AGENTS => {
+            stream::AGENTS => self.fetch_agents(checkpoint).await,
+            stream::COMPANIES | stream::GROUPS | stream::ROLES => {
                 self.fetch_full(stream, checkpoint).await
             }
             stream::TICKET_FIELDS => {

@@ -182,7 +182,10 @@ impl Respond for Fake {
             ["contacts"] => {
                 let all = match q.get("state").map(String::as_str) {
                     Some("deleted") => st.deleted_contacts.clone(),
-                    Some("blocked") => st.blocked_contacts.clone(),
+                    // As Freshdesk: blocked or deleted.
+                    Some("blocked") => {
+                        [st.blocked_contacts.clone(), st.deleted_contacts.clone()].concat()
+                    }
                     _ => st.contacts.clone(),
                 };
                 let (items, more) = page_of(&all, &q);

@@ -302,6 +302,53 @@ impl Store {
         finish_deletions(tx, listeners, kind, &written).await
     }
 
+    /// Marks records deleted at the provider, each with the provider's `updated_at` of the
+    /// deletion when known (`(remote_id, remote_updated_at)`): a synced record takes it as its
+    /// `remote_updated_at` (its other fields stay as last synced), so a ticket trashed or
+    /// marked spam does not keep the time of its last edit. A record already flagged is
+    /// touched again only when that time differs. Returns how many rows changed.
+    pub async fn mark_deleted_at(
+        &self,
+        linked_account: LinkedAccountId,
+        kind: ModelKind,
+        deletions: &[(String, Option<String>)],
+    ) -> Result<u64, StoreError> {
+        if deletions.is_empty() {
+            return Ok(0);
+        }
+        // `old` (the statement's snapshot) tells a newly removed record from one already
+        // flagged whose deletion time moved, which is not a second `{Model}.removed`.
+        let sql = format!(
+            "WITH u AS (SELECT * FROM UNNEST($2::text[], $3::text[]) AS u(remote_id, at)),
+                  old AS (SELECT r.id, r.remote_was_deleted FROM {t} r JOIN u USING (remote_id)
+                          WHERE r.linked_account_id = $1)
+             UPDATE {t} AS r SET remote_was_deleted = true,
+                 fields = CASE WHEN u.at IS NULL OR r.is_shell OR r.fields IS NULL THEN r.fields
+                          ELSE jsonb_set(r.fields, '{{remote_updated_at}}', to_jsonb(u.at)) END,
+                 modified_at = clock_timestamp()
+             FROM u, old o
+             WHERE r.linked_account_id = $1 AND r.remote_id = u.remote_id AND o.id = r.id
+               AND (NOT r.remote_was_deleted
+                    OR (u.at IS NOT NULL AND NOT r.is_shell
+                        AND r.fields->>'remote_updated_at' IS DISTINCT FROM u.at))
+             RETURNING r.id, r.remote_id, r.fields, r.remote_was_deleted, r.created_at,
+                 r.modified_at, false AS inserted, r.is_shell AS was_shell,
+                 o.remote_was_deleted AS was_deleted",
+            t = table(kind)
+        );
+        let ids: Vec<String> = deletions.iter().map(|d| d.0.clone()).collect();
+        let at: Vec<Option<String>> = deletions.iter().map(|d| d.1.clone()).collect();
+        let mut tx = self.pool.begin().await?;
+        let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
+        let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(linked_account)
+            .bind(ids)
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+        finish_deletions(tx, listeners, kind, &written).await
+    }
+
     /// After a complete listing: marks deleted every synced record not among `seen`.
     pub async fn mark_missing_deleted(
         &self,

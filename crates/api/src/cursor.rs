@@ -246,7 +246,10 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("n|c|1|00000000-0000-0000-0000-000000000007"),
         ] {
             assert!(Cursor::decode(bad).is_err(), "{bad}");
-            assert!(Cursor::decode_in(bad, KeysetOrder::ModifiedAt).is_err(), "{bad}");
+            assert!(
+                Cursor::decode_in(bad, KeysetOrder::ModifiedAt).is_err(),
+                "{bad}"
+            );
         }
     }
 }

@@ -338,8 +338,16 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
             "/api/ticketing/v1/tickets?page_size=100&expand=assignees,contact".to_string(),
             None,
         ),
-        ("modified_after", half.path.clone(), Some("keyset_modified.sql")),
-        ("modified_1pct", one_pct.path.clone(), Some("keyset_modified.sql")),
+        (
+            "modified_after",
+            half.path.clone(),
+            Some("keyset_modified.sql"),
+        ),
+        (
+            "modified_1pct",
+            one_pct.path.clone(),
+            Some("keyset_modified.sql"),
+        ),
     ];
     let variants: Vec<_> = variants
         .into_iter()
@@ -453,7 +461,8 @@ async fn modified_variant(
     .bind(quantile)
     .fetch_one(&db.pool)
     .await?;
-    let t = chrono::DateTime::from_timestamp_micros((epoch * 1e6) as i64).context("modified_after")?;
+    let t =
+        chrono::DateTime::from_timestamp_micros((epoch * 1e6) as i64).context("modified_after")?;
     let (matches, base_epoch, span_us): (i64, f64, i64) = sqlx::query_as(
         "SELECT count(*), extract(epoch FROM min(modified_at))::float8,
                 (extract(epoch FROM max(modified_at) - min(modified_at)) * 1e6)::int8

@@ -82,7 +82,10 @@ async fn modified_after_walk_misses_nothing_and_refuses_foreign_cursors() {
 
     // A cursor from the created_at order is refused under the modified_at order, and back.
     let (_, plain) = app
-        .get(&format!("/api/ticketing/v1/tickets?page_size={PAGE}"), Some(&token))
+        .get(
+            &format!("/api/ticketing/v1/tickets?page_size={PAGE}"),
+            Some(&token),
+        )
         .await;
     let plain_next = plain["next"].as_str().expect("plain next").to_string();
     let (status, body) = app
@@ -152,7 +155,10 @@ async fn modified_after_walk_misses_nothing_and_refuses_foreign_cursors() {
     assert_eq!(keys, sorted, "pages come in (modified_at, id) order");
     let versions: BTreeSet<&(String, String)> = keys.iter().collect();
     assert_eq!(versions.len(), keys.len(), "no version repeated");
-    assert!(keys.iter().all(|(m, _)| *m > t), "only records modified after T");
+    assert!(
+        keys.iter().all(|(m, _)| *m > t),
+        "only records modified after T"
+    );
 
     // Nothing missed: every record that matched at the start, and every record changed
     // during the walk, in its final state.
@@ -183,7 +189,9 @@ async fn modified_after_walk_misses_nothing_and_refuses_foreign_cursors() {
     // the ticket that changed has moved to the end, so the rest of page 1 comes back.
     let (second, _) = second.expect("a second page");
     let prev = second["previous"].as_str().expect("previous").to_string();
-    let (status, back) = app.get(&format!("{path}&cursor={prev}"), Some(&token)).await;
+    let (status, back) = app
+        .get(&format!("{path}&cursor={prev}"), Some(&token))
+        .await;
     assert_eq!(status, 200, "{back}");
     let expected_back: Vec<String> = first_ids
         .iter()

@@ -145,7 +145,17 @@ pub fn spawn_deskbridge(
     args: &[&str],
     env: &[(&str, String)],
 ) -> anyhow::Result<Proc> {
-    let exe = std::env::current_exe()?;
+    spawn_deskbridge_exe(&std::env::current_exe()?, db, args, env)
+}
+
+/// [`spawn_deskbridge`] with the `server` command of another `deskbridge-bench` build (`exe`),
+/// so that a previous build's API can be measured beside this one's on the same database.
+pub fn spawn_deskbridge_exe(
+    exe: &std::path::Path,
+    db: &BenchDb,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> anyhow::Result<Proc> {
     let mut cmd = Command::new(exe);
     cmd.arg("server")
         .args(args)

@@ -1,6 +1,7 @@
 //! The read path: `GET /api/ticketing/v1/tickets?page_size=100` (plain, with
-//! `expand=assignees,contact`, with `modified_after`) under wrk, and the same keyset query
-//! straight to PostgreSQL under pgbench, at the same connection counts.
+//! `expand=assignees,contact`, with `modified_after` matching half and 1 % of the rows) under
+//! wrk, and the same keyset query straight to PostgreSQL under pgbench, at the same
+//! connection counts.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,6 +37,13 @@ pub struct ReadArgs {
     /// Folder of the wrk and pgbench scripts.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench"))]
     pub scripts: PathBuf,
+    /// Variants to measure (plain, expand, modified_after, modified_1pct); all by default.
+    #[arg(long, value_delimiter = ',')]
+    pub variants: Vec<String>,
+    /// Serve the API with another `deskbridge-bench` build (e.g. the previous commit's), to
+    /// measure before and after on the same database in one session.
+    #[arg(long)]
+    pub server_exe: Option<PathBuf>,
 }
 
 impl ReadArgs {
@@ -49,6 +57,8 @@ impl ReadArgs {
             connections: vec![1, 8, 64],
             db_connections: 10,
             scripts: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench")),
+            variants: Vec::new(),
+            server_exe: None,
         }
     }
 }
@@ -266,12 +276,16 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
     let st = ensure_db(&a).await?;
     let db = common::open_db(&a.global, &st.db_name, &st.master_key, &st.api_key).await?;
     let env = [("DESKBRIDGE_DB_CONNECTIONS", a.db_connections.to_string())];
-    let exe = std::env::current_exe()?;
+    let exe = match &a.server_exe {
+        Some(e) => e.clone(),
+        None => std::env::current_exe()?,
+    };
     let (api, base) = {
         // `--rate-limit-per-minute 0`: the caller rate limit is off.
         let port = common::free_port()?;
         let listen = format!("127.0.0.1:{port}");
-        let proc = common::spawn_deskbridge(
+        let proc = common::spawn_deskbridge_exe(
+            &exe,
             &db,
             &[
                 "serve",
@@ -302,31 +316,17 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
         }
         (proc, base)
     };
-    let (base_epoch, span_us, modified, count): (f64, i64, f64, i64) = sqlx::query_as(
+    let (base_epoch, span_us, count): (f64, i64, i64) = sqlx::query_as(
         "SELECT extract(epoch FROM min(created_at))::float8,
                 (extract(epoch FROM max(created_at) - min(created_at)) * 1e6)::int8,
-                extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY modified_at))::float8,
                 count(*)
          FROM tickets WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted",
     )
     .bind(st.linked_account)
     .fetch_one(&db.pool)
     .await?;
-    let modified_at = chrono::DateTime::from_timestamp_micros((modified * 1e6) as i64)
-        .context("modified_after")?
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    // The pgbench positions of the modified_after variant lie among the matching rows, where
-    // the API's page walk reads too.
-    let (modified_count, mbase_epoch, mspan_us): (i64, f64, i64) = sqlx::query_as(
-        "SELECT count(*), extract(epoch FROM min(created_at))::float8,
-                (extract(epoch FROM max(created_at) - min(created_at)) * 1e6)::int8
-         FROM tickets WHERE linked_account_id = $1 AND NOT is_shell
-           AND NOT remote_was_deleted AND modified_at > $2",
-    )
-    .bind(st.linked_account)
-    .bind(chrono::DateTime::parse_from_rfc3339(&modified_at)?)
-    .fetch_one(&db.pool)
-    .await?;
+    let half = modified_variant(&db, &st, 0.5).await?;
+    let one_pct = modified_variant(&db, &st, 0.99).await?;
     let variants = [
         (
             "plain",
@@ -340,13 +340,19 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
         ),
         (
             "modified_after",
-            format!(
-                "/api/ticketing/v1/tickets?page_size=100&modified_after={}",
-                modified_at.replace('+', "%2B")
-            ),
+            half.path.clone(),
+            Some("keyset_modified.sql"),
+        ),
+        (
+            "modified_1pct",
+            one_pct.path.clone(),
             Some("keyset_modified.sql"),
         ),
     ];
+    let variants: Vec<_> = variants
+        .into_iter()
+        .filter(|(name, _, _)| a.variants.is_empty() || a.variants.iter().any(|v| v == name))
+        .collect();
     println!("warming up…");
     let _ = wrk(&a, &base, &variants[0].1, &st, 8, 3)?;
     let vars = vec![
@@ -355,13 +361,16 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
         ("base", format!("{base_epoch:.6}")),
         ("span", span_us.to_string()),
     ];
-    let mvars = vec![
-        ("org", st.org.to_string()),
-        ("la", st.linked_account.to_string()),
-        ("base", format!("{mbase_epoch:.6}")),
-        ("span", mspan_us.to_string()),
-        ("modified", format!("{modified:.6}")),
-    ];
+    let mvars = |m: &Modified| {
+        vec![
+            ("org", st.org.to_string()),
+            ("la", st.linked_account.to_string()),
+            ("base", format!("{:.6}", m.base_epoch)),
+            ("span", m.span_us.to_string()),
+            ("modified", format!("{:.6}", m.epoch)),
+        ]
+    };
+    let (half_vars, one_pct_vars) = (mvars(&half), mvars(&one_pct));
     let mut rows = Vec::new();
     for (name, path, script) in &variants {
         for &c in &a.connections {
@@ -371,10 +380,10 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
                 Some(s) => pgbench_or_report(pgbench(
                     &db.url,
                     &a.scripts.join(s),
-                    if *name == "modified_after" {
-                        &mvars
-                    } else {
-                        &vars
+                    match *name {
+                        "modified_after" => &half_vars,
+                        "modified_1pct" => &one_pct_vars,
+                        _ => &vars,
                     },
                     c,
                     a.duration,
@@ -412,13 +421,68 @@ pub async fn run(a: ReadArgs) -> anyhow::Result<()> {
         "read",
         json!({
             "tickets": count,
-            "modified_after": modified_at,
-            "modified_after_matches": modified_count,
+            "modified_after": half.at,
+            "modified_after_matches": half.matches,
+            "modified_1pct": one_pct.at,
+            "modified_1pct_matches": one_pct.matches,
+            "server_exe": exe.display().to_string(),
             "duration_secs": a.duration,
             "api_db_connections": a.db_connections,
             "results": rows,
-            "command": format!("deskbridge-bench read --duration {} --connections {}", a.duration,
-                a.connections.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
+            "command": format!("deskbridge-bench read --duration {} --connections {}{}", a.duration,
+                a.connections.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
+                if a.variants.is_empty() { String::new() } else { format!(" --variants {}", a.variants.join(",")) }),
         }),
     )
+}
+
+/// A `modified_after` variant: the time T (a quantile of the tickets' `modified_at`), the API
+/// path filtering on it, and where pgbench's positions lie (the matching rows' `modified_at`
+/// range, where the API's page walk reads).
+struct Modified {
+    at: String,
+    epoch: f64,
+    path: String,
+    matches: i64,
+    base_epoch: f64,
+    span_us: i64,
+}
+
+async fn modified_variant(
+    db: &common::BenchDb,
+    st: &Ingested,
+    quantile: f64,
+) -> anyhow::Result<Modified> {
+    let epoch: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM percentile_disc($2) WITHIN GROUP (ORDER BY modified_at))::float8
+         FROM tickets WHERE linked_account_id = $1 AND NOT is_shell AND NOT remote_was_deleted",
+    )
+    .bind(st.linked_account)
+    .bind(quantile)
+    .fetch_one(&db.pool)
+    .await?;
+    let t =
+        chrono::DateTime::from_timestamp_micros((epoch * 1e6) as i64).context("modified_after")?;
+    let (matches, base_epoch, span_us): (i64, f64, i64) = sqlx::query_as(
+        "SELECT count(*), extract(epoch FROM min(modified_at))::float8,
+                (extract(epoch FROM max(modified_at) - min(modified_at)) * 1e6)::int8
+         FROM tickets WHERE linked_account_id = $1 AND NOT is_shell
+           AND NOT remote_was_deleted AND modified_at > $2",
+    )
+    .bind(st.linked_account)
+    .bind(t)
+    .fetch_one(&db.pool)
+    .await?;
+    let at = t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    Ok(Modified {
+        path: format!(
+            "/api/ticketing/v1/tickets?page_size=100&modified_after={}",
+            at.replace('+', "%2B")
+        ),
+        at,
+        epoch,
+        matches,
+        base_epoch,
+        span_us,
+    })
 }

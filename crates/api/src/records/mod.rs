@@ -3,18 +3,18 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use deskbridge_model::common::Paginated;
 use deskbridge_model::render::RecordParts;
 use deskbridge_model::{ModelKind, model_fields, relation_fields};
-use deskbridge_store::records::{FieldFilter, ListQuery, RawRecord, StoredRecord};
+use deskbridge_store::records::{FieldFilter, KeysetOrder, ListQuery, RawRecord, StoredRecord};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::cursor::{Cursor, bounds, paginate};
+use crate::cursor::{Cursor, bounds, paginate_in};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
 use crate::params;
@@ -39,10 +39,14 @@ pub struct CommonListParams {
     /// Only objects created before this date-time.
     #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub created_before: Option<String>,
-    /// Only objects modified (in Deskbridge) after this date-time.
+    /// Only objects modified (in Deskbridge) after this date-time. With this parameter or
+    /// `modified_before`, pages come in `modified_at` order (oldest change first), so a walk
+    /// ends with the latest changes; a record modified during the walk comes again, with its
+    /// new state, near the end.
     #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub modified_after: Option<String>,
-    /// Only objects modified before this date-time.
+    /// Only objects modified before this date-time (pages in `modified_at` order, as with
+    /// `modified_after`).
     #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub modified_before: Option<String>,
     /// The third party's id of the object.
@@ -188,6 +192,19 @@ struct ListRequest {
     query: ListQuery,
 }
 
+/// A row's position in a page's keyset order, for the page's cursors.
+fn position(
+    order: KeysetOrder,
+    created_at: DateTime<Utc>,
+    modified_at: DateTime<Utc>,
+    id: Uuid,
+) -> (DateTime<Utc>, Uuid) {
+    match order {
+        KeysetOrder::CreatedAt => (created_at, id),
+        KeysetOrder::ModifiedAt => (modified_at, id),
+    }
+}
+
 fn list_request(
     kind: ModelKind,
     p: &CommonListParams,
@@ -195,13 +212,24 @@ fn list_request(
 ) -> ApiResult<ListRequest> {
     let limit = params::page_size(&p.page_size)?;
     let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
-    let cursor = Cursor::from_param(&p.cursor)?;
+    let modified_after = params::datetime("modified_after", &p.modified_after)?;
+    let modified_before = params::datetime("modified_before", &p.modified_before)?;
+    // "What changed since T" pages by modification time: only the `(linked_account_id,
+    // modified_at, id)` index serves that filter and an order together, whatever share of
+    // the rows matches (docs/BENCHMARKS.md §1). Merge promises no order beyond the cursor.
+    let order = if modified_after.is_some() || modified_before.is_some() {
+        KeysetOrder::ModifiedAt
+    } else {
+        KeysetOrder::CreatedAt
+    };
+    let cursor = Cursor::from_param_in(&p.cursor, order)?;
     let mut q = ListQuery {
+        order,
         limit: limit + 1,
         created_after: params::datetime("created_after", &p.created_after)?,
         created_before: params::datetime("created_before", &p.created_before)?,
-        modified_after: params::datetime("modified_after", &p.modified_after)?,
-        modified_before: params::datetime("modified_before", &p.modified_before)?,
+        modified_after,
+        modified_before,
         remote_id: p.remote_id.clone().filter(|r| !r.is_empty()),
         include_deleted: params::boolean("include_deleted_data", &p.include_deleted_data)?,
         include_shell: params::boolean("include_shell_data", &p.include_shell_data)?,
@@ -236,8 +264,9 @@ pub async fn list(
         .store
         .list_records(auth.org.id, auth.account.id, kind, &q)
         .await?;
-    let (rows, next, previous) =
-        paginate(rows, limit, cursor, |r: &StoredRecord| (r.created_at, r.id));
+    let (rows, next, previous) = paginate_in(rows, limit, cursor, q.order, |r: &StoredRecord| {
+        position(q.order, r.created_at, r.modified_at, r.id)
+    });
     let mut objects: Vec<Map<String, Value>> = rows.iter().map(|r| record_json(kind, r)).collect();
     expand(state, auth, kind, &mut objects, &expand_list).await?;
     Ok((objects, next, previous))

@@ -40,8 +40,9 @@ pub async fn list_page(
         .store
         .list_records_raw(auth.org.id, auth.account.id, kind, &q)
         .await?;
-    let (rows, next, previous) =
-        paginate(rows, limit, cursor, |r: &RawRecord| (r.created_at, r.id));
+    let (rows, next, previous) = paginate_in(rows, limit, cursor, q.order, |r: &RawRecord| {
+        super::position(q.order, r.created_at, r.modified_at, r.id)
+    });
     // Expanded relations: the related records, rendered once each.
     let mut expanded: HashMap<&'static str, HashMap<String, Vec<u8>>> = HashMap::new();
     let parsed: Vec<RawFields> = rows.iter().map(RawFields::parse).collect();

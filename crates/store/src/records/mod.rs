@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::changed_data::{self, WrittenRecord};
 use crate::ids::LinkedAccountId;
+pub use crate::keyset::KeysetOrder;
 use crate::{Store, StoreError};
 
 mod query;
@@ -143,9 +144,11 @@ pub enum FieldFilter {
 /// A list query.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
-    /// Keyset: strictly after (created_at, id).
+    /// The keyset order of the page (and of `after` / `before`).
+    pub order: KeysetOrder,
+    /// Keyset: strictly after this position in `order`.
     pub after: Option<(DateTime<Utc>, Uuid)>,
-    /// Keyset: strictly before (created_at, id), for previous pages.
+    /// Keyset: strictly before this position in `order`, for previous pages.
     pub before: Option<(DateTime<Utc>, Uuid)>,
     /// Rows to fetch.
     pub limit: i64,

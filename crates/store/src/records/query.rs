@@ -12,7 +12,7 @@ use crate::keyset;
 use crate::{Store, StoreError};
 
 impl Store {
-    /// Lists records of a linked account in keyset order `(created_at, id)`.
+    /// Lists records of a linked account in the query's keyset order.
     pub async fn list_records(
         &self,
         org: OrgId,
@@ -79,7 +79,7 @@ impl Store {
         for f in &q.filters {
             push_filter(&mut b, f);
         }
-        Ok(keyset::fetch_page(b, &self.pool, "r.", q.after, q.before, q.limit).await?)
+        Ok(keyset::fetch_page_by(b, &self.pool, "r.", q.order, q.after, q.before, q.limit).await?)
     }
 
     /// Fetches records by id (for retrieve and `expand`), shells and deleted ones included.

@@ -122,7 +122,8 @@ pub async fn install(
         Err(e) => {
             let why = match &e {
                 ProviderError::Forbidden(_) | ProviderError::Unauthorized => {
-                    "the credential may not manage webhooks and triggers".to_string()
+                    "the credential may not set the push up in the helpdesk (an admin's can)"
+                        .to_string()
                 }
                 other => other.to_string(),
             };

@@ -211,6 +211,15 @@ impl PushSetupSteps {
     }
 }
 
+/// Whether the account has a hook Deskbridge installed in the helpdesk (the Link page then
+/// says so instead of showing steps).
+pub async fn installed(state: &AppState, account: &LinkedAccount) -> bool {
+    matches!(
+        state.store.push_hook(account.organization_id, account.id).await,
+        Ok(Some(hook)) if hook.installed.is_some()
+    )
+}
+
 /// The set-up the Link page's success step shows the end user (who administers the
 /// helpdesk and can paste it into a rule): for an account without a hook, a new hook's
 /// manual steps with its secret. `None` when the integration takes no pushes, the server has

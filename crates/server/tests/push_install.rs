@@ -513,3 +513,36 @@ async fn a_freshdesk_agent_without_admin_rights_links_and_gets_the_manual_set_up
     wait_name(&app, &token, id, "Pasted rule pushed").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_link_pages_success_step_says_the_push_was_installed_for_an_admin() {
+    let app = fd_start().await;
+    let (_, key) = app.sim_account(0);
+    let body = json!({
+        "end_user_origin_id": "push-installed", "end_user_organization_name": "Push Co",
+        "end_user_email_address": "it@push.example", "categories": ["ticketing"],
+        "integration": "freshdesk",
+    });
+    let (status, answer) = app.post("/api/ticketing/v1/link-token", None, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let link = answer["link_token"]
+        .as_str()
+        .expect("link_token")
+        .to_string();
+    let form =
+        json!({"integration": "freshdesk", "domain": app.sim_handle.base_url, "api_key": key});
+    let res = app
+        .http
+        .post(format!("{}/link/{link}", app.base))
+        .header("accept", "application/json")
+        .json(&form)
+        .send()
+        .await
+        .expect("submit");
+    let (status, done) = common::checked("POST", &format!("/link/{link}"), res).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["push_installed"], json!(true), "{done}");
+    assert!(done["push_setup"].is_null(), "nothing to paste: {done}");
+    assert_eq!(fd_rules(&app).len(), 2);
+    app.stop().await;
+}

@@ -80,7 +80,7 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
   let context;
   try {
     // The simulated Freshdesk, then Deskbridge in front of it.
-    const [, , freshdeskKey, simBase] = await start("deskbridge-freshdesk-sim", ["--port", "0", "--seed", "3", "--tickets", "25", "--conversations-per-ticket", "1"], {}, /^account (\S+) api_key (\S+) base_url (\S+)/);
+    const [, simSub, freshdeskKey, simBase] = await start("deskbridge-freshdesk-sim", ["--port", "0", "--seed", "3", "--tickets", "25", "--conversations-per-ticket", "1"], {}, /^account (\S+) api_key (\S+) base_url (\S+)/);
 
     // The product's page, on another origin: opens the magic link and listens for the token.
     let magic = "";
@@ -202,6 +202,26 @@ test("the Link page links a Freshdesk account from a magic link, in headless Chr
       if (tickets.length === 0) await new Promise((ok) => setTimeout(ok, 200));
     }
     assert.ok(tickets.length >= 20, `the account token lists the synced tickets (${tickets.length})`);
+
+    // Step 6: a non-admin agent's key cannot create automation rules, so the success step shows
+    // the rule to paste (URL, secret header, JSON body).
+    const agent = await (await fetch(`${simBase}/_sim/accounts/${simSub}/agent-key`, { method: "POST" })).json();
+    const lt2 = await api(base, apiKey, "POST", "/link-token", {
+      end_user_origin_id: "acme-43", end_user_organization_name: "Acme Support", end_user_email_address: "it@acme.example",
+      categories: ["ticketing"], integration: "freshdesk", should_create_magic_link_url: true,
+    });
+    assert.equal(lt2.status, 200, JSON.stringify(lt2.body));
+    const agentPage = await context.newPage();
+    await agentPage.goto(lt2.body.magic_link_url);
+    await agentPage.locator("#domain").fill(simBase);
+    await agentPage.locator("#api_key").fill(agent.api_key);
+    await agentPage.locator("#api_key").press("Enter");
+    await agentPage.getByRole("heading", { name: "See ticket changes within seconds" }).waitFor();
+    const pushText = await agentPage.locator("#push").innerText();
+    assert.match(pushText, /X-Deskbridge-Push-Secret: dbpush_/);
+    assert.match(pushText, /\{\{ticket\.id\}\}/);
+    await agentPage.screenshot({ path: join(SHOTS, "6-push-setup.png"), fullPage: true });
+    await agentPage.close();
 
     // Nothing was loaded from anywhere but Deskbridge and the product's page.
     const foreign = requests.filter((u) => !u.startsWith(base) && !u.startsWith(productUrl));

@@ -122,7 +122,8 @@ pub async fn install(
         Err(e) => {
             let why = match &e {
                 ProviderError::Forbidden(_) | ProviderError::Unauthorized => {
-                    "the credential may not manage webhooks and triggers".to_string()
+                    "the credential may not set the push up in the helpdesk (an admin's can)"
+                        .to_string()
                 }
                 other => other.to_string(),
             };
@@ -208,6 +209,15 @@ impl PushSetupSteps {
             steps: s.steps,
         })
     }
+}
+
+/// Whether the account has a hook Deskbridge installed in the helpdesk (the Link page then
+/// says so instead of showing steps).
+pub async fn installed(state: &AppState, account: &LinkedAccount) -> bool {
+    matches!(
+        state.store.push_hook(account.organization_id, account.id).await,
+        Ok(Some(hook)) if hook.installed.is_some()
+    )
 }
 
 /// The set-up the Link page's success step shows the end user (who administers the

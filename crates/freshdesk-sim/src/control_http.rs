@@ -40,6 +40,7 @@ pub fn routes() -> Router<Simulator> {
         .route("/accounts/{sub}/counters/reset", post(reset_counters))
         .route("/accounts/{sub}/key/revoke", post(revoke))
         .route("/accounts/{sub}/key/rotate", post(rotate))
+        .route("/accounts/{sub}/agent-key", post(agent_key))
         .route("/accounts/{sub}/suspend", post(suspend))
         .route("/accounts/{sub}/unsuspend", post(unsuspend))
         .route("/accounts/{sub}/plan", put(plan))
@@ -210,6 +211,16 @@ async fn rotate(State(sim): S, Path(sub): Path<String>) -> Response {
             .rotate_key(&sub)
             .map(|k| json!({ "api_key": k })),
         200,
+    )
+}
+
+/// A key of a non-admin agent (admin endpoints answer it 403).
+async fn agent_key(State(sim): S, Path(sub): Path<String>) -> Response {
+    reply(
+        sim.control()
+            .issue_agent_key(&sub)
+            .map(|(k, id)| json!({ "api_key": k, "agent_id": id })),
+        201,
     )
 }
 

@@ -68,6 +68,7 @@
 //! | `GET /_sim/accounts/{sub}/data` | snapshot: tickets (view shape), conversations per ticket, contacts, agents, companies, groups, roles, ticket_fields, time_entries |
 //! | `GET /_sim/accounts/{sub}/counters`, `POST …/counters/reset` | `{requests, credits, rate_limited, faults}`; reset also restarts the rate window |
 //! | `POST …/key/revoke`, `POST …/key/rotate` | revoke (401 afterwards) / new key `{api_key}` |
+//! | `POST …/agent-key` | a non-admin agent's key `{api_key, agent_id}` (automation rules answer it 403) |
 //! | `POST …/suspend`, `POST …/unsuspend` | 403 `account_suspended` |
 //! | `PUT …/plan` | `{"plan": <name>}` with free, trial, growth, pro, enterprise, or null (unthrottled) |
 //! | `POST …/tickets`, `PUT …/tickets/{id}`, `DELETE …/tickets/{id}` | create / update (API bodies and validation) / soft delete |

@@ -59,6 +59,19 @@ pub struct Meta {
     pub plan: Option<Plan>,
     /// Keys of customers (contacts): valid credentials without agent privileges (403).
     pub customer_keys: Vec<(String, i64)>,
+    /// Keys of agents without admin rights (by agent id): admin endpoints answer 403.
+    pub agent_keys: Vec<(String, i64)>,
+}
+
+/// Who an API key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRole {
+    /// The account's admin key.
+    Admin,
+    /// A non-admin agent (its id).
+    Agent(i64),
+    /// A customer (contact): every agent API call answers 403.
+    Customer,
 }
 
 /// One account and everything attached to it.
@@ -137,6 +150,7 @@ impl Simulator {
                         suspended: false,
                         plan: cfg.plan,
                         customer_keys: Vec::new(),
+                        agent_keys: Vec::new(),
                     }),
                     data: RwLock::new(g.data),
                     limiter: Mutex::new(Limiter::default()),
@@ -180,17 +194,19 @@ impl Simulator {
             .cloned()
     }
 
-    /// The account owning this API key, and whether it is a customer's key.
-    pub(crate) fn by_key(&self, key: &str) -> Option<(Arc<AccountCell>, bool)> {
+    /// The account owning this API key, and whose key it is.
+    pub(crate) fn by_key(&self, key: &str) -> Option<(Arc<AccountCell>, KeyRole)> {
         if key.is_empty() {
             return None;
         }
         self.inner.accounts.iter().find_map(|a| {
             let m = read(&a.meta);
             if m.api_key.as_deref() == Some(key) {
-                Some((a.clone(), false))
+                Some((a.clone(), KeyRole::Admin))
             } else if m.customer_keys.iter().any(|(k, _)| k == key) {
-                Some((a.clone(), true))
+                Some((a.clone(), KeyRole::Customer))
+            } else if let Some((_, id)) = m.agent_keys.iter().find(|(k, _)| k == key) {
+                Some((a.clone(), KeyRole::Agent(*id)))
             } else {
                 None
             }

@@ -15,6 +15,7 @@ pub mod integration;
 pub mod mapping;
 pub mod provider;
 pub mod push;
+pub mod push_install;
 pub mod ticket_fields;
 pub mod walk;
 pub mod writes;

@@ -1,9 +1,9 @@
 //! Pushes from Freshdesk: an automation rule ("Ticket Creation" and "Ticket Updates") whose
 //! "Trigger Webhook" action POSTs a small JSON body to the hook's URL with the hook's secret
-//! in a custom header (reference §8). Freshdesk's API v2 has no endpoint for automation
-//! rules, and its webhooks are not signed, so the rule is set up by hand with the steps
-//! below, and the secret header is the whole verification. The body is only a hint: the
-//! ticket is read back through the API.
+//! in a custom header (reference §8). An admin's credential installs the rules through the
+//! API ([`crate::push_install`]); anyone else's gets the steps below to set them up by hand.
+//! Freshdesk's webhooks are not signed, so the secret header is the whole verification. The
+//! body is only a hint: the ticket is read back through the API.
 
 use deskbridge_provider::push::ticket_id_in;
 use deskbridge_provider::{PushHint, PushRefusal, PushRequest, PushSetup, PushVerified};
@@ -11,6 +11,8 @@ use serde_json::Value;
 
 /// The custom header the rule sets (lower case as the server indexes headers).
 pub const SECRET_HEADER: &str = "x-deskbridge-push-secret";
+/// The same header as the rule names it.
+pub const SECRET_HEADER_NAME: &str = "X-Deskbridge-Push-Secret";
 
 /// The body the rule sends ("Advanced" content, JSON encoding).
 pub const BODY_TEMPLATE: &str =
@@ -51,10 +53,10 @@ pub fn verify(req: &PushRequest<'_>) -> Result<PushVerified, PushRefusal> {
     })
 }
 
-/// The manual set-up of the automation rule.
+/// The manual set-up of the automation rules (when the credential may not create them).
 pub fn setup(url: &str, secret: &str) -> PushSetup {
     PushSetup {
-        header_name: "X-Deskbridge-Push-Secret".into(),
+        header_name: SECRET_HEADER_NAME.into(),
         header_value: secret.into(),
         body_template: BODY_TEMPLATE.into(),
         steps: vec![

@@ -227,6 +227,15 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
         .await;
     assert_eq!(details["webhook_listener_url"], json!(url));
 
+    // This test sends the pushes by hand: the simulator's own (its trigger fires on the
+    // changes below when the hook was installed) are dropped.
+    let res = reqwest::Client::new()
+        .put(format!("{}/_sim/push", zd.handle.base_url))
+        .json(&json!({"loss_rate": 1.0}))
+        .send()
+        .await
+        .expect("sim push settings");
+    assert!(res.status().is_success());
     let tickets = zendesk_tickets(&zd).await;
     let (changed, forged) = (tickets[0], tickets[1]);
     for (t, subject) in [(changed, "Pushed subject"), (forged, "Forged subject")] {
@@ -404,7 +413,24 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
 #[tokio::test]
 async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
     let (app, _zd) = start().await;
-    let (token, la) = app.link(0).await;
+    // A non-admin agent: the rule is set up by hand (an admin's link installs it, see
+    // `push_install.rs`), and this test sends its pushes itself.
+    let (sub, _) = app.sim_account(0);
+    let (agent_key, _) = app.sim.control().issue_agent_key(&sub).expect("agent key");
+    let (status, linked) = app
+        .post(
+            "/api/ticketing/v1/linked-accounts",
+            None,
+            &app.link_body(0, &agent_key),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status} {linked}");
+    let token = linked["account_token"].as_str().expect("token").to_string();
+    let la: Uuid = linked["linked_account"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
     assert_eq!(app.wait_synced(la).await, "DONE");
     let (hook, secret, url, created) = create_hook(&app, &token).await;
     assert_eq!(created["installed"], json!(false));
@@ -417,7 +443,6 @@ async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
             .contains("{{ticket.id}}")
     );
     let header = setup["header_name"].as_str().expect("header").to_string();
-    let (sub, _) = app.sim_account(0);
     let c = app.sim.control();
     let snap = c.snapshot(&sub).expect("snapshot");
     let live: Vec<i64> = snap

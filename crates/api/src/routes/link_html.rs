@@ -241,6 +241,16 @@ pub fn choose_page(state: &AppState, s: &LinkSession) -> Response {
     page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
 }
 
+/// The success step's note when Deskbridge installed the push itself (an admin's credential):
+/// the end user learns what was added to their helpdesk and that disconnecting removes it.
+pub fn push_installed_html(integration_name: &str) -> String {
+    format!(
+        "<section id=\"push\" aria-labelledby=\"push-title\"><h2 id=\"push-title\">See ticket changes within seconds</h2>\
+         <p>Deskbridge set up {} to tell it when a ticket changes (what it added there is named \"Deskbridge push\"). Nothing to do: disconnecting removes it.</p></section>",
+        esc(integration_name)
+    )
+}
+
 /// The success step's push set-up (no script needed): the steps, then the URL, the header and
 /// the body to paste, each in a `<pre>` so that it is copied exactly.
 pub fn push_setup_html(setup: &crate::push::PushSetupSteps) -> String {
@@ -251,7 +261,7 @@ pub fn push_setup_html(setup: &crate::push::PushSetupSteps) -> String {
         .collect();
     format!(
         "<section id=\"push\" aria-labelledby=\"push-title\"><h2 id=\"push-title\">See ticket changes within seconds</h2>\
-         <p>Set up this rule in your helpdesk so that it tells Deskbridge when a ticket changes. Keep the secret private; it is shown only now.</p>\
+         <p>Set up this rule in your helpdesk so that it tells Deskbridge when a ticket changes (Deskbridge sets it up itself when the credential is an admin's). Keep the secret private; it is shown only now.</p>\
          <ol>{steps}</ol><dl><dt>URL</dt><dd><pre>{}</pre></dd><dt>Header</dt><dd><pre>{}: {}</pre></dd>\
          <dt>JSON body</dt><dd><pre>{}</pre></dd></dl></section>",
         esc(&setup.url),

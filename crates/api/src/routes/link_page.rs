@@ -32,7 +32,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::failures::FailureKey;
 use crate::routes::link_html::{
-    choose_page, esc, fill, form_page, integration_name, page, push_setup_html,
+    choose_page, esc, fill, form_page, integration_name, page, push_installed_html, push_setup_html,
 };
 use crate::state::AppState;
 
@@ -91,6 +91,9 @@ pub struct LinkCompleted {
     /// How to send ticket changes to Deskbridge within seconds, when the helpdesk needs a
     /// rule or webhook set up by hand (see docs/PUSH.md); contains the hook's secret.
     pub push_setup: Option<crate::push::PushSetupSteps>,
+    /// True when Deskbridge set the push up in the helpdesk itself at link time (the
+    /// credential is an admin's): nothing to paste.
+    pub push_installed: bool,
 }
 
 /// A failure, answered as HTML (page or form error) or as `{"detail"}` JSON.
@@ -293,11 +296,11 @@ pub async fn link_page_submit(
         Ok(done) => match &done.redirect_url {
             Some(url) => Redirect::to(url).into_response(),
             None => {
-                let push = done
-                    .push_setup
-                    .as_ref()
-                    .map(push_setup_html)
-                    .unwrap_or_default();
+                let push = match &done.push_setup {
+                    Some(setup) => push_setup_html(setup),
+                    None if done.push_installed => push_installed_html(&done.integration_name),
+                    None => String::new(),
+                };
                 let body = fill(
                     DONE,
                     &[

@@ -311,6 +311,24 @@ impl Control {
         Ok(key)
     }
 
+    /// Issues an API key for an agent other than the admin: it reads and writes tickets as
+    /// that agent, but admin endpoints (automation rules) answer 403 `access_denied`.
+    /// Returns the key and the agent's id.
+    pub fn issue_agent_key(&self, sub: &str) -> ControlResult<(String, i64)> {
+        let a = self.acct(sub)?;
+        let agent = {
+            let d = read(&a.data);
+            d.agents
+                .keys()
+                .copied()
+                .find(|id| *id != d.admin_agent_id)
+                .ok_or(ControlError::NotFound)?
+        };
+        let key = self.sim.new_key();
+        write(&a.meta).agent_keys.push((key.clone(), agent));
+        Ok((key, agent))
+    }
+
     /// Suspends or reactivates an account (403 account_suspended, checked before authentication).
     pub fn set_suspended(&self, sub: &str, suspended: bool) -> ControlResult<()> {
         write(&self.acct(sub)?.meta).suspended = suspended;

@@ -16,7 +16,7 @@ use crate::errors::{ApiError, JSON_CT, empty, raw};
 use crate::faults::{self, DropConnection, Fault};
 use crate::ratelimit::{Admit, Sub, retry_after_secs};
 use crate::req::{Outcome, Req};
-use crate::sim::{AccountCell, Simulator, lock, read};
+use crate::sim::{AccountCell, KeyRole, Simulator, lock, read};
 use query::Query;
 
 /// Largest accepted request body.
@@ -107,7 +107,7 @@ async fn handle(sim: Simulator, req: Request) -> Response {
         return with_version(ApiError::invalid_credentials().into_response());
     };
     let authed = match &key_account {
-        Some((k, customer)) if Arc::ptr_eq(k, &account) => Some(*customer),
+        Some((k, role)) if Arc::ptr_eq(k, &account) => Some(*role),
         _ => None,
     };
     lock(&account.counters).requests += 1;
@@ -209,7 +209,7 @@ fn call_key(method: &Method, segs: &[String], query: Option<&str>) -> String {
 async fn serve(
     sim: &Simulator,
     account: &Arc<AccountCell>,
-    authed: Option<bool>,
+    authed: Option<KeyRole>,
     method: Method,
     segs: Vec<String>,
     path: String,
@@ -218,11 +218,16 @@ async fn serve(
     if read(&account.meta).suspended {
         return ApiError::suspended().into_response().into();
     }
-    match authed {
+    let agent = match authed {
         None => return ApiError::invalid_credentials().into_response().into(),
-        Some(true) => return ApiError::access_denied().into_response().into(),
-        Some(false) => {}
-    }
+        Some(KeyRole::Customer) => return ApiError::access_denied().into_response().into(),
+        // Automation rules are admin-only in Freshdesk.
+        Some(KeyRole::Agent(_)) if segs.first().is_some_and(|s| s == "automations") => {
+            return ApiError::access_denied().into_response().into();
+        }
+        Some(KeyRole::Agent(id)) => Some(id),
+        Some(KeyRole::Admin) => None,
+    };
     let host = req
         .headers()
         .get(header::HOST)
@@ -239,7 +244,7 @@ async fn serve(
         Ok(b) => b,
         Err(_) => return ApiError::invalid_json().into_response().into(),
     };
-    let me = read(&account.data).admin_agent_id;
+    let me = agent.unwrap_or_else(|| read(&account.data).admin_agent_id);
     let r = Req {
         method,
         segs,

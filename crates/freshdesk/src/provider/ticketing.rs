@@ -11,6 +11,22 @@ impl TicketingProvider for FreshdeskProvider {
         self.fetch_one_ticket(remote_id).await
     }
 
+    /// See [`crate::push_install::install`]: two automation rules (needs an admin).
+    async fn install_push(
+        &self,
+        url: &str,
+        secret: &str,
+    ) -> Result<Option<deskbridge_provider::InstalledPush>, ProviderError> {
+        crate::push_install::install(self, url, secret)
+            .await
+            .map(Some)
+    }
+
+    /// See [`crate::push_install::remove`].
+    async fn remove_push(&self, remote_ids: &Value) -> Result<(), ProviderError> {
+        crate::push_install::remove(self, remote_ids).await
+    }
+
     /// The stored agents tell a comment's author apart without reading the agents again.
     fn prime_known_users(&self, user_remote_ids: Vec<String>) {
         self.set_known_agents(user_remote_ids);

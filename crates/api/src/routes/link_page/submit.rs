@@ -126,11 +126,14 @@ pub(super) async fn complete(
         format!("{base}{sep}{query}")
     });
     let push_setup = crate::push::link_page_setup(state, &linked.account).await;
+    let push_installed =
+        push_setup.is_none() && crate::push::installed(state, &linked.account).await;
     Ok(LinkCompleted {
         public_token,
         integration: slug,
         integration_name: name.to_string(),
         redirect_url,
         push_setup,
+        push_installed,
     })
 }

@@ -16,6 +16,7 @@ pub mod linking;
 pub mod metrics;
 pub mod openapi;
 pub mod params;
+pub mod push;
 pub mod records;
 pub mod remote_fields;
 pub mod routes;

@@ -117,5 +117,6 @@ pub async fn link(
             },
         )
         .await?;
+    crate::push::on_link(state, &linked.account).await;
     Ok(linked)
 }

@@ -46,6 +46,10 @@ pub struct ApiConfig {
     /// The bearer token `GET /metrics` requires (`DESKBRIDGE_METRICS_TOKEN`); `None`: the
     /// endpoint is off (404), since its labels name linked accounts of every organization.
     pub metrics_token: Option<String>,
+    /// Whether linking installs the push in the helpdesk when it can (`DESKBRIDGE_PUSH_ON_LINK`,
+    /// see `docs/PUSH.md`). Off in this default so that embedding the API (tests, the demo)
+    /// makes no helpdesk calls beyond the credential check; `deskbridge serve` turns it on.
+    pub push_on_link: bool,
 }
 
 impl Default for ApiConfig {
@@ -62,6 +66,7 @@ impl Default for ApiConfig {
             link_embed_origins: Vec::new(),
             webhook_allowed_hosts: Vec::new(),
             metrics_token: None,
+            push_on_link: false,
         }
     }
 }

@@ -136,6 +136,19 @@ impl Integration for FreshdeskIntegration {
         FIELDS
     }
 
+    /// See [`crate::push::verify`] (the rule's secret header; Freshdesk signs nothing).
+    fn verify_push(
+        &self,
+        request: &deskbridge_provider::PushRequest<'_>,
+        _signing_secret: Option<&str>,
+    ) -> Result<deskbridge_provider::PushVerified, deskbridge_provider::PushRefusal> {
+        crate::push::verify(request)
+    }
+
+    fn push_setup(&self, url: &str, secret: &str) -> Option<deskbridge_provider::PushSetup> {
+        Some(crate::push::setup(url, secret))
+    }
+
     fn refusals(&self) -> Refusals {
         Refusals {
             unauthorized: "Freshdesk rejected the API key. Copy it again from Freshdesk: Profile settings → View API Key.",

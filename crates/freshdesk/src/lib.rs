@@ -14,6 +14,7 @@ pub mod http;
 pub mod integration;
 pub mod mapping;
 pub mod provider;
+pub mod push;
 pub mod ticket_fields;
 pub mod walk;
 pub mod writes;

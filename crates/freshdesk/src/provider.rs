@@ -34,6 +34,7 @@ use crate::mapping::{
 use crate::walk::{PER_PAGE, TicketCheckpoint};
 
 mod checkpoints;
+mod push_fetch;
 mod reads;
 mod ticketing;
 

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::display::RemoteFieldClassDef;
+use crate::push::{PushRefusal, PushRequest, PushSetup, PushVerified};
 use crate::{IntegrationInfo, ProviderError, TicketingProvider};
 
 /// A linked account's credentials: a JSON object whose keys are the integration's
@@ -184,6 +185,26 @@ pub trait Integration: Send + Sync {
     /// which the download client's resolver lets resolve to private addresses.
     fn allowed_hosts(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Verifies an inbound push of this helpdesk and reads its hint. `signing_secret` is the
+    /// secret the helpdesk signs with, when one was stored at installation. The adapter
+    /// checks signatures and timestamps (see [`crate::push::PUSH_WINDOW_SECS`]) and hands
+    /// back the secret the request presented for the server to compare with its hash.
+    fn verify_push(
+        &self,
+        request: &PushRequest<'_>,
+        signing_secret: Option<&str>,
+    ) -> Result<PushVerified, PushRefusal> {
+        let _ = (request, signing_secret);
+        Err(PushRefusal::Unsupported)
+    }
+
+    /// How to set the push up by hand in this helpdesk for a hook at `url` with `secret`
+    /// (`None`: this integration takes no pushes).
+    fn push_setup(&self, url: &str, secret: &str) -> Option<PushSetup> {
+        let _ = (url, secret);
+        None
     }
 
     /// How long one provider request (and so one file download) may take.

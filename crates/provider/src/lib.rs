@@ -7,6 +7,7 @@
 pub mod display;
 mod error;
 pub mod integration;
+pub mod push;
 mod record;
 pub mod registry;
 mod write;
@@ -16,6 +17,7 @@ pub use error::{FieldProblem, ProviderError};
 pub use integration::{
     CredentialField, CredentialProblem, Credentials, Integration, Look, Refusals, check_fields,
 };
+pub use push::{InstalledPush, PushHint, PushRefusal, PushRequest, PushSetup, PushVerified};
 pub use record::{FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
 pub use registry::Registry;
 pub use write::{
@@ -105,6 +107,41 @@ pub trait TicketingProvider: Send + Sync {
         &self,
         ticket_remote_id: &str,
     ) -> Result<Vec<NormalizedRecord>, ProviderError>;
+
+    /// Fetches one ticket with its comments and attachments, for a targeted sync after a push
+    /// (the ticket first, then its children). A ticket the helpdesk no longer has is
+    /// [`ProviderError::NotFound`]; a deleted one that the helpdesk still shows comes back
+    /// with `remote_was_deleted`.
+    async fn fetch_ticket(&self, remote_id: &str) -> Result<Vec<NormalizedRecord>, ProviderError> {
+        let _ = remote_id;
+        Err(ProviderError::Unsupported("targeted ticket fetches"))
+    }
+
+    /// Tells the adapter the remote ids of the account's Users (agents) stored by earlier
+    /// syncs, before a targeted fetch: an adapter that learns them from a whole sync (to
+    /// attribute comments) then maps a lone ticket exactly as the sync would.
+    fn prime_known_users(&self, user_remote_ids: Vec<String>) {
+        let _ = user_remote_ids;
+    }
+
+    /// Installs the push in the helpdesk (e.g. a webhook and the trigger that fires it) so
+    /// that it calls `url`, presenting `secret`. `Ok(None)`: this integration (or this
+    /// credential) cannot install it; the account shows the manual steps instead.
+    async fn install_push(
+        &self,
+        url: &str,
+        secret: &str,
+    ) -> Result<Option<InstalledPush>, ProviderError> {
+        let _ = (url, secret);
+        Ok(None)
+    }
+
+    /// Removes what [`TicketingProvider::install_push`] created (its `remote_ids`). Gone
+    /// already is success.
+    async fn remove_push(&self, remote_ids: &Value) -> Result<(), ProviderError> {
+        let _ = remote_ids;
+        Ok(())
+    }
 
     /// Creates a ticket at the provider and returns it as the provider stored it.
     ///

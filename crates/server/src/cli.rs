@@ -221,6 +221,10 @@ pub struct ServeArgs {
     /// header is never used, since the client chooses it).
     #[arg(long, env = "DESKBRIDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Install the push (helpdesk webhook and trigger) at link time where the integration and
+    /// credential allow it (see docs/PUSH.md).
+    #[arg(long, env = "DESKBRIDGE_PUSH_ON_LINK", default_value_t = true, action = clap::ArgAction::Set)]
+    pub push_on_link: bool,
     /// Networks (CIDRs, comma-separated) of reverse proxies whose `Forwarded` or
     /// `X-Forwarded-For` header names the client; from anywhere else those headers are ignored.
     #[arg(

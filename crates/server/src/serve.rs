@@ -42,6 +42,12 @@ pub fn start_workers(
         let e = engine.clone();
         let rx = shutdown.clone();
         tasks.spawn(async move { e.run_scheduler(rx).await });
+        // Targeted syncs of pushed tickets: one per process is enough (each round fetches
+        // many accounts' tickets concurrently, each paced by its account's budget).
+        let e = engine.clone();
+        let rx = shutdown.clone();
+        let id = format!("{}-push", worker_id(0));
+        tasks.spawn(async move { e.run_push_worker(id, rx).await });
     }
 }
 
@@ -177,6 +183,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("DESKBRIDGE_LINK_EMBED_ORIGINS: {e}"))?,
         webhook_allowed_hosts: a.engine.webhook_allowed_hosts(),
         metrics_token: a.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+        push_on_link: a.push_on_link,
     };
     if api.public_url.is_none() {
         // Said at start, not only to the caller who asks for a magic link.

@@ -16,6 +16,7 @@ pub mod keyset;
 pub mod link_tokens;
 pub mod orgs;
 pub mod pg;
+pub mod push;
 pub mod records;
 mod relink;
 pub mod rotation;

@@ -4,6 +4,7 @@
 pub mod download;
 pub mod engine;
 mod hash;
+pub mod push;
 pub mod worker;
 
 pub use deskbridge_provider::Registry;

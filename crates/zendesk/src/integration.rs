@@ -194,6 +194,19 @@ impl Integration for ZendeskIntegration {
         FIELDS
     }
 
+    /// See [`crate::push::verify`].
+    fn verify_push(
+        &self,
+        request: &deskbridge_provider::PushRequest<'_>,
+        signing_secret: Option<&str>,
+    ) -> Result<deskbridge_provider::PushVerified, deskbridge_provider::PushRefusal> {
+        crate::push::verify(request, signing_secret)
+    }
+
+    fn push_setup(&self, url: &str, secret: &str) -> Option<deskbridge_provider::PushSetup> {
+        Some(crate::push::setup(url, secret))
+    }
+
     fn refusals(&self) -> Refusals {
         Refusals {
             unauthorized: "Zendesk rejected the email and API token. Check the email of the admin, copy the token again (Admin Center → Apps and integrations → APIs → Zendesk API), and make sure Token access is enabled.",

@@ -20,6 +20,7 @@ pub mod integration;
 mod lists;
 pub mod mapping;
 pub mod provider;
+pub mod push;
 pub mod remote_fields;
 pub mod roles;
 pub mod schema;

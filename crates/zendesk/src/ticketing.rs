@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use deskbridge_model::ModelKind;
+use deskbridge_provider::InstalledPush;
 use deskbridge_provider::{
     CommentWrite, ContactWrite, FetchBatch, IntegrationInfo, NormalizedRecord, PassthroughRequest,
     PassthroughResponse, ProviderError, ProviderUsage, StreamMode, SyncStream, TicketWrite,
@@ -15,6 +16,25 @@ use crate::provider::{ZendeskProvider, stream};
 
 #[async_trait]
 impl TicketingProvider for ZendeskProvider {
+    /// See [`crate::push::fetch_ticket`]: the ticket, then its comments (2+ calls).
+    async fn fetch_ticket(&self, remote_id: &str) -> Result<Vec<NormalizedRecord>, ProviderError> {
+        crate::push::fetch_ticket(self, remote_id).await
+    }
+
+    /// See [`crate::push::install`]: a webhook and its trigger (needs an admin).
+    async fn install_push(
+        &self,
+        url: &str,
+        secret: &str,
+    ) -> Result<Option<InstalledPush>, ProviderError> {
+        crate::push::install(self, url, secret).await.map(Some)
+    }
+
+    /// See [`crate::push::remove`].
+    async fn remove_push(&self, remote_ids: &Value) -> Result<(), ProviderError> {
+        crate::push::remove(self, remote_ids).await
+    }
+
     fn integration(&self) -> IntegrationInfo {
         IntegrationInfo {
             slug: "zendesk",

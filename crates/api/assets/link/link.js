@@ -67,12 +67,37 @@
     next.setAttribute("role", "status");
     next.textContent = "You can close this window.";
     main.append(eyebrow, title, body, next);
+    if (result.push_setup) main.append(pushSetup(result.push_setup));
     document.title = result.integration_name + " is connected · Deskbridge Link";
     main.setAttribute("data-public-token", result.public_token);
     main.setAttribute("data-integration", result.integration);
     if (result.redirect_url) main.setAttribute("data-redirect", result.redirect_url);
     title.focus();
     handOff(main);
+  }
+
+  // The helpdesk rule that sends ticket changes (text only: nothing is parsed as HTML).
+  function pushSetup(setup) {
+    var el = function (tag, text) {
+      var e = document.createElement(tag);
+      if (text !== undefined) e.textContent = text;
+      return e;
+    };
+    var section = el("section");
+    section.id = "push";
+    section.append(el("h2", "See ticket changes within seconds"),
+      el("p", "Set up this rule in your helpdesk so that it tells Deskbridge when a ticket changes. Keep the secret private; it is shown only now."));
+    var steps = el("ol");
+    setup.steps.forEach(function (s) { steps.append(el("li", s)); });
+    var dl = el("dl");
+    [["URL", setup.url], ["Header", setup.header_name + ": " + setup.header_value],
+     ["JSON body", setup.body_template]].forEach(function (row) {
+      var dd = el("dd");
+      dd.append(el("pre", row[1]));
+      dl.append(el("dt", row[0]), dd);
+    });
+    section.append(steps, dl);
+    return section;
   }
 
   function enhance(form) {

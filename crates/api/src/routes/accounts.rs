@@ -308,7 +308,7 @@ pub async fn account_details_retrieve(
         end_user_organization_name: Some(la.end_user_organization_name.clone()),
         end_user_email_address: Some(la.end_user_email_address.clone()),
         status: Some(la.status.clone()),
-        webhook_listener_url: None,
+        webhook_listener_url: crate::push::listener_url(&state, la).await,
         is_duplicate: Some(false),
         account_type: Some("PRODUCTION".into()),
         completed_at: Some(la.completed_at),
@@ -361,6 +361,8 @@ pub async fn delete_account_delete(
     key: OrgAuth,
     ClientIp(ip): ClientIp,
 ) -> ApiResult<StatusCode> {
+    // What a push hook installed in the helpdesk goes first, while the credentials exist.
+    crate::push::forget(&state, &auth.account).await?;
     state
         .store
         .delete_linked_account(auth.org.id, auth.account.id)

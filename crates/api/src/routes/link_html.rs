@@ -240,3 +240,23 @@ pub fn choose_page(state: &AppState, s: &LinkSession) -> Response {
     );
     page(state, StatusCode::OK, "Connect your helpdesk", &body, "")
 }
+
+/// The success step's push set-up (no script needed): the steps, then the URL, the header and
+/// the body to paste, each in a `<pre>` so that it is copied exactly.
+pub fn push_setup_html(setup: &crate::push::PushSetupSteps) -> String {
+    let steps: String = setup
+        .steps
+        .iter()
+        .map(|s| format!("<li>{}</li>", esc(s)))
+        .collect();
+    format!(
+        "<section id=\"push\" aria-labelledby=\"push-title\"><h2 id=\"push-title\">See ticket changes within seconds</h2>\
+         <p>Set up this rule in your helpdesk so that it tells Deskbridge when a ticket changes. Keep the secret private; it is shown only now.</p>\
+         <ol>{steps}</ol><dl><dt>URL</dt><dd><pre>{}</pre></dd><dt>Header</dt><dd><pre>{}: {}</pre></dd>\
+         <dt>JSON body</dt><dd><pre>{}</pre></dd></dl></section>",
+        esc(&setup.url),
+        esc(&setup.header_name),
+        esc(&setup.header_value),
+        esc(&setup.body_template),
+    )
+}

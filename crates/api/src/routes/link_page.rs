@@ -31,7 +31,9 @@ use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::failures::FailureKey;
-use crate::routes::link_html::{choose_page, esc, fill, form_page, integration_name, page};
+use crate::routes::link_html::{
+    choose_page, esc, fill, form_page, integration_name, page, push_setup_html,
+};
 use crate::state::AppState;
 
 mod submit;
@@ -86,6 +88,9 @@ pub struct LinkCompleted {
     pub integration_name: String,
     /// Where to send the end user now (the configured redirect URL with the public token).
     pub redirect_url: Option<String>,
+    /// How to send ticket changes to Deskbridge within seconds, when the helpdesk needs a
+    /// rule or webhook set up by hand (see docs/PUSH.md); contains the hook's secret.
+    pub push_setup: Option<crate::push::PushSetupSteps>,
 }
 
 /// A failure, answered as HTML (page or form error) or as `{"detail"}` JSON.
@@ -288,11 +293,17 @@ pub async fn link_page_submit(
         Ok(done) => match &done.redirect_url {
             Some(url) => Redirect::to(url).into_response(),
             None => {
+                let push = done
+                    .push_setup
+                    .as_ref()
+                    .map(push_setup_html)
+                    .unwrap_or_default();
                 let body = fill(
                     DONE,
                     &[
                         ("org", &esc(&s.organization_name)),
                         ("integration_name", &esc(&done.integration_name)),
+                        ("push", &push),
                     ],
                 );
                 let attrs = format!(

@@ -13,6 +13,7 @@ pub mod meta;
 pub mod meta_writes;
 pub mod models;
 pub mod passthrough;
+pub mod push;
 pub mod sync_status;
 pub mod ticket_writes;
 pub mod tickets;
@@ -87,6 +88,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
             webhooks::webhook_endpoints_partial_update
         ))
         .routes(routes!(webhooks::webhook_endpoints_deliveries_list))
+        .routes(routes!(push::inbound_push))
+        .routes(routes!(
+            push::push_hook_create,
+            push::push_hook_retrieve,
+            push::push_hook_destroy
+        ))
         .routes(routes!(meta::health_live))
         .routes(routes!(meta::health_ready))
         .layer(axum::middleware::from_fn(

@@ -5,6 +5,17 @@ use super::*;
 
 #[async_trait]
 impl TicketingProvider for FreshdeskProvider {
+    /// See `push_fetch`: one view with conversations and stats (3 credits), more only for
+    /// tickets with ten conversations or more.
+    async fn fetch_ticket(&self, remote_id: &str) -> Result<Vec<NormalizedRecord>, ProviderError> {
+        self.fetch_one_ticket(remote_id).await
+    }
+
+    /// The stored agents tell a comment's author apart without reading the agents again.
+    fn prime_known_users(&self, user_remote_ids: Vec<String>) {
+        self.set_known_agents(user_remote_ids);
+    }
+
     fn integration(&self) -> IntegrationInfo {
         IntegrationInfo {
             slug: "freshdesk",

@@ -125,10 +125,12 @@ pub(super) async fn complete(
             .finish();
         format!("{base}{sep}{query}")
     });
+    let push_setup = crate::push::link_page_setup(state, &linked.account).await;
     Ok(LinkCompleted {
         public_token,
         integration: slug,
         integration_name: name.to_string(),
         redirect_url,
+        push_setup,
     })
 }

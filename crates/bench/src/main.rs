@@ -5,6 +5,7 @@
 //! | `read` | `GET /tickets` under wrk (1, 8, 64 connections) against pgbench running the same keyset query |
 //! | `ingest` | normalised records written per second and the worker's peak memory, simulator unthrottled |
 //! | `sync` | a sync under Freshdesk's Enterprise limit (time-scaled): credits vs the minimum, 429s, wall time vs the lower bound, incremental calls per stream |
+//! | `push` | seconds-fresh tickets: change → `GET /tickets/{id}` and → `Ticket.changed` webhook, with 0 % and 10 % of pushes lost; targeted-sync credits vs one view per change |
 //! | `many` | 1,000 small linked accounts synced by two worker processes: total time, fairness, DB connections |
 //! | `all` | all of the above with their defaults |
 //!
@@ -17,6 +18,7 @@ mod common;
 mod ingest;
 mod many;
 mod proxy;
+mod push;
 mod read;
 mod sync;
 
@@ -43,6 +45,8 @@ enum Cmd {
     Sync(sync::SyncArgs),
     /// Many small accounts synced by two worker processes.
     Many(many::ManyArgs),
+    /// Pushes: time until a helpdesk change shows in the API and in a changed-data webhook.
+    Push(push::PushArgs),
     /// Every benchmark with its defaults.
     All(common::Global),
     /// Runs the `deskbridge` command line (used by the benchmarks to start processes).
@@ -77,11 +81,13 @@ fn main() -> std::process::ExitCode {
             Cmd::Ingest(a) => ingest::run(a).await,
             Cmd::Sync(a) => sync::run(a).await,
             Cmd::Many(a) => many::run(a).await,
+            Cmd::Push(a) => push::run(a).await,
             Cmd::All(g) => {
                 ingest::run(ingest::IngestArgs::with_global(g.clone())).await?;
                 read::run(read::ReadArgs::with_global(g.clone())).await?;
                 sync::run(sync::SyncArgs::with_global(g.clone())).await?;
-                many::run(many::ManyArgs::with_global(g)).await
+                many::run(many::ManyArgs::with_global(g.clone())).await?;
+                push::run(push::PushArgs::with_global(g)).await
             }
             Cmd::Server { args } => {
                 use clap::Parser as _;

@@ -598,3 +598,79 @@ async fn the_link_pages_success_step_shows_the_rule_to_paste() {
     assert_eq!(counted, 1, "the push was counted for the Link page's hook");
     app.stop().await;
 }
+
+/// A GET of the Zendesk API as the account's admin, straight at the simulator.
+async fn sim_get(zd: &Zd, path: &str) -> (u16, Value) {
+    let a = zd.account(0);
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v2/{path}", zd.site(0)))
+        .basic_auth(format!("{}/token", a.admin_email), Some(&a.api_token))
+        .send()
+        .await
+        .expect("sim");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn linking_a_zendesk_admin_installs_the_push_or_keeps_nothing() {
+    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+        tickets: 5,
+        accounts: 1,
+        ..Default::default()
+    })
+    .await;
+    let fd = deskbridge_freshdesk_sim::SimConfig {
+        tickets: 2,
+        ..Default::default()
+    };
+    let opts = common::Options {
+        push_on_link: true,
+        ..zd.options(Duration::from_secs(60))
+    };
+    let app = TestApp::start_with(fd, opts).await;
+    // Whether this simulator offers the triggers API the installation needs.
+    let offers_triggers = sim_get(&zd, "triggers").await.0 == 200;
+    let (token, la) = app.link_zendesk(&zd, 0).await;
+    let (status, hook) = app.get(HOOK, Some(&token)).await;
+    if offers_triggers {
+        // Installed at link time: the hook exists, with the helpdesk's ids and signing secret.
+        assert_eq!(status, 200, "{hook}");
+        assert_eq!(hook["installed"], json!(true), "{hook}");
+        assert!(hook["setup"].is_null(), "{hook}");
+        let id: Uuid = hook["id"].as_str().expect("id").parse().expect("uuid");
+        let target = app
+            .store
+            .push_target(id)
+            .await
+            .expect("target")
+            .expect("hook");
+        assert!(
+            target.signing_secret.is_some(),
+            "the signing secret is kept"
+        );
+        // Unlinking removes the webhook and the trigger from the helpdesk.
+        let installed = target.hook.installed.clone().expect("installed");
+        let (status, _) = app
+            .post("/api/ticketing/v1/delete-account", Some(&token), &json!({}))
+            .await;
+        assert_eq!(status, 200);
+        let webhook = installed["webhook"].as_str().expect("webhook id");
+        let (status, _) = sim_get(&zd, &format!("webhooks/{webhook}")).await;
+        assert_eq!(status, 404, "the webhook was removed at unlink");
+    } else {
+        // Installing failed half-way: the link stands, no hook with an unshown secret is
+        // kept, and the webhook created before the failure was deleted again.
+        assert_eq!(status, 404, "{hook}");
+        assert_eq!(app.wait_synced(la).await, "DONE");
+        let (status, list) = sim_get(&zd, "webhooks").await;
+        if status == 200 {
+            assert_eq!(
+                list["webhooks"],
+                json!([]),
+                "a half-installed webhook was left"
+            );
+        }
+    }
+    app.stop().await;
+}

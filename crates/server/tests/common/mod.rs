@@ -50,6 +50,8 @@ pub struct Options {
     pub integrations: Integrations,
     /// Origins allowed besides the Freshdesk simulator's, for worker processes.
     pub extra_hosts: Vec<String>,
+    /// Whether linking installs the helpdesk push (`DESKBRIDGE_PUSH_ON_LINK`).
+    pub push_on_link: bool,
 }
 
 /// Extra integrations for the registry, in the order offered after Freshdesk.
@@ -80,6 +82,7 @@ impl Default for Options {
             public_url: true,
             integrations: Integrations::default(),
             extra_hosts: Vec::new(),
+            push_on_link: false,
         }
     }
 }
@@ -197,6 +200,7 @@ impl TestApp {
                 .expect("trusted proxies"),
             link_embed_origins: deskbridge_api::embed::parse_origins(&opts.link_embed_origins)
                 .expect("embed origins"),
+            push_on_link: opts.push_on_link,
             ..ApiConfig::default()
         };
         let server = tokio::spawn(serve::run(

@@ -305,6 +305,25 @@ pub async fn run(
         .bind(db_start)
         .fetch_one(&ctx.pool)
         .await?;
+    // When the periodic runs started and where the slow webhooks fell (seconds from the
+    // phase's start): the tail's cause, when it has one.
+    let run_starts: Vec<f64> = sqlx::query_scalar(
+        "SELECT extract(epoch FROM started_at - $2)::float8 FROM sync_runs
+         WHERE linked_account_id = $1 AND started_at >= $2 ORDER BY started_at",
+    )
+    .bind(ctx.la)
+    .bind(db_start)
+    .fetch_all(&ctx.pool)
+    .await?;
+    let slow_webhooks: Vec<Value> = changes
+        .iter()
+        .filter_map(|c| {
+            let h = ctx.receiver.arrival(&c.subject)?;
+            let late = secs(c.at, h);
+            (late > 4.0).then(|| json!([round(secs(start, c.at)), round(late)]))
+        })
+        .take(40)
+        .collect();
     let (t_calls, t_credits) = tally.get("push_views").copied().unwrap_or_default();
     let others: BTreeMap<&String, Value> = tally
         .iter()
@@ -346,9 +365,11 @@ pub async fn run(
         "periodic_sync": {
             "runs_started": runs, "calls": run_calls, "credits": run_credits,
             "run_secs_avg": round(run_avg), "run_secs_max": round(run_max),
+            "run_starts_secs": run_starts.into_iter().map(round).collect::<Vec<_>>(),
             "streams": others,
         },
         "ticket_changed_deliveries": deliveries,
+        "webhooks_over_4s_at_secs_latency": slow_webhooks,
         "loadavg_1m": [load_start, load_mid, common::loadavg()],
     }))
 }

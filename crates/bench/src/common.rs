@@ -115,6 +115,19 @@ pub async fn fresh_db(g: &Global, name: &str) -> anyhow::Result<BenchDb> {
     })
 }
 
+/// Drops a benchmark database (its processes stopped first).
+pub async fn drop_db(g: &Global, name: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(&g.pg)
+        .await
+        .context("connect to PostgreSQL (--pg)")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await?;
+    Ok(())
+}
+
 /// Opens an existing benchmark database with known credentials.
 pub async fn open_db(
     g: &Global,
@@ -177,7 +190,15 @@ pub fn spawn_deskbridge_exe(
 
 /// `deskbridge serve --workers 0` on a free port; returns the process and its base URL once ready.
 pub async fn spawn_api(db: &BenchDb, env: &[(&str, String)]) -> anyhow::Result<(Proc, String)> {
-    let port = free_port()?;
+    spawn_api_at(db, env, free_port()?).await
+}
+
+/// [`spawn_api`] on a given port (when something must know the API's address before it starts).
+pub async fn spawn_api_at(
+    db: &BenchDb,
+    env: &[(&str, String)],
+    port: u16,
+) -> anyhow::Result<(Proc, String)> {
     let listen = format!("127.0.0.1:{port}");
     let proc = spawn_deskbridge(
         db,

@@ -7,6 +7,7 @@
 //! | `sync` | a sync under Freshdesk's Enterprise limit (time-scaled): credits vs the minimum, 429s, wall time vs the lower bound, incremental calls per stream |
 //! | `zendesk-sync` | initial syncs of a Zendesk account under the Team and Enterprise limits (time-scaled): requests vs the minimum, 429s, wall time vs the rate bound, memory; an unchanged incremental sync |
 //! | `idle` | an unchanged incremental sync of a 500-agent, 50,000-contact account per stream; idle accounts one worker process keeps fresh |
+//! | `push` | seconds-fresh tickets: change → `GET /tickets/{id}` and → `Ticket.changed` webhook, with 0 % and 10 % of pushes lost; targeted-sync credits vs one view per change |
 //! | `many` | 1,000 small linked accounts synced by two worker processes: total time, fairness, DB connections |
 //! | `all` | all of the above with their defaults |
 //!
@@ -20,6 +21,7 @@ mod idle;
 mod ingest;
 mod many;
 mod proxy;
+mod push;
 mod read;
 mod sync;
 mod zendesk;
@@ -52,6 +54,8 @@ enum Cmd {
     Many(many::ManyArgs),
     /// Idle accounts: an unchanged incremental sync per stream, and how many one worker keeps fresh.
     Idle(idle::IdleArgs),
+    /// Pushes: time until a helpdesk change shows in the API and in a changed-data webhook.
+    Push(push::PushArgs),
     /// Every benchmark with its defaults.
     All(common::Global),
     /// Runs the `deskbridge` command line (used by the benchmarks to start processes).
@@ -88,12 +92,14 @@ fn main() -> std::process::ExitCode {
             Cmd::ZendeskSync(a) => zendesk::run(a).await,
             Cmd::Many(a) => many::run(a).await,
             Cmd::Idle(a) => idle::run(a).await,
+            Cmd::Push(a) => push::run(a).await,
             Cmd::All(g) => {
                 ingest::run(ingest::IngestArgs::with_global(g.clone())).await?;
                 read::run(read::ReadArgs::with_global(g.clone())).await?;
                 sync::run(sync::SyncArgs::with_global(g.clone())).await?;
                 many::run(many::ManyArgs::with_global(g.clone())).await?;
-                idle::run(idle::IdleArgs::with_global(g)).await
+                idle::run(idle::IdleArgs::with_global(g.clone())).await?;
+                push::run(push::PushArgs::with_global(g)).await
             }
             Cmd::Server { args } => {
                 use clap::Parser as _;

@@ -1,8 +1,11 @@
 //! A counting reverse proxy between the worker and the simulator: it forwards every request
 //! unchanged and counts calls and credits (`X-RateLimit-Used-CurrentRequest`) by stream.
+//! Started with a log ([`start_logged`]), it also keeps each request's arrival time, path and
+//! the start of its body, so the push benchmark can time each step of a change's way.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,6 +18,20 @@ pub type Tally = BTreeMap<String, (u64, u64)>;
 
 /// Names the stream a call (path and query) belongs to.
 pub type Classify = fn(&str) -> &'static str;
+/// One request seen by a logged proxy.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// When it arrived (before it was forwarded).
+    pub at: Instant,
+    /// Its path and query.
+    pub path: String,
+    /// The first 512 bytes of its body (lossy UTF-8).
+    pub body: String,
+    /// The status of the answer it got.
+    pub status: u16,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
 
 #[derive(Clone)]
 struct Proxy {
@@ -26,6 +43,7 @@ struct Proxy {
     /// Added before each request is forwarded: the round trip to a real helpdesk, which the
     /// local simulator does not have.
     latency: std::time::Duration,
+    log: Option<Log>,
 }
 
 /// A running proxy.
@@ -33,6 +51,7 @@ pub struct ProxyHandle {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
     counts: Arc<Mutex<Tally>>,
+    log: Option<Log>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -42,6 +61,17 @@ impl ProxyHandle {
         match self.counts.lock() {
             Ok(mut c) => std::mem::take(&mut *c),
             Err(p) => std::mem::take(&mut *p.into_inner()),
+        }
+    }
+
+    /// Takes the log (empty without one) and starts it again.
+    pub fn take_log(&self) -> Vec<Seen> {
+        match &self.log {
+            Some(l) => match l.lock() {
+                Ok(mut v) => std::mem::take(&mut *v),
+                Err(p) => std::mem::take(&mut *p.into_inner()),
+            },
+            None => Vec::new(),
         }
     }
 }
@@ -75,12 +105,15 @@ pub fn classify(path_and_query: &str) -> &'static str {
         ["tickets"] if query.contains("filter=spam") => "tickets_spam",
         ["tickets"] => "tickets",
         ["tickets", _, "conversations"] => "conversations",
+        // A targeted sync's view embeds the conversations; the sync's own view does not.
+        ["tickets", _] if query.contains("include=conversations") => "push_views",
         ["tickets", _] => "ticket_views",
         _ => "other",
     }
 }
 
 async fn forward(State(p): State<Proxy>, req: Request) -> Response {
+    let arrived = Instant::now();
     let pq = req
         .uri()
         .path_and_query()
@@ -95,6 +128,10 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
         Ok(b) => b,
         Err(_) => return status(StatusCode::BAD_REQUEST),
     };
+    let head = p
+        .log
+        .as_ref()
+        .map(|_| String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned());
     let mut out = p
         .http
         .request(method, format!("{}{pq}", p.target))
@@ -108,6 +145,16 @@ async fn forward(State(p): State<Proxy>, req: Request) -> Response {
         Ok(r) => r,
         Err(_) => return status(StatusCode::BAD_GATEWAY),
     };
+    if let (Some(log), Some(body)) = (&p.log, head)
+        && let Ok(mut l) = log.lock()
+    {
+        l.push(Seen {
+            at: arrived,
+            path: pq.clone(),
+            body,
+            status: res.status().as_u16(),
+        });
+    }
     let credits = res
         .headers()
         .get("x-ratelimit-used-currentrequest")
@@ -145,12 +192,12 @@ fn status(s: StatusCode) -> Response {
 
 /// Starts a proxy to `target` (`http://host:port`), tallying Freshdesk's streams.
 pub async fn start(target: &str) -> anyhow::Result<ProxyHandle> {
-    start_full(target, classify, std::time::Duration::ZERO).await
+    start_full(target, classify, std::time::Duration::ZERO, false).await
 }
 
 /// Starts a proxy to `target` (`http://host:port`), tallying by `classify`.
 pub async fn start_with(target: &str, classify: Classify) -> anyhow::Result<ProxyHandle> {
-    start_full(target, classify, std::time::Duration::ZERO).await
+    start_full(target, classify, std::time::Duration::ZERO, false).await
 }
 
 /// Starts a proxy to `target` that waits `latency` before forwarding each request (the
@@ -159,14 +206,21 @@ pub async fn start_with_latency(
     target: &str,
     latency: std::time::Duration,
 ) -> anyhow::Result<ProxyHandle> {
-    start_full(target, classify, latency).await
+    start_full(target, classify, latency, false).await
+}
+
+/// Starts a proxy to `target` that also logs every request ([`ProxyHandle::take_log`]).
+pub async fn start_logged(target: &str) -> anyhow::Result<ProxyHandle> {
+    start_full(target, classify, std::time::Duration::ZERO, true).await
 }
 
 async fn start_full(
     target: &str,
     classify: Classify,
     latency: std::time::Duration,
+    logged: bool,
 ) -> anyhow::Result<ProxyHandle> {
+    let log: Option<Log> = logged.then(|| Arc::new(Mutex::new(Vec::new())));
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let counts = Arc::new(Mutex::new(Tally::new()));
@@ -179,6 +233,7 @@ async fn start_full(
             .build()?,
         counts: counts.clone(),
         latency,
+        log: log.clone(),
     };
     let app = axum::Router::new().fallback(forward).with_state(state);
     let task = tokio::spawn(async move {
@@ -187,6 +242,7 @@ async fn start_full(
     Ok(ProxyHandle {
         base_url,
         counts,
+        log,
         task,
     })
 }

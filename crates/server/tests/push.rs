@@ -426,7 +426,7 @@ async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
         .await;
     assert!(status == 200 || status == 201, "{status} {linked}");
     let token = linked["account_token"].as_str().expect("token").to_string();
-    let la: Uuid = linked["linked_account"]["id"]
+    let la: deskbridge_store::LinkedAccountId = linked["linked_account"]["id"]
         .as_str()
         .expect("id")
         .parse()

@@ -44,7 +44,7 @@ async fn served_name(app: &TestApp, token: &str, id: Uuid) -> Value {
     body["name"].clone()
 }
 
-async fn runs(app: &TestApp, la: Uuid) -> usize {
+async fn runs(app: &TestApp, la: deskbridge_store::LinkedAccountId) -> usize {
     app.store
         .recent_runs(app.org, la, 100)
         .await
@@ -176,7 +176,7 @@ async fn a_zendesk_admin_link_installs_the_push_and_the_simulators_pushes_show_c
     let live = zd_tickets(&zd).await;
     let t = live[0];
     zd_rename(&zd, t, "Pushed by the trigger").await;
-    let id = record_id(la, ModelKind::Ticket, &t.to_string());
+    let id = record_id(la.as_uuid(), ModelKind::Ticket, &t.to_string());
     wait_name(&app, &token, id, "Pushed by the trigger").await;
     let c = wait_counters(
         "a delivery",
@@ -198,7 +198,7 @@ async fn a_zendesk_admin_link_installs_the_push_and_the_simulators_pushes_show_c
     )
     .await;
     let lost = live[1];
-    let lost_id = record_id(la, ModelKind::Ticket, &lost.to_string());
+    let lost_id = record_id(la.as_uuid(), ModelKind::Ticket, &lost.to_string());
     let old = served_name(&app, &token, lost_id).await;
     zd_rename(&zd, lost, "Push lost").await;
     wait_counters(
@@ -340,7 +340,7 @@ async fn a_freshdesk_admin_link_installs_the_rules_and_the_simulators_pushes_sho
     )
     .await;
     assert_eq!(status, 200, "{answer}");
-    let id = record_id(la, ModelKind::Ticket, &t.to_string());
+    let id = record_id(la.as_uuid(), ModelKind::Ticket, &t.to_string());
     wait_name(&app, &token, id, "Pushed by the rule").await;
 
     // A ticket created through the API runs the creation rule.
@@ -349,7 +349,7 @@ async fn a_freshdesk_admin_link_installs_the_rules_and_the_simulators_pushes_sho
     let (status, created) = fd_api(&app, &key, reqwest::Method::POST, "tickets", Some(&body)).await;
     assert_eq!(status, 201, "{created}");
     let new = created["id"].as_i64().expect("id");
-    let new_id = record_id(la, ModelKind::Ticket, &new.to_string());
+    let new_id = record_id(la.as_uuid(), ModelKind::Ticket, &new.to_string());
     wait_name(&app, &token, new_id, "Created and pushed").await;
     let c = wait_counters(
         "two deliveries",
@@ -368,7 +368,7 @@ async fn a_freshdesk_admin_link_installs_the_rules_and_the_simulators_pushes_sho
             ..Default::default()
         });
     let lost = live[1];
-    let lost_id = record_id(la, ModelKind::Ticket, &lost.to_string());
+    let lost_id = record_id(la.as_uuid(), ModelKind::Ticket, &lost.to_string());
     let old = served_name(&app, &token, lost_id).await;
     let body = json!({"subject": "Push lost"});
     let (status, _) = fd_api(
@@ -457,7 +457,7 @@ async fn a_freshdesk_agent_without_admin_rights_links_and_gets_the_manual_set_up
         "the link stands: {status} {linked}"
     );
     let token = linked["account_token"].as_str().expect("token").to_string();
-    let la: Uuid = linked["linked_account"]["id"]
+    let la: deskbridge_store::LinkedAccountId = linked["linked_account"]["id"]
         .as_str()
         .expect("id")
         .parse()
@@ -509,7 +509,7 @@ async fn a_freshdesk_agent_without_admin_rights_links_and_gets_the_manual_set_up
     )
     .await;
     assert_eq!(status, 200);
-    let id = record_id(la, ModelKind::Ticket, &t.to_string());
+    let id = record_id(la.as_uuid(), ModelKind::Ticket, &t.to_string());
     wait_name(&app, &token, id, "Pasted rule pushed").await;
     app.stop().await;
 }

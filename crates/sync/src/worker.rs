@@ -280,9 +280,12 @@ impl SyncEngine {
     }
 
     /// Queues periodic syncs until `shutdown` turns true.
+    ///
+    /// The tick bounds how late a due sync starts (the safety net for lost pushes is the
+    /// interval plus one tick plus the run), so it is short; each tick is one statement.
     pub async fn run_scheduler(&self, mut shutdown: watch::Receiver<bool>) {
         let tick =
-            (self.settings.interval / 5).clamp(Duration::from_millis(200), Duration::from_secs(10));
+            (self.settings.interval / 20).clamp(Duration::from_millis(200), Duration::from_secs(2));
         loop {
             if let Err(e) = self.store.schedule_due_syncs(self.settings.interval).await {
                 warn!(error = %e, "cannot schedule syncs");

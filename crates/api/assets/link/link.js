@@ -68,12 +68,25 @@
     next.textContent = "You can close this window.";
     main.append(eyebrow, title, body, next);
     if (result.push_setup) main.append(pushSetup(result.push_setup));
+    else if (result.push_installed) main.append(pushInstalled(result.integration_name));
     document.title = result.integration_name + " is connected · Deskbridge Link";
     main.setAttribute("data-public-token", result.public_token);
     main.setAttribute("data-integration", result.integration);
     if (result.redirect_url) main.setAttribute("data-redirect", result.redirect_url);
     title.focus();
     handOff(main);
+  }
+
+  // Deskbridge installed the push itself (an admin's credential): say what was added.
+  function pushInstalled(name) {
+    var section = document.createElement("section");
+    section.id = "push";
+    var h = document.createElement("h2");
+    h.textContent = "See ticket changes within seconds";
+    var p = document.createElement("p");
+    p.textContent = "Deskbridge set up " + name + " to tell it when a ticket changes (what it added there is named \"Deskbridge push\"). Nothing to do: disconnecting removes it.";
+    section.append(h, p);
+    return section;
   }
 
   // The helpdesk rule that sends ticket changes (text only: nothing is parsed as HTML).

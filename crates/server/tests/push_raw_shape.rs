@@ -216,7 +216,24 @@ fn now_ts() -> String {
 #[tokio::test]
 async fn a_freshdesk_push_and_the_periodic_sync_store_the_same_raw_shape() {
     let (app, _zd) = start().await;
-    let (token, la) = app.link(0).await;
+    // A non-admin agent, so that no rule is installed and the test sends the pushes itself
+    // (an admin's credential installs the helpdesk's rules, see `push_install.rs`).
+    let (sub, _) = app.sim_account(0);
+    let (agent_key, _) = app.sim.control().issue_agent_key(&sub).expect("agent key");
+    let (status, linked) = app
+        .post(
+            "/api/ticketing/v1/linked-accounts",
+            None,
+            &app.link_body(0, &agent_key),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status} {linked}");
+    let token = linked["account_token"].as_str().expect("token").to_string();
+    let la: deskbridge_store::LinkedAccountId = linked["linked_account"]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
     assert_eq!(app.wait_synced(la).await, "DONE");
     listen(&app).await;
     let (_, secret, url, created) = create_hook(&app, &token).await;
@@ -224,7 +241,6 @@ async fn a_freshdesk_push_and_the_periodic_sync_store_the_same_raw_shape() {
         .as_str()
         .expect("header")
         .to_string();
-    let (sub, _) = app.sim_account(0);
     let c = app.sim.control();
     let snap = c.snapshot(&sub).expect("snapshot");
     let live: Vec<i64> = snap

@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 use common::TestApp;
+use common::push::{HOOK, link_agent};
 use common::zendesk::Zd;
 use deskbridge_model::{ModelKind, record_id};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const HOOK: &str = "/api/deskbridge/v1/push-hook";
 
 async fn start() -> (TestApp, Zd) {
     let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
@@ -37,12 +36,9 @@ async fn start() -> (TestApp, Zd) {
 }
 
 /// A hook created through the API: (hook id, secret, url, whole answer).
+/// (The URL must name this server and the hook.)
 async fn create_hook(app: &TestApp, token: &str) -> (Uuid, String, String, Value) {
-    let (status, body) = app.post(HOOK, Some(token), &json!({})).await;
-    assert_eq!(status, 201, "{body}");
-    let id: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
-    let secret = body["secret"].as_str().expect("secret").to_string();
-    let url = body["url"].as_str().expect("url").to_string();
+    let (id, secret, url, body) = common::push::create_hook(app, token).await;
     assert!(
         url.starts_with(&app.base) && url.ends_with(&id.to_string()),
         "{url}"
@@ -413,25 +409,9 @@ async fn zendesk_signed_push_shows_a_change_without_a_sync_and_forgeries_change_
 #[tokio::test]
 async fn freshdesk_rule_push_shows_a_change_and_a_burst_costs_one_view() {
     let (app, _zd) = start().await;
-    // A non-admin agent: the rule is set up by hand (an admin's link installs it, see
-    // `push_install.rs`), and this test sends its pushes itself.
+    // The rule is set up by hand, and this test sends its pushes itself.
+    let (token, la) = link_agent(&app, 0).await;
     let (sub, _) = app.sim_account(0);
-    let (agent_key, _) = app.sim.control().issue_agent_key(&sub).expect("agent key");
-    let (status, linked) = app
-        .post(
-            "/api/ticketing/v1/linked-accounts",
-            None,
-            &app.link_body(0, &agent_key),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{status} {linked}");
-    let token = linked["account_token"].as_str().expect("token").to_string();
-    let la: deskbridge_store::LinkedAccountId = linked["linked_account"]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
-    assert_eq!(app.wait_synced(la).await, "DONE");
     let (hook, secret, url, created) = create_hook(&app, &token).await;
     assert_eq!(created["installed"], json!(false));
     let setup = &created["setup"];

@@ -14,12 +14,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use common::TestApp;
+use common::push::{create_hook, link_agent};
 use common::zendesk::Zd;
 use deskbridge_model::{ModelKind, record_id};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const HOOK: &str = "/api/deskbridge/v1/push-hook";
 
 async fn start() -> (TestApp, Zd) {
     let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
@@ -37,16 +36,6 @@ async fn start() -> (TestApp, Zd) {
     };
     let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
     (app, zd)
-}
-
-/// A hook created through the API: (hook id, secret, url, whole answer).
-async fn create_hook(app: &TestApp, token: &str) -> (Uuid, String, String, Value) {
-    let (status, body) = app.post(HOOK, Some(token), &json!({})).await;
-    assert_eq!(status, 201, "{body}");
-    let id: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
-    let secret = body["secret"].as_str().expect("secret").to_string();
-    let url = body["url"].as_str().expect("url").to_string();
-    (id, secret, url, body)
 }
 
 /// An endpoint listening to every event, so that changed-data events are queued (stored
@@ -216,25 +205,8 @@ fn now_ts() -> String {
 #[tokio::test]
 async fn a_freshdesk_push_and_the_periodic_sync_store_the_same_raw_shape() {
     let (app, _zd) = start().await;
-    // A non-admin agent, so that no rule is installed and the test sends the pushes itself
-    // (an admin's credential installs the helpdesk's rules, see `push_install.rs`).
+    let (token, la) = link_agent(&app, 0).await;
     let (sub, _) = app.sim_account(0);
-    let (agent_key, _) = app.sim.control().issue_agent_key(&sub).expect("agent key");
-    let (status, linked) = app
-        .post(
-            "/api/ticketing/v1/linked-accounts",
-            None,
-            &app.link_body(0, &agent_key),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{status} {linked}");
-    let token = linked["account_token"].as_str().expect("token").to_string();
-    let la: deskbridge_store::LinkedAccountId = linked["linked_account"]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
-    assert_eq!(app.wait_synced(la).await, "DONE");
     listen(&app).await;
     let (_, secret, url, created) = create_hook(&app, &token).await;
     let header = created["setup"]["header_name"]

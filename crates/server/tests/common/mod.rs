@@ -1,6 +1,7 @@
 //! An in-process Deskbridge (API + workers) on its own database, in front of a simulator.
 #![allow(dead_code)]
 
+pub mod push;
 pub mod zendesk;
 
 use std::sync::Arc;

@@ -105,11 +105,9 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
         (status = 201, description = "Linked", body = LinkAccountResponse),
         (status = 200, description = "Relinked (same end_user_origin_id)", body = LinkAccountResponse),
         (status = 400, description = "Invalid body (end-user fields: 1 to 512 characters; the detail names the field), unknown integration, refused credentials or domain", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "The helpdesk's rate limit is spent, or the organization had 10 refused credential checks in the last minute (nothing is sent to the helpdesk then)", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -193,8 +191,6 @@ pub struct LinkedAccountParams {
     responses(
         (status = 200, description = "A page of linked accounts", body = PaginatedAccountDetailsAndActionsList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -286,8 +282,6 @@ pub async fn linked_accounts_list(
     tag = "account-details",
     responses(
         (status = 200, description = "The linked account", body = AccountDetails),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -327,8 +321,6 @@ pub async fn account_details_retrieve(
     tag = "regenerate-key",
     responses(
         (status = 200, description = "The new token", body = RegenerateAccountToken),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -353,8 +345,6 @@ pub async fn account_token_regenerate(
     tag = "delete-account",
     responses(
         (status = 200, description = "Deleted"),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -163,6 +163,36 @@ pub struct WebhookDelivery {
 /// A page of deliveries, oldest first; schema `PaginatedWebhookDeliveryList`.
 pub type PaginatedWebhookDeliveryList = deskbridge_model::common::Paginated<WebhookDelivery>;
 
+/// Words the delivery page's schema as it was before it became a `Paginated`: a log read
+/// oldest first, whose cursors are Deskbridge's own (the Merge-style cursor example of the
+/// model's pages is left out).
+pub fn describe_deliveries_page(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let page = api
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("PaginatedWebhookDeliveryList"));
+    let Some(RefOr::T(Schema::Object(page))) = page else {
+        return;
+    };
+    page.description = Some("A page of deliveries.".into());
+    for (name, text) in [
+        ("next", "Cursor of the next page."),
+        ("previous", "Cursor of the previous page."),
+        ("results", "Oldest first."),
+    ] {
+        match page.properties.get_mut(name) {
+            Some(RefOr::T(Schema::Object(o))) => {
+                o.description = Some(text.into());
+                o.examples.clear();
+            }
+            Some(RefOr::T(Schema::Array(a))) => a.description = Some(text.into()),
+            _ => {}
+        }
+    }
+}
+
 /// Paging of the delivery log.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

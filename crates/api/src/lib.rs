@@ -12,6 +12,7 @@ pub mod failures;
 pub mod filters;
 pub mod idempotency;
 mod limiter;
+pub mod link_html;
 pub mod linking;
 pub mod metrics;
 pub mod openapi;

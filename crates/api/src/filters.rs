@@ -1,11 +1,50 @@
 //! Each model's own query parameters, parsed into store filters with clear 400s.
 
+use std::marker::PhantomData;
+
 use deskbridge_store::records::FieldFilter;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
-use crate::error::ApiResult;
-use crate::params;
+use crate::error::{ApiError, ApiResult};
+use crate::params::{self, FromQuery};
+
+/// A model's own query parameters (as sent), which become store filters.
+pub trait FilterParams: DeserializeOwned + Send {
+    /// The store filters, or a 400 naming the first bad value.
+    fn filters(&self) -> ApiResult<Vec<FieldFilter>>;
+}
+
+/// A model's own filters, parsed at the edge from the parameters `F`.
+#[derive(Debug)]
+pub struct Filters<F>(pub Vec<FieldFilter>, pub PhantomData<F>);
+
+impl<F: FilterParams> FromQuery for Filters<F> {
+    type Raw = F;
+
+    fn parse(raw: F) -> Result<Self, ApiError> {
+        raw.filters().map(|f| Filters(f, PhantomData))
+    }
+}
+
+/// The ticket list's own parameters, parsed: store filters and display options.
+#[derive(Debug)]
+pub struct TicketQuery {
+    /// The store filters.
+    pub filters: Vec<FieldFilter>,
+    /// How to show each ticket.
+    pub display: TicketDisplay,
+}
+
+impl FromQuery for TicketQuery {
+    type Raw = TicketFilters;
+
+    fn parse(raw: TicketFilters) -> Result<Self, ApiError> {
+        let (filters, display) = raw.filters_and_display()?;
+        Ok(TicketQuery { filters, display })
+    }
+}
 
 /// Allowed ticket statuses (Merge's `TicketStatusEnum`, plus the empty string).
 pub const STATUSES: &[&str] = &["OPEN", "CLOSED", "IN_PROGRESS", "ON_HOLD", ""];
@@ -94,7 +133,7 @@ pub struct TicketDisplay {
 
 impl TicketFilters {
     /// The store filters and display options.
-    pub fn parse(&self) -> ApiResult<(Vec<FieldFilter>, TicketDisplay)> {
+    fn filters_and_display(&self) -> ApiResult<(Vec<FieldFilter>, TicketDisplay)> {
         let mut f = Vec::new();
         if let Some(s) = params::choice("status", &self.status, STATUSES)?.filter(|s| !s.is_empty())
         {
@@ -215,9 +254,8 @@ pub struct TicketChildFilters {
     pub remote_created_after: Option<String>,
 }
 
-impl TicketChildFilters {
-    /// The store filters.
-    pub fn parse(&self) -> ApiResult<Vec<FieldFilter>> {
+impl FilterParams for TicketChildFilters {
+    fn filters(&self) -> ApiResult<Vec<FieldFilter>> {
         let mut f = Vec::new();
         if let Some(id) = params::uuid("ticket_id", &self.ticket_id)? {
             f.push(FieldFilter::Eq("ticket", id.to_string()));
@@ -244,9 +282,8 @@ pub struct UserFilters {
     pub roles: Option<String>,
 }
 
-impl UserFilters {
-    /// The store filters.
-    pub fn parse(&self) -> ApiResult<Vec<FieldFilter>> {
+impl FilterParams for UserFilters {
+    fn filters(&self) -> ApiResult<Vec<FieldFilter>> {
         let mut f = Vec::new();
         if let Some(e) = self.email_address.clone().filter(|e| !e.is_empty()) {
             f.push(FieldFilter::EqIgnoreCase("email_address", e));
@@ -272,9 +309,8 @@ pub struct ContactFilters {
     pub email_address: Option<String>,
 }
 
-impl ContactFilters {
-    /// The store filters.
-    pub fn parse(&self) -> ApiResult<Vec<FieldFilter>> {
+impl FilterParams for ContactFilters {
+    fn filters(&self) -> ApiResult<Vec<FieldFilter>> {
         Ok(self
             .email_address
             .clone()
@@ -297,9 +333,8 @@ pub struct CollectionFilters {
     pub name: Option<String>,
 }
 
-impl CollectionFilters {
-    /// The store filters.
-    pub fn parse(&self) -> ApiResult<Vec<FieldFilter>> {
+impl FilterParams for CollectionFilters {
+    fn filters(&self) -> ApiResult<Vec<FieldFilter>> {
         let mut f = Vec::new();
         if let Some(t) = params::choice(
             "collection_type",

@@ -12,6 +12,7 @@ pub mod failures;
 pub mod filters;
 pub mod idempotency;
 mod limiter;
+pub mod link_html;
 pub mod linking;
 pub mod metrics;
 pub mod openapi;
@@ -58,6 +59,7 @@ fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(utoipa_axum::routes!(metrics::metrics_text))
         .split_for_parts();
     openapi::finish(&mut api);
+    routes::webhooks::describe_deliveries_page(&mut api);
     extract::document_rate_limit_headers(&mut api);
     (router, api)
 }

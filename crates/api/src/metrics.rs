@@ -127,12 +127,8 @@ pub fn render() -> Response {
         (status = 200, description = "Prometheus text exposition format 0.0.4", body = String,
             content_type = "text/plain; version=0.0.4; charset=utf-8",
             example = "# TYPE deskbridge_jobs_due gauge\ndeskbridge_jobs_due 0\n"),
-        (status = 401, description = "Missing or wrong metrics token", body = deskbridge_model::common::ErrorDetail,
-            example = json!({"detail": "Use `Authorization: Bearer <DESKBRIDGE_METRICS_TOKEN>`."})),
         (status = 404, description = "Metrics are off (no DESKBRIDGE_METRICS_TOKEN)", body = deskbridge_model::common::ErrorDetail,
             example = json!({"detail": "Metrics are off: set DESKBRIDGE_METRICS_TOKEN to serve them."})),
-        (status = 503, description = "The request timed out", body = deskbridge_model::common::ErrorDetail,
-            example = json!({"detail": "the service is temporarily unavailable"})),
     ))]
 pub async fn metrics_text(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(expected) = state.config.metrics_token.as_deref() else {

@@ -63,6 +63,7 @@ impl Modify for Security {
 /// - API-key endpoints (`bearerAuth`): 401 (missing or wrong key; with `WWW-Authenticate`)
 ///   and 503 (the database is away; with `Retry-After`);
 /// - linked-account endpoints (`accountToken`): 429 (the caller rate limit; with `Retry-After`);
+/// - endpoints with a credential of their own ([`OWN_AUTH`]: inbound pushes, metrics): 401;
 /// - query parameters: 400 (an invalid value); JSON request bodies: 400 and 413;
 /// - every endpoint but the health checks: 503 when the request times out.
 ///
@@ -128,13 +129,49 @@ fn shape(op: &Operation) -> Shape {
 }
 
 fn error_response(description: &str) -> RefOr<Response> {
+    error_response_with(description, None)
+}
+
+/// An `{"detail"}` response with one example of its own (else the finisher adds its named ones).
+fn error_response_with(description: &str, detail: Option<&str>) -> RefOr<Response> {
     let mut r = Response::new(description);
-    r.content.insert(
-        "application/json".into(),
-        RefOr::T(Content::new(Some(Ref::from_schema_name("ErrorDetail")))),
-    );
+    let mut content = Content::new(Some(Ref::from_schema_name("ErrorDetail")));
+    content.example = detail.map(|d| serde_json::json!({ "detail": d }));
+    r.content
+        .insert("application/json".into(), RefOr::T(content));
     RefOr::T(r)
 }
+
+/// A route that authenticates other than by API key. It declares no security scheme (its
+/// credential is not one a client configures once), so the finisher cannot tell it from a
+/// public route: this table says how it answers a wrong credential.
+struct OwnAuth {
+    /// The route's path (or the start of it).
+    path: &'static str,
+    /// What its 401 says.
+    unauthorized: &'static str,
+    /// The 401's own example (else the standard ones).
+    example: Option<&'static str>,
+    /// False when it never waits on the database, so a 503 can only be the request timeout.
+    uses_database: bool,
+}
+
+/// The routes with their own credential: inbound pushes (the helpdesk's signature or the
+/// hook's secret) and metrics (the metrics token).
+const OWN_AUTH: &[OwnAuth] = &[
+    OwnAuth {
+        path: "/api/deskbridge/v1/inbound/",
+        unauthorized: "Bad or missing signature or secret, or a stale timestamp",
+        example: None,
+        uses_database: true,
+    },
+    OwnAuth {
+        path: "/metrics",
+        unauthorized: "Missing or wrong metrics token",
+        example: Some("Use `Authorization: Bearer <DESKBRIDGE_METRICS_TOKEN>`."),
+        uses_database: false,
+    },
+];
 
 fn integer_header(description: &str) -> RefOr<Header> {
     let mut h = Header::new(Object::with_type(Type::Integer));
@@ -174,6 +211,17 @@ fn complete_operation(path: &str, op: &mut Operation, with_detail: &[String]) {
     }
     if s.json_body {
         add("413", "Body too large");
+    }
+    let own_auth = OWN_AUTH.iter().find(|a| path.starts_with(a.path));
+    if let Some(a) = own_auth {
+        responses
+            .entry("401".into())
+            .or_insert_with(|| error_response_with(a.unauthorized, a.example));
+        if !a.uses_database {
+            responses
+                .entry("503".into())
+                .or_insert_with(|| error_response_with("The request timed out", Some(UNAVAILABLE)));
+        }
     }
     if !path.starts_with("/health/") {
         let html_404 = match responses.get("404") {
@@ -337,11 +385,14 @@ fn error_examples(code: &str, s: &Shape, tags: &[String]) -> Vec<(&'static str, 
             "helpdesk_unreachable",
             UNREACHABLE_EXAMPLE.into(),
         )],
-        "503" => vec![("unavailable", "the service is temporarily unavailable".into())],
+        "503" => vec![("unavailable", UNAVAILABLE.into())],
         c if c.starts_with('4') || c.starts_with('5') => vec![("error", "The request failed.".into())],
         _ => Vec::new(),
     }
 }
+
+/// What a 503 says (the timeout layer's and the store's words).
+const UNAVAILABLE: &str = "the service is temporarily unavailable";
 
 /// The example of a 502: what a helpdesk's refusal wording says when it is unreachable (the
 /// words come from the integration, see `deskbridge_provider::Refusals`).

@@ -18,7 +18,7 @@ use deskbridge_provider::{
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -58,6 +58,17 @@ pub struct WriteErrorResponse {
     /// The helpdesk calls made; only with `is_debug_mode=true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logs: Option<Vec<DebugModeLog>>,
+}
+
+/// The answer of a write that happened: Merge's `{model, warnings, errors}`. The model stays
+/// a JSON map: it is rendered from the stored fields, as every read renders it.
+#[derive(Debug, Serialize)]
+struct WriteBody {
+    model: Map<String, Value>,
+    warnings: Vec<ValidationProblem>,
+    errors: Vec<ValidationProblem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logs: Option<Vec<DebugModeLog>>,
 }
 
 /// A 400 with Merge's problems ([`ApiError::Rejected`]).
@@ -387,14 +398,14 @@ impl<'a> Writer<'a> {
             .next()
             .ok_or_else(|| ApiError::Internal("a written record was not found".into()))?;
         warnings.extend(outcome.warnings.into_iter().map(warning_of));
-        let mut body = json!({
-            "model": Value::Object(record_json(kind, &row)),
-            "warnings": warnings,
-            "errors": [],
-        });
-        if self.debug {
-            body["logs"] = json!(logs(&outcome.calls));
-        }
+        let body = WriteBody {
+            model: record_json(kind, &row),
+            warnings,
+            errors: Vec::new(),
+            logs: self.debug.then(|| logs(&outcome.calls)),
+        };
+        let body = serde_json::to_value(body)
+            .map_err(|e| ApiError::Internal(format!("a write's answer: {e}")))?;
         Ok(WriteReply { status, body })
     }
 

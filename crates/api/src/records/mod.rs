@@ -7,76 +7,21 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use deskbridge_model::common::Paginated;
 use deskbridge_model::render::RecordParts;
 use deskbridge_model::{ModelKind, model_fields, relation_fields};
-use deskbridge_store::records::{FieldFilter, KeysetOrder, ListQuery, RawRecord, StoredRecord};
-use serde::Deserialize;
+use deskbridge_store::records::{KeysetOrder, RawRecord, StoredRecord};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use utoipa::IntoParams;
 use uuid::Uuid;
 
-use crate::cursor::{Cursor, bounds, paginate_in};
+use crate::cursor::paginate_in;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
-use crate::params;
 use crate::state::AppState;
 
+mod query;
 mod raw;
 
+pub use query::{CommonListParams, GetParams, GetQuery, ListRequest, Model, kinds};
 pub use raw::{RawPage, list_page};
-
-/// Query parameters every list endpoint takes.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CommonListParams {
-    /// The pagination cursor value (`next` or `previous` of a page).
-    pub cursor: Option<String>,
-    /// Number of results to return per page (1–100, default 100).
-    #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
-    pub page_size: Option<String>,
-    /// Only objects created (in Deskbridge) after this date-time.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
-    pub created_after: Option<String>,
-    /// Only objects created before this date-time.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
-    pub created_before: Option<String>,
-    /// Only objects modified (in Deskbridge) after this date-time. With this parameter or
-    /// `modified_before`, pages come in `modified_at` order (oldest change first), so a walk
-    /// ends with the latest changes; a record modified during the walk comes again, with its
-    /// new state, near the end.
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
-    pub modified_after: Option<String>,
-    /// Only objects modified before this date-time (pages in `modified_at` order, as with
-    /// `modified_after`).
-    #[param(value_type = Option<chrono::DateTime<chrono::Utc>>)]
-    pub modified_before: Option<String>,
-    /// The third party's id of the object.
-    pub remote_id: Option<String>,
-    /// Include the raw third-party data as `remote_data`.
-    #[param(value_type = Option<bool>)]
-    pub include_remote_data: Option<String>,
-    /// Include objects deleted in the third party.
-    #[param(value_type = Option<bool>)]
-    pub include_deleted_data: Option<String>,
-    /// Include shell records (known only as references; other fields are null).
-    #[param(value_type = Option<bool>)]
-    pub include_shell_data: Option<String>,
-    /// Relations to return as nested objects, comma-separated.
-    pub expand: Option<String>,
-}
-
-/// Query parameters of every retrieve endpoint.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GetParams {
-    /// Include the raw third-party data as `remote_data`.
-    #[param(value_type = Option<bool>)]
-    pub include_remote_data: Option<String>,
-    /// Return the record even if it is only a shell.
-    #[param(value_type = Option<bool>)]
-    pub include_shell_data: Option<String>,
-    /// Relations to return as nested objects, comma-separated.
-    pub expand: Option<String>,
-}
 
 /// The relations `expand` accepts for a model.
 pub fn expandable(kind: ModelKind) -> &'static [&'static str] {
@@ -177,21 +122,6 @@ fn replace_ids(v: &mut Value, by_id: &HashMap<String, Value>) {
     }
 }
 
-/// Options a model's list handler passes besides the common parameters.
-#[derive(Debug, Default)]
-pub struct ListExtras {
-    /// Model-specific filters.
-    pub filters: Vec<FieldFilter>,
-}
-
-/// A list request's parameters, checked.
-struct ListRequest {
-    limit: i64,
-    expand: Vec<String>,
-    cursor: Option<Cursor>,
-    query: ListQuery,
-}
-
 /// A row's position in a page's keyset order, for the page's cursors.
 fn position(
     order: KeysetOrder,
@@ -205,61 +135,20 @@ fn position(
     }
 }
 
-fn list_request(
-    kind: ModelKind,
-    p: &CommonListParams,
-    extras: ListExtras,
-) -> ApiResult<ListRequest> {
-    let limit = params::page_size(&p.page_size)?;
-    let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
-    let modified_after = params::datetime("modified_after", &p.modified_after)?;
-    let modified_before = params::datetime("modified_before", &p.modified_before)?;
-    // "What changed since T" pages by modification time: only the `(linked_account_id,
-    // modified_at, id)` index serves that filter and an order together, whatever share of
-    // the rows matches (docs/BENCHMARKS.md §1). Merge promises no order beyond the cursor.
-    let order = if modified_after.is_some() || modified_before.is_some() {
-        KeysetOrder::ModifiedAt
-    } else {
-        KeysetOrder::CreatedAt
-    };
-    let cursor = Cursor::from_param_in(&p.cursor, order)?;
-    let mut q = ListQuery {
-        order,
-        limit: limit + 1,
-        created_after: params::datetime("created_after", &p.created_after)?,
-        created_before: params::datetime("created_before", &p.created_before)?,
-        modified_after,
-        modified_before,
-        remote_id: p.remote_id.clone().filter(|r| !r.is_empty()),
-        include_deleted: params::boolean("include_deleted_data", &p.include_deleted_data)?,
-        include_shell: params::boolean("include_shell_data", &p.include_shell_data)?,
-        with_remote_data: params::boolean("include_remote_data", &p.include_remote_data)?,
-        filters: extras.filters,
-        ..ListQuery::default()
-    };
-    (q.after, q.before) = bounds(cursor);
-    Ok(ListRequest {
-        limit,
-        expand: expand_list,
-        cursor,
-        query: q,
-    })
-}
-
 /// Lists a model's records as a Merge page.
-pub async fn list(
+pub async fn list<M: Model>(
     state: &AppState,
     auth: &AccountAuth,
-    kind: ModelKind,
-    p: &CommonListParams,
-    extras: ListExtras,
+    req: ListRequest<M>,
 ) -> ApiResult<(Vec<Map<String, Value>>, Option<String>, Option<String>)> {
+    let kind = M::KIND;
     let ListRequest {
         limit,
         expand: expand_list,
         cursor,
         query: q,
-    } = list_request(kind, p, extras)?;
+        ..
+    } = req;
     let rows = state
         .store
         .list_records(auth.org.id, auth.account.id, kind, &q)
@@ -273,18 +162,16 @@ pub async fn list(
 }
 
 /// Retrieves one record by Deskbridge id.
-pub async fn get(
+pub async fn get<M: Model>(
     state: &AppState,
     auth: &AccountAuth,
-    kind: ModelKind,
     id: &str,
-    p: &GetParams,
+    p: &GetQuery<M>,
 ) -> ApiResult<Map<String, Value>> {
+    let kind = M::KIND;
     let not_found = || ApiError::NotFound(format!("No {} matches the given id.", kind.name()));
     let id: Uuid = id.parse().map_err(|_| not_found())?;
-    let expand_list = params::choices("expand", &p.expand, expandable(kind))?;
-    let with_rd = params::boolean("include_remote_data", &p.include_remote_data)?;
-    let shells = params::boolean("include_shell_data", &p.include_shell_data)?;
+    let (expand_list, with_rd, shells) = (&p.expand, p.with_remote_data, p.include_shell);
     let rows = state
         .store
         .records_by_ids(auth.org.id, auth.account.id, kind, &[id], with_rd)
@@ -295,7 +182,7 @@ pub async fn get(
         .filter(|r| shells || !r.is_shell)
         .ok_or_else(not_found)?;
     let mut objects = vec![record_json(kind, &row)];
-    expand(state, auth, kind, &mut objects, &expand_list).await?;
+    expand(state, auth, kind, &mut objects, expand_list).await?;
     objects.pop().ok_or_else(not_found)
 }
 

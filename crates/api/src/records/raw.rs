@@ -23,19 +23,19 @@ impl axum::response::IntoResponse for RawPage {
 /// Lists a model's records as a Merge page rendered straight from the stored JSON text,
 /// without building JSON trees: the same answer as [`list`] + [`page`], at a fraction of the
 /// CPU (the hot path of every list endpoint).
-pub async fn list_page(
+pub async fn list_page<M: Model>(
     state: &AppState,
     auth: &AccountAuth,
-    kind: ModelKind,
-    p: &CommonListParams,
-    extras: ListExtras,
+    req: ListRequest<M>,
 ) -> ApiResult<RawPage> {
+    let kind = M::KIND;
     let ListRequest {
         limit,
         expand: expand_list,
         cursor,
         query: q,
-    } = list_request(kind, p, extras)?;
+        ..
+    } = req;
     let rows = state
         .store
         .list_records_raw(auth.org.id, auth.account.id, kind, &q)

@@ -17,15 +17,15 @@ use deskbridge_model::{
 use deskbridge_provider::IntegrationInfo;
 use deskbridge_store::accounts::{LinkedAccount, LinkedAccountFilter};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::Map;
 use utoipa::IntoParams;
 
 use crate::audit;
 use crate::client_ip::ClientIp;
 use crate::cursor::{Cursor, bounds, paginate};
-use crate::error::ApiResult;
-use crate::extract::{AccountAuth, ApiJson, ApiQuery, OrgAuth};
-use crate::params;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AccountAuth, ApiJson, OrgAuth, Parsed};
+use crate::params::{self, FromQuery};
 
 use crate::linking::link;
 use crate::state::AppState;
@@ -105,11 +105,9 @@ pub fn details_and_actions(state: &AppState, la: &LinkedAccount) -> AccountDetai
         (status = 201, description = "Linked", body = LinkAccountResponse),
         (status = 200, description = "Relinked (same end_user_origin_id)", body = LinkAccountResponse),
         (status = 400, description = "Invalid body (end-user fields: 1 to 512 characters; the detail names the field), unknown integration, refused credentials or domain", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "The helpdesk's rate limit is spent, or the organization had 10 refused credential checks in the last minute (nothing is sent to the helpdesk then)", body = ErrorDetail),
         (status = 502, description = "The helpdesk could not be reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -184,6 +182,79 @@ pub struct LinkedAccountParams {
     pub status: Option<String>,
 }
 
+/// `GET /linked-accounts`'s query, parsed: the page size, the cursor and the store's filter
+/// (with the cursor's keyset bounds).
+#[derive(Debug)]
+pub struct LinkedAccountQuery {
+    limit: i64,
+    cursor: Option<Cursor>,
+    filter: LinkedAccountFilter,
+    /// The answer is empty whatever is stored: test accounts, or a category other than
+    /// ticketing, were asked for (Deskbridge has only production ticketing accounts).
+    none: bool,
+}
+
+impl FromQuery for LinkedAccountQuery {
+    type Raw = LinkedAccountParams;
+
+    fn parse(p: LinkedAccountParams) -> Result<Self, ApiError> {
+        let limit = params::page_size(&p.page_size)?;
+        let category = params::choice(
+            "category",
+            &p.category,
+            &[
+                "accounting",
+                "ats",
+                "crm",
+                "filestorage",
+                "hris",
+                "mktg",
+                "ticketing",
+            ],
+        )?;
+        let status = params::choice(
+            "status",
+            &p.status,
+            &["COMPLETE", "INCOMPLETE", "RELINK_NEEDED", "IDLE"],
+        )?;
+        params::boolean("include_duplicates", &p.include_duplicates)?;
+        let test_only = params::boolean("is_test_account", &p.is_test_account)?;
+        let mut ids = params::uuid_csv("ids", &p.ids)?.map(|v| {
+            v.iter()
+                .filter_map(|s| s.parse().ok())
+                .map(LinkedAccountId::from_uuid)
+                .collect::<Vec<_>>()
+        });
+        if let Some(id) = params::uuid("id", &p.id)? {
+            ids.get_or_insert_with(Vec::new)
+                .push(LinkedAccountId::from_uuid(id));
+        }
+        let mut origins = params::csv(&p.end_user_origin_ids);
+        if let Some(o) = p.end_user_origin_id.filter(|o| !o.is_empty()) {
+            origins.get_or_insert_with(Vec::new).push(o);
+        }
+        let cursor = Cursor::from_param(&p.cursor)?;
+        let mut filter = LinkedAccountFilter {
+            end_user_email_address: p.end_user_email_address.filter(|v| !v.is_empty()),
+            end_user_organization_name: p.end_user_organization_name.filter(|v| !v.is_empty()),
+            end_user_origin_ids: origins,
+            ids,
+            integration_name: p.integration_name.filter(|v| !v.is_empty()),
+            status,
+            limit: limit + 1,
+            ..LinkedAccountFilter::default()
+        };
+        (filter.after, filter.before) = bounds(cursor);
+        let non_ticketing = category.is_some_and(|c| c != "ticketing");
+        Ok(LinkedAccountQuery {
+            limit,
+            cursor,
+            filter,
+            none: test_only || non_ticketing,
+        })
+    }
+}
+
 /// Lists the organization's linked accounts.
 #[utoipa::path(
     get,
@@ -193,76 +264,20 @@ pub struct LinkedAccountParams {
     responses(
         (status = 200, description = "A page of linked accounts", body = PaginatedAccountDetailsAndActionsList),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
 pub async fn linked_accounts_list(
     State(state): State<AppState>,
     auth: OrgAuth,
-    ApiQuery(p): ApiQuery<LinkedAccountParams>,
-) -> ApiResult<Json<Value>> {
-    let limit = params::page_size(&p.page_size)?;
-    params::choice(
-        "category",
-        &p.category,
-        &[
-            "accounting",
-            "ats",
-            "crm",
-            "filestorage",
-            "hris",
-            "mktg",
-            "ticketing",
-        ],
-    )?;
-    params::choice(
-        "status",
-        &p.status,
-        &["COMPLETE", "INCOMPLETE", "RELINK_NEEDED", "IDLE"],
-    )?;
-    params::boolean("include_duplicates", &p.include_duplicates)?;
-    let test_only = params::boolean("is_test_account", &p.is_test_account)?;
-    let mut ids = params::uuid_csv("ids", &p.ids)?.map(|v| {
-        v.iter()
-            .filter_map(|s| s.parse().ok())
-            .map(LinkedAccountId::from_uuid)
-            .collect::<Vec<_>>()
-    });
-    if let Some(id) = params::uuid("id", &p.id)? {
-        ids.get_or_insert_with(Vec::new)
-            .push(LinkedAccountId::from_uuid(id));
-    }
-    let mut origins = params::csv(&p.end_user_origin_ids);
-    if let Some(o) = p.end_user_origin_id.clone().filter(|o| !o.is_empty()) {
-        origins.get_or_insert_with(Vec::new).push(o);
-    }
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()?;
-    let mut f = LinkedAccountFilter {
-        end_user_email_address: p.end_user_email_address.clone().filter(|v| !v.is_empty()),
-        end_user_organization_name: p
-            .end_user_organization_name
-            .clone()
-            .filter(|v| !v.is_empty()),
-        end_user_origin_ids: origins,
-        ids,
-        integration_name: p.integration_name.clone().filter(|v| !v.is_empty()),
-        status: p.status.clone().filter(|v| !v.is_empty()),
-        limit: limit + 1,
-        ..LinkedAccountFilter::default()
-    };
-    let non_ticketing = p
-        .category
-        .as_deref()
-        .is_some_and(|c| !c.is_empty() && c != "ticketing");
-    (f.after, f.before) = bounds(cursor);
-    let rows = if test_only || non_ticketing {
+    Parsed(LinkedAccountQuery {
+        limit,
+        cursor,
+        filter: f,
+        none,
+    }): Parsed<LinkedAccountQuery>,
+) -> ApiResult<Json<PaginatedAccountDetailsAndActionsList>> {
+    let rows = if none {
         Vec::new()
     } else {
         state.store.list_linked_accounts(auth.org.id, &f).await?
@@ -274,9 +289,11 @@ pub async fn linked_accounts_list(
         .iter()
         .map(|la| details_and_actions(&state, la))
         .collect();
-    Ok(Json(
-        json!({"next": next, "previous": previous, "results": results}),
-    ))
+    Ok(Json(PaginatedAccountDetailsAndActionsList {
+        next,
+        previous,
+        results,
+    }))
 }
 
 /// Details of the linked account of `X-Account-Token`.
@@ -286,8 +303,6 @@ pub async fn linked_accounts_list(
     tag = "account-details",
     responses(
         (status = 200, description = "The linked account", body = AccountDetails),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -327,8 +342,6 @@ pub async fn account_details_retrieve(
     tag = "regenerate-key",
     responses(
         (status = 200, description = "The new token", body = RegenerateAccountToken),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -353,8 +366,6 @@ pub async fn account_token_regenerate(
     tag = "delete-account",
     responses(
         (status = 200, description = "Deleted"),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

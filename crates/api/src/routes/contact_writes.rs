@@ -90,6 +90,8 @@ pub async fn contacts_create(
     auth: AccountAuth,
     ApiQuery(q): ApiQuery<WriteParams>,
     headers: HeaderMap,
+    // The body stays JSON until `parse_model`: keys the model does not know are Merge's
+    // warnings, not errors, and an idempotency key covers the body as it was sent.
     ApiJson(raw): ApiJson<Value>,
 ) -> ApiResult<Response> {
     let (s, a, r) = (state.clone(), auth.clone(), raw.clone());

@@ -17,7 +17,7 @@ use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AccountAuth, ApiQuery, Parsed};
+use crate::extract::{AccountAuth, Parsed};
 use crate::params::{self, FromQuery};
 use crate::state::AppState;
 
@@ -43,17 +43,66 @@ pub struct SubListParams {
     pub include_shell_data: Option<String>,
 }
 
-impl SubListParams {
-    fn check(&self, expand: &[&str]) -> ApiResult<()> {
-        params::page_size(&self.page_size)?;
-        params::choices("expand", &self.expand, expand)?;
-        params::boolean("include_deleted_data", &self.include_deleted_data)?;
-        params::boolean("include_remote_data", &self.include_remote_data)?;
-        params::boolean("include_shell_data", &self.include_shell_data)?;
-        if let Some(c) = self.cursor.as_deref().filter(|c| !c.is_empty()) {
-            crate::cursor::Cursor::decode(c)?;
-        }
-        Ok(())
+/// The relations a sub-list's `expand` takes.
+pub trait SubList: Send + 'static {
+    /// The allowed values.
+    const EXPAND: &'static [&'static str];
+}
+
+/// Viewers (of a ticket or a collection).
+#[derive(Debug)]
+pub struct Viewers;
+
+impl SubList for Viewers {
+    const EXPAND: &'static [&'static str] = &["team", "user"];
+}
+
+/// A project's users.
+#[derive(Debug)]
+pub struct ProjectUsers;
+
+impl SubList for ProjectUsers {
+    const EXPAND: &'static [&'static str] = &["roles", "teams"];
+}
+
+/// A sub-list's query, parsed for the list `L`. Every value is checked so that a client
+/// learns of a mistake, but no integration fills these lists yet (each answers an empty
+/// page), so nothing else reads them.
+#[derive(Debug)]
+pub struct SubListQuery<L> {
+    /// Records per page.
+    pub limit: i64,
+    /// Relations to return as nested objects.
+    pub expand: Vec<String>,
+    /// Include deleted records.
+    pub include_deleted: bool,
+    /// Include `remote_data`.
+    pub with_remote_data: bool,
+    /// Include shell records.
+    pub include_shell: bool,
+    /// Where the page starts.
+    pub cursor: Option<crate::cursor::Cursor>,
+    list: std::marker::PhantomData<L>,
+}
+
+impl<L: SubList> FromQuery for SubListQuery<L> {
+    type Raw = SubListParams;
+
+    fn parse(p: SubListParams) -> Result<Self, ApiError> {
+        Ok(SubListQuery {
+            limit: params::page_size(&p.page_size)?,
+            expand: params::choices("expand", &p.expand, L::EXPAND)?,
+            include_deleted: params::boolean("include_deleted_data", &p.include_deleted_data)?,
+            with_remote_data: params::boolean("include_remote_data", &p.include_remote_data)?,
+            include_shell: params::boolean("include_shell_data", &p.include_shell_data)?,
+            cursor: p
+                .cursor
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .map(crate::cursor::Cursor::decode)
+                .transpose()?,
+            list: std::marker::PhantomData,
+        })
     }
 }
 
@@ -70,8 +119,8 @@ async fn require(state: &AppState, auth: &AccountAuth, kind: ModelKind, id: &str
     Ok(())
 }
 
-/// An empty page: this helpdesk has none of these.
-fn empty_page() -> Json<Paginated<Value>> {
+/// An empty page: no integration reports these yet.
+fn empty_page<T>() -> Json<Paginated<T>> {
     Json(Paginated::default())
 }
 
@@ -92,9 +141,8 @@ pub async fn tickets_viewers_list(
     State(state): State<AppState>,
     auth: AccountAuth,
     Path(ticket_id): Path<String>,
-    ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Paginated<Value>>> {
-    p.check(&["team", "user"])?;
+    _query: Parsed<SubListQuery<Viewers>>,
+) -> ApiResult<Json<PaginatedViewerList>> {
     require(&state, &auth, ModelKind::Ticket, &ticket_id).await?;
     Ok(empty_page())
 }
@@ -116,9 +164,8 @@ pub async fn collections_viewers_list(
     State(state): State<AppState>,
     auth: AccountAuth,
     Path(collection_id): Path<String>,
-    ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Paginated<Value>>> {
-    p.check(&["team", "user"])?;
+    _query: Parsed<SubListQuery<Viewers>>,
+) -> ApiResult<Json<PaginatedViewerList>> {
     require(&state, &auth, ModelKind::Collection, &collection_id).await?;
     Ok(empty_page())
 }
@@ -140,9 +187,8 @@ pub async fn projects_users_list(
     State(state): State<AppState>,
     auth: AccountAuth,
     Path(parent_id): Path<String>,
-    ApiQuery(p): ApiQuery<SubListParams>,
-) -> ApiResult<Json<Paginated<Value>>> {
-    p.check(&["roles", "teams"])?;
+    _query: Parsed<SubListQuery<ProjectUsers>>,
+) -> ApiResult<Json<PaginatedUserList>> {
     require(&state, &auth, ModelKind::Project, &parent_id).await?;
     Ok(empty_page())
 }
@@ -289,6 +335,27 @@ pub struct DownloadParams {
     pub include_shell_data: Option<String>,
 }
 
+/// A download's query, parsed: both values are accepted for compatibility (the file is sent
+/// in its own type, and a shell attachment has no file), so only their form is checked.
+#[derive(Debug)]
+pub struct DownloadQuery {
+    /// The type the client asked for.
+    pub mime_type: Option<String>,
+    /// Whether the client accepts a shell record.
+    pub include_shell: bool,
+}
+
+impl FromQuery for DownloadQuery {
+    type Raw = DownloadParams;
+
+    fn parse(p: DownloadParams) -> Result<Self, ApiError> {
+        Ok(DownloadQuery {
+            include_shell: params::boolean("include_shell_data", &p.include_shell_data)?,
+            mime_type: p.mime_type,
+        })
+    }
+}
+
 /// Streams an attachment's content. Freshdesk's file URLs are signed and expire within
 /// minutes, so a fresh URL is fetched from Freshdesk for every download.
 #[utoipa::path(
@@ -309,9 +376,8 @@ pub async fn attachments_download_retrieve(
     State(state): State<AppState>,
     auth: AccountAuth,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<DownloadParams>,
+    _query: Parsed<DownloadQuery>,
 ) -> ApiResult<Response> {
-    params::boolean("include_shell_data", &p.include_shell_data)?;
     let not_found = || ApiError::NotFound("No Attachment matches the given id.".into());
     let id: Uuid = id.parse().map_err(|_| not_found())?;
     let (org, la) = (auth.org.id, auth.account.id);

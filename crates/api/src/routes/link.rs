@@ -81,9 +81,7 @@ fn public_base(state: &AppState) -> ApiResult<String> {
     responses(
         (status = 200, description = "The link token (single use)", body = LinkToken),
         (status = 400, description = "Invalid body, category, integration or expiry; or a magic link asked of a server without `DESKBRIDGE_PUBLIC_URL`", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]
@@ -189,10 +187,8 @@ pub async fn link_token_create(
     params(("public_token" = String, Path, description = "The public token the Link page handed over")),
     responses(
         (status = 200, description = "The linked account's token", body = AccountToken),
-        (status = 401, description = "Missing or wrong API key", body = ErrorDetail),
         (status = 404, description = "Unknown, expired or already exchanged public token", body = ErrorDetail),
         (status = 429, description = "Too many failed attempts by this organization (or, with a wrong API key, from this address)", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = []))
 )]

@@ -31,7 +31,7 @@ use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::failures::FailureKey;
-use crate::routes::link_html::{
+use crate::link_html::{
     choose_page, esc, fill, form_page, integration_name, page, push_installed_html, push_setup_html,
 };
 use crate::state::AppState;

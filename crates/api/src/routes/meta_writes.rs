@@ -73,9 +73,6 @@ pub struct TicketMetaParams {
     responses(
         (status = 200, description = "The request schema", body = MetaResponse),
         (status = 400, description = "A query value is invalid", body = ErrorDetail),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -95,10 +92,7 @@ pub async fn tickets_meta_post_retrieve(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The request schema", body = MetaResponse),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
         (status = 404, description = "No such ticket", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -132,9 +126,6 @@ pub async fn tickets_meta_patch_retrieve(
     tag = "comments",
     responses(
         (status = 200, description = "The request schema", body = MetaResponse),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]
@@ -152,9 +143,6 @@ pub async fn comments_meta_post_retrieve(
     tag = "contacts",
     responses(
         (status = 200, description = "The request schema", body = MetaResponse),
-        (status = 401, description = "Missing or wrong API key or account token", body = ErrorDetail),
-        (status = 429, description = "Caller rate limit reached", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     ),
     security(("bearerAuth" = [], "accountToken" = []))
 )]

@@ -7,7 +7,6 @@ pub mod contact_writes;
 pub mod extra;
 pub mod keys;
 pub mod link;
-pub mod link_html;
 pub mod link_page;
 pub mod meta;
 pub mod meta_writes;

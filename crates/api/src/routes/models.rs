@@ -3,17 +3,18 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use deskbridge_model::ModelKind;
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_store::records::FieldFilter;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use utoipa::IntoParams;
 
 use crate::error::ApiResult;
-use crate::extract::{AccountAuth, ApiQuery};
-use crate::filters::{CollectionFilters, ContactFilters, TicketChildFilters, UserFilters};
-use crate::records::{self, CommonListParams, GetParams, ListExtras};
+use crate::extract::{AccountAuth, Parsed};
+use crate::filters::{
+    CollectionFilters, ContactFilters, FilterParams, Filters, TicketChildFilters, UserFilters,
+};
+use crate::records::{self, CommonListParams, GetParams, GetQuery, ListRequest, kinds};
 use crate::state::AppState;
 
 /// No model-specific filters.
@@ -21,15 +22,16 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct NoFilters {}
 
-impl NoFilters {
-    /// No filters.
-    pub fn parse(&self) -> ApiResult<Vec<FieldFilter>> {
+impl FilterParams for NoFilters {
+    fn filters(&self) -> ApiResult<Vec<FieldFilter>> {
         Ok(Vec::new())
     }
 }
 
+/// The record bodies stay JSON maps: their shape is the model's, rendered
+/// from the stored fields, and `expand` nests related records in place of ids.
 macro_rules! model_endpoints {
-    ($kind:expr, $tag:literal, $list:ident, $get:ident, $list_path:literal, $get_path:literal,
+    ($kind:ty, $tag:literal, $list:ident, $get:ident, $list_path:literal, $get_path:literal,
      $model:ty, $page:ty, $filters:ty) => {
         #[doc = concat!("Returns a page of `", $tag, "` objects.")]
         #[utoipa::path(
@@ -46,11 +48,11 @@ macro_rules! model_endpoints {
         pub async fn $list(
             State(state): State<AppState>,
             auth: AccountAuth,
-            ApiQuery(common): ApiQuery<CommonListParams>,
-            ApiQuery(filters): ApiQuery<$filters>,
+            // The model's filters are checked first (their 400s come before the common ones').
+            Parsed(Filters(filters, _)): Parsed<Filters<$filters>>,
+            Parsed(list): Parsed<ListRequest<$kind>>,
         ) -> ApiResult<records::RawPage> {
-            let extras = ListExtras { filters: filters.parse()? };
-            records::list_page(&state, &auth, $kind, &common, extras).await
+            records::list_page(&state, &auth, list.with_filters(filters)).await
         }
 
         #[doc = concat!("Returns one `", $tag, "` object by id.")]
@@ -70,9 +72,9 @@ macro_rules! model_endpoints {
             State(state): State<AppState>,
             auth: AccountAuth,
             Path(id): Path<String>,
-            ApiQuery(p): ApiQuery<GetParams>,
-        ) -> ApiResult<Json<Value>> {
-            Ok(Json(Value::Object(records::get(&state, &auth, $kind, &id, &p).await?)))
+            Parsed(p): Parsed<GetQuery<$kind>>,
+        ) -> ApiResult<Json<Map<String, Value>>> {
+            Ok(Json(records::get(&state, &auth, &id, &p).await?))
         }
     };
 }
@@ -80,7 +82,7 @@ macro_rules! model_endpoints {
 use deskbridge_model as m;
 
 model_endpoints!(
-    ModelKind::Comment,
+    kinds::Comment,
     "comments",
     comments_list,
     comments_retrieve,
@@ -91,7 +93,7 @@ model_endpoints!(
     TicketChildFilters
 );
 model_endpoints!(
-    ModelKind::User,
+    kinds::User,
     "users",
     users_list,
     users_retrieve,
@@ -102,7 +104,7 @@ model_endpoints!(
     UserFilters
 );
 model_endpoints!(
-    ModelKind::Contact,
+    kinds::Contact,
     "contacts",
     contacts_list,
     contacts_retrieve,
@@ -113,7 +115,7 @@ model_endpoints!(
     ContactFilters
 );
 model_endpoints!(
-    ModelKind::Account,
+    kinds::Account,
     "accounts",
     accounts_list,
     accounts_retrieve,
@@ -124,7 +126,7 @@ model_endpoints!(
     NoFilters
 );
 model_endpoints!(
-    ModelKind::Team,
+    kinds::Team,
     "teams",
     teams_list,
     teams_retrieve,
@@ -135,7 +137,7 @@ model_endpoints!(
     NoFilters
 );
 model_endpoints!(
-    ModelKind::Tag,
+    kinds::Tag,
     "tags",
     tags_list,
     tags_retrieve,
@@ -146,7 +148,7 @@ model_endpoints!(
     NoFilters
 );
 model_endpoints!(
-    ModelKind::Role,
+    kinds::Role,
     "roles",
     roles_list,
     roles_retrieve,
@@ -157,7 +159,7 @@ model_endpoints!(
     NoFilters
 );
 model_endpoints!(
-    ModelKind::Attachment,
+    kinds::Attachment,
     "attachments",
     attachments_list,
     attachments_retrieve,
@@ -168,7 +170,7 @@ model_endpoints!(
     TicketChildFilters
 );
 model_endpoints!(
-    ModelKind::Collection,
+    kinds::Collection,
     "collections",
     collections_list,
     collections_retrieve,
@@ -179,7 +181,7 @@ model_endpoints!(
     CollectionFilters
 );
 model_endpoints!(
-    ModelKind::Project,
+    kinds::Project,
     "projects",
     projects_list,
     projects_retrieve,

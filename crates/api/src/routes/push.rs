@@ -114,12 +114,10 @@ fn refused(status: StatusCode, why: &str, hook: &str) -> ApiError {
     responses(
         (status = 202, description = "Accepted", body = PushAccepted),
         (status = 400, description = "The body is not JSON or names no ticket", body = ErrorDetail),
-        (status = 401, description = "Bad or missing signature or secret, or a stale timestamp", body = ErrorDetail),
         (status = 404, description = "No such hook", body = ErrorDetail),
         (status = 409, description = "A replayed delivery", body = ErrorDetail),
         (status = 413, description = "Body too large", body = ErrorDetail),
         (status = 429, description = "Too many pushes for this hook", body = ErrorDetail),
-        (status = 503, description = "Database unavailable; retry", body = ErrorDetail),
     )
 )]
 pub async fn inbound_push(

@@ -244,6 +244,8 @@ pub async fn tickets_create(
     auth: AccountAuth,
     ApiQuery(q): ApiQuery<WriteParams>,
     headers: HeaderMap,
+    // The body stays JSON until `parse_model`: keys the model does not know are Merge's
+    // warnings, not errors, and an idempotency key covers the body as it was sent.
     ApiJson(raw): ApiJson<Value>,
 ) -> ApiResult<Response> {
     let (s, a, r) = (state.clone(), auth.clone(), raw.clone());
@@ -278,6 +280,8 @@ pub async fn tickets_partial_update(
     auth: AccountAuth,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<WriteParams>,
+    // The body stays JSON until `parse_model`: keys the model does not know are Merge's
+    // warnings, not errors.
     ApiJson(raw): ApiJson<Value>,
 ) -> ApiResult<Response> {
     idempotency::run_unkeyed(move |ledger| async move {

@@ -5,17 +5,16 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
-use deskbridge_model::ModelKind;
 use deskbridge_model::common::ErrorDetail;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AccountAuth, ApiQuery};
-use crate::filters::{TicketDisplay, TicketFilters};
-use crate::params;
-use crate::records::{self, CommonListParams, GetParams, ListExtras};
+use crate::extract::{AccountAuth, Parsed};
+use crate::filters::{TicketDisplay, TicketFilters, TicketQuery};
+use crate::params::{self, FromQuery};
+use crate::records::{self, CommonListParams, GetParams, GetQuery, ListRequest, kinds};
 use crate::remote_fields::remote_field_class_id;
 use crate::state::AppState;
 
@@ -89,32 +88,20 @@ async fn apply_display(
 pub async fn tickets_list(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(mut common): ApiQuery<CommonListParams>,
-    ApiQuery(filters): ApiQuery<TicketFilters>,
+    // The ticket filters are checked first (their 400s come before the common ones').
+    Parsed(TicketQuery { filters, display }): Parsed<TicketQuery>,
+    Parsed(list): Parsed<ListRequest<kinds::Ticket>>,
 ) -> ApiResult<axum::response::Response> {
-    let (filters, display) = filters.parse()?;
-    let keep = params::boolean("include_remote_data", &common.include_remote_data)?;
+    let mut list = list.with_filters(filters);
+    let keep = list.query.with_remote_data;
     let need_raw = !display.enum_origins.is_empty() || display.remote_fields;
     if !need_raw {
-        return Ok(records::list_page(
-            &state,
-            &auth,
-            ModelKind::Ticket,
-            &common,
-            ListExtras { filters },
-        )
-        .await?
-        .into_response());
+        return Ok(records::list_page(&state, &auth, list)
+            .await?
+            .into_response());
     }
-    common.include_remote_data = Some("true".into());
-    let (mut objects, next, previous) = records::list(
-        &state,
-        &auth,
-        ModelKind::Ticket,
-        &common,
-        ListExtras { filters },
-    )
-    .await?;
+    list.query.with_remote_data = true;
+    let (mut objects, next, previous) = records::list(&state, &auth, list).await?;
     apply_display(&state, &auth, &mut objects, &display, keep).await?;
     Ok(Json(records::page(objects, next, previous)).into_response())
 }
@@ -130,6 +117,27 @@ pub struct TicketGetParams {
     /// Include `remote_fields` (the ticket's custom fields).
     #[param(value_type = Option<bool>)]
     pub include_remote_fields: Option<String>,
+}
+
+impl FromQuery for TicketDisplay {
+    type Raw = TicketGetParams;
+
+    fn parse(t: TicketGetParams) -> Result<Self, ApiError> {
+        let mut origins = params::choices(
+            "show_enum_origins",
+            &t.show_enum_origins,
+            crate::filters::ENUM_FIELDS,
+        )?;
+        origins.extend(params::choices(
+            "remote_fields",
+            &t.remote_fields,
+            crate::filters::ENUM_FIELDS,
+        )?);
+        Ok(TicketDisplay {
+            enum_origins: origins,
+            remote_fields: params::boolean("include_remote_fields", &t.include_remote_fields)?,
+        })
+    }
 }
 
 /// Returns one `tickets` object by id.
@@ -149,9 +157,10 @@ pub async fn tickets_retrieve(
     State(state): State<AppState>,
     auth: AccountAuth,
     Path(id): Path<String>,
-    ApiQuery(mut p): ApiQuery<GetParams>,
-    ApiQuery(t): ApiQuery<TicketGetParams>,
-) -> ApiResult<Json<Value>> {
+    // The display options are checked first (their 400s come before the common ones').
+    Parsed(display): Parsed<TicketDisplay>,
+    Parsed(mut p): Parsed<GetQuery<kinds::Ticket>>,
+) -> ApiResult<Json<Map<String, Value>>> {
     if id == "live-search" {
         let slug = &auth.account.integration;
         let name = state
@@ -163,31 +172,15 @@ pub async fn tickets_retrieve(
              integration (it serves its synced copy instead); see docs/providers/{slug}.md."
         )));
     }
-    let mut origins = params::choices(
-        "show_enum_origins",
-        &t.show_enum_origins,
-        crate::filters::ENUM_FIELDS,
-    )?;
-    origins.extend(params::choices(
-        "remote_fields",
-        &t.remote_fields,
-        crate::filters::ENUM_FIELDS,
-    )?);
-    let display = TicketDisplay {
-        enum_origins: origins,
-        remote_fields: params::boolean("include_remote_fields", &t.include_remote_fields)?,
-    };
-    let keep = params::boolean("include_remote_data", &p.include_remote_data)?;
+    let keep = p.with_remote_data;
     let need_raw = !display.enum_origins.is_empty() || display.remote_fields;
-    if need_raw {
-        p.include_remote_data = Some("true".into());
-    }
-    let mut objects = vec![records::get(&state, &auth, ModelKind::Ticket, &id, &p).await?];
+    p.with_remote_data |= need_raw;
+    let mut objects = vec![records::get(&state, &auth, &id, &p).await?];
     if need_raw {
         apply_display(&state, &auth, &mut objects, &display, keep).await?;
     }
     objects
         .pop()
-        .map(|o| Json(Value::Object(o)))
+        .map(Json)
         .ok_or_else(|| ApiError::not_found("Ticket"))
 }

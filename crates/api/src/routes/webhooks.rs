@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::cursor::{Cursor, bounds, paginate};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, OrgAuth};
-use crate::params;
+use crate::extract::{ApiJson, OrgAuth, Parsed};
+use crate::params::{self, FromQuery};
 use crate::state::AppState;
 
 /// A receiver endpoint (its secret is shown only when it is created).
@@ -163,6 +163,36 @@ pub struct WebhookDelivery {
 /// A page of deliveries, oldest first; schema `PaginatedWebhookDeliveryList`.
 pub type PaginatedWebhookDeliveryList = deskbridge_model::common::Paginated<WebhookDelivery>;
 
+/// Words the delivery page's schema as it was before it became a `Paginated`: a log read
+/// oldest first, whose cursors are Deskbridge's own (the Merge-style cursor example of the
+/// model's pages is left out).
+pub fn describe_deliveries_page(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+    let page = api
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("PaginatedWebhookDeliveryList"));
+    let Some(RefOr::T(Schema::Object(page))) = page else {
+        return;
+    };
+    page.description = Some("A page of deliveries.".into());
+    for (name, text) in [
+        ("next", "Cursor of the next page."),
+        ("previous", "Cursor of the previous page."),
+        ("results", "Oldest first."),
+    ] {
+        match page.properties.get_mut(name) {
+            Some(RefOr::T(Schema::Object(o))) => {
+                o.description = Some(text.into());
+                o.examples.clear();
+            }
+            Some(RefOr::T(Schema::Array(a))) => a.description = Some(text.into()),
+            _ => {}
+        }
+    }
+}
+
 /// Paging of the delivery log.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -172,6 +202,24 @@ pub struct DeliveryParams {
     /// Page size (1–100, default 100).
     #[param(value_type = Option<i32>, minimum = 1, maximum = 100)]
     pub page_size: Option<String>,
+}
+
+/// The delivery log's paging, parsed.
+#[derive(Debug)]
+pub struct DeliveryQuery {
+    limit: i64,
+    cursor: Option<Cursor>,
+}
+
+impl FromQuery for DeliveryQuery {
+    type Raw = DeliveryParams;
+
+    fn parse(p: DeliveryParams) -> Result<Self, ApiError> {
+        Ok(DeliveryQuery {
+            limit: params::page_size(&p.page_size)?,
+            cursor: Cursor::from_param(&p.cursor)?,
+        })
+    }
 }
 
 fn endpoint_id(id: &str) -> ApiResult<WebhookEndpointId> {
@@ -391,7 +439,7 @@ pub async fn webhook_endpoints_deliveries_list(
     State(state): State<AppState>,
     auth: OrgAuth,
     Path(id): Path<String>,
-    ApiQuery(p): ApiQuery<DeliveryParams>,
+    Parsed(DeliveryQuery { limit, cursor }): Parsed<DeliveryQuery>,
 ) -> ApiResult<Json<PaginatedWebhookDeliveryList>> {
     let id = endpoint_id(&id)?;
     state
@@ -404,8 +452,6 @@ pub async fn webhook_endpoints_deliveries_list(
             }
             other => other.into(),
         })?;
-    let limit = params::page_size(&p.page_size)?;
-    let cursor = Cursor::from_param(&p.cursor)?;
     let (after, before) = bounds(cursor);
     let rows = state
         .store

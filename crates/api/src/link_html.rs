@@ -12,9 +12,9 @@ use deskbridge_store::link_tokens::LinkSession;
 
 use crate::state::AppState;
 
-const PAGE: &str = include_str!("../../assets/link/page.html");
-const CHOOSE: &str = include_str!("../../assets/link/choose.html");
-const FORM: &str = include_str!("../../assets/link/form.html");
+const PAGE: &str = include_str!("../assets/link/page.html");
+const CHOOSE: &str = include_str!("../assets/link/choose.html");
+const FORM: &str = include_str!("../assets/link/form.html");
 
 /// Escapes text for HTML content and attribute values (and template braces).
 pub fn esc(s: &str) -> String {

@@ -15,9 +15,11 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::accounts::LinkedAccount;
@@ -75,6 +77,9 @@ struct Inner {
 #[derive(Debug, Default)]
 pub struct AuthCache {
     inner: Mutex<Inner>,
+    /// Notifications the listener has handled, and a wake-up for [`AuthCache::settle`].
+    handled: AtomicU64,
+    handled_signal: Notify,
 }
 
 impl AuthCache {
@@ -134,6 +139,37 @@ impl AuthCache {
         }
     }
 
+    /// How many notifications the listener has handled: read before a revoking write and
+    /// passed to [`AuthCache::settle`] after it.
+    pub(crate) fn handled(&self) -> u64 {
+        self.handled.load(Ordering::Acquire)
+    }
+
+    /// After a revoking write in this process: waits (at most a second) until this process's
+    /// listener has received a notification sent after `since`. PostgreSQL signals every
+    /// listening backend at the writer's commit, so by then the other processes' listeners
+    /// have been told too, and the answer that reports the revocation leaves after them.
+    pub(crate) async fn settle(&self, since: u64) {
+        if !self.is_listening() {
+            return;
+        }
+        let wait = async {
+            loop {
+                let signal = self.handled_signal.notified();
+                if self.handled() > since {
+                    return;
+                }
+                signal.await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), wait).await;
+    }
+
+    fn count_handled(&self) {
+        self.handled.fetch_add(1, Ordering::AcqRel);
+        self.handled_signal.notify_waiters();
+    }
+
     /// Whether the cache is in use (its listener is listening).
     pub fn is_listening(&self) -> bool {
         self.inner.lock().map(|i| i.listening).unwrap_or(false)
@@ -190,6 +226,7 @@ impl Store {
                 Ok(Some(n)) => {
                     let org = n.payload().parse::<Uuid>().ok().map(OrgId::from_uuid);
                     self.auth_cache.invalidate(org);
+                    self.auth_cache.count_handled();
                 }
                 Ok(None) => {
                     tracing::warn!("auth cache: listener connection lost; bypassing the cache");

@@ -428,7 +428,6 @@ impl Store {
         linked_account: LinkedAccountId,
     ) -> Result<String, StoreError> {
         let token = random_token("dbat_");
-        let since = self.auth_cache().handled();
         let done = sqlx::query(
             "UPDATE linked_accounts SET account_token_hash = $3, account_token = $4, updated_at = now()
              WHERE organization_id = $1 AND id = $2",
@@ -447,7 +446,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        self.auth_cache().settle(since).await;
+        self.confirm_revocation().await;
         Ok(token)
     }
 
@@ -457,7 +456,6 @@ impl Store {
         org: OrgId,
         linked_account: LinkedAccountId,
     ) -> Result<(), StoreError> {
-        let since = self.auth_cache().handled();
         let done =
             sqlx::query("DELETE FROM linked_accounts WHERE organization_id = $1 AND id = $2")
                 .bind(org)
@@ -469,7 +467,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        self.auth_cache().settle(since).await;
+        self.confirm_revocation().await;
         Ok(())
     }
 

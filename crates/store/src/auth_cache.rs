@@ -15,11 +15,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgListener, PgPoolOptions};
-use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::accounts::LinkedAccount;
@@ -29,6 +27,12 @@ use crate::{Store, StoreError};
 
 /// The channel the triggers notify on.
 pub const CHANNEL: &str = "deskbridge_auth";
+
+/// The `application_name` of every listener connection; a confirmation is appended to it.
+const LISTENER_NAME: &str = "deskbridge-auth";
+
+/// The payload prefix of a request for confirmation (see [`Store::confirm_revocation`]).
+const ACK: &str = "ack:";
 
 /// How long an entry is trusted without a notification: short, so that even a listener whose
 /// connection dies without a sign cannot keep a revoked key alive for long.
@@ -77,9 +81,6 @@ struct Inner {
 #[derive(Debug, Default)]
 pub struct AuthCache {
     inner: Mutex<Inner>,
-    /// Notifications the listener has handled, and a wake-up for [`AuthCache::settle`].
-    handled: AtomicU64,
-    handled_signal: Notify,
 }
 
 impl AuthCache {
@@ -139,37 +140,6 @@ impl AuthCache {
         }
     }
 
-    /// How many notifications the listener has handled: read before a revoking write and
-    /// passed to [`AuthCache::settle`] after it.
-    pub(crate) fn handled(&self) -> u64 {
-        self.handled.load(Ordering::Acquire)
-    }
-
-    /// After a revoking write in this process: waits (at most a second) until this process's
-    /// listener has received a notification sent after `since`. PostgreSQL signals every
-    /// listening backend at the writer's commit, so by then the other processes' listeners
-    /// have been told too, and the answer that reports the revocation leaves after them.
-    pub(crate) async fn settle(&self, since: u64) {
-        if !self.is_listening() {
-            return;
-        }
-        let wait = async {
-            loop {
-                let signal = self.handled_signal.notified();
-                if self.handled() > since {
-                    return;
-                }
-                signal.await;
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(1), wait).await;
-    }
-
-    fn count_handled(&self) {
-        self.handled.fetch_add(1, Ordering::AcqRel);
-        self.handled_signal.notify_waiters();
-    }
-
     /// Whether the cache is in use (its listener is listening).
     pub fn is_listening(&self) -> bool {
         self.inner.lock().map(|i| i.listening).unwrap_or(false)
@@ -223,10 +193,23 @@ impl Store {
         tracing::debug!("auth cache: listening");
         loop {
             match listener.try_recv().await {
+                Ok(Some(n)) if n.payload().starts_with(ACK) => {
+                    // Notifications arrive in commit order: every change announced before
+                    // this request for confirmation has been applied. Confirmed where the
+                    // writer can see it, in this connection's `application_name`.
+                    let name = format!("{LISTENER_NAME} {}", n.payload());
+                    if let Err(e) = sqlx::query("SELECT set_config('application_name', $1, false)")
+                        .bind(&name)
+                        .execute(&mut listener)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "auth cache: cannot confirm; bypassing the cache");
+                        return;
+                    }
+                }
                 Ok(Some(n)) => {
                     let org = n.payload().parse::<Uuid>().ok().map(OrgId::from_uuid);
                     self.auth_cache.invalidate(org);
-                    self.auth_cache.count_handled();
                 }
                 Ok(None) => {
                     tracing::warn!("auth cache: listener connection lost; bypassing the cache");
@@ -240,8 +223,60 @@ impl Store {
         }
     }
 
+    /// After a revoking write of this process has committed: waits (at most a second) until
+    /// every listening process has applied it, so that the answer reporting the revocation
+    /// leaves after every cache dropped the credential. It notifies a request for
+    /// confirmation with an increasing mark; each listener, having applied every earlier
+    /// notification, shows the mark in its connection's `application_name`, which this
+    /// polls in `pg_stat_activity`. A listener that does not confirm in time (a hung
+    /// process) is logged.
+    pub(crate) async fn confirm_revocation(&self) {
+        if !self.auth_cache.is_listening() {
+            return;
+        }
+        let wait = async {
+            let mark: String = sqlx::query_scalar(
+                "SELECT m FROM (SELECT $2 || lpad((extract(epoch FROM clock_timestamp())
+                                  * 1000000)::bigint::text, 20, '0') AS m) x,
+                        LATERAL pg_notify($1, m)",
+            )
+            .bind(CHANNEL)
+            .bind(ACK)
+            .fetch_one(&self.pool)
+            .await?;
+            let confirmed = format!("{LISTENER_NAME} {mark}");
+            loop {
+                let behind: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database()
+                       AND application_name COLLATE \"C\" LIKE $1
+                       AND application_name COLLATE \"C\" < $2",
+                )
+                .bind(format!("{LISTENER_NAME}%"))
+                .bind(&confirmed)
+                .fetch_one(&self.pool)
+                .await?;
+                if behind == 0 {
+                    return Ok::<(), StoreError>(());
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        match tokio::time::timeout(Duration::from_secs(1), wait).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "auth cache: cannot confirm a revocation"),
+            Err(_) => {
+                tracing::warn!("auth cache: a process did not confirm a revocation within 1 s")
+            }
+        }
+    }
+
     async fn auth_listener(&self, pool: &sqlx::PgPool) -> Result<PgListener, StoreError> {
         let mut listener = PgListener::connect_with(pool).await?;
+        sqlx::query("SELECT set_config('application_name', $1, false)")
+            .bind(LISTENER_NAME)
+            .execute(&mut listener)
+            .await?;
         // A lost connection is reported at once; this loop reconnects (and clears) itself.
         listener.eager_reconnect(false);
         listener.listen(CHANNEL).await?;

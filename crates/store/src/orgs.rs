@@ -99,7 +99,6 @@ impl Store {
 
     /// Revokes a key by id (any organization: used by the operator's CLI).
     pub async fn revoke_api_key(&self, key_id: ApiKeyId) -> Result<ApiKeyInfo, StoreError> {
-        let since = self.auth_cache().handled();
         let info = sqlx::query_as::<_, ApiKeyInfo>(
             "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
              RETURNING id, organization_id, name, prefix, created_at, revoked_at",
@@ -108,14 +107,14 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         // At once in this process too; the trigger's notification reaches the others.
+        // No wait for the notification: a key revoked before sends none, and the CLI, the
+        // only caller, does not listen.
         self.auth_cache().invalidate(None);
-        self.auth_cache().settle(since).await;
         info.ok_or(StoreError::NotFound)
     }
 
     /// Revokes every live key of the organization with this name (regenerate-key).
     pub async fn revoke_api_keys_named(&self, org: OrgId, name: &str) -> Result<u64, StoreError> {
-        let since = self.auth_cache().handled();
         let done = sqlx::query(
             "UPDATE api_keys SET revoked_at = now()
              WHERE organization_id = $1 AND name = $2 AND revoked_at IS NULL",
@@ -127,7 +126,7 @@ impl Store {
         // At once in this process too; the trigger's notification reaches the others.
         self.auth_cache().invalidate(Some(org));
         if done.rows_affected() > 0 {
-            self.auth_cache().settle(since).await;
+            self.confirm_revocation().await;
         }
         Ok(done.rows_affected())
     }
@@ -139,7 +138,6 @@ impl Store {
         org: OrgId,
         name: &str,
     ) -> Result<Option<NewApiKey>, StoreError> {
-        let since = self.auth_cache().handled();
         let mut tx = self.pool.begin().await?;
         let revoked = sqlx::query(
             "UPDATE api_keys SET revoked_at = now()
@@ -169,7 +167,7 @@ impl Store {
         tx.commit().await?;
         // At once in this process too; the trigger's notification reaches the others.
         self.auth_cache().invalidate(Some(org));
-        self.auth_cache().settle(since).await;
+        self.confirm_revocation().await;
         Ok(Some(NewApiKey { info, key }))
     }
 

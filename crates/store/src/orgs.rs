@@ -107,9 +107,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         // At once in this process too; the trigger's notification reaches the others.
-        // No wait for the notification: a key revoked before sends none, and the CLI, the
-        // only caller, does not listen.
         self.auth_cache().invalidate(None);
+        self.confirm_revocation().await;
         info.ok_or(StoreError::NotFound)
     }
 

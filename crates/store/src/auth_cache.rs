@@ -7,7 +7,9 @@
 //! deleted, an account token rotated, a linked account changed or deleted, an organization
 //! renamed or deleted), whatever code path writes it. PostgreSQL signals the listening
 //! backends before the writer's commit returns, and each process's listener
-//! ([`Store::run_auth_listener`]) drops that organization's entries. While the listener is not
+//! ([`Store::run_auth_listener`]) drops that organization's entries. A revocation made through
+//! the store then waits until every listening process has confirmed it (`confirm_revocation`),
+//! so its answer leaves after every cache dropped the credential. While the listener is not
 //! connected, notifications could be missed, so the cache is emptied and bypassed until it is
 //! listening again. A short TTL bounds what no notification can cover (a connection that dies
 //! silently until TCP notices). Entries are keyed by the hashes the store looks keys and

@@ -123,13 +123,21 @@ pub async fn run_with_webhooks(
     if workers > 0 {
         start_webhooks(&store, webhooks, &shutdown, &mut tasks);
     }
+    // Keeps this process's authentication cache in step with revocations (and bypasses it
+    // while not listening): see deskbridge_store::auth_cache.
+    let auth_listener = {
+        let store = store.clone();
+        tokio::spawn(async move { store.run_auth_listener().await })
+    };
     let app = deskbridge_api::app(AppState::new(store, factory, api));
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(wait_for(shutdown))
-    .await?;
+    .await;
+    auth_listener.abort();
+    served?;
     while tasks.join_next().await.is_some() {}
     info!("stopped");
     Ok(())

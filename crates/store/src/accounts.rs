@@ -7,6 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
+use crate::auth_cache::{CacheKey, Resolved};
 use crate::crypto::{Slot, api_key_hash, api_key_matches, random_token};
 use crate::ids::{ApiKeyId, LinkedAccountId, OrgId};
 use crate::keyset;
@@ -234,6 +235,8 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(Some(org));
         Ok(Linked {
             account,
             account_token: token,
@@ -268,6 +271,12 @@ impl Store {
         token: &str,
     ) -> Result<Option<(Organization, ApiKeyId, Option<LinkedAccount>)>, StoreError> {
         let hash = api_key_hash(api_key);
+        let token_hash = self.token_hash(token).await?;
+        let cache_key = CacheKey::Account(hash.clone(), token_hash.clone());
+        if let Some(Resolved::Account(org, key_id, account)) = self.auth_cache().get(&cache_key) {
+            return Ok(Some((org, key_id, Some(*account))));
+        }
+        let generation = self.auth_cache().generation();
         let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("la.{c}")).collect();
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT k.id AS key_id, o.id AS org_id, o.name AS org_name, k.key_hash, {}
@@ -278,7 +287,7 @@ impl Store {
             columns.join(", ")
         )))
         .bind(&hash)
-        .bind(self.token_hash(token).await?)
+        .bind(&token_hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
@@ -292,11 +301,20 @@ impl Store {
             id: row.try_get("org_id")?,
             name: row.try_get("org_name")?,
         };
+        let key_id: ApiKeyId = row.try_get("key_id")?;
         let account = match row.try_get::<Option<LinkedAccountId>, _>("id")? {
             Some(_) => Some(LinkedAccount::from_row(&row)?),
             None => None,
         };
-        Ok(Some((org, row.try_get("key_id")?, account)))
+        // Only a complete success is kept: an unknown token is asked again each time.
+        if let Some(account) = &account {
+            self.auth_cache().put(
+                cache_key,
+                generation,
+                Resolved::Account(org.clone(), key_id, Box::new(account.clone())),
+            );
+        }
+        Ok(Some((org, key_id, account)))
     }
 
     /// One of the organization's linked accounts.
@@ -398,6 +416,8 @@ impl Store {
         .bind(detail)
         .execute(&self.pool)
         .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(None);
         Ok(())
     }
 
@@ -421,9 +441,12 @@ impl Store {
         )?)
         .execute(&self.pool)
         .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(Some(org));
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.confirm_revocation().await;
         Ok(token)
     }
 
@@ -439,9 +462,12 @@ impl Store {
                 .bind(linked_account)
                 .execute(&self.pool)
                 .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(Some(org));
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.confirm_revocation().await;
         Ok(())
     }
 

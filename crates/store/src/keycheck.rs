@@ -84,6 +84,8 @@ impl Store {
             .bind(name)
             .execute(&self.pool)
             .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(None);
         Ok(done.rows_affected() > 0)
     }
 

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod auth_cache;
 pub mod changed_data;
 pub mod crypto;
 mod error;
@@ -79,6 +80,8 @@ pub struct Store {
     pub cipher: Cipher,
     /// The token hash key, read from the database on first use (see [`keyring`]).
     token_key: std::sync::Arc<tokio::sync::OnceCell<crypto::TokenKey>>,
+    /// Successful authentications of this process (see [`auth_cache`]).
+    auth_cache: std::sync::Arc<auth_cache::AuthCache>,
 }
 
 impl Store {
@@ -88,6 +91,7 @@ impl Store {
             pool,
             cipher,
             token_key: std::sync::Arc::default(),
+            auth_cache: std::sync::Arc::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
+use crate::auth_cache::{CacheKey, Resolved};
 use crate::crypto::{api_key_hash, api_key_matches, random_token};
 use crate::ids::{ApiKeyId, OrgId};
 use crate::{Store, StoreError};
@@ -98,14 +99,17 @@ impl Store {
 
     /// Revokes a key by id (any organization: used by the operator's CLI).
     pub async fn revoke_api_key(&self, key_id: ApiKeyId) -> Result<ApiKeyInfo, StoreError> {
-        sqlx::query_as::<_, ApiKeyInfo>(
+        let info = sqlx::query_as::<_, ApiKeyInfo>(
             "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
              RETURNING id, organization_id, name, prefix, created_at, revoked_at",
         )
         .bind(key_id)
         .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)
+        .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(None);
+        self.confirm_revocation().await;
+        info.ok_or(StoreError::NotFound)
     }
 
     /// Revokes every live key of the organization with this name (regenerate-key).
@@ -118,6 +122,11 @@ impl Store {
         .bind(name)
         .execute(&self.pool)
         .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(Some(org));
+        if done.rows_affected() > 0 {
+            self.confirm_revocation().await;
+        }
         Ok(done.rows_affected())
     }
 
@@ -155,6 +164,9 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(Some(org));
+        self.confirm_revocation().await;
         Ok(Some(NewApiKey { info, key }))
     }
 
@@ -164,6 +176,11 @@ impl Store {
         key: &str,
     ) -> Result<Option<(Organization, ApiKeyId)>, StoreError> {
         let hash = api_key_hash(key);
+        let cache_key = CacheKey::Key(hash.clone());
+        if let Some(Resolved::Key(org, key_id)) = self.auth_cache().get(&cache_key) {
+            return Ok(Some((org, key_id)));
+        }
+        let generation = self.auth_cache().generation();
         let row: Option<(ApiKeyId, OrgId, String, Vec<u8>)> = sqlx::query_as(
             "SELECT k.id, o.id, o.name, k.key_hash FROM api_keys k
              JOIN organizations o ON o.id = k.organization_id
@@ -172,8 +189,13 @@ impl Store {
         .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|(key_id, id, name, stored)| {
+        let found = row.and_then(|(key_id, id, name, stored)| {
             api_key_matches(&stored, &hash).then_some((Organization { id, name }, key_id))
-        }))
+        });
+        if let Some((org, key_id)) = &found {
+            self.auth_cache()
+                .put(cache_key, generation, Resolved::Key(org.clone(), *key_id));
+        }
+        Ok(found)
     }
 }

@@ -98,6 +98,8 @@ impl Store {
         .bind(linked_at)
         .execute(&self.pool)
         .await?;
+        // At once in this process too; the trigger's notification reaches the others.
+        self.auth_cache().invalidate(None);
         Ok(done.rows_affected() == 1)
     }
 }

@@ -72,30 +72,54 @@ pub async fn expand(
     objects: &mut [Map<String, Value>],
     expand: &[String],
 ) -> ApiResult<()> {
+    let (fields, groups) = expand_groups(kind, expand, |field, ids| {
+        for o in objects.iter() {
+            collect_ids(o.get(field), ids);
+        }
+    });
+    let rows: Vec<(usize, StoredRecord)> = state
+        .store
+        .records_by_ids_grouped(auth.org.id, auth.account.id, &groups)
+        .await?;
+    let mut by_field: Vec<HashMap<String, Value>> = vec![HashMap::new(); fields.len()];
+    for (group, r) in &rows {
+        if let (Some(map), Some((_, target))) = (by_field.get_mut(*group), fields.get(*group)) {
+            map.insert(r.id.to_string(), Value::Object(record_json(*target, r)));
+        }
+    }
+    for ((field, _), by_id) in fields.iter().zip(&by_field) {
+        for o in objects.iter_mut() {
+            if let Some(v) = o.get_mut(*field) {
+                replace_ids(v, by_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The expanded relation fields with their target models, and the (model, ids) groups to
+/// fetch for them.
+type ExpandGroups = (Vec<(&'static str, ModelKind)>, Vec<(ModelKind, Vec<Uuid>)>);
+
+/// The relation fields of `kind` that `expand` names, each with its target model, and the
+/// (model, ids) groups to fetch for them in one statement; `collect` gathers a field's ids.
+fn expand_groups(
+    kind: ModelKind,
+    expand: &[String],
+    mut collect: impl FnMut(&str, &mut BTreeSet<Uuid>),
+) -> ExpandGroups {
+    let mut fields = Vec::new();
+    let mut groups = Vec::new();
     for (field, target, _) in relation_fields(kind) {
         if !expand.iter().any(|e| e == field) {
             continue;
         }
         let mut ids = BTreeSet::new();
-        for o in objects.iter() {
-            collect_ids(o.get(*field), &mut ids);
-        }
-        let ids: Vec<Uuid> = ids.into_iter().collect();
-        let rows = state
-            .store
-            .records_by_ids(auth.org.id, auth.account.id, *target, &ids, false)
-            .await?;
-        let by_id: HashMap<String, Value> = rows
-            .iter()
-            .map(|r| (r.id.to_string(), Value::Object(record_json(*target, r))))
-            .collect();
-        for o in objects.iter_mut() {
-            if let Some(v) = o.get_mut(*field) {
-                replace_ids(v, &by_id);
-            }
-        }
+        collect(field, &mut ids);
+        fields.push((*field, *target));
+        groups.push((*target, ids.into_iter().collect()));
     }
-    Ok(())
+    (fields, groups)
 }
 
 fn collect_ids(v: Option<&Value>, out: &mut BTreeSet<Uuid>) {

@@ -43,32 +43,34 @@ pub async fn list_page<M: Model>(
     let (rows, next, previous) = paginate_in(rows, limit, cursor, q.order, |r: &RawRecord| {
         super::position(q.order, r.created_at, r.modified_at, r.id)
     });
-    // Expanded relations: the related records, rendered once each.
-    let mut expanded: HashMap<&'static str, HashMap<String, Vec<u8>>> = HashMap::new();
+    // Expanded relations: the related records of every relation in one statement, each
+    // rendered once.
     let parsed: Vec<RawFields> = rows.iter().map(RawFields::parse).collect();
-    for (field, target, _) in relation_fields(kind) {
-        if !expand_list.iter().any(|e| e == field) {
-            continue;
-        }
-        let mut ids = BTreeSet::new();
+    let (fields, groups) = expand_groups(kind, &expand_list, |field, ids| {
         for f in &parsed {
             if let Some(v) = f.get(field) {
                 let v: Value = serde_json::from_str(v.get()).unwrap_or(Value::Null);
-                collect_ids(Some(&v), &mut ids);
+                collect_ids(Some(&v), ids);
             }
         }
-        let ids: Vec<Uuid> = ids.into_iter().collect();
-        let related = state
-            .store
-            .records_by_ids_raw(auth.org.id, auth.account.id, *target, &ids)
-            .await?;
-        let mut by_id = HashMap::new();
-        for r in &related {
-            let mut out = Vec::with_capacity(512);
-            render_raw(*target, r, &RawFields::parse(r), &HashMap::new(), &mut out);
+    });
+    let related: Vec<(usize, RawRecord)> = state
+        .store
+        .records_by_ids_grouped(auth.org.id, auth.account.id, &groups)
+        .await?;
+    let mut expanded: HashMap<&'static str, HashMap<String, Vec<u8>>> = fields
+        .iter()
+        .map(|(field, _)| (*field, HashMap::new()))
+        .collect();
+    for (group, r) in &related {
+        let Some((field, target)) = fields.get(*group) else {
+            continue;
+        };
+        let mut out = Vec::with_capacity(512);
+        render_raw(*target, r, &RawFields::parse(r), &HashMap::new(), &mut out);
+        if let Some(by_id) = expanded.get_mut(field) {
             by_id.insert(r.id.to_string(), out);
         }
-        expanded.insert(field, by_id);
     }
     let mut out = Vec::with_capacity(rows.len() * 1024 + 256);
     out.extend_from_slice(b"{\"next\":");

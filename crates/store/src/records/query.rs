@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use deskbridge_model::ModelKind;
-use sqlx::{AssertSqlSafe, FromRow, Postgres, QueryBuilder};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::{FieldFilter, ListQuery, RawRecord, StoredRecord, table};
@@ -99,6 +99,57 @@ impl Store {
         Ok(b.build_query_as::<StoredRecord>()
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    /// Fetches records of several models by id in one statement (every relation an `expand`
+    /// names, at once, instead of one statement per relation): `groups[i]` is a model and
+    /// ids, and each row comes back with the index of its group. Shells and deleted records
+    /// are included, without remote data, as [`Store::records_by_ids`] answers them.
+    pub async fn records_by_ids_grouped<R>(
+        &self,
+        org: OrgId,
+        linked_account: LinkedAccountId,
+        groups: &[(ModelKind, Vec<Uuid>)],
+    ) -> Result<Vec<(usize, R)>, StoreError>
+    where
+        R: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let mut b = QueryBuilder::<Postgres>::new("");
+        let mut parts = 0;
+        for (i, (kind, ids)) in groups.iter().enumerate() {
+            if ids.is_empty() {
+                continue;
+            }
+            if parts > 0 {
+                b.push(" UNION ALL ");
+            }
+            parts += 1;
+            b.push(format!(
+                "(SELECT {i}::int4 AS grp, r.id, r.remote_id, r.fields, NULL::jsonb AS remote_data,
+                         r.is_shell, r.remote_was_deleted, r.created_at, r.modified_at
+                  FROM {} r JOIN linked_accounts la ON la.id = r.linked_account_id
+                  WHERE la.organization_id = ",
+                table(*kind)
+            ));
+            b.push_bind(org)
+                .push(" AND r.linked_account_id = ")
+                .push_bind(linked_account)
+                .push(" AND r.id = ANY(")
+                .push_bind(ids.clone())
+                .push("))");
+        }
+        if parts == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = b.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let group: i32 = row.try_get("grp")?;
+                let group = usize::try_from(group)
+                    .map_err(|_| StoreError::Other("a negative expand group".into()))?;
+                Ok((group, R::from_row(row)?))
+            })
+            .collect()
     }
 
     /// Counts the live records of each model of a linked account.

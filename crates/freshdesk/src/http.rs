@@ -208,8 +208,11 @@ impl Http {
                             if status.is_server_error() {
                                 ProviderError::Transient(format!("HTTP {}", status.as_u16()))
                             } else if status.is_success() {
+                                // Checked without building it (the caller parses it once):
+                                // a sync reads hundreds of thousands of answers.
                                 if status == StatusCode::NO_CONTENT
-                                    || serde_json::from_slice::<Value>(&raw.body).is_ok()
+                                    || serde_json::from_slice::<serde::de::IgnoredAny>(&raw.body)
+                                        .is_ok()
                                 {
                                     return Ok(raw);
                                 }

@@ -163,16 +163,21 @@ pub(crate) fn record(
     remote_id: String,
     fields: Map<String, Value>,
     path: String,
-    raw: &Value,
+    raw: Value,
     volatile_keys: &'static [&'static str],
     refs: Vec<RecordRef>,
     deleted: bool,
 ) -> NormalizedRecord {
+    // Built by hand rather than with `json!`, which would copy `raw` once more; the key order
+    // (`path`, `data`) is the one `json!` gives, which the content hash sees.
+    let mut entry = Map::with_capacity(2);
+    entry.insert("path".into(), Value::String(path));
+    entry.insert("data".into(), raw);
     NormalizedRecord {
         kind,
         remote_id,
         fields,
-        remote_data: vec![json!({ "path": path, "data": raw })],
+        remote_data: vec![Value::Object(entry)],
         volatile_keys,
         refs,
         remote_was_deleted: deleted,
@@ -185,18 +190,15 @@ pub(crate) fn record(
 /// push) that emit their keys in different orders; the content hash sees key order, so
 /// without one canonical shape every pushed ticket would count as changed again at the next
 /// sync (moving `modified_at`, queuing a spurious `Ticket.changed`).
-pub(crate) fn canonical_raw(raw: &Value, drop: &[&str]) -> Value {
+/// Takes the object by value: the sync maps each answer once, so nothing is copied.
+pub(crate) fn canonical_raw(raw: Value, drop: &[&str]) -> Value {
     match raw {
-        Value::Object(m) => {
-            let mut out: Map<String, Value> = m
-                .iter()
-                .filter(|(k, _)| !drop.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            out.sort_keys();
-            Value::Object(out)
+        Value::Object(mut m) => {
+            m.retain(|k, _| !drop.contains(&k.as_str()));
+            m.sort_keys();
+            Value::Object(m)
         }
-        other => other.clone(),
+        other => other,
     }
 }
 
@@ -252,6 +254,17 @@ pub fn map_ticket(
     base_url: &Url,
     raw: &Value,
 ) -> Result<NormalizedRecord, ProviderError> {
+    map_ticket_owned(linked_account_id, base_url, raw.clone())
+}
+
+/// [`map_ticket`] taking the object by value: the sync's hot path keeps it as the raw data
+/// instead of copying it.
+pub(crate) fn map_ticket_owned(
+    linked_account_id: Uuid,
+    base_url: &Url,
+    owned: Value,
+) -> Result<NormalizedRecord, ProviderError> {
+    let raw = &owned;
     let rid = require_id(raw, "ticket")?;
     let mut refs = Vec::new();
     let mut rel = Rel {
@@ -329,7 +342,7 @@ pub fn map_ticket(
         rid,
         f,
         "/tickets".into(),
-        &canonical_raw(raw, TICKET_NOT_STORED),
+        canonical_raw(owned, TICKET_NOT_STORED),
         EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
         refs,
         deleted,
@@ -369,6 +382,16 @@ pub fn map_comment(
     raw: &Value,
     known_agents: Option<&HashSet<String>>,
 ) -> Result<NormalizedRecord, ProviderError> {
+    map_comment_owned(linked_account_id, raw.clone(), known_agents)
+}
+
+/// [`map_comment`] taking the conversation by value (the sync's hot path: no copy).
+pub(crate) fn map_comment_owned(
+    linked_account_id: Uuid,
+    owned: Value,
+    known_agents: Option<&HashSet<String>>,
+) -> Result<NormalizedRecord, ProviderError> {
+    let raw = &owned;
     let rid = require_id(raw, "conversation")?;
     let mut refs = Vec::new();
     let mut rel = Rel {
@@ -404,7 +427,7 @@ pub fn map_comment(
         rid,
         f,
         path,
-        &canonical_raw(raw, &[]),
+        canonical_raw(owned, &[]),
         EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
         refs,
         false,
@@ -441,7 +464,7 @@ pub fn map_attachment(
         rid,
         f,
         path.to_string(),
-        &canonical_raw(raw, &[]),
+        canonical_raw(raw.clone(), &[]),
         ATTACHMENT_VOLATILE_KEYS,
         refs,
         false,

@@ -1,31 +1,116 @@
 //! Content hashes: what counts as a change of a record.
+//!
+//! The hash is SHA-256 over the compact JSON text of the record's fields and of its raw data,
+//! volatile keys left out at any depth. The text is streamed into the hasher straight from
+//! the record's values (no stripped copy, no intermediate string): a sync hashes every record
+//! it reads, so this sits on the ingestion hot path. The bytes hashed are exactly those of
+//! `serde_json::to_string` of the stripped values, so hashes stored by earlier versions stay
+//! valid (a changed hash would count every record as changed once).
+
+use std::io::Write;
 
 use deskbridge_provider::NormalizedRecord;
-use serde_json::Value;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Removes volatile keys anywhere in a JSON value.
-fn strip(v: &Value, volatile: &[&str]) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !volatile.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), strip(v, volatile)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|v| strip(v, volatile)).collect()),
-        other => other.clone(),
+/// A JSON value serialised without the volatile keys of its objects (at any depth).
+struct Stripped<'a> {
+    value: &'a Value,
+    volatile: &'a [&'a str],
+}
+
+impl Serialize for Stripped<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Object(m) => StrippedMap {
+                map: m,
+                volatile: self.volatile,
+            }
+            .serialize(s),
+            Value::Array(a) => StrippedSeq {
+                items: a,
+                volatile: self.volatile,
+            }
+            .serialize(s),
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// An object without its volatile keys.
+struct StrippedMap<'a> {
+    map: &'a Map<String, Value>,
+    volatile: &'a [&'a str],
+}
+
+impl Serialize for StrippedMap<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.map {
+            if self.volatile.contains(&k.as_str()) {
+                continue;
+            }
+            m.serialize_entry(
+                k,
+                &Stripped {
+                    value: v,
+                    volatile: self.volatile,
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
+/// An array whose objects lose their volatile keys.
+struct StrippedSeq<'a> {
+    items: &'a [Value],
+    volatile: &'a [&'a str],
+}
+
+impl Serialize for StrippedSeq<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.items.len()))?;
+        for v in self.items {
+            seq.serialize_element(&Stripped {
+                value: v,
+                volatile: self.volatile,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// Feeds written bytes to the hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
 /// SHA-256 over the record's fields, raw data and deletion flag, volatile values left out.
 pub fn content_hash(r: &NormalizedRecord) -> Vec<u8> {
-    let fields = strip(&Value::Object(r.fields.clone()), r.volatile_keys);
-    let raw = strip(&Value::Array(r.remote_data.clone()), r.volatile_keys);
     let mut h = Sha256::new();
-    h.update(fields.to_string().as_bytes());
+    let fields = StrippedMap {
+        map: &r.fields,
+        volatile: r.volatile_keys,
+    };
+    let raw = StrippedSeq {
+        items: &r.remote_data,
+        volatile: r.volatile_keys,
+    };
+    // Writing JSON values into a hasher cannot fail (no I/O, string keys only).
+    let _ = serde_json::to_writer(std::io::BufWriter::new(HashWriter(&mut h)), &fields);
     h.update([0u8]);
-    h.update(raw.to_string().as_bytes());
+    let _ = serde_json::to_writer(std::io::BufWriter::new(HashWriter(&mut h)), &raw);
     h.update([u8::from(r.remote_was_deleted)]);
     h.finalize().to_vec()
 }
@@ -58,5 +143,52 @@ mod tests {
         let mut other = rec("https://a?sig=1");
         other.fields.insert("file_name".into(), json!("b.txt"));
         assert_ne!(content_hash(&rec("https://a?sig=1")), content_hash(&other));
+    }
+
+    /// The hash as the first version computed it: stripped copies serialised to strings.
+    fn reference_hash(r: &NormalizedRecord) -> Vec<u8> {
+        fn strip(v: &Value, volatile: &[&str]) -> Value {
+            match v {
+                Value::Object(m) => Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| !volatile.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), strip(v, volatile)))
+                        .collect(),
+                ),
+                Value::Array(a) => Value::Array(a.iter().map(|v| strip(v, volatile)).collect()),
+                other => other.clone(),
+            }
+        }
+        let fields = strip(&Value::Object(r.fields.clone()), r.volatile_keys);
+        let raw = strip(&Value::Array(r.remote_data.clone()), r.volatile_keys);
+        let mut h = Sha256::new();
+        h.update(fields.to_string().as_bytes());
+        h.update([0u8]);
+        h.update(raw.to_string().as_bytes());
+        h.update([u8::from(r.remote_was_deleted)]);
+        h.finalize().to_vec()
+    }
+
+    #[test]
+    fn streamed_hash_equals_the_stored_ones() {
+        let mut r = rec("https://a?sig=1");
+        r.remote_data.push(json!({
+            "path": "/tickets/7",
+            "data": {
+                "z": [1, 2.5, -3, null, true, {"thumb_url": "x", "attachment_url": "y", "k": {}}],
+                "a": "é \"quoted\" \n\u{1}",
+                "m": {"attachment_url": "only volatile"},
+                "big": 12345678901234567890u64,
+                "e": [],
+                "o": {}
+            }
+        }));
+        r.fields
+            .insert("tags".into(), json!(["x", {"file_url": 1}]));
+        assert_eq!(content_hash(&r), reference_hash(&r));
+        r.remote_was_deleted = true;
+        r.fields = Map::new();
+        r.remote_data.clear();
+        assert_eq!(content_hash(&r), reference_hash(&r));
     }
 }

@@ -91,7 +91,8 @@ impl FreshdeskProvider {
         let items = into_array(body, "tickets")?;
         let keys = ticket_keys(&items)?;
         let adv = cp.advance(&keys, self.overlap)?;
-        let emitted: Vec<Value> = adv.emit.iter().map(|&i| items[i].clone()).collect();
+        let mut items: Vec<Option<Value>> = items.into_iter().map(Some).collect();
+        let emitted: Vec<Value> = adv.emit.iter().filter_map(|&i| items[i].take()).collect();
         let enriched: Vec<Value> =
             futures::stream::iter(emitted.into_iter().map(|raw| self.enrich_ticket(raw)))
                 .buffered(self.view_concurrency)
@@ -100,11 +101,11 @@ impl FreshdeskProvider {
         self.remember_live(&enriched);
         let mut records = self.flagged_parents(&enriched).await?;
         let mut tags = BTreeSet::new();
-        for raw in &enriched {
+        for raw in enriched {
             if let Some(t) = raw.get("tags").and_then(Value::as_array) {
                 tags.extend(t.iter().filter_map(Value::as_str).map(str::to_string));
             }
-            records.push(map_ticket(self.la, &self.http.base, raw)?);
+            records.push(map_ticket_owned(self.la, &self.http.base, raw)?);
         }
         records.extend(tags.iter().map(|t| map_tag(self.la, t)));
         Ok(FetchBatch {
@@ -129,11 +130,20 @@ impl FreshdeskProvider {
             Err(ProviderError::NotFound) => return Ok(raw),
             Err(e) => return Err(e),
         };
-        let raw = match (raw, view.as_object()) {
-            (Value::Object(mut list), Some(view_obj)) => {
+        let attachments = view
+            .get("attachments")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        // Moved, not copied: the view is dropped here anyway.
+        let raw = match (raw, view) {
+            (Value::Object(mut list), Value::Object(view_obj)) => {
                 let mut merged: serde_json::Map<String, Value> = view_obj
-                    .iter()
-                    .map(|(k, v)| (k.clone(), list.remove(k).unwrap_or_else(|| v.clone())))
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = list.remove(&k).unwrap_or(v);
+                        (k, v)
+                    })
                     .collect();
                 for k in LIST_INCLUDES {
                     if let Some(v) = list.remove(*k) {
@@ -144,11 +154,6 @@ impl FreshdeskProvider {
             }
             (raw, _) => raw,
         };
-        let attachments = view
-            .get("attachments")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         let mut cache = self
             .ticket_attachments
             .lock()

@@ -191,18 +191,19 @@ impl TicketingProvider for FreshdeskProvider {
             let q = format!("tickets/{id}/conversations?per_page={PER_PAGE}&page={page}");
             let (body, headers) = self.http.get_json(&q, 1).await?;
             let items = into_array(body, "conversations")?;
-            for raw in &items {
-                records.push(map_comment(self.la, raw, Some(&agents))?);
-                for att in raw
+            let n = items.len();
+            for raw in items {
+                let attachments = raw
                     .get("attachments")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
-                {
-                    records.push(map_attachment(self.la, id, att, &path)?);
-                }
+                    .map(|att| map_attachment(self.la, id, att, &path))
+                    .collect::<Result<Vec<_>, _>>()?;
+                records.push(map_comment_owned(self.la, raw, Some(&agents))?);
+                records.extend(attachments);
             }
-            if !(has_next_link(&headers) || items.len() as u32 >= PER_PAGE) || page >= 10_000 {
+            if !(has_next_link(&headers) || n as u32 >= PER_PAGE) || page >= 10_000 {
                 break;
             }
             page += 1;

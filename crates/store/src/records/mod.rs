@@ -5,6 +5,7 @@ use deskbridge_model::ModelKind;
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
 use sqlx::FromRow;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::changed_data::{self, WrittenRecord};
@@ -219,11 +220,12 @@ impl Store {
                     prev.is_shell AS was_shell, prev.remote_was_deleted AS was_deleted
              FROM up LEFT JOIN prev USING (remote_id)"
         );
+        // Borrowed, not copied: the JSON is serialised once, straight into the parameters.
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let remote_ids: Vec<String> = rows.iter().map(|r| r.remote_id.clone()).collect();
-        let fields: Vec<Value> = rows.iter().map(|r| r.fields.clone()).collect();
-        let remote_data: Vec<Value> = rows.iter().map(|r| r.remote_data.clone()).collect();
-        let hashes: Vec<Vec<u8>> = rows.iter().map(|r| r.content_hash.clone()).collect();
+        let remote_ids: Vec<&str> = rows.iter().map(|r| r.remote_id.as_str()).collect();
+        let fields: Vec<Json<&Value>> = rows.iter().map(|r| Json(&r.fields)).collect();
+        let remote_data: Vec<Json<&Value>> = rows.iter().map(|r| Json(&r.remote_data)).collect();
+        let hashes: Vec<&[u8]> = rows.iter().map(|r| r.content_hash.as_slice()).collect();
         let deleted: Vec<bool> = rows.iter().map(|r| r.remote_was_deleted).collect();
         let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)

@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
-use crate::auth_cache::{CacheKey, Resolved};
+use crate::auth_cache::CacheKey;
 use crate::crypto::{Slot, api_key_hash, api_key_matches, random_token};
 use crate::ids::{ApiKeyId, LinkedAccountId, OrgId};
 use crate::keyset;
@@ -273,8 +273,11 @@ impl Store {
         let hash = api_key_hash(api_key);
         let token_hash = self.token_hash(token).await?;
         let cache_key = CacheKey::Account(hash.clone(), token_hash.clone());
-        if let Some(Resolved::Account(org, key_id, account)) = self.auth_cache().get(&cache_key) {
-            return Ok(Some((org, key_id, Some(*account))));
+        if let Some((org, key_id, account)) =
+            self.auth_cache()
+                .get::<(Organization, ApiKeyId, LinkedAccount)>(&cache_key)
+        {
+            return Ok(Some((org, key_id, Some(account))));
         }
         let generation = self.auth_cache().generation();
         let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("la.{c}")).collect();
@@ -311,7 +314,8 @@ impl Store {
             self.auth_cache().put(
                 cache_key,
                 generation,
-                Resolved::Account(org.clone(), key_id, Box::new(account.clone())),
+                org.id,
+                (org.clone(), key_id, account.clone()),
             );
         }
         Ok(Some((org, key_id, account)))

@@ -15,16 +15,15 @@
 //! silently until TCP notices). Entries are keyed by the hashes the store looks keys and
 //! tokens up by, never by the secrets themselves; failed authentications are never cached.
 
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgListener, PgPoolOptions};
 use uuid::Uuid;
 
-use crate::accounts::LinkedAccount;
-use crate::ids::{ApiKeyId, OrgId};
-use crate::orgs::Organization;
+use crate::ids::OrgId;
 use crate::{Store, StoreError};
 
 /// The channel the triggers notify on.
@@ -43,23 +42,6 @@ const TTL: Duration = Duration::from_secs(30);
 /// Most entries kept; beyond this, expired ones go, and if that is not enough, all of them.
 const MAX_ENTRIES: usize = 50_000;
 
-/// What a cached authentication resolved to.
-#[derive(Debug, Clone)]
-pub(crate) enum Resolved {
-    /// An API key: its organization and id.
-    Key(Organization, ApiKeyId),
-    /// An API key and an account token of its organization.
-    Account(Organization, ApiKeyId, Box<LinkedAccount>),
-}
-
-impl Resolved {
-    fn org(&self) -> OrgId {
-        match self {
-            Resolved::Key(o, _) | Resolved::Account(o, _, _) => o.id,
-        }
-    }
-}
-
 /// Lookup key: the key's SHA-256 and, for account requests, the token's keyed hash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum CacheKey {
@@ -69,9 +51,19 @@ pub(crate) enum CacheKey {
     Account(Vec<u8>, Vec<u8>),
 }
 
-#[derive(Debug, Default)]
+/// One cached answer: what the lookup resolved to, kept opaque here (the organization and
+/// account modules own those types and ask for them back by the key's kind), so that this
+/// module depends on none of them.
+#[derive(Clone)]
+struct Entry {
+    at: Instant,
+    org: OrgId,
+    value: Arc<dyn Any + Send + Sync>,
+}
+
+#[derive(Default)]
 struct Inner {
-    entries: HashMap<CacheKey, (Instant, Resolved)>,
+    entries: HashMap<CacheKey, Entry>,
     /// Bumped by every invalidation: an answer read from the database before an
     /// invalidation must not be stored after it (it may predate the revocation).
     generation: u64,
@@ -80,20 +72,34 @@ struct Inner {
 }
 
 /// The cache (one per process, shared by the clones of a [`Store`]).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct AuthCache {
     inner: Mutex<Inner>,
 }
 
+impl std::fmt::Debug for AuthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (entries, listening) = self
+            .inner
+            .lock()
+            .map(|i| (i.entries.len(), i.listening))
+            .unwrap_or((0, false));
+        f.debug_struct("AuthCache")
+            .field("entries", &entries)
+            .field("listening", &listening)
+            .finish()
+    }
+}
+
 impl AuthCache {
     /// A live entry, when the listener is listening.
-    pub(crate) fn get(&self, key: &CacheKey) -> Option<Resolved> {
+    pub(crate) fn get<T: Clone + 'static>(&self, key: &CacheKey) -> Option<T> {
         let inner = self.inner.lock().ok()?;
         if !inner.listening {
             return None;
         }
         match inner.entries.get(key) {
-            Some((at, v)) if at.elapsed() < TTL => Some(v.clone()),
+            Some(e) if e.at.elapsed() < TTL => e.value.downcast_ref::<T>().cloned(),
             _ => None,
         }
     }
@@ -105,7 +111,13 @@ impl AuthCache {
 
     /// Stores an answer read at `generation`, unless something was invalidated since or the
     /// listener is not listening.
-    pub(crate) fn put(&self, key: CacheKey, generation: u64, value: Resolved) {
+    pub(crate) fn put<T: Send + Sync + 'static>(
+        &self,
+        key: CacheKey,
+        generation: u64,
+        org: OrgId,
+        value: T,
+    ) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -113,12 +125,19 @@ impl AuthCache {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES {
-            inner.entries.retain(|_, (at, _)| at.elapsed() < TTL);
+            inner.entries.retain(|_, e| e.at.elapsed() < TTL);
             if inner.entries.len() >= MAX_ENTRIES {
                 inner.entries.clear();
             }
         }
-        inner.entries.insert(key, (Instant::now(), value));
+        inner.entries.insert(
+            key,
+            Entry {
+                at: Instant::now(),
+                org,
+                value: Arc::new(value),
+            },
+        );
     }
 
     /// Drops the entries of one organization (`None`: all).
@@ -126,7 +145,7 @@ impl AuthCache {
         if let Ok(mut inner) = self.inner.lock() {
             inner.generation = inner.generation.wrapping_add(1);
             match org {
-                Some(org) => inner.entries.retain(|_, (_, v)| v.org() != org),
+                Some(org) => inner.entries.retain(|_, e| e.org != org),
                 None => inner.entries.clear(),
             }
         }

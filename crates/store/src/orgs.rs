@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 
-use crate::auth_cache::{CacheKey, Resolved};
+use crate::auth_cache::CacheKey;
 use crate::crypto::{api_key_hash, api_key_matches, random_token};
 use crate::ids::{ApiKeyId, OrgId};
 use crate::{Store, StoreError};
@@ -177,7 +177,10 @@ impl Store {
     ) -> Result<Option<(Organization, ApiKeyId)>, StoreError> {
         let hash = api_key_hash(key);
         let cache_key = CacheKey::Key(hash.clone());
-        if let Some(Resolved::Key(org, key_id)) = self.auth_cache().get(&cache_key) {
+        if let Some((org, key_id)) = self
+            .auth_cache()
+            .get::<(Organization, ApiKeyId)>(&cache_key)
+        {
             return Ok(Some((org, key_id)));
         }
         let generation = self.auth_cache().generation();
@@ -194,7 +197,7 @@ impl Store {
         });
         if let Some((org, key_id)) = &found {
             self.auth_cache()
-                .put(cache_key, generation, Resolved::Key(org.clone(), *key_id));
+                .put(cache_key, generation, org.id, (org.clone(), *key_id));
         }
         Ok(found)
     }

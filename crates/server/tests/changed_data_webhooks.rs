@@ -204,15 +204,7 @@ async fn changed_records_reach_subscribed_endpoints_as_the_api_serves_them() {
         )
         .expect("note");
     control.delete_ticket(&sub, deleted).expect("delete");
-    let (status, _) = h
-        .call(
-            reqwest::Method::POST,
-            "/api/ticketing/v1/sync-status/resync",
-            Some(&token),
-            Some(&json!({})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(h.client().resync(&token).await, 200);
     h.wait_runs(la, 2).await;
     let note_rid = note["id"].to_string();
     until(&changes, "the incremental sync's changes", |got| {

@@ -198,19 +198,18 @@ async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value, Option<String>) {
-    let mut req = app
-        .http
-        .request(method.clone(), format!("{base}{path}"))
-        .bearer_auth(&app.api_key)
+    let client = common::ApiClient {
+        http: &app.http,
+        base,
+        api_key: &app.api_key,
+    };
+    let res = client
+        .request(method.clone(), path, token, body)
         // A guard against hanging for ever, not a timing assertion.
-        .timeout(Duration::from_secs(120));
-    if let Some(t) = token {
-        req = req.header("X-Account-Token", t);
-    }
-    if let Some(b) = body {
-        req = req.json(b);
-    }
-    let res = req.send().await.expect("an answer, not a hang");
+        .timeout(Duration::from_secs(120))
+        .send()
+        .await
+        .expect("an answer, not a hang");
     let retry = res
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -510,18 +509,12 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_cut_from_its_database_resumes_and_holds_every_record_once() {
-    let app = TestApp::start_with(
-        SimConfig {
-            seed: 43,
-            tickets: 1500,
-            conversations_per_ticket: 2.0,
-            ..SimConfig::default()
-        },
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
+    let app = TestApp::start_without_workers(SimConfig {
+        seed: 43,
+        tickets: 1500,
+        conversations_per_ticket: 2.0,
+        ..SimConfig::default()
+    })
     .await;
     // The reference: the same helpdesk synced without interruption (by the proxied worker).
     let px = Proxied::start(&app, 1).await;
@@ -580,18 +573,12 @@ fn json_lines(text: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_requests_and_releases_the_job_to_another_worker() {
-    let app = TestApp::start_with(
-        SimConfig {
-            seed: 47,
-            tickets: 2000,
-            conversations_per_ticket: 1.0,
-            ..SimConfig::default()
-        },
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
+    let app = TestApp::start_without_workers(SimConfig {
+        seed: 47,
+        tickets: 2000,
+        conversations_per_ticket: 1.0,
+        ..SimConfig::default()
+    })
     .await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")

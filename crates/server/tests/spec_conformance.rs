@@ -490,14 +490,7 @@ async fn rate_limited_answers_are_documented() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unavailable_database_answers_are_documented() {
     let spec = spec::committed();
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim()).await;
     let (token, _) = app.link(0).await;
     let sim_base = app.sim_handle.base_url.clone();
     let unknown = uuid::Uuid::new_v4().to_string();

@@ -55,14 +55,7 @@ fn assert_same(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_three_times_ends_with_the_clean_database() {
-    let app = TestApp::start_with(
-        sim(1200, 1),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim(1200, 1)).await;
     // The clean reference: one uninterrupted worker process.
     let (_, clean) = app.link_as(0, "clean").await;
     let mut w = app.spawn_worker(1);
@@ -145,14 +138,7 @@ async fn ten_percent_faulty_answers_still_give_the_clean_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_processes_run_every_job_once() {
-    let app = TestApp::start_with(
-        sim(150, 4),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim(150, 4)).await;
     let mut accounts = Vec::new();
     for i in 0..4 {
         accounts.push(app.link(i).await.1);

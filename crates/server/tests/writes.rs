@@ -34,12 +34,7 @@ async fn send(
 ) -> (u16, reqwest::header::HeaderMap, Value) {
     let method_name = method.as_str().to_string();
     let method_name = method_name.as_str();
-    let mut req = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&app.api_key)
-        .header("X-Account-Token", token)
-        .json(body);
+    let mut req = app.client().request(method, path, Some(token), Some(body));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }

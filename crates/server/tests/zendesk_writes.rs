@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::TestApp;
-use common::zendesk::Zd;
+use common::zendesk::start_zendesk;
 use serde_json::{Value, json};
 
 async fn send(
@@ -50,17 +48,12 @@ fn sim_ticket(data: &Value, remote_id: &str) -> Value {
 
 #[tokio::test]
 async fn writes_idempotency_and_passthrough_reach_zendesk() {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+    let (app, zd) = start_zendesk(deskbridge_zendesk_sim::SimConfig {
         seed: 61,
         tickets: 20,
         ..Default::default()
     })
     .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        tickets: 5,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
     let (token, la) = app.link_zendesk(&zd, 0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     let post = reqwest::Method::POST;

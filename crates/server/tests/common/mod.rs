@@ -108,6 +108,116 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+/// Calls to one Deskbridge API (`base`) with one organization's API key: the form every
+/// test harness's requests share.
+pub struct ApiClient<'a> {
+    /// The client.
+    pub http: &'a reqwest::Client,
+    /// `http://host:port` of the API.
+    pub base: &'a str,
+    /// The organization's API key.
+    pub api_key: &'a str,
+}
+
+impl ApiClient<'_> {
+    /// A request with the API key, the account token when given and a JSON body when given.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.api_key);
+        if let Some(t) = token {
+            req = req.header("X-Account-Token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req
+    }
+
+    /// [`ApiClient::request`] sent, its answer checked against the committed spec.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let name = method.as_str().to_string();
+        let res = self
+            .request(method, path, token, body)
+            .send()
+            .await
+            .expect("request");
+        checked(&name, path, res).await
+    }
+
+    /// `POST /sync-status/resync` for the account of `token`: the status.
+    pub async fn resync(&self, token: &str) -> u16 {
+        let path = "/api/ticketing/v1/sync-status/resync";
+        let body = json!({});
+        self.call(reqwest::Method::POST, path, Some(token), Some(&body))
+            .await
+            .0
+    }
+
+    /// `POST /delete-account` for the account of `token` (no body): the status.
+    pub async fn delete_account(&self, token: &str) -> u16 {
+        let path = "/api/ticketing/v1/delete-account";
+        self.call(reqwest::Method::POST, path, Some(token), None)
+            .await
+            .0
+    }
+}
+
+/// Waits until `la` has at least `n` finished sync runs and no active job; panics with
+/// `timeout_msg` after two minutes.
+pub async fn wait_runs(
+    store: &Store,
+    org: deskbridge_store::OrgId,
+    la: deskbridge_store::LinkedAccountId,
+    n: usize,
+    timeout_msg: &str,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let runs = store.recent_runs(org, la, 20).await.expect("runs");
+        let active = store.active_jobs(la).await.expect("jobs");
+        if runs.iter().filter(|r| r.finished_at.is_some()).count() >= n && active == 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{timeout_msg}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `deskbridge` (the binary) with these arguments and environment, without the
+/// variables named in `unset` (so the caller's environment cannot change the outcome); its
+/// stdout. Panics, with its stderr, when it fails.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_deskbridge"));
+    cmd.args(args).env("RUST_LOG", "warn");
+    for k in unset {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run deskbridge");
+    assert!(
+        out.status.success(),
+        "deskbridge {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
 /// Reads an answer and checks it against the committed `openapi/openapi.json` (status,
 /// content type, JSON body against its schema); panics with what differs. Returns the status
 /// and the JSON body (null when the body is not JSON).
@@ -154,6 +264,15 @@ impl TestApp {
     /// Starts a simulator with `sim` and Deskbridge with default options.
     pub async fn start(sim: SimConfig) -> TestApp {
         TestApp::start_with(sim, Options::default()).await
+    }
+
+    /// Starts with no worker in the process: the test runs its own workers (or processes).
+    pub async fn start_without_workers(sim: SimConfig) -> TestApp {
+        let opts = Options {
+            workers: 0,
+            ..Options::default()
+        };
+        TestApp::start_with(sim, opts).await
     }
 
     /// Starts with options.
@@ -255,16 +374,8 @@ impl TestApp {
 
     /// A POST of JSON with the API key (and the account token when given).
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.api_key)
-            .json(body);
-        if let Some(t) = token {
-            req = req.header("X-Account-Token", t);
-        }
-        let res = req.send().await.expect("request");
-        checked("POST", path, res).await
+        let post = reqwest::Method::POST;
+        self.client().call(post, path, token, Some(body)).await
     }
 
     /// Any request (`body`: JSON) with the API key and the account token when given; the
@@ -276,18 +387,16 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.api_key);
-        if let Some(t) = token {
-            req = req.header("X-Account-Token", t);
+        self.client().call(method, path, token, body).await
+    }
+
+    /// Calls to this app's API with its key.
+    pub fn client(&self) -> ApiClient<'_> {
+        ApiClient {
+            http: &self.http,
+            base: &self.base,
+            api_key: &self.api_key,
         }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.expect("request");
-        checked(method.as_str(), path, res).await
     }
 
     /// The body linking simulator account `i` with `key`.
@@ -360,14 +469,7 @@ impl TestApp {
             .await
             .expect("runs")
             .len();
-        let (status, _) = self
-            .post(
-                "/api/ticketing/v1/sync-status/resync",
-                Some(token),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(status, 200);
+        assert_eq!(self.client().resync(token).await, 200);
         self.wait_runs(linked_account, before + 1).await
     }
 

@@ -136,3 +136,15 @@ impl TestApp {
         (token, id)
     }
 }
+
+/// The app beside a Zendesk simulator of `cfg` (and a small Freshdesk one it does not use):
+/// how every Zendesk-only test starts.
+pub async fn start_zendesk(cfg: SimConfig) -> (TestApp, Zd) {
+    let zd = Zd::start(cfg).await;
+    let fd = deskbridge_freshdesk_sim::SimConfig {
+        tickets: 5,
+        ..Default::default()
+    };
+    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
+    (app, zd)
+}

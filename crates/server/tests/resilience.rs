@@ -238,14 +238,7 @@ async fn wait_ready(app: &TestApp, base: &str) {
             .send()
             .await
         {
-            let status = res.status().as_u16();
-            let ct = res
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let bytes = res.bytes().await.expect("body");
-            common::check_spec("GET", "/health/ready", status, ct.as_deref(), &bytes);
+            let (status, _) = common::checked_bytes("GET", "/health/ready", res).await;
             if status == 200 {
                 return;
             }
@@ -331,23 +324,11 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
                     .send()
                     .await
                     .expect("an answer, not a hang");
-                let status = res.status().as_u16();
-                if status == 503 {
+                if res.status().as_u16() == 503 {
                     assert!(res.headers().contains_key(reqwest::header::RETRY_AFTER));
                 }
-                let ct = res
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
-                let bytes = res.bytes().await.expect("body");
-                common::check_spec(
-                    "GET",
-                    "/api/ticketing/v1/tickets?page_size=50",
-                    status,
-                    ct.as_deref(),
-                    &bytes,
-                );
+                let path = "/api/ticketing/v1/tickets?page_size=50";
+                let (status, _) = common::checked_bytes("GET", path, res).await;
                 statuses.lock().expect("statuses").push(status);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -434,14 +415,7 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
         }
         sweep.spawn(async move {
             let res = req.send().await.expect("an answer, not a hang");
-            let status = res.status().as_u16();
-            let ct = res
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let bytes = res.bytes().await.expect("body");
-            common::check_spec(m.as_str(), &path, status, ct.as_deref(), &bytes);
+            let (status, _) = common::checked_bytes(m.as_str(), &path, res).await;
             (format!("{m} {path}"), status)
         });
     }
@@ -650,20 +624,7 @@ async fn sigterm_finishes_requests_and_releases_the_job_to_another_worker() {
         .await
         .expect("task")
         .expect("the in-flight request was answered");
-    let code = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let bytes = res.bytes().await.expect("body");
-    common::check_spec(
-        "POST",
-        "/api/ticketing/v1/passthrough",
-        code,
-        ct.as_deref(),
-        &bytes,
-    );
+    let (code, bytes) = common::checked_bytes("POST", "/api/ticketing/v1/passthrough", res).await;
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&bytes));
     let exit = tokio::task::spawn_blocking(move || serve.wait())
         .await

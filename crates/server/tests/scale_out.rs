@@ -141,14 +141,7 @@ async fn two_apis_and_two_workers_share_one_database() {
                     .send()
                     .await
                     .expect("request");
-                let status = res.status().as_u16();
-                let ct = res
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
-                let bytes = res.bytes().await.expect("body");
-                common::check_spec("GET", path, status, ct.as_deref(), &bytes);
+                let (status, bytes) = common::checked_bytes("GET", path, res).await;
                 assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&bytes));
                 sent += 1;
                 i += 1;

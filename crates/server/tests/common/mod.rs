@@ -222,6 +222,13 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> String {
 /// content type, JSON body against its schema); panics with what differs. Returns the status
 /// and the JSON body (null when the body is not JSON).
 pub async fn checked(method: &str, path: &str, res: reqwest::Response) -> (u16, Value) {
+    let (status, bytes) = checked_bytes(method, path, res).await;
+    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// [`checked`] for any body: the status and the raw bytes, checked against the spec.
+pub async fn checked_bytes(method: &str, path: &str, res: reqwest::Response) -> (u16, Vec<u8>) {
     let status = res.status().as_u16();
     let content_type = res
         .headers()
@@ -230,8 +237,7 @@ pub async fn checked(method: &str, path: &str, res: reqwest::Response) -> (u16, 
         .map(String::from);
     let bytes = res.bytes().await.expect("body");
     check_spec(method, path, status, content_type.as_deref(), &bytes);
-    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
-    (status, body)
+    (status, bytes.to_vec())
 }
 
 /// Panics unless the exchange matches the committed spec.

@@ -101,14 +101,7 @@ async fn changed_records_reach_subscribed_endpoints_as_the_api_serves_them() {
     create_endpoint(&h, &other, &["LinkedAccount.sync_completed"], false).await;
     // The third endpoint opts in to the initial sync by a change after its creation.
     create_endpoint(&h, &initial, &["Ticket.changed"], false).await;
-    let (_, list) = h
-        .call(
-            reqwest::Method::GET,
-            "/api/deskbridge/v1/webhook-endpoints",
-            None,
-            None,
-        )
-        .await;
+    let (_, list) = h.list_endpoints().await;
     let third = list["results"][2]["id"].as_str().expect("id").to_string();
     let (status, patched) = h
         .call(

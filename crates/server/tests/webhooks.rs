@@ -33,14 +33,7 @@ async fn a_failing_receiver_gets_the_event_on_the_fourth_attempt_across_a_restar
     let secret = ep["secret"].as_str().expect("secret").to_string();
     let endpoint = ep["id"].as_str().expect("id").to_string();
     assert!(secret.starts_with("whsec_"));
-    let (_, listed) = h
-        .call(
-            reqwest::Method::GET,
-            "/api/deskbridge/v1/webhook-endpoints",
-            None,
-            None,
-        )
-        .await;
+    let (_, listed) = h.list_endpoints().await;
     assert!(
         listed["results"][0].get("secret").is_none(),
         "the secret is shown once"
@@ -340,14 +333,7 @@ async fn receivers_are_checked_and_one_that_keeps_failing_is_disabled() {
     h.link().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let disabled = loop {
-        let (_, list) = h
-            .call(
-                reqwest::Method::GET,
-                "/api/deskbridge/v1/webhook-endpoints",
-                None,
-                None,
-            )
-            .await;
+        let (_, list) = h.list_endpoints().await;
         let e = list["results"][0].clone();
         if e["is_active"] == json!(false) {
             break e;
@@ -381,14 +367,7 @@ async fn receivers_are_checked_and_one_that_keeps_failing_is_disabled() {
     assert_eq!(org_status(&h, delete, &path).await, 404, "deleted once");
     let deliveries = format!("{path}/deliveries");
     assert_eq!(org_status(&h, get, &deliveries).await, 404);
-    let (_, list) = h
-        .call(
-            reqwest::Method::GET,
-            "/api/deskbridge/v1/webhook-endpoints",
-            None,
-            None,
-        )
-        .await;
+    let (_, list) = h.list_endpoints().await;
     assert_eq!(list["results"], json!([]));
     // Without an API key, nothing.
     let res = h

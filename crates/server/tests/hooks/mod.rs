@@ -253,6 +253,12 @@ impl Harness {
         common::wait_runs(&self.store, self.org, la, n, "sync did not finish").await;
     }
 
+    /// `GET /webhook-endpoints`: (status, body).
+    pub async fn list_endpoints(&self) -> (u16, Value) {
+        let path = "/api/deskbridge/v1/webhook-endpoints";
+        self.call(reqwest::Method::GET, path, None, None).await
+    }
+
     pub async fn deliveries(&self, endpoint: &str) -> Value {
         let (status, body) = self
             .call(

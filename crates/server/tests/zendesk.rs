@@ -426,7 +426,8 @@ async fn a_write_to_a_closed_ticket_is_a_400_quoting_zendesk() {
         .await;
     let id = rid(&list["results"][0]["id"]);
     let (status, body) = app
-        .request(
+        .client()
+        .call(
             reqwest::Method::PATCH,
             &format!("/api/ticketing/v1/tickets/{id}"),
             Some(&token),

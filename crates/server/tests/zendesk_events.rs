@@ -143,16 +143,6 @@ impl Server {
         }
     }
 
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        self.client().call(method, path, token, body).await
-    }
-
     /// Calls to this server's API with its key.
     fn client(&self) -> common::ApiClient<'_> {
         common::ApiClient {
@@ -168,6 +158,7 @@ impl Server {
 
     async fn audit(&self, query: &str) -> Vec<Value> {
         let (status, body) = self
+            .client()
             .call(
                 reqwest::Method::GET,
                 &format!("/api/ticketing/v1/audit-trail{query}"),
@@ -196,6 +187,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     let (hook_url, hook_host, got) = receiver().await;
     let s = Server::start(&zd, &hook_host).await;
     let (status, ep) = s
+        .client()
         .call(
             reqwest::Method::POST,
             "/api/deskbridge/v1/webhook-endpoints",
@@ -206,6 +198,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     assert_eq!(status, 201, "{ep}");
     let secret = ep["secret"].as_str().expect("secret").to_string();
     let (status, linked) = s
+        .client()
         .call(
             reqwest::Method::POST,
             "/api/ticketing/v1/linked-accounts",
@@ -248,6 +241,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     }
     let tickets = &first_tickets[0]["data"];
     let (_, page) = s
+        .client()
         .call(
             reqwest::Method::GET,
             "/api/ticketing/v1/tickets?page_size=100&include_deleted_data=true",
@@ -303,6 +297,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     let since = second["modified_after"].as_str().expect("bookmark");
     assert!(since > bookmark.as_str());
     let (_, changed) = s
+        .client()
         .call(
             reqwest::Method::GET,
             &format!(

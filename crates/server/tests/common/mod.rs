@@ -384,19 +384,9 @@ impl TestApp {
         self.client().call(post, path, token, Some(body)).await
     }
 
-    /// Any request (`body`: JSON) with the API key and the account token when given; the
-    /// answer is checked against the committed spec like those of [`TestApp::get`].
-    pub async fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        self.client().call(method, path, token, body).await
-    }
-
-    /// Calls to this app's API with its key.
+    /// Calls to this app's API with its key: `client().call(…)` is any request (`body`:
+    /// JSON) with the account token when given, checked against the committed spec like the
+    /// answers of [`TestApp::get`].
     pub fn client(&self) -> ApiClient<'_> {
         ApiClient {
             http: &self.http,

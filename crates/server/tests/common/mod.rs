@@ -410,12 +410,14 @@ impl TestApp {
     /// Links simulator account `i`; returns the account token and linked account id.
     pub async fn link(&self, i: usize) -> (String, LinkedAccountId) {
         let (_, key) = self.sim_account(i);
+        self.link_with(&self.link_body(i, &key)).await
+    }
+
+    /// `POST /linked-accounts` with `body`, which must link (201) or relink (200); returns
+    /// the account token and the linked account id.
+    pub async fn link_with(&self, body: &Value) -> (String, LinkedAccountId) {
         let (status, body) = self
-            .post(
-                "/api/ticketing/v1/linked-accounts",
-                None,
-                &self.link_body(i, &key),
-            )
+            .post("/api/ticketing/v1/linked-accounts", None, body)
             .await;
         assert!(
             status == 201 || status == 200,
@@ -516,20 +518,7 @@ impl TestApp {
         let (_, key) = self.sim_account(i);
         let mut body = self.link_body(i, &key);
         body["end_user_origin_id"] = json!(origin);
-        let (status, body) = self
-            .post("/api/ticketing/v1/linked-accounts", None, &body)
-            .await;
-        assert!(
-            status == 201 || status == 200,
-            "link failed: {status} {body}"
-        );
-        let token = body["account_token"].as_str().expect("token").to_string();
-        let id = body["linked_account"]["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("uuid");
-        (token, id)
+        self.link_with(&body).await
     }
 
     /// Every synced record of a linked account, comparable across accounts: keyed by

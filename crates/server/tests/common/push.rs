@@ -29,20 +29,7 @@ pub async fn create_hook(app: &TestApp, token: &str) -> (Uuid, String, String, V
 pub async fn link_agent(app: &TestApp, i: usize) -> (String, LinkedAccountId) {
     let (sub, _) = app.sim_account(i);
     let (agent_key, _) = app.sim.control().issue_agent_key(&sub).expect("agent key");
-    let (status, linked) = app
-        .post(
-            "/api/ticketing/v1/linked-accounts",
-            None,
-            &app.link_body(i, &agent_key),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{status} {linked}");
-    let token = linked["account_token"].as_str().expect("token").to_string();
-    let la: LinkedAccountId = linked["linked_account"]["id"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("uuid");
+    let (token, la) = app.link_with(&app.link_body(i, &agent_key)).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     (token, la)
 }

@@ -120,20 +120,7 @@ impl TestApp {
         zd: &Zd,
         i: usize,
     ) -> (String, deskbridge_store::LinkedAccountId) {
-        let (status, body) = self
-            .post("/api/ticketing/v1/linked-accounts", None, &zd.link_body(i))
-            .await;
-        assert!(
-            status == 201 || status == 200,
-            "link failed: {status} {body}"
-        );
-        let token = body["account_token"].as_str().expect("token").to_string();
-        let id = body["linked_account"]["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("uuid");
-        (token, id)
+        self.link_with(&zd.link_body(i)).await
     }
 }
 

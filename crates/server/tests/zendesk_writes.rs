@@ -160,17 +160,7 @@ async fn writes_idempotency_and_passthrough_reach_zendesk() {
         .await;
     let att = first(&app, "/api/ticketing/v1/attachments", &token).await;
     let id = att["id"].as_str().expect("an attachment");
-    let res = app
-        .http
-        .get(format!(
-            "{}/api/ticketing/v1/attachments/{id}/download",
-            app.base
-        ))
-        .bearer_auth(&app.api_key)
-        .header("X-Account-Token", &token)
-        .send()
-        .await
-        .expect("download");
+    let res = app.download(id, &token).await;
     assert_eq!(res.status().as_u16(), 200);
     assert!(!res.bytes().await.expect("bytes").is_empty());
     let counters = zd

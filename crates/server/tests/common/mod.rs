@@ -384,6 +384,17 @@ impl TestApp {
         self.client().call(post, path, token, Some(body)).await
     }
 
+    /// `GET /attachments/{id}/download` with the key and the account token: the raw answer
+    /// (a file or a redirect, not JSON).
+    pub async fn download(&self, id: &str, token: &str) -> reqwest::Response {
+        let path = format!("/api/ticketing/v1/attachments/{id}/download");
+        self.client()
+            .request(reqwest::Method::GET, &path, Some(token), None)
+            .send()
+            .await
+            .expect("download")
+    }
+
     /// Calls to this app's API with its key: `client().call(…)` is any request (`body`:
     /// JSON) with the account token when given, checked against the committed spec like the
     /// answers of [`TestApp::get`].

@@ -218,6 +218,41 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// Kills a worker process at once (SIGKILL: no clean-up of its own) and reaps it.
+pub fn kill9(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+/// Fails with the first few records that differ between two dumps (`a` the clean one).
+pub fn assert_same_records(
+    a: &std::collections::BTreeMap<(String, String), Value>,
+    b: &std::collections::BTreeMap<(String, String), Value>,
+) {
+    let mut diffs = Vec::new();
+    for (k, v) in a {
+        match b.get(k) {
+            Some(w) if w == v => {}
+            Some(w) => diffs.push(format!("{k:?} differs:\n  clean {v}\n  other {w}")),
+            None => diffs.push(format!("{k:?} missing")),
+        }
+    }
+    for k in b.keys() {
+        if !a.contains_key(k) {
+            diffs.push(format!("{k:?} extra"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences (of {} records); first:\n{}",
+        diffs.len(),
+        a.len(),
+        diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
 /// Reads an answer and checks it against the committed `openapi/openapi.json` (status,
 /// content type, JSON body against its schema); panics with what differs. Returns the status
 /// and the JSON body (null when the body is not JSON).
@@ -382,6 +417,21 @@ impl TestApp {
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         let post = reqwest::Method::POST;
         self.client().call(post, path, token, Some(body)).await
+    }
+
+    /// A fresh worker finishes the sync of `la` whose workers were killed: it must resume
+    /// the one run (not restart it) and end with the records of the `clean` copy.
+    pub async fn finish_killed_sync(&self, la: LinkedAccountId, clean: LinkedAccountId) {
+        let mut w = self.spawn_worker(1);
+        assert_eq!(self.wait_synced(la).await, "DONE");
+        kill9(&mut w);
+        let runs = self
+            .store
+            .recent_runs(self.org, la, 10)
+            .await
+            .expect("runs");
+        assert_eq!(runs.len(), 1, "the killed run was resumed, not restarted");
+        assert_same_records(&self.dump(clean).await, &self.dump(la).await);
     }
 
     /// `GET /attachments/{id}/download` with the key and the account token: the raw answer

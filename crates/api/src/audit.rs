@@ -9,6 +9,7 @@ use deskbridge_store::OrgId;
 use deskbridge_store::audit::{Actor, NewAuditEvent};
 use tracing::error;
 
+use crate::extract::OrgAuth;
 use crate::state::AppState;
 
 /// Records an event in the organization's audit trail. The action it describes has already
@@ -30,4 +31,17 @@ pub async fn record(
     if let Err(e) = state.store.record_audit_event(org, &event).await {
         error!(error = %e, event = event_type.as_str(), "cannot record an audit event");
     }
+}
+
+/// Records an event done with an API key: the key's organization and the key as the actor,
+/// the form every key-authenticated handler uses.
+pub async fn record_by_key(
+    state: &AppState,
+    key: &OrgAuth,
+    ip: IpAddr,
+    event_type: EventTypeEnum,
+    description: String,
+) {
+    let actor = Actor::ApiKey(key.key_id);
+    record(state, key.org.id, actor, ip, event_type, description).await;
 }

@@ -23,6 +23,7 @@ pub mod remote_fields;
 pub mod routes;
 pub mod state;
 pub mod write_responses;
+pub mod write_steps;
 pub mod writes;
 
 pub use error::{ApiError, ApiResult};

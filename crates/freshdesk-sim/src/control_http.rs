@@ -249,28 +249,34 @@ async fn plan(State(sim): S, Path(sub): Path<String>, b: Bytes) -> Response {
     reply(sim.control().set_plan(&sub, plan), 200)
 }
 
+/// Handlers of `/accounts/{sub}/…/{id}` that call the control method of the same name and
+/// answer 200: one shape, so one definition.
+macro_rules! by_id {
+    ($($name:ident),* $(,)?) => {
+        $(
+            async fn $name(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
+                reply(sim.control().$name(&sub, id), 200)
+            }
+        )*
+    };
+}
+
+by_id!(
+    delete_ticket,
+    spam_ticket,
+    restore_ticket,
+    purge_ticket,
+    delete_conversation,
+    delete_contact,
+    hard_delete_contact,
+);
+
 async fn create_ticket(State(sim): S, Path(sub): Path<String>, b: Bytes) -> Response {
     reply(sim.control().create_ticket(&sub, body(&b)), 201)
 }
 
 async fn update_ticket(State(sim): S, Path((sub, id)): Path<(String, i64)>, b: Bytes) -> Response {
     reply(sim.control().update_ticket(&sub, id, body(&b)), 200)
-}
-
-async fn delete_ticket(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().delete_ticket(&sub, id), 200)
-}
-
-async fn spam_ticket(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().spam_ticket(&sub, id), 200)
-}
-
-async fn restore_ticket(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().restore_ticket(&sub, id), 200)
-}
-
-async fn purge_ticket(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().purge_ticket(&sub, id), 200)
 }
 
 async fn add_reply(State(sim): S, Path((sub, id)): Path<(String, i64)>, b: Bytes) -> Response {
@@ -287,24 +293,12 @@ async fn add_note(State(sim): S, Path((sub, id)): Path<(String, i64)>, b: Bytes)
     )
 }
 
-async fn delete_conversation(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().delete_conversation(&sub, id), 200)
-}
-
 async fn create_contact(State(sim): S, Path(sub): Path<String>, b: Bytes) -> Response {
     reply(sim.control().create_contact(&sub, body(&b)), 201)
 }
 
 async fn update_contact(State(sim): S, Path((sub, id)): Path<(String, i64)>, b: Bytes) -> Response {
     reply(sim.control().update_contact(&sub, id, body(&b)), 200)
-}
-
-async fn delete_contact(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().delete_contact(&sub, id), 200)
-}
-
-async fn hard_delete_contact(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {
-    reply(sim.control().hard_delete_contact(&sub, id), 200)
 }
 
 async fn contact_key(State(sim): S, Path((sub, id)): Path<(String, i64)>) -> Response {

@@ -101,14 +101,7 @@ async fn changed_records_reach_subscribed_endpoints_as_the_api_serves_them() {
     create_endpoint(&h, &other, &["LinkedAccount.sync_completed"], false).await;
     // The third endpoint opts in to the initial sync by a change after its creation.
     create_endpoint(&h, &initial, &["Ticket.changed"], false).await;
-    let (_, list) = h
-        .call(
-            reqwest::Method::GET,
-            "/api/deskbridge/v1/webhook-endpoints",
-            None,
-            None,
-        )
-        .await;
+    let (_, list) = h.list_endpoints().await;
     let third = list["results"][2]["id"].as_str().expect("id").to_string();
     let (status, patched) = h
         .call(
@@ -204,15 +197,7 @@ async fn changed_records_reach_subscribed_endpoints_as_the_api_serves_them() {
         )
         .expect("note");
     control.delete_ticket(&sub, deleted).expect("delete");
-    let (status, _) = h
-        .call(
-            reqwest::Method::POST,
-            "/api/ticketing/v1/sync-status/resync",
-            Some(&token),
-            Some(&json!({})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(h.client().resync(&token).await, 200);
     h.wait_runs(la, 2).await;
     let note_rid = note["id"].to_string();
     until(&changes, "the incremental sync's changes", |got| {

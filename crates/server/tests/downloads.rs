@@ -86,17 +86,7 @@ async fn downloads_are_nosniff_and_never_leave_the_providers_hosts() {
         .get("/api/ticketing/v1/attachments?page_size=1", Some(&token))
         .await;
     let id = page["results"][0]["id"].as_str().expect("an attachment");
-    let res = app
-        .http
-        .get(format!(
-            "{}/api/ticketing/v1/attachments/{id}/download",
-            app.base
-        ))
-        .bearer_auth(&app.api_key)
-        .header("X-Account-Token", &token)
-        .send()
-        .await
-        .expect("download");
+    let res = app.download(id, &token).await;
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(
         res.headers()

@@ -38,6 +38,16 @@ async fn linked_accounts(app: &TestApp) -> i64 {
         .expect("count")
 }
 
+/// Linking with body `b` is a 400 whose detail contains `needle`.
+async fn link_refused(app: &TestApp, b: &Value, needle: &str) {
+    let (status, body) = app.post("/api/ticketing/v1/linked-accounts", None, b).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["detail"].as_str().expect("detail").contains(needle),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn link_sync_and_list_every_ticket_across_pages() {
     let app = TestApp::start(sim(250)).await;
@@ -180,34 +190,14 @@ async fn bad_inputs_at_linking_are_clear_4xx_and_store_nothing() {
     // Unknown integration.
     let mut b = app.link_body(0, &key);
     b["integration"] = json!("zendesk");
-    let (status, body) = app
-        .post("/api/ticketing/v1/linked-accounts", None, &b)
-        .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("Unknown integration"),
-        "{body}"
-    );
+    link_refused(&app, &b, "Unknown integration").await;
 
     // Missing field.
     let mut b = app.link_body(0, &key);
     b.as_object_mut()
         .expect("object")
         .remove("end_user_origin_id");
-    let (status, body) = app
-        .post("/api/ticketing/v1/linked-accounts", None, &b)
-        .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("end_user_origin_id"),
-        "{body}"
-    );
+    link_refused(&app, &b, "end_user_origin_id").await;
 
     // Malformed JSON.
     let res = app
@@ -229,17 +219,7 @@ async fn bad_inputs_at_linking_are_clear_4xx_and_store_nothing() {
     // A domain outside the allowed hosts (never contacted).
     let mut b = app.link_body(0, &key);
     b["credentials"]["domain"] = json!("http://10.1.2.3:9000");
-    let (status, body) = app
-        .post("/api/ticketing/v1/linked-accounts", None, &b)
-        .await;
-    assert_eq!(status, 400);
-    assert!(
-        body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("not allowed"),
-        "{body}"
-    );
+    link_refused(&app, &b, "not allowed").await;
 
     // No API key; a wrong API key.
     let res = app

@@ -4,24 +4,18 @@
 
 mod common;
 
-use common::{Options, TestApp};
+use common::TestApp;
 use deskbridge_freshdesk_sim::SimConfig;
 use serde_json::json;
 
 async fn app() -> TestApp {
-    TestApp::start_with(
-        SimConfig {
-            seed: 65,
-            accounts: 1,
-            tickets: 5,
-            conversations_per_ticket: 1.0,
-            ..SimConfig::default()
-        },
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
+    TestApp::start_without_workers(SimConfig {
+        seed: 65,
+        accounts: 1,
+        tickets: 5,
+        conversations_per_ticket: 1.0,
+        ..SimConfig::default()
+    })
     .await
 }
 

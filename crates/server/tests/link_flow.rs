@@ -703,6 +703,23 @@ async fn generate_and_regenerate_named_keys_with_an_audit_trail() {
     app.stop().await;
 }
 
+/// An empty-bodied POST with the account token; it must answer 200.
+async fn post_ok(app: &TestApp, path: &str, token: &str) {
+    let (status, body) = app.post(path, Some(token), &json!({})).await;
+    assert_eq!(status, 200, "{path}: {body}");
+}
+
+/// No row of the deleted account is left in any table, and no job at all.
+async fn assert_nothing_left(app: &TestApp, id: deskbridge_store::LinkedAccountId, jobs_msg: &str) {
+    let after = rows_of_account(app, id).await;
+    assert!(after.iter().all(|(_, n)| *n == 0), "rows left: {after:?}");
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("jobs");
+    assert_eq!(jobs, 0, "{jobs_msg}");
+}
+
 /// Every table holding a linked account's data: the number of its rows there.
 async fn rows_of_account(
     app: &TestApp,
@@ -777,30 +794,14 @@ async fn deleting_an_account_leaves_no_row_and_no_job() {
     );
 
     // A queued job, then delete.
-    let (status, _) = app
-        .post(
-            "/api/ticketing/v1/sync-status/resync",
-            Some(&token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(app.client().resync(&token).await, 200);
     app.store
         .enqueue_job(id, "sync", chrono::Utc::now() + chrono::Duration::hours(1))
         .await
         .expect("job");
-    let (status, _) = app
-        .post("/api/ticketing/v1/delete-account", Some(&token), &json!({}))
-        .await;
-    assert_eq!(status, 200);
+    post_ok(&app, "/api/ticketing/v1/delete-account", &token).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = rows_of_account(&app, id).await;
-    assert!(after.iter().all(|(_, n)| *n == 0), "rows left: {after:?}");
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
-        .fetch_one(&app.db.pool)
-        .await
-        .expect("jobs");
-    assert_eq!(jobs, 0);
+    assert_nothing_left(&app, id, "jobs").await;
     let (status, _) = app.get("/api/ticketing/v1/tickets", Some(&token)).await;
     assert_eq!(status, 401, "the token is gone");
     assert_eq!(
@@ -865,14 +866,7 @@ async fn deleting_during_a_sync_stops_it_and_leaves_nothing() {
             slow_delay: Duration::from_millis(300),
             ..Default::default()
         });
-    let (status, _) = app
-        .post(
-            "/api/ticketing/v1/sync-status/resync",
-            Some(&token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(app.client().resync(&token).await, 200);
     let mut running = false;
     for _ in 0..100 {
         let runs = app.store.recent_runs(app.org, id, 5).await.expect("runs");
@@ -883,18 +877,9 @@ async fn deleting_during_a_sync_stops_it_and_leaves_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(running, "the resync started");
-    let (status, _) = app
-        .post("/api/ticketing/v1/delete-account", Some(&token), &json!({}))
-        .await;
-    assert_eq!(status, 200);
+    post_ok(&app, "/api/ticketing/v1/delete-account", &token).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = rows_of_account(&app, id).await;
-    assert!(after.iter().all(|(_, n)| *n == 0), "rows left: {after:?}");
-    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
-        .fetch_one(&app.db.pool)
-        .await
-        .expect("jobs");
-    assert_eq!(jobs, 0, "no job left or re-queued");
+    assert_nothing_left(&app, id, "no job left or re-queued").await;
     app.sim
         .control()
         .set_faults(deskbridge_freshdesk_sim::FaultConfig::default());

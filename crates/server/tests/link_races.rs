@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Options, TestApp};
+use common::TestApp;
 use deskbridge_freshdesk_sim::{FaultConfig, SimConfig};
 use serde_json::{Value, json};
 
@@ -40,14 +40,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 #[tokio::test]
 async fn concurrent_submissions_of_one_link_token_link_once_without_a_500() {
     // No workers: the only Freshdesk calls are the submissions' credential checks.
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim()).await;
     let (status, body) = app
         .post(
             "/api/ticketing/v1/link-token",
@@ -150,14 +143,7 @@ async fn concurrent_api_links_of_one_end_user_make_one_account_without_a_500() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_links_of_one_end_user_in_the_store_make_one_account() {
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim()).await;
     let mut set = tokio::task::JoinSet::new();
     let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
     for i in 0..8 {

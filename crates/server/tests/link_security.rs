@@ -66,6 +66,15 @@ async fn exchange(app: &TestApp, api_key: &str, token: &str) -> u16 {
     common::checked("GET", &path, res).await.0
 }
 
+/// An app that refuses a client address after 3 failed link attempts.
+async fn start_limited() -> TestApp {
+    let opts = Options {
+        link_failure_limit: 3,
+        ..Options::default()
+    };
+    TestApp::start_with(sim(), opts).await
+}
+
 #[tokio::test]
 async fn behind_a_trusted_proxy_failures_are_counted_per_client_and_ipv6_per_64() {
     let app = TestApp::start_with(
@@ -130,14 +139,7 @@ async fn behind_a_trusted_proxy_failures_are_counted_per_client_and_ipv6_per_64(
 
 #[tokio::test]
 async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            link_failure_limit: 3,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = start_limited().await;
     for i in 0..3 {
         let ip = format!("203.0.113.{i}");
         assert_eq!(
@@ -155,14 +157,7 @@ async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
 
 #[tokio::test]
 async fn the_token_exchange_is_limited_per_organization_not_per_address() {
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            link_failure_limit: 3,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = start_limited().await;
     let other = app
         .store
         .ensure_organization("other-org")

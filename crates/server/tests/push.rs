@@ -9,30 +9,17 @@ mod common;
 
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
 use common::TestApp;
-use common::push::{HOOK, link_agent};
+use common::push::{
+    HOOK, link_agent, now_ts, queued, runs, served_name, start_both, wait_drained, wait_name,
+};
 use common::zendesk::Zd;
 use deskbridge_model::{ModelKind, record_id};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 async fn start() -> (TestApp, Zd) {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
-        tickets: 20,
-        accounts: 1,
-        ..Default::default()
-    })
-    .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        seed: 14,
-        accounts: 1,
-        tickets: 20,
-        conversations_per_ticket: 1.0,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
-    (app, zd)
+    start_both(14, 20, 1.0).await
 }
 
 /// A hook created through the API: (hook id, secret, url, whole answer).
@@ -78,36 +65,6 @@ fn zendesk_headers(
     ]
 }
 
-fn now_ts() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// Waits until the ticket served has `name`; panics after 30 s.
-async fn wait_name(app: &TestApp, token: &str, id: Uuid, name: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = app
-            .get(&format!("/api/ticketing/v1/tickets/{id}"), Some(token))
-            .await;
-        if status == 200 && body["name"] == json!(name) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the ticket never showed `{name}`: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn served_name(app: &TestApp, token: &str, id: Uuid) -> Value {
-    let (status, body) = app
-        .get(&format!("/api/ticketing/v1/tickets/{id}"), Some(token))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["name"].clone()
-}
-
 /// The ticket as served, without `modified_at` (which moves when the raw data changes).
 async fn served_fields(app: &TestApp, token: &str, id: Uuid) -> Value {
     let (status, mut body) = app
@@ -116,33 +73,6 @@ async fn served_fields(app: &TestApp, token: &str, id: Uuid) -> Value {
     assert_eq!(status, 200, "{body}");
     body.as_object_mut().map(|o| o.remove("modified_at"));
     body
-}
-
-async fn queued(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM push_dirty")
-        .fetch_one(&app.db.pool)
-        .await
-        .expect("queue")
-}
-
-/// Waits until the queue is empty.
-async fn wait_drained(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while queued(app).await > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the queue never drained"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn runs(app: &TestApp, la: deskbridge_store::LinkedAccountId) -> usize {
-    app.store
-        .recent_runs(app.org, la, 100)
-        .await
-        .expect("runs")
-        .len()
 }
 
 async fn zendesk_requests(zd: &Zd) -> u64 {

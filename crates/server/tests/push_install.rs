@@ -11,46 +11,10 @@ mod common;
 use std::time::Duration;
 
 use common::TestApp;
+use common::push::{HOOK, runs, served_name, wait_name};
 use common::zendesk::Zd;
 use deskbridge_model::{ModelKind, record_id};
 use serde_json::{Value, json};
-use uuid::Uuid;
-
-const HOOK: &str = "/api/deskbridge/v1/push-hook";
-
-/// Waits until the ticket served has `name`; panics after 30 s.
-async fn wait_name(app: &TestApp, token: &str, id: Uuid, name: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = app
-            .get(&format!("/api/ticketing/v1/tickets/{id}"), Some(token))
-            .await;
-        if status == 200 && body["name"] == json!(name) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the ticket never showed `{name}`: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn served_name(app: &TestApp, token: &str, id: Uuid) -> Value {
-    let (status, body) = app
-        .get(&format!("/api/ticketing/v1/tickets/{id}"), Some(token))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["name"].clone()
-}
-
-async fn runs(app: &TestApp, la: deskbridge_store::LinkedAccountId) -> usize {
-    app.store
-        .recent_runs(app.org, la, 100)
-        .await
-        .expect("runs")
-        .len()
-}
 
 /// Waits until `f` holds of the simulator's push counters; panics after 30 s.
 async fn wait_counters<F, Fut>(what: &str, mut read: F, want: impl Fn(&Value) -> bool) -> Value

@@ -10,32 +10,16 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use common::TestApp;
-use common::push::{create_hook, link_agent};
+use common::push::{create_hook, link_agent, now_ts, start_both, wait_drained, wait_name};
 use common::zendesk::Zd;
 use deskbridge_model::{ModelKind, record_id};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 async fn start() -> (TestApp, Zd) {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
-        tickets: 12,
-        accounts: 1,
-        ..Default::default()
-    })
-    .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        seed: 41,
-        accounts: 1,
-        tickets: 12,
-        conversations_per_ticket: 2.0,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
-    (app, zd)
+    start_both(41, 12, 2.0).await
 }
 
 /// An endpoint listening to every event, so that changed-data events are queued (stored
@@ -68,43 +52,6 @@ async fn push(url: &str, headers: &[(&str, String)], body: &str) {
     let status = res.status().as_u16();
     let text = res.text().await.unwrap_or_default();
     assert_eq!(status, 202, "{text}");
-}
-
-/// Waits until the push queue is empty and the pushed ticket was written.
-async fn wait_drained(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM push_dirty")
-            .fetch_one(&app.db.pool)
-            .await
-            .expect("queue");
-        if n == 0 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the queue never drained"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until the ticket served has `name`; panics after 30 s.
-async fn wait_name(app: &TestApp, token: &str, id: Uuid, name: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (status, body) = app
-            .get(&format!("/api/ticketing/v1/tickets/{id}"), Some(token))
-            .await;
-        if status == 200 && body["name"] == json!(name) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the ticket never showed `{name}`: {status} {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 type Snapshot = BTreeMap<(String, String), (DateTime<Utc>, Value)>;
@@ -196,10 +143,6 @@ async fn changed_data(
         }
     }
     out
-}
-
-fn now_ts() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[tokio::test]

@@ -130,17 +130,7 @@ async fn attachments_download_through_a_fresh_url() {
         .await;
     let att = &page["results"][0];
     let id = att["id"].as_str().expect("an attachment");
-    let res = app
-        .http
-        .get(format!(
-            "{}/api/ticketing/v1/attachments/{id}/download",
-            app.base
-        ))
-        .bearer_auth(&app.api_key)
-        .header("X-Account-Token", &token)
-        .send()
-        .await
-        .expect("download");
+    let res = app.download(id, &token).await;
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(
         res.headers()["content-type"].to_str().expect("ct"),

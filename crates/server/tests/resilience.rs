@@ -198,19 +198,18 @@ async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value, Option<String>) {
-    let mut req = app
-        .http
-        .request(method.clone(), format!("{base}{path}"))
-        .bearer_auth(&app.api_key)
+    let client = common::ApiClient {
+        http: &app.http,
+        base,
+        api_key: &app.api_key,
+    };
+    let res = client
+        .request(method.clone(), path, token, body)
         // A guard against hanging for ever, not a timing assertion.
-        .timeout(Duration::from_secs(120));
-    if let Some(t) = token {
-        req = req.header("X-Account-Token", t);
-    }
-    if let Some(b) = body {
-        req = req.json(b);
-    }
-    let res = req.send().await.expect("an answer, not a hang");
+        .timeout(Duration::from_secs(120))
+        .send()
+        .await
+        .expect("an answer, not a hang");
     let retry = res
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -239,14 +238,7 @@ async fn wait_ready(app: &TestApp, base: &str) {
             .send()
             .await
         {
-            let status = res.status().as_u16();
-            let ct = res
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let bytes = res.bytes().await.expect("body");
-            common::check_spec("GET", "/health/ready", status, ct.as_deref(), &bytes);
+            let (status, _) = common::checked_bytes("GET", "/health/ready", res).await;
             if status == 200 {
                 return;
             }
@@ -332,23 +324,11 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
                     .send()
                     .await
                     .expect("an answer, not a hang");
-                let status = res.status().as_u16();
-                if status == 503 {
+                if res.status().as_u16() == 503 {
                     assert!(res.headers().contains_key(reqwest::header::RETRY_AFTER));
                 }
-                let ct = res
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
-                let bytes = res.bytes().await.expect("body");
-                common::check_spec(
-                    "GET",
-                    "/api/ticketing/v1/tickets?page_size=50",
-                    status,
-                    ct.as_deref(),
-                    &bytes,
-                );
+                let path = "/api/ticketing/v1/tickets?page_size=50";
+                let (status, _) = common::checked_bytes("GET", path, res).await;
                 statuses.lock().expect("statuses").push(status);
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -435,14 +415,7 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
         }
         sweep.spawn(async move {
             let res = req.send().await.expect("an answer, not a hang");
-            let status = res.status().as_u16();
-            let ct = res
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let bytes = res.bytes().await.expect("body");
-            common::check_spec(m.as_str(), &path, status, ct.as_deref(), &bytes);
+            let (status, _) = common::checked_bytes(m.as_str(), &path, res).await;
             (format!("{m} {path}"), status)
         });
     }
@@ -510,18 +483,12 @@ async fn api_under_load_answers_503_while_the_database_is_cut_and_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_cut_from_its_database_resumes_and_holds_every_record_once() {
-    let app = TestApp::start_with(
-        SimConfig {
-            seed: 43,
-            tickets: 1500,
-            conversations_per_ticket: 2.0,
-            ..SimConfig::default()
-        },
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
+    let app = TestApp::start_without_workers(SimConfig {
+        seed: 43,
+        tickets: 1500,
+        conversations_per_ticket: 2.0,
+        ..SimConfig::default()
+    })
     .await;
     // The reference: the same helpdesk synced without interruption (by the proxied worker).
     let px = Proxied::start(&app, 1).await;
@@ -580,18 +547,12 @@ fn json_lines(text: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_requests_and_releases_the_job_to_another_worker() {
-    let app = TestApp::start_with(
-        SimConfig {
-            seed: 47,
-            tickets: 2000,
-            conversations_per_ticket: 1.0,
-            ..SimConfig::default()
-        },
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
+    let app = TestApp::start_without_workers(SimConfig {
+        seed: 47,
+        tickets: 2000,
+        conversations_per_ticket: 1.0,
+        ..SimConfig::default()
+    })
     .await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("port")
@@ -663,20 +624,7 @@ async fn sigterm_finishes_requests_and_releases_the_job_to_another_worker() {
         .await
         .expect("task")
         .expect("the in-flight request was answered");
-    let code = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let bytes = res.bytes().await.expect("body");
-    common::check_spec(
-        "POST",
-        "/api/ticketing/v1/passthrough",
-        code,
-        ct.as_deref(),
-        &bytes,
-    );
+    let (code, bytes) = common::checked_bytes("POST", "/api/ticketing/v1/passthrough", res).await;
     assert_eq!(code, 200, "{}", String::from_utf8_lossy(&bytes));
     let exit = tokio::task::spawn_blocking(move || serve.wait())
         .await

@@ -9,7 +9,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Options, TestApp, test_settings};
+use common::{TestApp, test_settings};
 use deskbridge_api::ApiConfig;
 use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::SimConfig;
@@ -51,21 +51,14 @@ async fn receiver() -> (String, Got) {
 
 /// Runs `deskbridge` (the binary) with these arguments and environment; its stdout.
 fn cli(args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_deskbridge"));
-    cmd.args(args)
-        .env_remove("DESKBRIDGE_MASTER_KEY_FILE")
-        .env_remove("DESKBRIDGE_MASTER_KEY_PREVIOUS")
-        .env("RUST_LOG", "warn");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run deskbridge");
-    assert!(
-        out.status.success(),
-        "deskbridge {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
+    common::run_cli(
+        args,
+        env,
+        &[
+            "DESKBRIDGE_MASTER_KEY_FILE",
+            "DESKBRIDGE_MASTER_KEY_PREVIOUS",
+        ],
+    )
 }
 
 fn end_user(origin: &str) -> Value {
@@ -84,14 +77,7 @@ async fn after_a_rotation_and_a_restart_on_the_new_key_every_secret_still_works(
         ..SimConfig::default()
     };
     // No worker on the old key: the queued webhook event waits for the restarted server.
-    let app = TestApp::start_with(
-        sim,
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim).await;
     let (hook_host, got) = receiver().await;
     let secret = new_secret();
     let endpoint = app
@@ -297,14 +283,7 @@ async fn a_second_rotation_with_the_previous_key_re_seals_what_a_lagging_process
         tickets: 2,
         ..SimConfig::default()
     };
-    let app = TestApp::start_with(
-        sim,
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim).await;
     let old_key = app.master_key.clone();
     let new_key = MasterKey::generate();
     let dir = std::env::temp_dir().join(format!("deskbridge-rotation-{}", Uuid::new_v4()));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{Options, TestApp};
+use common::TestApp;
 use deskbridge_freshdesk_sim::SimConfig;
 use serde_json::{Value, json};
 
@@ -64,36 +64,24 @@ async fn call(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut req = app
-        .http
-        .request(method.clone(), format!("{base}{path}"))
-        .bearer_auth(&app.api_key);
-    if let Some(t) = token {
-        req = req.header("X-Account-Token", t);
-    }
-    if let Some(b) = body {
-        req = req.json(b);
-    }
-    let res = req.send().await.expect("request");
-    common::checked(method.as_str(), path, res).await
+    let client = common::ApiClient {
+        http: &app.http,
+        base,
+        api_key: &app.api_key,
+    };
+    client.call(method, path, token, body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_apis_and_two_workers_share_one_database() {
     let accounts = 4;
-    let app = TestApp::start_with(
-        SimConfig {
-            seed: 61,
-            accounts,
-            tickets: 200,
-            conversations_per_ticket: 1.5,
-            ..SimConfig::default()
-        },
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
+    let app = TestApp::start_without_workers(SimConfig {
+        seed: 61,
+        accounts,
+        tickets: 200,
+        conversations_per_ticket: 1.5,
+        ..SimConfig::default()
+    })
     .await;
     let (_api1, base1) = api_process(&app).await;
     let (_api2, base2) = api_process(&app).await;
@@ -153,14 +141,7 @@ async fn two_apis_and_two_workers_share_one_database() {
                     .send()
                     .await
                     .expect("request");
-                let status = res.status().as_u16();
-                let ct = res
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
-                let bytes = res.bytes().await.expect("body");
-                common::check_spec("GET", path, status, ct.as_deref(), &bytes);
+                let (status, bytes) = common::checked_bytes("GET", path, res).await;
                 assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&bytes));
                 sent += 1;
                 i += 1;

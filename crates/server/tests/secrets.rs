@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-use common::{Options, TestApp, test_settings};
+use common::{TestApp, test_settings};
 use deskbridge_api::ApiConfig;
 use deskbridge_freshdesk::FreshdeskIntegration;
 use deskbridge_freshdesk_sim::SimConfig;
@@ -280,34 +280,14 @@ async fn no_secret_in_trace_logs_or_database_dumps_across_a_full_cycle() {
 
 /// Runs `deskbridge` (the binary) with these arguments and environment; its stdout.
 fn cli(args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_deskbridge"));
-    cmd.args(args)
-        .env_remove("DESKBRIDGE_MASTER_KEY_FILE")
-        .env("RUST_LOG", "warn");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run deskbridge");
-    assert!(
-        out.status.success(),
-        "deskbridge {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
+    common::run_cli(args, env, &["DESKBRIDGE_MASTER_KEY_FILE"])
 }
 
 #[tokio::test]
 async fn key_rotation_re_encrypts_and_the_app_works_with_the_new_key_only() {
     capture_logs();
     // No in-process worker: the first sync runs only after the rotation, under the new key.
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim()).await;
     let (token, id) = app.link(0).await;
     let sealed = |pool: sqlx::PgPool| async move {
         sqlx::query_as::<_, (Vec<u8>, Vec<u8>)>(

@@ -335,7 +335,8 @@ async fn walk(app: &TestApp, zd: Option<&Zd>, token: &str) {
         }
         if op.account() {
             let (status, _) = app
-                .request(
+                .client()
+                .call(
                     op.method.clone(),
                     &path,
                     Some("not-a-token"),
@@ -355,7 +356,8 @@ async fn walk(app: &TestApp, zd: Option<&Zd>, token: &str) {
             let query = format!("{path}?{}=maybe", p["name"].as_str().unwrap_or_default());
             let body = op.json_body().then(|| example_body(spec, op, &sim_base));
             let (status, _) = app
-                .request(op.method.clone(), &query, Some(&token), body.as_ref())
+                .client()
+                .call(op.method.clone(), &query, Some(&token), body.as_ref())
                 .await;
             // (An id nothing has may be refused first.)
             if op.documents(400) {
@@ -376,7 +378,8 @@ async fn walk(app: &TestApp, zd: Option<&Zd>, token: &str) {
             let missing = fill(&op.template, &HashMap::new(), &unknown);
             let body = op.json_body().then(|| example_body(spec, op, &sim_base));
             let (status, _) = app
-                .request(op.method.clone(), &missing, Some(&token), body.as_ref())
+                .client()
+                .call(op.method.clone(), &missing, Some(&token), body.as_ref())
                 .await;
             if op.documents(404) && !op.json_body() {
                 assert_eq!(status, 404, "{name}: {missing}");
@@ -404,7 +407,8 @@ async fn walk(app: &TestApp, zd: Option<&Zd>, token: &str) {
         // Finally the valid call (it may revoke what it was given).
         let body = op.json_body().then(|| example_body(spec, op, &sim_base));
         let (status, answer) = app
-            .request(op.method.clone(), &path, Some(&token), body.as_ref())
+            .client()
+            .call(op.method.clone(), &path, Some(&token), body.as_ref())
             .await;
         assert!(status < 500, "{name} answered {status}: {answer}");
         cov.saw(op, status);
@@ -425,7 +429,8 @@ async fn walk(app: &TestApp, zd: Option<&Zd>, token: &str) {
             .expect("a method");
         let path = fill(template, &ids, &unknown);
         let (status, _) = app
-            .request(other.parse().expect("method"), &path, Some(&token), None)
+            .client()
+            .call(other.parse().expect("method"), &path, Some(&token), None)
             .await;
         assert_eq!(status, 405, "{other} {path}");
     }
@@ -472,7 +477,8 @@ async fn rate_limited_answers_are_documented() {
         let body = op.json_body().then(|| example_body(spec, op, &sim_base));
         // The first call spends the minute's only request; every other one is refused.
         let (status, answer) = app
-            .request(op.method.clone(), &path, Some(&token), body.as_ref())
+            .client()
+            .call(op.method.clone(), &path, Some(&token), body.as_ref())
             .await;
         if status == 429 {
             limited += 1;
@@ -490,14 +496,7 @@ async fn rate_limited_answers_are_documented() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unavailable_database_answers_are_documented() {
     let spec = spec::committed();
-    let app = TestApp::start_with(
-        sim(),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim()).await;
     let (token, _) = app.link(0).await;
     let sim_base = app.sim_handle.base_url.clone();
     let unknown = uuid::Uuid::new_v4().to_string();
@@ -507,7 +506,8 @@ async fn unavailable_database_answers_are_documented() {
         let path = fill(&op.template, &HashMap::new(), &unknown);
         let body = op.json_body().then(|| example_body(spec, &op, &sim_base));
         let (status, _) = app
-            .request(op.method.clone(), &path, Some(&token), body.as_ref())
+            .client()
+            .call(op.method.clone(), &path, Some(&token), body.as_ref())
             .await;
         assert_ne!(status, 500, "{}", op.name());
         if status == 503 {
@@ -544,7 +544,8 @@ async fn timed_out_answers_are_documented() {
         let path = fill(&op.template, &HashMap::new(), &unknown);
         let body = op.json_body().then(|| example_body(spec, &op, &sim_base));
         let (status, answer) = app
-            .request(op.method.clone(), &path, Some("token"), body.as_ref())
+            .client()
+            .call(op.method.clone(), &path, Some("token"), body.as_ref())
             .await;
         if status == 503 {
             timed_out += 1;

@@ -19,55 +19,14 @@ fn sim(tickets: usize, accounts: usize) -> SimConfig {
     }
 }
 
-fn kill9(child: &mut std::process::Child) {
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-/// Fails with the first few differing records.
-fn assert_same(
-    a: &std::collections::BTreeMap<(String, String), Value>,
-    b: &std::collections::BTreeMap<(String, String), Value>,
-) {
-    let mut diffs = Vec::new();
-    for (k, v) in a {
-        match b.get(k) {
-            Some(w) if w == v => {}
-            Some(w) => diffs.push(format!("{k:?} differs:\n  clean {v}\n  other {w}")),
-            None => diffs.push(format!("{k:?} missing")),
-        }
-    }
-    for k in b.keys() {
-        if !a.contains_key(k) {
-            diffs.push(format!("{k:?} extra"));
-        }
-    }
-    assert!(
-        diffs.is_empty(),
-        "{} differences (of {} records); first:\n{}",
-        diffs.len(),
-        a.len(),
-        diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_three_times_ends_with_the_clean_database() {
-    let app = TestApp::start_with(
-        sim(1200, 1),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim(1200, 1)).await;
     // The clean reference: one uninterrupted worker process.
     let (_, clean) = app.link_as(0, "clean").await;
     let mut w = app.spawn_worker(1);
     assert_eq!(app.wait_synced(clean).await, "DONE");
-    kill9(&mut w);
+    common::kill9(&mut w);
 
     let (_, la) = app.link_as(0, "crashy").await;
     let total = app
@@ -84,10 +43,10 @@ async fn a_worker_killed_three_times_ends_with_the_clean_database() {
         tokio::time::sleep(Duration::from_millis(1800)).await;
         let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
         if runs.iter().any(|r| r.finished_at.is_some()) {
-            kill9(&mut w);
+            common::kill9(&mut w);
             break;
         }
-        kill9(&mut w);
+        common::kill9(&mut w);
         kills += 1;
         let rows: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM tickets WHERE linked_account_id = $1 AND NOT is_shell",
@@ -107,12 +66,7 @@ async fn a_worker_killed_three_times_ends_with_the_clean_database() {
         kills, 3,
         "the sync should still have been running at each kill"
     );
-    let mut w = app.spawn_worker(1);
-    assert_eq!(app.wait_synced(la).await, "DONE");
-    kill9(&mut w);
-    let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
-    assert_eq!(runs.len(), 1, "the killed run was resumed, not restarted");
-    assert_same(&app.dump(clean).await, &app.dump(la).await);
+    app.finish_killed_sync(la, clean).await;
     app.stop().await;
 }
 
@@ -139,20 +93,13 @@ async fn ten_percent_faulty_answers_still_give_the_clean_database() {
     let faults = app.sim.control().counters(&sub).expect("counters").faults;
     app.sim.control().set_faults(FaultConfig::default());
     assert!(faults > 20, "faults were injected ({faults})");
-    assert_same(&app.dump(clean).await, &app.dump(la).await);
+    common::assert_same_records(&app.dump(clean).await, &app.dump(la).await);
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_processes_run_every_job_once() {
-    let app = TestApp::start_with(
-        sim(150, 4),
-        Options {
-            workers: 0,
-            ..Options::default()
-        },
-    )
-    .await;
+    let app = TestApp::start_without_workers(sim(150, 4)).await;
     let mut accounts = Vec::new();
     for i in 0..4 {
         accounts.push(app.link(i).await.1);
@@ -162,8 +109,8 @@ async fn two_worker_processes_run_every_job_once() {
     for la in &accounts {
         assert_eq!(app.wait_synced(*la).await, "DONE");
     }
-    kill9(&mut a);
-    kill9(&mut b);
+    common::kill9(&mut a);
+    common::kill9(&mut b);
     for la in &accounts {
         let runs = app.store.recent_runs(app.org, *la, 10).await.expect("runs");
         assert_eq!(runs.len(), 1, "one run per queued job");

@@ -11,6 +11,11 @@ use std::time::Duration;
 use hooks::{Harness, Receiver, assert_signed};
 use serde_json::{Value, json};
 
+/// The status of a bodiless call with the organization's key only (no account token).
+async fn org_status(h: &Harness, method: reqwest::Method, path: &str) -> u16 {
+    h.call(method, path, None, None).await.0
+}
+
 #[tokio::test]
 async fn a_failing_receiver_gets_the_event_on_the_fourth_attempt_across_a_restart() {
     let receiver = Receiver::start(3).await;
@@ -28,14 +33,7 @@ async fn a_failing_receiver_gets_the_event_on_the_fourth_attempt_across_a_restar
     let secret = ep["secret"].as_str().expect("secret").to_string();
     let endpoint = ep["id"].as_str().expect("id").to_string();
     assert!(secret.starts_with("whsec_"));
-    let (_, listed) = h
-        .call(
-            reqwest::Method::GET,
-            "/api/deskbridge/v1/webhook-endpoints",
-            None,
-            None,
-        )
-        .await;
+    let (_, listed) = h.list_endpoints().await;
     assert!(
         listed["results"][0].get("secret").is_none(),
         "the secret is shown once"
@@ -228,15 +226,7 @@ async fn sync_events_carry_counts_and_a_bookmark_and_account_events_follow_the_a
             json!({"priority": 4, "subject": "Changed upstream"}),
         )
         .expect("update");
-    let (status, _) = h
-        .call(
-            reqwest::Method::POST,
-            "/api/ticketing/v1/sync-status/resync",
-            Some(&token),
-            Some(&json!({})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(h.client().resync(&token).await, 200);
     h.wait_runs(la, 2).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while events("Ticket.synced").len() < 2 {
@@ -275,13 +265,7 @@ async fn sync_events_carry_counts_and_a_bookmark_and_account_events_follow_the_a
 
     // The key is revoked: relink needed. Then the account is deleted.
     h.sim.control().revoke_key(&sub).expect("revoke");
-    h.call(
-        reqwest::Method::POST,
-        "/api/ticketing/v1/sync-status/resync",
-        Some(&token),
-        Some(&json!({})),
-    )
-    .await;
+    h.client().resync(&token).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while events("LinkedAccount.relink_needed").is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "no relink_needed");
@@ -291,15 +275,7 @@ async fn sync_events_carry_counts_and_a_bookmark_and_account_events_follow_the_a
         events("LinkedAccount.relink_needed")[0]["linked_account"]["status"],
         json!("RELINK_NEEDED")
     );
-    let (status, _) = h
-        .call(
-            reqwest::Method::POST,
-            "/api/ticketing/v1/delete-account",
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(h.client().delete_account(&token).await, 200);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while events("LinkedAccount.deleted").is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "no deleted event");
@@ -357,14 +333,7 @@ async fn receivers_are_checked_and_one_that_keeps_failing_is_disabled() {
     h.link().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let disabled = loop {
-        let (_, list) = h
-            .call(
-                reqwest::Method::GET,
-                "/api/deskbridge/v1/webhook-endpoints",
-                None,
-                None,
-            )
-            .await;
+        let (_, list) = h.list_endpoints().await;
         let e = list["results"][0].clone();
         if e["is_active"] == json!(false) {
             break e;
@@ -392,41 +361,13 @@ async fn receivers_are_checked_and_one_that_keeps_failing_is_disabled() {
         "a disabled endpoint gets nothing more"
     );
 
-    let (status, _) = h
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/deskbridge/v1/webhook-endpoints/{endpoint}"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 204);
-    let (status, _) = h
-        .call(
-            reqwest::Method::DELETE,
-            &format!("/api/deskbridge/v1/webhook-endpoints/{endpoint}"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (status, _) = h
-        .call(
-            reqwest::Method::GET,
-            &format!("/api/deskbridge/v1/webhook-endpoints/{endpoint}/deliveries"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 404);
-    let (_, list) = h
-        .call(
-            reqwest::Method::GET,
-            "/api/deskbridge/v1/webhook-endpoints",
-            None,
-            None,
-        )
-        .await;
+    let path = format!("/api/deskbridge/v1/webhook-endpoints/{endpoint}");
+    let (delete, get) = (reqwest::Method::DELETE, reqwest::Method::GET);
+    assert_eq!(org_status(&h, delete.clone(), &path).await, 204);
+    assert_eq!(org_status(&h, delete, &path).await, 404, "deleted once");
+    let deliveries = format!("{path}/deliveries");
+    assert_eq!(org_status(&h, get, &deliveries).await, 404);
+    let (_, list) = h.list_endpoints().await;
     assert_eq!(list["results"], json!([]));
     // Without an API key, nothing.
     let res = h

@@ -34,12 +34,7 @@ async fn send(
 ) -> (u16, reqwest::header::HeaderMap, Value) {
     let method_name = method.as_str().to_string();
     let method_name = method_name.as_str();
-    let mut req = app
-        .http
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&app.api_key)
-        .header("X-Account-Token", token)
-        .json(body);
+    let mut req = app.client().request(method, path, Some(token), Some(body));
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -57,6 +52,17 @@ async fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Val
 async fn patch(app: &TestApp, path: &str, token: &str, body: &Value) -> (u16, Value) {
     let (s, _, b) = send(app, reqwest::Method::PATCH, path, token, body, &[]).await;
     (s, b)
+}
+
+/// `POST /tickets` with extra headers (an `Idempotency-Key`); status, headers and body.
+async fn post_ticket_with(
+    app: &TestApp,
+    token: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let path = "/api/ticketing/v1/tickets";
+    send(app, reqwest::Method::POST, path, token, body, headers).await
 }
 
 /// The first live record of a list endpoint.
@@ -614,24 +620,8 @@ async fn idempotency_keys_replay_conflict_and_are_per_account() {
     };
     let before = count(&app, 0);
     let key = [("Idempotency-Key", "order-123")];
-    let (s1, h1, b1) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &body,
-        &key,
-    )
-    .await;
-    let (s2, h2, b2) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &body,
-        &key,
-    )
-    .await;
+    let (s1, h1, b1) = post_ticket_with(&app, &token, &body, &key).await;
+    let (s2, h2, b2) = post_ticket_with(&app, &token, &body, &key).await;
     assert_eq!((s1, s2), (201, 201), "{b1} {b2}");
     assert_eq!(b1, b2, "the first answer, again");
     assert!(h1.get("idempotent-replayed").is_none());
@@ -644,15 +634,7 @@ async fn idempotency_keys_replay_conflict_and_are_per_account() {
     // Another body under the same key: 409, nothing created.
     let other =
         json!({"model": {"name": "Something else", "description": "d", "contact": contact["id"]}});
-    let (s, _, b) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &other,
-        &key,
-    )
-    .await;
+    let (s, _, b) = post_ticket_with(&app, &token, &other, &key).await;
     assert_eq!(s, 409, "{b}");
     assert_eq!(count(&app, 0), before + 1);
 
@@ -661,15 +643,7 @@ async fn idempotency_keys_replay_conflict_and_are_per_account() {
     let body2 =
         json!({"model": {"name": "Once only", "description": "d", "contact": contact2["id"]}});
     let before2 = count(&app, 1);
-    let (s, h, b) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token2,
-        &body2,
-        &key,
-    )
-    .await;
+    let (s, h, b) = post_ticket_with(&app, &token2, &body2, &key).await;
     assert_eq!(s, 201, "{b}");
     assert!(h.get("idempotent-replayed").is_none());
     assert_eq!(count(&app, 1), before2 + 1);
@@ -677,47 +651,16 @@ async fn idempotency_keys_replay_conflict_and_are_per_account() {
     // A rejected write is replayed as rejected; a new key runs again.
     let bad = json!({"model": {"name": "x", "description": "d", "contact": contact["id"], "ticket_type": "Nope"}});
     let k2 = [("Idempotency-Key", "bad-1")];
-    let (s1, _, b1) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &bad,
-        &k2,
-    )
-    .await;
-    let (s2, h2, b2) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &bad,
-        &k2,
-    )
-    .await;
+    let (s1, _, b1) = post_ticket_with(&app, &token, &bad, &k2).await;
+    let (s2, h2, b2) = post_ticket_with(&app, &token, &bad, &k2).await;
     assert_eq!((s1, s2), (400, 400));
     assert_eq!(b1, b2);
     assert!(h2.get("idempotent-replayed").is_some());
-    let (s, _, _) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &body,
-        &[("Idempotency-Key", "order-124")],
-    )
-    .await;
+    let (s, _, _) =
+        post_ticket_with(&app, &token, &body, &[("Idempotency-Key", "order-124")]).await;
     assert_eq!(s, 201);
     assert_eq!(count(&app, 0), before + 2);
-    let (s, _, b) = send(
-        &app,
-        reqwest::Method::POST,
-        "/api/ticketing/v1/tickets",
-        &token,
-        &body,
-        &[("Idempotency-Key", "")],
-    )
-    .await;
+    let (s, _, b) = post_ticket_with(&app, &token, &body, &[("Idempotency-Key", "")]).await;
     assert_eq!(s, 400, "{b}");
     app.stop().await;
 }

@@ -7,28 +7,21 @@
 mod common;
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use common::TestApp;
-use common::zendesk::Zd;
+use common::zendesk::{Zd, start_zendesk};
 use serde_json::{Value, json};
 
 const LINK: &str = "/api/ticketing/v1/linked-accounts";
 
 async fn start(tickets: usize) -> (TestApp, Zd) {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+    start_zendesk(deskbridge_zendesk_sim::SimConfig {
         tickets,
         accounts: 2,
         ..Default::default()
     })
-    .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        tickets: 5,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
-    (app, zd)
+    .await
 }
 
 fn rid(v: &Value) -> String {
@@ -433,7 +426,8 @@ async fn a_write_to_a_closed_ticket_is_a_400_quoting_zendesk() {
         .await;
     let id = rid(&list["results"][0]["id"]);
     let (status, body) = app
-        .request(
+        .client()
+        .call(
             reqwest::Method::PATCH,
             &format!("/api/ticketing/v1/tickets/{id}"),
             Some(&token),

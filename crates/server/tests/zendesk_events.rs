@@ -143,47 +143,22 @@ impl Server {
         }
     }
 
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let name = method.as_str().to_string();
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.api_key);
-        if let Some(t) = token {
-            req = req.header("X-Account-Token", t);
+    /// Calls to this server's API with its key.
+    fn client(&self) -> common::ApiClient<'_> {
+        common::ApiClient {
+            http: &self.http,
+            base: &self.base,
+            api_key: &self.api_key,
         }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.expect("request");
-        common::checked(&name, path, res).await
     }
 
     async fn wait_runs(&self, la: deskbridge_store::LinkedAccountId, n: usize) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-        loop {
-            let runs = self
-                .store
-                .recent_runs(self.org, la, 20)
-                .await
-                .expect("runs");
-            let active = self.store.active_jobs(la).await.expect("jobs");
-            if runs.iter().filter(|r| r.finished_at.is_some()).count() >= n && active == 0 {
-                return;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "no sync end");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::wait_runs(&self.store, self.org, la, n, "no sync end").await;
     }
 
     async fn audit(&self, query: &str) -> Vec<Value> {
         let (status, body) = self
+            .client()
             .call(
                 reqwest::Method::GET,
                 &format!("/api/ticketing/v1/audit-trail{query}"),
@@ -212,6 +187,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     let (hook_url, hook_host, got) = receiver().await;
     let s = Server::start(&zd, &hook_host).await;
     let (status, ep) = s
+        .client()
         .call(
             reqwest::Method::POST,
             "/api/deskbridge/v1/webhook-endpoints",
@@ -222,6 +198,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     assert_eq!(status, 201, "{ep}");
     let secret = ep["secret"].as_str().expect("secret").to_string();
     let (status, linked) = s
+        .client()
         .call(
             reqwest::Method::POST,
             "/api/ticketing/v1/linked-accounts",
@@ -264,6 +241,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     }
     let tickets = &first_tickets[0]["data"];
     let (_, page) = s
+        .client()
         .call(
             reqwest::Method::GET,
             "/api/ticketing/v1/tickets?page_size=100&include_deleted_data=true",
@@ -307,15 +285,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
         &json!({"ticket": {"subject": "Changed upstream", "priority": "urgent"}}),
     )
     .await;
-    let (status, _) = s
-        .call(
-            reqwest::Method::POST,
-            "/api/ticketing/v1/sync-status/resync",
-            Some(&token),
-            Some(&json!({})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(s.client().resync(&token).await, 200);
     s.wait_runs(la, 2).await;
     let second = got.wait("Ticket.synced", 2).await[1]["data"].clone();
     assert_eq!(second["is_initial_sync"], json!(false));
@@ -327,6 +297,7 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     let since = second["modified_after"].as_str().expect("bookmark");
     assert!(since > bookmark.as_str());
     let (_, changed) = s
+        .client()
         .call(
             reqwest::Method::GET,
             &format!(
@@ -374,27 +345,13 @@ async fn a_zendesk_account_gets_webhooks_metrics_and_an_audit_trail() {
     // The token is disabled in Zendesk: the next sync asks for a relink.
     zd.control(0, reqwest::Method::POST, "/api_token/disable", &json!({}))
         .await;
-    s.call(
-        reqwest::Method::POST,
-        "/api/ticketing/v1/sync-status/resync",
-        Some(&token),
-        Some(&json!({})),
-    )
-    .await;
+    s.client().resync(&token).await;
     let relink = got.wait("LinkedAccount.relink_needed", 1).await;
     assert_eq!(
         relink[0]["linked_account"]["status"],
         json!("RELINK_NEEDED")
     );
-    let (status, _) = s
-        .call(
-            reqwest::Method::POST,
-            "/api/ticketing/v1/delete-account",
-            Some(&token),
-            None,
-        )
-        .await;
-    assert_eq!(status, 200);
+    assert_eq!(s.client().delete_account(&token).await, 200);
     let deleted = got.wait("LinkedAccount.deleted", 1).await;
     assert_eq!(deleted[0]["linked_account"]["id"], json!(la));
 

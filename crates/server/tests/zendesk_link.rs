@@ -5,24 +5,16 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::TestApp;
-use common::zendesk::Zd;
+use common::zendesk::{Zd, start_zendesk};
 use serde_json::{Value, json};
 
 async fn start() -> (TestApp, Zd) {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+    start_zendesk(deskbridge_zendesk_sim::SimConfig {
         tickets: 10,
         ..Default::default()
     })
-    .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        tickets: 5,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
-    (app, zd)
+    .await
 }
 
 async fn link_token(app: &TestApp) -> String {

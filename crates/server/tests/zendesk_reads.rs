@@ -3,25 +3,17 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::TestApp;
-use common::zendesk::Zd;
+use common::zendesk::start_zendesk;
 use serde_json::json;
 
 #[tokio::test]
 async fn every_read_parameter_works_on_a_zendesk_account() {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+    let (app, zd) = start_zendesk(deskbridge_zendesk_sim::SimConfig {
         seed: 7,
         tickets: 60,
         ..Default::default()
     })
     .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        tickets: 5,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
     let (token, la) = app.link_zendesk(&zd, 0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     let get = |q: String| {

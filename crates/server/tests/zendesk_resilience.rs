@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use common::TestApp;
@@ -49,36 +49,6 @@ async fn link_as(
     (token, id)
 }
 
-fn kill9(child: &mut std::process::Child) {
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
-
-fn assert_same(a: &BTreeMap<(String, String), Value>, b: &BTreeMap<(String, String), Value>) {
-    let mut diffs = Vec::new();
-    for (k, v) in a {
-        match b.get(k) {
-            Some(w) if w == v => {}
-            Some(w) => diffs.push(format!("{k:?} differs:\n  clean {v}\n  other {w}")),
-            None => diffs.push(format!("{k:?} missing")),
-        }
-    }
-    diffs.extend(
-        b.keys()
-            .filter(|k| !a.contains_key(*k))
-            .map(|k| format!("{k:?} extra")),
-    );
-    assert!(
-        diffs.is_empty(),
-        "{} differences (of {} records); first:\n{}",
-        diffs.len(),
-        a.len(),
-        diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
-    );
-}
-
 /// Live ticket subjects by remote id, as the simulator holds them.
 async fn sim_subjects(zd: &Zd) -> HashMap<String, Value> {
     zd.data(0).await["tickets"]
@@ -110,7 +80,7 @@ async fn a_worker_killed_mid_sync_ends_with_the_clean_database() {
     let (_, clean) = link_as(&app, &zd, "clean").await;
     let mut w = app.spawn_worker(1);
     assert_eq!(app.wait_synced(clean).await, "DONE");
-    kill9(&mut w);
+    common::kill9(&mut w);
 
     let (_, la) = link_as(&app, &zd, "crashy").await;
     let mut partial = Vec::new();
@@ -118,7 +88,7 @@ async fn a_worker_killed_mid_sync_ends_with_the_clean_database() {
         let mut w = app.spawn_worker(1);
         tokio::time::sleep(Duration::from_millis(1200)).await;
         let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
-        kill9(&mut w);
+        common::kill9(&mut w);
         if runs.iter().any(|r| r.finished_at.is_some()) {
             break;
         }
@@ -133,12 +103,7 @@ async fn a_worker_killed_mid_sync_ends_with_the_clean_database() {
     }
     println!("comments stored after each kill: {partial:?}");
     assert!(!partial.is_empty(), "no kill landed mid-sync");
-    let mut w = app.spawn_worker(1);
-    assert_eq!(app.wait_synced(la).await, "DONE");
-    kill9(&mut w);
-    let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
-    assert_eq!(runs.len(), 1, "the killed run was resumed, not restarted");
-    assert_same(&app.dump(clean).await, &app.dump(la).await);
+    app.finish_killed_sync(la, clean).await;
     app.stop().await;
 }
 
@@ -163,7 +128,7 @@ async fn faulty_answers_still_give_the_clean_database() {
         .expect("faults off");
     println!("counters under faults: {counters}");
     assert!(counters["faults"].as_u64().unwrap_or(0) > 0, "{counters}");
-    assert_same(&app.dump(clean).await, &app.dump(la).await);
+    common::assert_same_records(&app.dump(clean).await, &app.dump(la).await);
     app.stop().await;
 }
 

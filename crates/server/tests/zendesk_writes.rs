@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::TestApp;
-use common::zendesk::Zd;
+use common::zendesk::start_zendesk;
 use serde_json::{Value, json};
 
 async fn send(
@@ -50,17 +48,12 @@ fn sim_ticket(data: &Value, remote_id: &str) -> Value {
 
 #[tokio::test]
 async fn writes_idempotency_and_passthrough_reach_zendesk() {
-    let zd = Zd::start(deskbridge_zendesk_sim::SimConfig {
+    let (app, zd) = start_zendesk(deskbridge_zendesk_sim::SimConfig {
         seed: 61,
         tickets: 20,
         ..Default::default()
     })
     .await;
-    let fd = deskbridge_freshdesk_sim::SimConfig {
-        tickets: 5,
-        ..Default::default()
-    };
-    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
     let (token, la) = app.link_zendesk(&zd, 0).await;
     assert_eq!(app.wait_synced(la).await, "DONE");
     let post = reqwest::Method::POST;
@@ -167,17 +160,7 @@ async fn writes_idempotency_and_passthrough_reach_zendesk() {
         .await;
     let att = first(&app, "/api/ticketing/v1/attachments", &token).await;
     let id = att["id"].as_str().expect("an attachment");
-    let res = app
-        .http
-        .get(format!(
-            "{}/api/ticketing/v1/attachments/{id}/download",
-            app.base
-        ))
-        .bearer_auth(&app.api_key)
-        .header("X-Account-Token", &token)
-        .send()
-        .await
-        .expect("download");
+    let res = app.download(id, &token).await;
     assert_eq!(res.status().as_u16(), 200);
     assert!(!res.bytes().await.expect("bytes").is_empty());
     let counters = zd

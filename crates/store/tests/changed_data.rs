@@ -88,20 +88,36 @@ fn names(events: &[(String, String, bool, Value)]) -> Vec<(String, String)> {
     events.iter().map(|e| (e.0.clone(), e.1.clone())).collect()
 }
 
+/// Upserts tickets `(remote_id, name, content hash, deleted)` as a sync does (children
+/// marked); `what` names the step when it fails.
+async fn upsert_tickets(
+    store: &Store,
+    la: LinkedAccountId,
+    rows: &[(&str, &str, u8, bool)],
+    what: &str,
+) {
+    let t = ModelKind::Ticket;
+    let rows: Vec<RecordInput> = rows
+        .iter()
+        .map(|&(rid, name, hash, deleted)| rec(la, t, rid, json!({ "name": name }), hash, deleted))
+        .collect();
+    store.upsert_records(la, t, &rows, true).await.expect(what);
+}
+
+/// `(event, remote_id)` pairs as [`names`] gives them.
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(e, r)| (e.to_string(), r.to_string()))
+        .collect()
+}
+
 #[tokio::test]
 async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     let (_db, store, org, la) = setup().await;
     let t = ModelKind::Ticket;
     // Nobody listens: a write queues nothing.
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "1", json!({"name": "a"}), 1, false)],
-            true,
-        )
-        .await
-        .expect("upsert");
+    upsert_tickets(&store, la, &[("1", "a", 1, false)], "upsert").await;
     assert!(take_events(&store).await.is_empty());
 
     // An endpoint for the linked-account events only: still nothing.
@@ -116,15 +132,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
         )
         .await
         .expect("endpoint");
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "1", json!({"name": "b"}), 2, false)],
-            true,
-        )
-        .await
-        .expect("upsert");
+    upsert_tickets(&store, la, &[("1", "b", 2, false)], "upsert").await;
     assert!(take_events(&store).await.is_empty());
 
     // An endpoint for the ticket events, without the initial sync: the account has not
@@ -141,15 +149,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
         .create_webhook_endpoint(org, "https://h.example/b", &events, None, "whsec_y", 50)
         .await
         .expect("endpoint");
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "1", json!({"name": "c"}), 3, false)],
-            true,
-        )
-        .await
-        .expect("upsert");
+    upsert_tickets(&store, la, &[("1", "c", 3, false)], "upsert").await;
     assert!(
         take_events(&store).await.is_empty(),
         "initial load: not queued"
@@ -162,37 +162,27 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
         .ensure_shells(la, t, &[(record_id(la.as_uuid(), t, "2"), "2".into())])
         .await
         .expect("shell");
-    store
-        .upsert_records(
-            la,
-            t,
-            &[
-                rec(la, t, "1", json!({"name": "d"}), 4, false),
-                rec(la, t, "2", json!({"name": "from shell"}), 5, false),
-                rec(la, t, "3", json!({"name": "new"}), 6, false),
-                rec(la, t, "4", json!({"name": "gone already"}), 7, true),
-            ],
-            true,
-        )
-        .await
-        .expect("upsert");
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "3", json!({"name": "new"}), 6, false)],
-            true,
-        )
-        .await
-        .expect("same content");
+    upsert_tickets(
+        &store,
+        la,
+        &[
+            ("1", "d", 4, false),
+            ("2", "from shell", 5, false),
+            ("3", "new", 6, false),
+            ("4", "gone already", 7, true),
+        ],
+        "upsert",
+    )
+    .await;
+    upsert_tickets(&store, la, &[("3", "new", 6, false)], "same content").await;
     let got = take_events(&store).await;
     assert_eq!(
         names(&got),
-        vec![
-            ("Ticket.changed".into(), "1".into()),
-            ("Ticket.added".into(), "2".into()),
-            ("Ticket.added".into(), "3".into()),
-        ]
+        pairs(&[
+            ("Ticket.changed", "1"),
+            ("Ticket.added", "2"),
+            ("Ticket.added", "3")
+        ])
     );
     assert!(got.iter().all(|e| !e.2), "not the initial sync");
     let one = &got[0].3;
@@ -202,15 +192,7 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     assert_eq!(one["remote_data"], Value::Null);
 
     // Deletions by every path: flagged by the upsert, by id, by a complete listing.
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "1", json!({"name": "d"}), 8, true)],
-            true,
-        )
-        .await
-        .expect("deleted");
+    upsert_tickets(&store, la, &[("1", "d", 8, true)], "deleted").await;
     assert_eq!(
         store
             .mark_deleted(la, t, &["2".into()])
@@ -228,29 +210,24 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     let got = take_events(&store).await;
     assert_eq!(
         names(&got),
-        vec![
-            ("Ticket.removed".into(), "1".into()),
-            ("Ticket.removed".into(), "2".into()),
-            ("Ticket.removed".into(), "3".into()),
-        ]
+        pairs(&[
+            ("Ticket.removed", "1"),
+            ("Ticket.removed", "2"),
+            ("Ticket.removed", "3")
+        ])
     );
     assert!(got.iter().all(|e| e.3["remote_was_deleted"] == json!(true)));
     // A deleted record that changes again sends nothing; one that comes back is added.
-    store
-        .upsert_records(
-            la,
-            t,
-            &[
-                rec(la, t, "1", json!({"name": "still gone"}), 9, true),
-                rec(la, t, "2", json!({"name": "restored"}), 10, false),
-            ],
-            true,
-        )
-        .await
-        .expect("upsert");
+    upsert_tickets(
+        &store,
+        la,
+        &[("1", "still gone", 9, true), ("2", "restored", 10, false)],
+        "upsert",
+    )
+    .await;
     assert_eq!(
         names(&take_events(&store).await),
-        vec![("Ticket.added".into(), "2".into())]
+        pairs(&[("Ticket.added", "2")])
     );
 
     // Children missing from their ticket's complete listing: Comment.removed; Comment.added
@@ -277,41 +254,24 @@ async fn writes_queue_added_changed_and_removed_for_listeners_only() {
     assert_eq!(n, 1);
     assert_eq!(
         names(&take_events(&store).await),
-        vec![("Comment.removed".into(), "c1".into())]
+        pairs(&[("Comment.removed", "c1")])
     );
 }
 
 #[tokio::test]
 async fn the_initial_sync_is_queued_only_for_an_endpoint_that_opted_in() {
     let (_db, store, org, la) = setup().await;
-    let t = ModelKind::Ticket;
     store
         .create_webhook_endpoint_with(org, "https://h.example/a", &[], None, true, "whsec_x", 50)
         .await
         .expect("endpoint");
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "1", json!({"name": "a"}), 1, false)],
-            true,
-        )
-        .await
-        .expect("upsert");
+    upsert_tickets(&store, la, &[("1", "a", 1, false)], "upsert").await;
     let got = take_events(&store).await;
-    assert_eq!(names(&got), vec![("Ticket.added".into(), "1".into())]);
+    assert_eq!(names(&got), pairs(&[("Ticket.added", "1")]));
     assert!(got[0].2, "marked as the initial sync's");
     first_sync_done(&store, la).await;
-    store
-        .upsert_records(
-            la,
-            t,
-            &[rec(la, t, "1", json!({"name": "b"}), 2, false)],
-            true,
-        )
-        .await
-        .expect("upsert");
+    upsert_tickets(&store, la, &[("1", "b", 2, false)], "upsert").await;
     let got = take_events(&store).await;
-    assert_eq!(names(&got), vec![("Ticket.changed".into(), "1".into())]);
+    assert_eq!(names(&got), pairs(&[("Ticket.changed", "1")]));
     assert!(!got[0].2);
 }

@@ -31,7 +31,6 @@ use crate::linking::link;
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_store::LinkedAccountId;
-use deskbridge_store::audit::Actor;
 
 /// The integration block of `/linked-accounts`.
 pub fn integration_block(
@@ -124,15 +123,7 @@ pub async fn linked_accounts_create(
         linked.account.id, linked.account.integration, linked.account.end_user_origin_id
     );
     let event = EventTypeEnum::EnabledIntegration;
-    audit::record(
-        &state,
-        auth.org.id,
-        Actor::ApiKey(auth.key_id),
-        ip,
-        event,
-        description,
-    )
-    .await;
+    audit::record_by_key(&state, &auth, ip, event, description).await;
     let status = if linked.created {
         StatusCode::CREATED
     } else {
@@ -387,14 +378,6 @@ pub async fn delete_account_delete(
         la.id, la.integration, la.end_user_origin_id
     );
     let event = EventTypeEnum::DeletedLinkedAccount;
-    audit::record(
-        &state,
-        auth.org.id,
-        Actor::ApiKey(key.key_id),
-        ip,
-        event,
-        description,
-    )
-    .await;
+    audit::record_by_key(&state, &key, ip, event, description).await;
     Ok(StatusCode::OK)
 }

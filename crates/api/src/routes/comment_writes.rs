@@ -15,7 +15,8 @@ use crate::extract::{AccountAuth, ApiJson, ApiQuery};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
-use crate::writes::{Refs, WriteParams, Writer, errors_reply, parse_model, unknown_field_warnings};
+use crate::write_steps::{parse_request, unsupported_linked_params};
+use crate::writes::{Refs, WriteParams, Writer};
 
 async fn create(
     state: &AppState,
@@ -24,20 +25,13 @@ async fn create(
     raw: &Value,
     ledger: Ledger,
 ) -> ApiResult<WriteReply> {
-    let (req, model) = match parse_model::<CommentRequest>(raw) {
-        Ok(x) => x,
-        Err(e) => return Err(e),
-    };
-    let mut warnings = unknown_field_warnings::<CommentRequest>(&model);
+    let (req, mut warnings) = parse_request::<CommentRequest>(raw)?;
     let w = Writer::new(state, auth, q, ledger).await?;
     let mut refs = Refs::default();
     refs.one(ModelKind::Ticket, req.ticket.as_ref(), "/model/ticket");
     refs.one(ModelKind::User, req.user.as_ref(), "/model/user");
     refs.one(ModelKind::Contact, req.contact.as_ref(), "/model/contact");
-    let (resolved, problems) = w.resolve(&refs).await?;
-    if !problems.is_empty() {
-        return Err(errors_reply(problems, warnings));
-    }
+    let resolved = w.resolve_or_reply(&refs, &warnings).await?;
     let user = req
         .user
         .as_ref()
@@ -63,14 +57,7 @@ async fn create(
         (None, Some(c)) => CommentAuthor::Contact(c),
         (None, None) => CommentAuthor::Default,
     };
-    let mut unsupported = Vec::new();
-    if req
-        .linked_account_params
-        .as_ref()
-        .is_some_and(|m| !m.is_empty())
-    {
-        unsupported.push("linked_account_params".to_string());
-    }
+    let unsupported = unsupported_linked_params(&req.linked_account_params);
     let cw = CommentWrite {
         ticket: req
             .ticket
@@ -83,14 +70,10 @@ async fn create(
         integration_params: req.integration_params.clone().unwrap_or_default(),
         unsupported,
     };
-    w.sending().await?;
-    match w.provider.create_comment(&cw, &w.ctx).await {
-        Ok(o) => {
-            w.finish(ModelKind::Comment, o, warnings, StatusCode::CREATED)
-                .await
-        }
-        Err(e) => w.failure(e, warnings),
-    }
+    w.send(ModelKind::Comment, StatusCode::CREATED, warnings, || {
+        w.provider.create_comment(&cw, &w.ctx)
+    })
+    .await
 }
 
 /// Adds a comment to a ticket in the helpdesk, then stores it. Freshdesk: a user's comment

@@ -14,7 +14,8 @@ use crate::extract::{AccountAuth, ApiJson, ApiQuery};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
-use crate::writes::{Refs, WriteParams, Writer, errors_reply, parse_model, unknown_field_warnings};
+use crate::write_steps::{parse_request, unsupported_linked_params};
+use crate::writes::{Refs, WriteParams, Writer};
 
 async fn create(
     state: &AppState,
@@ -23,26 +24,12 @@ async fn create(
     raw: &Value,
     ledger: Ledger,
 ) -> ApiResult<WriteReply> {
-    let (req, model) = match parse_model::<ContactRequest>(raw) {
-        Ok(x) => x,
-        Err(e) => return Err(e),
-    };
-    let warnings = unknown_field_warnings::<ContactRequest>(&model);
+    let (req, warnings) = parse_request::<ContactRequest>(raw)?;
     let w = Writer::new(state, auth, q, ledger).await?;
     let mut refs = Refs::default();
     refs.one(ModelKind::Account, req.account.as_ref(), "/model/account");
-    let (resolved, problems) = w.resolve(&refs).await?;
-    if !problems.is_empty() {
-        return Err(errors_reply(problems, warnings));
-    }
-    let mut unsupported = Vec::new();
-    if req
-        .linked_account_params
-        .as_ref()
-        .is_some_and(|m| !m.is_empty())
-    {
-        unsupported.push("linked_account_params".to_string());
-    }
+    let resolved = w.resolve_or_reply(&refs, &warnings).await?;
+    let unsupported = unsupported_linked_params(&req.linked_account_params);
     let cw = ContactWrite {
         name: req.name.clone(),
         email_address: req.email_address.clone(),
@@ -55,14 +42,10 @@ async fn create(
         integration_params: req.integration_params.clone().unwrap_or_default(),
         unsupported,
     };
-    w.sending().await?;
-    match w.provider.create_contact(&cw, &w.ctx).await {
-        Ok(o) => {
-            w.finish(ModelKind::Contact, o, warnings, StatusCode::CREATED)
-                .await
-        }
-        Err(e) => w.failure(e, warnings),
-    }
+    w.send(ModelKind::Contact, StatusCode::CREATED, warnings, || {
+        w.provider.create_contact(&cw, &w.ctx)
+    })
+    .await
 }
 
 /// Creates a contact in the helpdesk, then stores it. Freshdesk needs a name and one of

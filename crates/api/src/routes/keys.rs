@@ -8,9 +8,8 @@ use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::linking::{
     GenerateRemoteKeyRequest, RemoteKey, RemoteKeyForRegenerationRequest,
 };
-use deskbridge_store::audit::Actor;
 
-use crate::audit::record;
+use crate::audit::record_by_key;
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
@@ -54,15 +53,7 @@ pub async fn generate_key_create(
     let key = state.store.create_api_key(auth.org.id, name).await?;
     let description = format!("Created API key \"{name}\" ({}…).", key.info.prefix);
     let event = EventTypeEnum::CreatedRemoteProductionApiKey;
-    record(
-        &state,
-        auth.org.id,
-        Actor::ApiKey(auth.key_id),
-        ip,
-        event,
-        description,
-    )
-    .await;
+    record_by_key(&state, &auth, ip, event, description).await;
     Ok(Json(RemoteKey {
         name: key.info.name,
         key: key.key,
@@ -105,15 +96,7 @@ pub async fn regenerate_key_create(
         key.info.prefix
     );
     let event = EventTypeEnum::RegeneratedProductionApiKey;
-    record(
-        &state,
-        auth.org.id,
-        Actor::ApiKey(auth.key_id),
-        ip,
-        event,
-        description,
-    )
-    .await;
+    record_by_key(&state, &auth, ip, event, description).await;
     Ok(Json(RemoteKey {
         name: key.info.name,
         key: key.key,

@@ -9,10 +9,9 @@ use deskbridge_model::audit::EventTypeEnum;
 use deskbridge_model::common::ErrorDetail;
 use deskbridge_model::linking::{AccountIntegration, AccountToken, LinkToken, LinkTokenRequest};
 use deskbridge_model::{CategoriesEnum, WireEnum};
-use deskbridge_store::audit::Actor;
 use deskbridge_store::link_tokens::NewLinkToken;
 
-use crate::audit::record;
+use crate::audit::record_by_key;
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, OrgAuth};
@@ -160,15 +159,7 @@ pub async fn link_token_create(
         let description =
             format!("Generated a magic link for end user `{origin_id}`, valid {mins} minutes.");
         let event = EventTypeEnum::GeneratedMagicLink;
-        record(
-            &state,
-            auth.org.id,
-            Actor::ApiKey(auth.key_id),
-            ip,
-            event,
-            description,
-        )
-        .await;
+        record_by_key(&state, &auth, ip, event, description).await;
     }
     Ok(Json(LinkToken {
         link_token: token,

@@ -17,7 +17,6 @@ use crate::extract::{AccountAuth, OrgAuth, Parsed};
 use crate::params::{self, FromQuery};
 use crate::state::AppState;
 use deskbridge_model::audit::EventTypeEnum;
-use deskbridge_store::audit::Actor;
 
 /// Paging of `/sync-status` (every model fits one page).
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -158,15 +157,7 @@ pub async fn sync_status_resync_create(
         .await?;
     let description = format!("Forced a resync of linked account {}.", auth.account.id);
     let event = EventTypeEnum::ForcedLinkedAccountResync;
-    audit::record(
-        &state,
-        auth.org.id,
-        Actor::ApiKey(key.key_id),
-        ip,
-        event,
-        description,
-    )
-    .await;
+    audit::record_by_key(&state, &key, ip, event, description).await;
     let mut list = statuses(&state, &auth).await?;
     for s in &mut list {
         if s.status != SyncStatusEnum::Disabled {

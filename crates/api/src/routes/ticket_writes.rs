@@ -15,10 +15,8 @@ use crate::extract::{AccountAuth, ApiJson, ApiQuery};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
-use crate::writes::{
-    Refs, WriteParams, Writer, errors_reply, has_value, parse_model, present,
-    unknown_field_warnings,
-};
+use crate::write_steps::parse_request;
+use crate::writes::{Refs, WriteParams, Writer, errors_reply, has_value, present};
 use deskbridge_model::common::ErrorDetail;
 
 /// A create body as a patch (absent fields stay absent), plus `attachments` (create only).
@@ -149,25 +147,17 @@ async fn create(
     raw: &Value,
     ledger: Ledger,
 ) -> ApiResult<WriteReply> {
-    let (req, model) = match parse_model::<TicketRequest>(raw) {
-        Ok(x) => x,
-        Err(e) => return Err(e),
-    };
-    let warnings = unknown_field_warnings::<TicketRequest>(&model);
+    let (req, warnings) = parse_request::<TicketRequest>(raw)?;
     let w = Writer::new(state, auth, q, ledger).await?;
     let (patch, attachments) = as_patch(req);
     let tw = match ticket_write(&w, &patch, attachments).await? {
         Ok(tw) => tw,
         Err(errors) => return Err(errors_reply(errors, warnings)),
     };
-    w.sending().await?;
-    match w.provider.create_ticket(&tw, &w.ctx).await {
-        Ok(o) => {
-            w.finish(ModelKind::Ticket, o, warnings, StatusCode::CREATED)
-                .await
-        }
-        Err(e) => w.failure(e, warnings),
-    }
+    w.send(ModelKind::Ticket, StatusCode::CREATED, warnings, || {
+        w.provider.create_ticket(&tw, &w.ctx)
+    })
+    .await
 }
 
 async fn update(
@@ -193,24 +183,16 @@ async fn update(
         .into_iter()
         .next()
         .ok_or_else(not_found)?;
-    let (patch, model) = match parse_model::<PatchedTicketRequest>(raw) {
-        Ok(x) => x,
-        Err(e) => return Err(e),
-    };
-    let warnings = unknown_field_warnings::<PatchedTicketRequest>(&model);
+    let (patch, warnings) = parse_request::<PatchedTicketRequest>(raw)?;
     let w = Writer::new(state, auth, q, ledger).await?;
     let tw = match ticket_write(&w, &patch, false).await? {
         Ok(tw) => tw,
         Err(errors) => return Err(errors_reply(errors, warnings)),
     };
-    w.sending().await?;
-    match w.provider.update_ticket(&row.remote_id, &tw, &w.ctx).await {
-        Ok(o) => {
-            w.finish(ModelKind::Ticket, o, warnings, StatusCode::OK)
-                .await
-        }
-        Err(e) => w.failure(e, warnings),
-    }
+    w.send(ModelKind::Ticket, StatusCode::OK, warnings, || {
+        w.provider.update_ticket(&row.remote_id, &tw, &w.ctx)
+    })
+    .await
 }
 
 /// Creates a ticket in the linked account's helpdesk, then stores it (reads show it at

@@ -222,9 +222,20 @@ impl FromQuery for DeliveryQuery {
     }
 }
 
+fn no_such_endpoint() -> ApiError {
+    ApiError::NotFound("No webhook endpoint matches the given id.".into())
+}
+
 fn endpoint_id(id: &str) -> ApiResult<WebhookEndpointId> {
-    id.parse()
-        .map_err(|_| ApiError::NotFound("No webhook endpoint matches the given id.".into()))
+    id.parse().map_err(|_| no_such_endpoint())
+}
+
+/// A store error about one endpoint: a missing endpoint is named as such (not "Not found.").
+fn endpoint_error(e: deskbridge_store::StoreError) -> ApiError {
+    match e {
+        deskbridge_store::StoreError::NotFound => no_such_endpoint(),
+        other => other.into(),
+    }
 }
 
 /// Lists the organization's webhook endpoints.
@@ -350,12 +361,7 @@ pub async fn webhook_endpoints_destroy(
         .store
         .delete_webhook_endpoint(auth.org.id, id)
         .await
-        .map_err(|e| match e {
-            deskbridge_store::StoreError::NotFound => {
-                ApiError::NotFound("No webhook endpoint matches the given id.".into())
-            }
-            other => other.into(),
-        })?;
+        .map_err(endpoint_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -397,12 +403,7 @@ pub async fn webhook_endpoints_partial_update(
             body.include_initial_sync,
         )
         .await
-        .map_err(|e| match e {
-            deskbridge_store::StoreError::NotFound => {
-                ApiError::NotFound("No webhook endpoint matches the given id.".into())
-            }
-            other => other.into(),
-        })?;
+        .map_err(endpoint_error)?;
     Ok(Json(stored.into()))
 }
 
@@ -446,12 +447,7 @@ pub async fn webhook_endpoints_deliveries_list(
         .store
         .webhook_endpoint(auth.org.id, id)
         .await
-        .map_err(|e| match e {
-            deskbridge_store::StoreError::NotFound => {
-                ApiError::NotFound("No webhook endpoint matches the given id.".into())
-            }
-            other => other.into(),
-        })?;
+        .map_err(endpoint_error)?;
     let (after, before) = bounds(cursor);
     let rows = state
         .store

@@ -251,15 +251,7 @@ pub fn conversation(d: &AccountData, c: &Conversation, ctx: &Ctx<'_>) -> Value {
     m.insert("updated_at".into(), time::ts(c.updated_at));
     m.insert("last_edited_at".into(), Value::Null);
     m.insert("last_edited_user_id".into(), Value::Null);
-    m.insert(
-        "attachments".into(),
-        Value::Array(
-            c.attachments
-                .iter()
-                .map(|a| conversation_attachment(a, ctx))
-                .collect(),
-        ),
-    );
+    m.insert("attachments".into(), conversation_attachments(c, ctx));
     m.insert("automation_id".into(), Value::Null);
     m.insert("automation_type_id".into(), Value::Null);
     m.insert("auto_response".into(), false.into());
@@ -272,6 +264,16 @@ pub fn conversation(d: &AccountData, c: &Conversation, ctx: &Ctx<'_>) -> Value {
     }
     m.insert("source_additional_info".into(), Value::Null);
     Value::Object(m)
+}
+
+/// A conversation's `attachments` array, as every conversation body shows it.
+fn conversation_attachments(c: &Conversation, ctx: &Ctx<'_>) -> Value {
+    Value::Array(
+        c.attachments
+            .iter()
+            .map(|a| conversation_attachment(a, ctx))
+            .collect(),
+    )
 }
 
 /// The 201 body of `POST /tickets/{id}/notes`.
@@ -288,15 +290,7 @@ pub fn note_created(c: &Conversation, ctx: &Ctx<'_>) -> Value {
     m.insert("to_emails".into(), opt_strs(&c.to_emails));
     m.insert("created_at".into(), time::ts(c.created_at));
     m.insert("updated_at".into(), time::ts(c.updated_at));
-    m.insert(
-        "attachments".into(),
-        Value::Array(
-            c.attachments
-                .iter()
-                .map(|a| conversation_attachment(a, ctx))
-                .collect(),
-        ),
-    );
+    m.insert("attachments".into(), conversation_attachments(c, ctx));
     Value::Object(m)
 }
 
@@ -312,15 +306,7 @@ pub fn reply_created(c: &Conversation, ctx: &Ctx<'_>) -> Value {
     m.insert("body_text".into(), c.body_text.as_ref().into());
     m.insert("ticket_id".into(), c.ticket_id.into());
     m.insert("to_emails".into(), opt_strs(&c.to_emails));
-    m.insert(
-        "attachments".into(),
-        Value::Array(
-            c.attachments
-                .iter()
-                .map(|a| conversation_attachment(a, ctx))
-                .collect(),
-        ),
-    );
+    m.insert("attachments".into(), conversation_attachments(c, ctx));
     m.insert("source_additional_info".into(), Value::Null);
     m.insert("created_at".into(), time::ts(c.created_at));
     m.insert("updated_at".into(), time::ts(c.updated_at));

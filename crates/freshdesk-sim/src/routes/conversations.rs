@@ -223,6 +223,26 @@ pub fn add(
     Ok(c)
 }
 
+/// Adds a reply or a note to ticket `id` from the request body; the conversation and the
+/// context to render it with.
+fn add_to_ticket<'a>(
+    sim: &'a Simulator,
+    acct: &Arc<AccountCell>,
+    req: &'a Req,
+    id: i64,
+    kind: NewKind,
+) -> Result<(Conversation, Ctx<'a>), ApiError> {
+    let mut d = write(&acct.data);
+    d.ticket(id).ok_or(ApiError::NotFound)?;
+    let body = parse_body(req)?;
+    let c = add(&mut d, id, kind, &body, req.me)?;
+    let ctx = Ctx {
+        base: &req.base,
+        signer: &sim.inner.signer,
+    };
+    Ok((c, ctx))
+}
+
 /// `POST /tickets/{id}/reply`.
 pub fn reply(
     sim: &Simulator,
@@ -230,14 +250,7 @@ pub fn reply(
     req: &Req,
     id: i64,
 ) -> Result<Outcome, ApiError> {
-    let mut d = write(&acct.data);
-    d.ticket(id).ok_or(ApiError::NotFound)?;
-    let body = parse_body(req)?;
-    let c = add(&mut d, id, NewKind::Reply, &body, req.me)?;
-    let ctx = Ctx {
-        base: &req.base,
-        signer: &sim.inner.signer,
-    };
+    let (c, ctx) = add_to_ticket(sim, acct, req, id, NewKind::Reply)?;
     Ok(json_response(201, &render::reply_created(&c, &ctx)).into())
 }
 
@@ -248,13 +261,6 @@ pub fn note(
     req: &Req,
     id: i64,
 ) -> Result<Outcome, ApiError> {
-    let mut d = write(&acct.data);
-    d.ticket(id).ok_or(ApiError::NotFound)?;
-    let body = parse_body(req)?;
-    let c = add(&mut d, id, NewKind::Note, &body, req.me)?;
-    let ctx = Ctx {
-        base: &req.base,
-        signer: &sim.inner.signer,
-    };
+    let (c, ctx) = add_to_ticket(sim, acct, req, id, NewKind::Note)?;
     Ok(json_response(201, &render::note_created(&c, &ctx)).into())
 }

@@ -79,54 +79,23 @@ impl TicketingProvider for FreshdeskProvider {
 
     fn streams(&self) -> Vec<SyncStream> {
         use StreamMode::*;
+        let s = |name, kinds, mode| SyncStream { name, kinds, mode };
         vec![
-            SyncStream {
-                name: stream::TICKET_FIELDS,
-                kinds: vec![],
-                mode: Full,
-            },
-            SyncStream {
-                name: stream::GROUPS,
-                kinds: vec![ModelKind::Team],
-                mode: Full,
-            },
-            SyncStream {
-                name: stream::ROLES,
-                kinds: vec![ModelKind::Role],
-                mode: Full,
-            },
+            s(stream::TICKET_FIELDS, vec![], Full),
+            s(stream::GROUPS, vec![ModelKind::Team], Full),
+            s(stream::ROLES, vec![ModelKind::Role], Full),
             // Incremental: the walk keeps each agent's version and views only the changed
             // ones; it reports deleted agents itself (see `fetch_agents`).
-            SyncStream {
-                name: stream::AGENTS,
-                kinds: vec![ModelKind::User],
-                mode: Incremental,
-            },
-            SyncStream {
-                name: stream::COMPANIES,
-                kinds: vec![ModelKind::Account],
-                mode: Full,
-            },
-            SyncStream {
-                name: stream::CONTACTS,
-                kinds: vec![ModelKind::Contact],
-                mode: Incremental,
-            },
-            SyncStream {
-                name: stream::TICKETS,
-                kinds: vec![ModelKind::Ticket, ModelKind::Tag],
-                mode: Incremental,
-            },
-            SyncStream {
-                name: stream::TICKETS_DELETED,
-                kinds: vec![ModelKind::Ticket],
-                mode: Deletions,
-            },
-            SyncStream {
-                name: stream::TICKETS_SPAM,
-                kinds: vec![ModelKind::Ticket],
-                mode: Deletions,
-            },
+            s(stream::AGENTS, vec![ModelKind::User], Incremental),
+            s(stream::COMPANIES, vec![ModelKind::Account], Full),
+            s(stream::CONTACTS, vec![ModelKind::Contact], Incremental),
+            s(
+                stream::TICKETS,
+                vec![ModelKind::Ticket, ModelKind::Tag],
+                Incremental,
+            ),
+            s(stream::TICKETS_DELETED, vec![ModelKind::Ticket], Deletions),
+            s(stream::TICKETS_SPAM, vec![ModelKind::Ticket], Deletions),
         ]
     }
 

@@ -108,10 +108,162 @@ pub struct TestApp {
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
+/// Calls to one Deskbridge API (`base`) with one organization's API key: the form every
+/// test harness's requests share.
+pub struct ApiClient<'a> {
+    /// The client.
+    pub http: &'a reqwest::Client,
+    /// `http://host:port` of the API.
+    pub base: &'a str,
+    /// The organization's API key.
+    pub api_key: &'a str,
+}
+
+impl ApiClient<'_> {
+    /// A request with the API key, the account token when given and a JSON body when given.
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.api_key);
+        if let Some(t) = token {
+            req = req.header("X-Account-Token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        req
+    }
+
+    /// [`ApiClient::request`] sent, its answer checked against the committed spec.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let name = method.as_str().to_string();
+        let res = self
+            .request(method, path, token, body)
+            .send()
+            .await
+            .expect("request");
+        checked(&name, path, res).await
+    }
+
+    /// `POST /sync-status/resync` for the account of `token`: the status.
+    pub async fn resync(&self, token: &str) -> u16 {
+        let path = "/api/ticketing/v1/sync-status/resync";
+        let body = json!({});
+        self.call(reqwest::Method::POST, path, Some(token), Some(&body))
+            .await
+            .0
+    }
+
+    /// `POST /delete-account` for the account of `token` (no body): the status.
+    pub async fn delete_account(&self, token: &str) -> u16 {
+        let path = "/api/ticketing/v1/delete-account";
+        self.call(reqwest::Method::POST, path, Some(token), None)
+            .await
+            .0
+    }
+}
+
+/// Waits until `la` has at least `n` finished sync runs and no active job; panics with
+/// `timeout_msg` after two minutes.
+pub async fn wait_runs(
+    store: &Store,
+    org: deskbridge_store::OrgId,
+    la: deskbridge_store::LinkedAccountId,
+    n: usize,
+    timeout_msg: &str,
+) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let runs = store.recent_runs(org, la, 20).await.expect("runs");
+        let active = store.active_jobs(la).await.expect("jobs");
+        if runs.iter().filter(|r| r.finished_at.is_some()).count() >= n && active == 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{timeout_msg}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs `deskbridge` (the binary) with these arguments and environment, without the
+/// variables named in `unset` (so the caller's environment cannot change the outcome); its
+/// stdout. Panics, with its stderr, when it fails.
+pub fn run_cli(args: &[&str], env: &[(&str, &str)], unset: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_deskbridge"));
+    cmd.args(args).env("RUST_LOG", "warn");
+    for k in unset {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run deskbridge");
+    assert!(
+        out.status.success(),
+        "deskbridge {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Kills a worker process at once (SIGKILL: no clean-up of its own) and reaps it.
+pub fn kill9(child: &mut std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+/// Fails with the first few records that differ between two dumps (`a` the clean one).
+pub fn assert_same_records(
+    a: &std::collections::BTreeMap<(String, String), Value>,
+    b: &std::collections::BTreeMap<(String, String), Value>,
+) {
+    let mut diffs = Vec::new();
+    for (k, v) in a {
+        match b.get(k) {
+            Some(w) if w == v => {}
+            Some(w) => diffs.push(format!("{k:?} differs:\n  clean {v}\n  other {w}")),
+            None => diffs.push(format!("{k:?} missing")),
+        }
+    }
+    for k in b.keys() {
+        if !a.contains_key(k) {
+            diffs.push(format!("{k:?} extra"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences (of {} records); first:\n{}",
+        diffs.len(),
+        a.len(),
+        diffs.iter().take(5).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
 /// Reads an answer and checks it against the committed `openapi/openapi.json` (status,
 /// content type, JSON body against its schema); panics with what differs. Returns the status
 /// and the JSON body (null when the body is not JSON).
 pub async fn checked(method: &str, path: &str, res: reqwest::Response) -> (u16, Value) {
+    let (status, bytes) = checked_bytes(method, path, res).await;
+    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// [`checked`] for any body: the status and the raw bytes, checked against the spec.
+pub async fn checked_bytes(method: &str, path: &str, res: reqwest::Response) -> (u16, Vec<u8>) {
     let status = res.status().as_u16();
     let content_type = res
         .headers()
@@ -120,8 +272,7 @@ pub async fn checked(method: &str, path: &str, res: reqwest::Response) -> (u16, 
         .map(String::from);
     let bytes = res.bytes().await.expect("body");
     check_spec(method, path, status, content_type.as_deref(), &bytes);
-    let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
-    (status, body)
+    (status, bytes.to_vec())
 }
 
 /// Panics unless the exchange matches the committed spec.
@@ -154,6 +305,15 @@ impl TestApp {
     /// Starts a simulator with `sim` and Deskbridge with default options.
     pub async fn start(sim: SimConfig) -> TestApp {
         TestApp::start_with(sim, Options::default()).await
+    }
+
+    /// Starts with no worker in the process: the test runs its own workers (or processes).
+    pub async fn start_without_workers(sim: SimConfig) -> TestApp {
+        let opts = Options {
+            workers: 0,
+            ..Options::default()
+        };
+        TestApp::start_with(sim, opts).await
     }
 
     /// Starts with options.
@@ -255,39 +415,45 @@ impl TestApp {
 
     /// A POST of JSON with the API key (and the account token when given).
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.api_key)
-            .json(body);
-        if let Some(t) = token {
-            req = req.header("X-Account-Token", t);
-        }
-        let res = req.send().await.expect("request");
-        checked("POST", path, res).await
+        let post = reqwest::Method::POST;
+        self.client().call(post, path, token, Some(body)).await
     }
 
-    /// Any request (`body`: JSON) with the API key and the account token when given; the
-    /// answer is checked against the committed spec like those of [`TestApp::get`].
-    pub async fn request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.api_key);
-        if let Some(t) = token {
-            req = req.header("X-Account-Token", t);
+    /// A fresh worker finishes the sync of `la` whose workers were killed: it must resume
+    /// the one run (not restart it) and end with the records of the `clean` copy.
+    pub async fn finish_killed_sync(&self, la: LinkedAccountId, clean: LinkedAccountId) {
+        let mut w = self.spawn_worker(1);
+        assert_eq!(self.wait_synced(la).await, "DONE");
+        kill9(&mut w);
+        let runs = self
+            .store
+            .recent_runs(self.org, la, 10)
+            .await
+            .expect("runs");
+        assert_eq!(runs.len(), 1, "the killed run was resumed, not restarted");
+        assert_same_records(&self.dump(clean).await, &self.dump(la).await);
+    }
+
+    /// `GET /attachments/{id}/download` with the key and the account token: the raw answer
+    /// (a file or a redirect, not JSON).
+    pub async fn download(&self, id: &str, token: &str) -> reqwest::Response {
+        let path = format!("/api/ticketing/v1/attachments/{id}/download");
+        self.client()
+            .request(reqwest::Method::GET, &path, Some(token), None)
+            .send()
+            .await
+            .expect("download")
+    }
+
+    /// Calls to this app's API with its key: `client().call(…)` is any request (`body`:
+    /// JSON) with the account token when given, checked against the committed spec like the
+    /// answers of [`TestApp::get`].
+    pub fn client(&self) -> ApiClient<'_> {
+        ApiClient {
+            http: &self.http,
+            base: &self.base,
+            api_key: &self.api_key,
         }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.expect("request");
-        checked(method.as_str(), path, res).await
     }
 
     /// The body linking simulator account `i` with `key`.
@@ -305,12 +471,14 @@ impl TestApp {
     /// Links simulator account `i`; returns the account token and linked account id.
     pub async fn link(&self, i: usize) -> (String, LinkedAccountId) {
         let (_, key) = self.sim_account(i);
+        self.link_with(&self.link_body(i, &key)).await
+    }
+
+    /// `POST /linked-accounts` with `body`, which must link (201) or relink (200); returns
+    /// the account token and the linked account id.
+    pub async fn link_with(&self, body: &Value) -> (String, LinkedAccountId) {
         let (status, body) = self
-            .post(
-                "/api/ticketing/v1/linked-accounts",
-                None,
-                &self.link_body(i, &key),
-            )
+            .post("/api/ticketing/v1/linked-accounts", None, body)
             .await;
         assert!(
             status == 201 || status == 200,
@@ -360,14 +528,7 @@ impl TestApp {
             .await
             .expect("runs")
             .len();
-        let (status, _) = self
-            .post(
-                "/api/ticketing/v1/sync-status/resync",
-                Some(token),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(status, 200);
+        assert_eq!(self.client().resync(token).await, 200);
         self.wait_runs(linked_account, before + 1).await
     }
 
@@ -418,20 +579,7 @@ impl TestApp {
         let (_, key) = self.sim_account(i);
         let mut body = self.link_body(i, &key);
         body["end_user_origin_id"] = json!(origin);
-        let (status, body) = self
-            .post("/api/ticketing/v1/linked-accounts", None, &body)
-            .await;
-        assert!(
-            status == 201 || status == 200,
-            "link failed: {status} {body}"
-        );
-        let token = body["account_token"].as_str().expect("token").to_string();
-        let id = body["linked_account"]["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("uuid");
-        (token, id)
+        self.link_with(&body).await
     }
 
     /// Every synced record of a linked account, comparable across accounts: keyed by

@@ -120,19 +120,18 @@ impl TestApp {
         zd: &Zd,
         i: usize,
     ) -> (String, deskbridge_store::LinkedAccountId) {
-        let (status, body) = self
-            .post("/api/ticketing/v1/linked-accounts", None, &zd.link_body(i))
-            .await;
-        assert!(
-            status == 201 || status == 200,
-            "link failed: {status} {body}"
-        );
-        let token = body["account_token"].as_str().expect("token").to_string();
-        let id = body["linked_account"]["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("uuid");
-        (token, id)
+        self.link_with(&zd.link_body(i)).await
     }
+}
+
+/// The app beside a Zendesk simulator of `cfg` (and a small Freshdesk one it does not use):
+/// how every Zendesk-only test starts.
+pub async fn start_zendesk(cfg: SimConfig) -> (TestApp, Zd) {
+    let zd = Zd::start(cfg).await;
+    let fd = deskbridge_freshdesk_sim::SimConfig {
+        tickets: 5,
+        ..Default::default()
+    };
+    let app = TestApp::start_with(fd, zd.options(Duration::from_secs(60))).await;
+    (app, zd)
 }

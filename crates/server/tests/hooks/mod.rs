@@ -195,19 +195,16 @@ impl Harness {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let method_name = method.as_str().to_string();
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.api_key);
-        if let Some(t) = token {
-            req = req.header("X-Account-Token", t);
+        self.client().call(method, path, token, body).await
+    }
+
+    /// Calls to this server's API with its key.
+    pub fn client(&self) -> common::ApiClient<'_> {
+        common::ApiClient {
+            http: &self.http,
+            base: &self.base,
+            api_key: &self.api_key,
         }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let res = req.send().await.expect("request");
-        common::checked(method_name.as_str(), path, res).await
     }
 
     pub async fn endpoint(&self, url: &str, events: Option<&[&str]>) -> (u16, Value) {
@@ -253,23 +250,13 @@ impl Harness {
     }
 
     pub async fn wait_runs(&self, la: deskbridge_store::LinkedAccountId, n: usize) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-        loop {
-            let runs = self
-                .store
-                .recent_runs(self.org, la, 20)
-                .await
-                .expect("runs");
-            let active = self.store.active_jobs(la).await.expect("jobs");
-            if runs.iter().filter(|r| r.finished_at.is_some()).count() >= n && active == 0 {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "sync did not finish"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::wait_runs(&self.store, self.org, la, n, "sync did not finish").await;
+    }
+
+    /// `GET /webhook-endpoints`: (status, body).
+    pub async fn list_endpoints(&self) -> (u16, Value) {
+        let path = "/api/deskbridge/v1/webhook-endpoints";
+        self.call(reqwest::Method::GET, path, None, None).await
     }
 
     pub async fn deliveries(&self, endpoint: &str) -> Value {

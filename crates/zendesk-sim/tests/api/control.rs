@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{small, start};
+use crate::common::{Env, small, start};
 
 #[tokio::test]
 async fn data_snapshot_matches_the_api_field_by_field() {
@@ -43,6 +43,22 @@ async fn data_snapshot_matches_the_api_field_by_field() {
     assert_eq!(orgs, data["organizations"]);
     let fields = env.get_ok(0, "/ticket_fields.json?page[size]=100").await["ticket_fields"].clone();
     assert_eq!(fields, data["ticket_fields"]);
+}
+
+/// Creates a `single` through the control API, deletes it again, and returns its id.
+async fn create_and_delete(env: &Env, sub: &str, plural: &str, single: &str, body: Value) -> i64 {
+    let created = env
+        .control(
+            Method::POST,
+            &format!("/accounts/{sub}/{plural}"),
+            Some(&body),
+        )
+        .await
+        .json();
+    let id = created[single]["id"].as_i64().unwrap();
+    let path = format!("/accounts/{sub}/{plural}/{id}");
+    env.control(Method::DELETE, &path, None).await;
+    id
 }
 
 #[tokio::test]
@@ -158,38 +174,24 @@ async fn control_changes_show_up_in_the_api() {
         .await;
     assert_eq!(restore.status, 404, "purged tickets cannot be restored");
     // Users, groups, organizations.
-    let u = env
-        .control(
-            Method::POST,
-            &format!("/accounts/{sub}/users"),
-            Some(&json!({"user": {"name": "Ctl User", "email": "ctl@example.org"}})),
-        )
-        .await
-        .json();
-    let uid = u["user"]["id"].as_i64().unwrap();
-    env.control(
-        Method::DELETE,
-        &format!("/accounts/{sub}/users/{uid}"),
-        None,
+    let uid = create_and_delete(
+        &env,
+        &sub,
+        "users",
+        "user",
+        json!({"user": {"name": "Ctl User", "email": "ctl@example.org"}}),
     )
     .await;
     assert_eq!(
         env.get_ok(0, &format!("/users/{uid}.json")).await["user"]["active"],
         false
     );
-    let g = env
-        .control(
-            Method::POST,
-            &format!("/accounts/{sub}/groups"),
-            Some(&json!({"group": {"name": "Zeta"}})),
-        )
-        .await
-        .json();
-    let gid = g["group"]["id"].as_i64().unwrap();
-    env.control(
-        Method::DELETE,
-        &format!("/accounts/{sub}/groups/{gid}"),
-        None,
+    let gid = create_and_delete(
+        &env,
+        &sub,
+        "groups",
+        "group",
+        json!({"group": {"name": "Zeta"}}),
     )
     .await;
     assert_eq!(

@@ -42,6 +42,24 @@ pub struct WriteParams {
     pub run_async: Option<String>,
 }
 
+/// The write endpoints' query as the handlers see it, checked before the handler runs.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteQuery {
+    /// `is_debug_mode`.
+    pub debug: bool,
+}
+
+impl params::FromQuery for WriteQuery {
+    type Raw = WriteParams;
+
+    fn parse(p: WriteParams) -> Result<Self, ApiError> {
+        let debug = params::boolean("is_debug_mode", &p.is_debug_mode)?;
+        // Accepted and checked, never acted on: every write is synchronous.
+        params::boolean("run_async", &p.run_async)?;
+        Ok(WriteQuery { debug })
+    }
+}
+
 /// The answer of a write that did not happen: Merge's problems, nothing stored anywhere.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"warnings": [], "errors": [{
@@ -256,11 +274,10 @@ impl<'a> Writer<'a> {
     pub async fn new(
         state: &'a AppState,
         auth: &'a AccountAuth,
-        p: &WriteParams,
+        q: &WriteQuery,
         ledger: Ledger,
     ) -> ApiResult<Writer<'a>> {
-        let debug = params::boolean("is_debug_mode", &p.is_debug_mode)?;
-        params::boolean("run_async", &p.run_async)?;
+        let debug = q.debug;
         let provider = build_provider(state, auth).await?;
         let ctx = write_context(state, auth).await?;
         Ok(Writer {

@@ -233,6 +233,19 @@ async fn create_reply_note_and_patch_reach_freshdesk_and_show_at_once() {
     .await;
     assert_eq!(status, 201, "{note}");
     assert!(note.get("logs").is_none(), "logs only in debug mode");
+    // A bad write query is a 400 naming the parameter, checked before the helpdesk is called.
+    let (status, bad) = post(
+        &app,
+        "/api/ticketing/v1/comments?run_async=maybe",
+        &token,
+        &json!({"model": {"ticket": id, "user": agent["id"], "body": "never sent", "is_private": true}}),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(
+        bad["detail"],
+        json!("Invalid value for `run_async`: `maybe` is not a boolean (use true or false).")
+    );
     // A contact's comment: a public note, incoming, by the contact.
     let (status, by_contact) = post(
         &app,

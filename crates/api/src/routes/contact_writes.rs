@@ -10,17 +10,17 @@ use deskbridge_provider::ContactWrite;
 use serde_json::Value;
 
 use crate::error::ApiResult;
-use crate::extract::{AccountAuth, ApiJson, ApiQuery};
+use crate::extract::{AccountAuth, ApiJson, Parsed};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
 use crate::write_steps::{parse_request, unsupported_linked_params};
-use crate::writes::{Refs, WriteParams, Writer};
+use crate::writes::{Refs, WriteParams, WriteQuery, Writer};
 
 async fn create(
     state: &AppState,
     auth: &AccountAuth,
-    q: &WriteParams,
+    q: &WriteQuery,
     raw: &Value,
     ledger: Ledger,
 ) -> ApiResult<WriteReply> {
@@ -71,7 +71,7 @@ async fn create(
 pub async fn contacts_create(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(q): ApiQuery<WriteParams>,
+    Parsed(q): Parsed<WriteQuery>,
     headers: HeaderMap,
     // The body stays JSON until `parse_model`: keys the model does not know are Merge's
     // warnings, not errors, and an idempotency key covers the body as it was sent.

@@ -11,12 +11,12 @@ use deskbridge_provider::TicketWrite;
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AccountAuth, ApiJson, ApiQuery};
+use crate::extract::{AccountAuth, ApiJson, Parsed};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
 use crate::write_steps::parse_request;
-use crate::writes::{Refs, WriteParams, Writer, errors_reply, has_value, present};
+use crate::writes::{Refs, WriteParams, WriteQuery, Writer, errors_reply, has_value, present};
 use deskbridge_model::common::ErrorDetail;
 
 /// A create body as a patch (absent fields stay absent), plus `attachments` (create only).
@@ -143,7 +143,7 @@ async fn ticket_write(
 async fn create(
     state: &AppState,
     auth: &AccountAuth,
-    q: &WriteParams,
+    q: &WriteQuery,
     raw: &Value,
     ledger: Ledger,
 ) -> ApiResult<WriteReply> {
@@ -164,7 +164,7 @@ async fn update(
     state: &AppState,
     auth: &AccountAuth,
     id: &str,
-    q: &WriteParams,
+    q: &WriteQuery,
     raw: &Value,
     ledger: Ledger,
 ) -> ApiResult<WriteReply> {
@@ -224,7 +224,7 @@ async fn update(
 pub async fn tickets_create(
     State(state): State<AppState>,
     auth: AccountAuth,
-    ApiQuery(q): ApiQuery<WriteParams>,
+    Parsed(q): Parsed<WriteQuery>,
     headers: HeaderMap,
     // The body stays JSON until `parse_model`: keys the model does not know are Merge's
     // warnings, not errors, and an idempotency key covers the body as it was sent.
@@ -261,7 +261,7 @@ pub async fn tickets_partial_update(
     State(state): State<AppState>,
     auth: AccountAuth,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<WriteParams>,
+    Parsed(q): Parsed<WriteQuery>,
     // The body stays JSON until `parse_model`: keys the model does not know are Merge's
     // warnings, not errors.
     ApiJson(raw): ApiJson<Value>,

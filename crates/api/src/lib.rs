@@ -22,6 +22,7 @@ pub mod records;
 pub mod remote_fields;
 pub mod routes;
 pub mod state;
+pub mod write_query;
 pub mod write_responses;
 pub mod write_steps;
 pub mod writes;

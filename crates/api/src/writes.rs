@@ -19,46 +19,15 @@ use deskbridge_provider::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AccountAuth;
 use crate::idempotency::{Ledger, WriteReply};
-use crate::params;
 use crate::records::record_json;
 use crate::state::AppState;
-
-/// Query parameters of every write endpoint.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct WriteParams {
-    /// Add `logs`: one entry per call made to the helpdesk for this write.
-    #[param(value_type = Option<bool>)]
-    pub is_debug_mode: Option<String>,
-    /// Accepted for compatibility; Deskbridge always writes synchronously, so the answer is
-    /// the finished write (as if `run_async` were false).
-    #[param(value_type = Option<bool>)]
-    pub run_async: Option<String>,
-}
-
-/// The write endpoints' query as the handlers see it, checked before the handler runs.
-#[derive(Debug, Clone, Copy)]
-pub struct WriteQuery {
-    /// `is_debug_mode`.
-    pub debug: bool,
-}
-
-impl params::FromQuery for WriteQuery {
-    type Raw = WriteParams;
-
-    fn parse(p: WriteParams) -> Result<Self, ApiError> {
-        let debug = params::boolean("is_debug_mode", &p.is_debug_mode)?;
-        // Accepted and checked, never acted on: every write is synchronous.
-        params::boolean("run_async", &p.run_async)?;
-        Ok(WriteQuery { debug })
-    }
-}
+use crate::write_query::WriteQuery;
 
 /// The answer of a write that did not happen: Merge's problems, nothing stored anywhere.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -13,9 +13,10 @@ use crate::error::ApiResult;
 use crate::extract::{AccountAuth, ApiJson, Parsed};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
+use crate::write_query::{WriteParams, WriteQuery};
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
 use crate::write_steps::{parse_request, unsupported_linked_params};
-use crate::writes::{Refs, WriteParams, WriteQuery, Writer};
+use crate::writes::{Refs, Writer};
 
 async fn create(
     state: &AppState,

@@ -14,9 +14,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{AccountAuth, ApiJson, Parsed};
 use crate::idempotency::{self, Ledger, WriteReply};
 use crate::state::AppState;
+use crate::write_query::{WriteParams, WriteQuery};
 use crate::write_responses::{IdempotentWriteErrors, WriteErrors};
 use crate::write_steps::parse_request;
-use crate::writes::{Refs, WriteParams, WriteQuery, Writer, errors_reply, has_value, present};
+use crate::writes::{Refs, Writer, errors_reply, has_value, present};
 use deskbridge_model::common::ErrorDetail;
 
 /// A create body as a patch (absent fields stay absent), plus `attachments` (create only).

@@ -16,18 +16,18 @@ CREATE TABLE ref_comments (LIKE comments INCLUDING ALL);
 ALTER TABLE ref_comments ADD UNIQUE (linked_account_id, remote_id);
 CREATE INDEX ON ref_comments (linked_account_id, (fields->>'ticket'));
 SELECT count(*) AS tickets FROM tickets;
-INSERT INTO ref_tickets AS r
+INSERT INTO ref_tickets AS r (linked_account_id, id, remote_id, fields, remote_data,
+       content_hash, is_shell, remote_was_deleted, created_at, modified_at)
 SELECT linked_account_id, id, remote_id, fields::text::jsonb, remote_data::text::jsonb,
-       content_hash, is_shell, remote_was_deleted, needs_children, clock_timestamp(),
-       clock_timestamp()
+       content_hash, is_shell, remote_was_deleted, clock_timestamp(), clock_timestamp()
 FROM tickets
 ON CONFLICT (linked_account_id, remote_id) DO UPDATE SET fields = EXCLUDED.fields
 WHERE r.content_hash IS DISTINCT FROM EXCLUDED.content_hash;
 SELECT count(*) AS comments FROM comments;
-INSERT INTO ref_comments AS r
+INSERT INTO ref_comments AS r (linked_account_id, id, remote_id, fields, remote_data,
+       content_hash, is_shell, remote_was_deleted, created_at, modified_at)
 SELECT linked_account_id, id, remote_id, fields::text::jsonb, remote_data::text::jsonb,
-       content_hash, is_shell, remote_was_deleted, needs_children, clock_timestamp(),
-       clock_timestamp()
+       content_hash, is_shell, remote_was_deleted, clock_timestamp(), clock_timestamp()
 FROM comments
 ON CONFLICT (linked_account_id, remote_id) DO UPDATE SET fields = EXCLUDED.fields
 WHERE r.content_hash IS DISTINCT FROM EXCLUDED.content_hash;

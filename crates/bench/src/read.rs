@@ -109,7 +109,9 @@ async fn ensure_db(a: &ReadArgs) -> anyhow::Result<Ingested> {
         tickets: a.tickets,
         conversations_per_ticket: 1.0,
         contacts: None,
+        accounts: 1,
         db_name: a.db_name.clone(),
+        server_exe: None,
     })
     .await
 }

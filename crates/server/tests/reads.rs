@@ -428,3 +428,41 @@ async fn a_page_with_several_expansions_matches_each_retrieve() {
     }
     app.stop().await;
 }
+
+/// A page whose `expand` comes in the page's own statement keeps the keyset order both ways:
+/// following `next` and then `previous` gives back the first page, member for member.
+#[tokio::test]
+async fn expanded_pages_walk_back_to_the_same_page() {
+    let (app, token, _) = synced(40).await;
+    let first_url = "/api/ticketing/v1/tickets?page_size=7&expand=contact,assignees";
+    let (status, first) = app.get(first_url, Some(&token)).await;
+    assert_eq!(status, 200, "{first}");
+    let next = first["next"].as_str().expect("a second page");
+    let (_, second) = app
+        .get(&format!("{first_url}&cursor={next}"), Some(&token))
+        .await;
+    let created = |p: &Value| -> Vec<String> {
+        p["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| format!("{}{}", r["created_at"], r["id"]))
+            .collect()
+    };
+    let (a, b) = (created(&first), created(&second));
+    assert_eq!(a.len(), 7);
+    assert!(a.windows(2).all(|w| w[0] < w[1]), "first page in order: {a:?}");
+    assert!(b.windows(2).all(|w| w[0] < w[1]), "second page in order: {b:?}");
+    assert!(a.last() < b.first(), "pages follow each other");
+    let previous = second["previous"].as_str().expect("a previous page");
+    let (_, back) = app
+        .get(&format!("{first_url}&cursor={previous}"), Some(&token))
+        .await;
+    assert_eq!(back["results"], first["results"]);
+    let results = first["results"].as_array().expect("results");
+    assert!(
+        results.iter().any(|r| r["contact"].is_object()),
+        "a contact expanded: {first}"
+    );
+    app.stop().await;
+}

@@ -82,6 +82,9 @@ pub struct Store {
     token_key: std::sync::Arc<tokio::sync::OnceCell<crypto::TokenKey>>,
     /// Successful authentications of this process (see [`auth_cache`]).
     auth_cache: std::sync::Arc<auth_cache::AuthCache>,
+    /// Whether the sync's record writes commit without waiting for the WAL flush (see
+    /// [`Store::with_relaxed_commits`]).
+    relaxed_commits: bool,
 }
 
 impl Store {
@@ -92,7 +95,39 @@ impl Store {
             cipher,
             token_key: std::sync::Arc::default(),
             auth_cache: std::sync::Arc::default(),
+            relaxed_commits: false,
         }
+    }
+
+    /// This store, with the writes of synced records, checkpoints and the children queue
+    /// committed with `synchronous_commit = off`: a commit returns before its WAL record is
+    /// flushed (PostgreSQL flushes it within `wal_writer_delay`, 200 ms by default). A
+    /// database crash can lose the last such commits, never corrupt them: WAL keeps their
+    /// order, and each checkpoint is committed after the records it covers, so the next run
+    /// re-reads exactly what was lost. Any later ordinary commit (a job's end, a webhook
+    /// delivery) flushes everything before it. A flush costs about 2.8 ms on this project's
+    /// benchmark machine, and an initial sync commits several times per page (docs/BENCHMARKS.md
+    /// §2). Only the sync engine uses it: writes to the helpdesk and their idempotency keys
+    /// keep waiting for the flush.
+    pub fn with_relaxed_commits(&self) -> Store {
+        Store {
+            relaxed_commits: true,
+            ..self.clone()
+        }
+    }
+
+    /// Begins a transaction for a sync write, relaxed as [`Store::with_relaxed_commits`] says,
+    /// in the same round trip as `BEGIN`.
+    pub(crate) async fn begin_sync_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(if self.relaxed_commits {
+            self.pool
+                .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+                .await?
+        } else {
+            self.pool.begin().await?
+        })
     }
 
     /// True when the database answers and every known migration is applied.

@@ -9,7 +9,7 @@ use crate::ids::{LinkedAccountId, OrgId};
 use crate::{Store, StoreError};
 
 /// Tables emptied when an account is relinked to a different helpdesk: every synced model,
-/// the sync state (checkpoints, runs, queued and running jobs: a running sync of the old
+/// the sync state (checkpoints, runs, the children queue, queued and running jobs: a running sync of the old
 /// helpdesk loses its claim), its metadata and idempotency keys (their answers name the old
 /// helpdesk's records).
 const PER_HELPDESK_TABLES: &[&str] = &[
@@ -24,6 +24,7 @@ const PER_HELPDESK_TABLES: &[&str] = &[
     "attachments",
     "collections",
     "projects",
+    "ticket_children_due",
     "sync_checkpoints",
     "sync_runs",
     "jobs",

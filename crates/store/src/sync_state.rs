@@ -79,6 +79,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         // Only for a run that still exists: a relink to another helpdesk deletes the runs, and
         // a bookmark of the old helpdesk must never be saved over the new one's.
+        let mut tx = self.begin_sync_write().await?;
         sqlx::query(
             "INSERT INTO sync_checkpoints (linked_account_id, stream, checkpoint, run_id, updated_at)
              SELECT $1, $2, $3, $4, now()
@@ -90,8 +91,9 @@ impl Store {
         .bind(stream)
         .bind(checkpoint)
         .bind(run)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -76,6 +76,12 @@ pub async fn sync_account(
             StreamMode::Incremental | StreamMode::Deletions => {
                 let cp = store.checkpoint(linked_account, stream.name).await?;
                 let mut batch = provider.fetch(stream.name, cp.as_ref()).await?;
+                // The children of page n are fetched and written, in a task of their own, while
+                // page n+1 is written: the worker's CPU, the database and the helpdesk's
+                // answers overlap instead of taking turns. One such task at a time, so no two
+                // take the same flagged tickets; the flags are the durable queue, so the
+                // checkpoint need not wait for the children.
+                let mut children: Option<ChildrenTask> = None;
                 loop {
                     // The next page is read, in a task of its own (both cores), while this
                     // one is written. The checkpoint is saved only after the page is written,
@@ -97,11 +103,19 @@ pub async fn sync_account(
                         ..
                     } = batch;
                     write_batch(store, linked_account, records, deleted, counts).await?;
-                    sync_children(store, provider, linked_account, run, counts).await?;
+                    if let Some(task) = children.take() {
+                        task.join(counts).await?;
+                    }
+                    children = Some(ChildrenTask::spawn(store, provider, linked_account, run));
                     store
                         .save_checkpoint(linked_account, stream.name, checkpoint.as_ref(), run)
                         .await?;
-                    let Some(next) = next else { break };
+                    let Some(next) = next else {
+                        if let Some(task) = children.take() {
+                            task.join(counts).await?;
+                        }
+                        break;
+                    };
                     batch = next.join().await.map_err(|e| {
                         ProviderError::Transient(format!("the page fetch stopped: {e}"))
                     })??;
@@ -169,6 +183,42 @@ impl<T> AbortOnDrop<T> {
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// A round of [`sync_children`] running beside the page writes; dropping it cancels it.
+struct ChildrenTask(AbortOnDrop<Result<Counts, SyncError>>);
+
+impl ChildrenTask {
+    fn spawn(
+        store: &Store,
+        provider: &Arc<dyn TicketingProvider>,
+        linked_account: LinkedAccountId,
+        run: Uuid,
+    ) -> Self {
+        let store = store.clone();
+        let provider = Arc::clone(provider);
+        ChildrenTask(AbortOnDrop(tokio::spawn(async move {
+            let mut counts = Counts::new();
+            sync_children(&store, &provider, linked_account, run, &mut counts).await?;
+            Ok(counts)
+        })))
+    }
+
+    /// Waits for it and adds its counts to the run's.
+    async fn join(self, counts: &mut Counts) -> Result<(), SyncError> {
+        let theirs =
+            self.0.join().await.map_err(|e| {
+                ProviderError::Transient(format!("the children fetch stopped: {e}"))
+            })??;
+        for (kind, c) in theirs {
+            let mine = counts.entry(kind).or_default();
+            mine.fetched += c.fetched;
+            mine.created += c.created;
+            mine.updated += c.updated;
+            mine.deleted += c.deleted;
+        }
+        Ok(())
     }
 }
 

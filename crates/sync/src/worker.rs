@@ -104,9 +104,12 @@ impl SyncEngine {
         let mut counts = Counts::new();
         let before = provider.usage();
         let mut reported = before;
+        // The run's record writes need not wait for the WAL flush: a crash loses only the
+        // last pages, and their checkpoint with them (Store::with_relaxed_commits).
+        let sync_store = store.with_relaxed_commits();
         let result = {
             let sync = sync_account(
-                store,
+                &sync_store,
                 &provider,
                 la,
                 run.id,

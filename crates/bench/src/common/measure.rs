@@ -158,3 +158,62 @@ pub fn loadavg() -> f64 {
         .and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()))
         .unwrap_or(0.0)
 }
+
+/// CPU seconds (user + system) a process has used so far, from `/proc/PID/stat`.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    // proc(5) counts these in clock ticks of sysconf(_SC_CLK_TCK), which Linux fixes at 100
+    // (USER_HZ) for user space on the architectures we run on.
+    Some(ticks / 100.0)
+}
+
+/// The CPU the PostgreSQL backends of one database used: each backend's latest reading by
+/// pid, so a backend read twice counts once and one gone before a later reading keeps its last.
+#[derive(Debug, Default)]
+pub struct CpuTally {
+    by_pid: std::collections::HashMap<i32, f64>,
+}
+
+impl CpuTally {
+    /// Reads the CPU of every backend connected to database `name` now (the reading's own
+    /// connection included: it is idle, a few milliseconds).
+    pub async fn add_backends(&mut self, pool: &PgPool, name: &str) -> anyhow::Result<()> {
+        let pids: Vec<i32> =
+            sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = $1")
+                .bind(name)
+                .fetch_all(pool)
+                .await?;
+        for pid in pids {
+            if let Some(s) = cpu_secs(pid as u32) {
+                self.by_pid.insert(pid, s);
+            }
+        }
+        Ok(())
+    }
+
+    /// Their total.
+    pub fn secs(&self) -> f64 {
+        self.by_pid.values().sum()
+    }
+}
+
+/// Seconds from the first of the accounts' latest runs starting to the last one finishing
+/// (by the database clock).
+pub async fn runs_span_secs(
+    pool: &PgPool,
+    las: &[deskbridge_store::LinkedAccountId],
+) -> anyhow::Result<f64> {
+    let ids: Vec<uuid::Uuid> = las.iter().map(|la| la.as_uuid()).collect();
+    Ok(sqlx::query_scalar(
+        "SELECT extract(epoch FROM max(finished_at) - min(started_at))::float8 FROM (
+             SELECT DISTINCT ON (linked_account_id) started_at, finished_at FROM sync_runs
+             WHERE linked_account_id = ANY($1) ORDER BY linked_account_id, started_at DESC) r",
+    )
+    .bind(ids)
+    .fetch_one(pool)
+    .await?)
+}

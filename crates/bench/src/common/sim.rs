@@ -138,6 +138,11 @@ pub struct SimProc {
 }
 
 impl SimProc {
+    /// Its pid.
+    pub fn pid(&self) -> u32 {
+        self._proc.pid()
+    }
+
     /// The simulator's counters of an account (`requests`, `credits`, `rate_limited`).
     pub async fn counters(&self, http: &reqwest::Client, sub: &str) -> anyhow::Result<Value> {
         Ok(http

@@ -175,8 +175,9 @@ pub struct ListQuery {
 
 impl Store {
     /// Writes a batch: inserts new records, updates only those whose content changed (so
-    /// `modified_at` moves on real change only), and revives shells. With `mark_children`,
-    /// changed records are flagged as needing their children fetched.
+    /// `modified_at` moves on real change only), and revives shells. With `mark_children`
+    /// (tickets), the new and changed ones are queued for their children to be fetched, in
+    /// the same statement, so a run stopped after it still fetches them.
     pub async fn upsert_records(
         &self,
         linked_account: LinkedAccountId,
@@ -188,7 +189,7 @@ impl Store {
             return Ok(UpsertOutcome::default());
         }
         let t = table(kind);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_sync_write().await?;
         let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
         // `prev` (read only when someone listens) is the rows as they were before this
         // statement, which tells an added record from a changed or removed one.
@@ -198,8 +199,8 @@ impl Store {
                  WHERE $9 AND linked_account_id = $1 AND remote_id = ANY($3)),
              up AS (
              INSERT INTO {t} AS r (linked_account_id, id, remote_id, fields, remote_data,
-                 content_hash, is_shell, remote_was_deleted, needs_children, created_at, modified_at)
-             SELECT $1, u.id, u.remote_id, u.fields, u.remote_data, u.hash, false, u.deleted, $8,
+                 content_hash, is_shell, remote_was_deleted, created_at, modified_at)
+             SELECT $1, u.id, u.remote_id, u.fields, u.remote_data, u.hash, false, u.deleted,
                     clock_timestamp(), clock_timestamp()
              FROM UNNEST($2::uuid[], $3::text[], $4::jsonb[], $5::jsonb[], $6::bytea[], $7::bool[])
                   AS u(id, remote_id, fields, remote_data, hash, deleted)
@@ -207,13 +208,16 @@ impl Store {
                  fields = EXCLUDED.fields, remote_data = EXCLUDED.remote_data,
                  content_hash = EXCLUDED.content_hash, is_shell = false,
                  remote_was_deleted = EXCLUDED.remote_was_deleted,
-                 needs_children = r.needs_children OR EXCLUDED.needs_children,
                  modified_at = clock_timestamp()
              WHERE r.content_hash IS DISTINCT FROM EXCLUDED.content_hash
                 OR r.is_shell
                 OR r.remote_was_deleted IS DISTINCT FROM EXCLUDED.remote_was_deleted
              RETURNING r.id, r.remote_id, r.fields, r.remote_was_deleted, r.created_at,
-                       r.modified_at, (xmax = 0) AS inserted)
+                       r.modified_at, (xmax = 0) AS inserted),
+             due AS (
+             INSERT INTO ticket_children_due (linked_account_id, remote_id)
+             SELECT $1, remote_id FROM up WHERE $8
+             ON CONFLICT DO NOTHING)
              SELECT up.id, up.remote_id,
                     CASE WHEN $9 THEN up.fields ELSE 'null'::jsonb END AS fields,
                     up.remote_was_deleted, up.created_at, up.modified_at, up.inserted,
@@ -272,12 +276,14 @@ impl Store {
         );
         let ids: Vec<Uuid> = refs.iter().map(|r| r.0).collect();
         let rids: Vec<String> = refs.iter().map(|r| r.1.clone()).collect();
+        let mut tx = self.begin_sync_write().await?;
         let done = sqlx::query(AssertSqlSafe(sql))
             .bind(linked_account)
             .bind(ids)
             .bind(rids)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 
@@ -297,7 +303,7 @@ impl Store {
              {DELETED_RETURNING}",
             table(kind)
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_sync_write().await?;
         let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
         let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
@@ -343,7 +349,7 @@ impl Store {
         );
         let ids: Vec<String> = deletions.iter().map(|d| d.0.clone()).collect();
         let at: Vec<Option<String>> = deletions.iter().map(|d| d.1.clone()).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_sync_write().await?;
         let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
         let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
@@ -368,7 +374,7 @@ impl Store {
              {DELETED_RETURNING}",
             table(kind)
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_sync_write().await?;
         let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
         let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)
@@ -385,7 +391,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT remote_id FROM tickets WHERE linked_account_id = $1 AND needs_children
+            "SELECT remote_id FROM ticket_children_due WHERE linked_account_id = $1
              ORDER BY remote_id LIMIT $2",
         )
         .bind(linked_account)
@@ -394,20 +400,21 @@ impl Store {
         .await?)
     }
 
-    /// Clears the children flag once they are synced.
+    /// Takes tickets off the children queue once their children are stored.
     pub async fn children_synced(
         &self,
         linked_account: LinkedAccountId,
         ticket_remote_ids: &[String],
     ) -> Result<(), StoreError> {
+        let mut tx = self.begin_sync_write().await?;
         sqlx::query(
-            "UPDATE tickets SET needs_children = false
-             WHERE linked_account_id = $1 AND remote_id = ANY($2)",
+            "DELETE FROM ticket_children_due WHERE linked_account_id = $1 AND remote_id = ANY($2)",
         )
         .bind(linked_account)
         .bind(ticket_remote_ids)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -453,7 +460,7 @@ impl Store {
             table(kind)
         );
         let parents: Vec<String> = parents.iter().map(Uuid::to_string).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_sync_write().await?;
         let listeners = changed_data::listeners(&mut tx, linked_account, kind).await?;
         let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(linked_account)

@@ -1,0 +1,19 @@
+-- The queue of tickets whose comments and attachments are due moves out of the tickets table.
+-- As a flag on the ticket row, clearing it rewrote each synced ticket a second time, and not as
+-- a HOT update (the flag is in a partial index's predicate): every index of the table got a
+-- new entry for every ticket of an initial sync. A row here is a few dozen bytes, written by
+-- the ticket's upsert statement and deleted when its children are stored.
+CREATE TABLE ticket_children_due (
+    linked_account_id uuid NOT NULL REFERENCES linked_accounts(id) ON DELETE CASCADE,
+    remote_id         text NOT NULL,
+    PRIMARY KEY (linked_account_id, remote_id)
+);
+
+INSERT INTO ticket_children_due (linked_account_id, remote_id)
+SELECT linked_account_id, remote_id FROM tickets WHERE needs_children;
+UPDATE tickets SET needs_children = false WHERE needs_children;
+
+-- Expand/contract: the `needs_children` columns and their partial index are no longer written
+-- or read, and stay for one release so that the previous release's worker still runs on this
+-- schema (the benchmarks measure both releases on the same database, docs/BENCHMARKS.md §2).
+-- The next release's migration drops them.

@@ -24,8 +24,7 @@ pub enum KeysetOrder {
 }
 
 impl KeysetOrder {
-    /// The column (without alias).
-    pub fn column(self) -> &'static str {
+    fn column(self) -> &'static str {
         match self {
             KeysetOrder::CreatedAt => "created_at",
             KeysetOrder::ModifiedAt => "modified_at",
@@ -65,25 +64,6 @@ pub(crate) async fn fetch_page_by<R>(
 where
     R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    let before_page = before.is_some();
-    push_page(&mut q, alias, order_by, after, before, limit);
-    let mut rows = q.build_query_as::<R>().fetch_all(pool).await?;
-    if before_page {
-        rows.reverse();
-    }
-    Ok(rows)
-}
-
-/// Ends `q` with the keyset condition, order and limit of [`fetch_page_by`], without fetching
-/// (for a statement that uses the page as a subquery). A previous page comes newest first.
-pub(crate) fn push_page(
-    q: &mut QueryBuilder<Postgres>,
-    alias: &str,
-    order_by: KeysetOrder,
-    after: Option<Position>,
-    before: Option<Position>,
-    limit: i64,
-) {
     let (position, op, order) = match (before, after) {
         (Some(p), _) => (Some(p), "<", "DESC"),
         (None, Some(p)) => (Some(p), ">", "ASC"),
@@ -101,4 +81,9 @@ pub(crate) fn push_page(
         " ORDER BY {alias}{col} {order}, {alias}id {order} LIMIT "
     ));
     q.push_bind(limit);
+    let mut rows = q.build_query_as::<R>().fetch_all(pool).await?;
+    if before.is_some() {
+        rows.reverse();
+    }
+    Ok(rows)
 }

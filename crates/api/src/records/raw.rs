@@ -36,28 +36,28 @@ pub async fn list_page<M: Model>(
         query: q,
         ..
     } = req;
-    // The relations `expand` names come in the page's own statement.
-    let fields: Vec<(&'static str, ModelKind)> = relation_fields(kind)
-        .iter()
-        .filter(|(field, _, _)| expand_list.iter().any(|e| e == field))
-        .map(|(field, target, _)| (*field, *target))
-        .collect();
-    let (rows, related) = if fields.is_empty() {
-        let rows = state
-            .store
-            .list_records_raw(auth.org.id, auth.account.id, kind, &q)
-            .await?;
-        (rows, Vec::new())
-    } else {
-        state
-            .store
-            .list_records_raw_with_related(auth.org.id, auth.account.id, kind, &q, &fields)
-            .await?
-    };
+    let rows = state
+        .store
+        .list_records_raw(auth.org.id, auth.account.id, kind, &q)
+        .await?;
     let (rows, next, previous) = paginate_in(rows, limit, cursor, q.order, |r: &RawRecord| {
         super::position(q.order, r.created_at, r.modified_at, r.id)
     });
+    // Expanded relations: the related records of every relation in one statement, each
+    // rendered once.
     let parsed: Vec<RawFields> = rows.iter().map(RawFields::parse).collect();
+    let (fields, groups) = expand_groups(kind, &expand_list, |field, ids| {
+        for f in &parsed {
+            if let Some(v) = f.get(field) {
+                let v: Value = serde_json::from_str(v.get()).unwrap_or(Value::Null);
+                collect_ids(Some(&v), ids);
+            }
+        }
+    });
+    let related: Vec<(usize, RawRecord)> = state
+        .store
+        .records_by_ids_grouped(auth.org.id, auth.account.id, &groups)
+        .await?;
     let mut expanded: HashMap<&'static str, HashMap<String, Vec<u8>>> = fields
         .iter()
         .map(|(field, _)| (*field, HashMap::new()))

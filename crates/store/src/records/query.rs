@@ -52,62 +52,6 @@ impl Store {
             .await?)
     }
 
-    /// A page of [`Store::list_records_raw`] together with the records its `relations`
-    /// (relation field, target model) point to, in one statement: the page is a CTE and each
-    /// relation's ids are read from its rows' fields by PostgreSQL, so `expand` costs no
-    /// round trip of its own. Related rows come with the index of their relation, shells and
-    /// deleted ones included and without remote data, as [`Store::records_by_ids_grouped`]
-    /// answers them; they are read from the page's own linked account only.
-    pub async fn list_records_raw_with_related(
-        &self,
-        org: OrgId,
-        linked_account: LinkedAccountId,
-        kind: ModelKind,
-        q: &ListQuery,
-        relations: &[(&'static str, ModelKind)],
-    ) -> Result<(Vec<RawRecord>, Vec<(usize, RawRecord)>), StoreError> {
-        let mut b = QueryBuilder::<Postgres>::new("WITH page AS (");
-        push_select(&mut b, org, linked_account, kind, q.with_remote_data);
-        push_list_filters(&mut b, q);
-        keyset::push_page(&mut b, "r.", q.order, q.after, q.before, q.limit);
-        b.push(") SELECT -1::int4 AS grp, page.* FROM page");
-        for (i, (field, target)) in relations.iter().enumerate() {
-            // `field` is a relation name of the model (a fixed identifier, never user input).
-            b.push(format!(
-                " UNION ALL SELECT {i}::int4, r.id, r.remote_id, r.fields, NULL::jsonb,
-                         r.is_shell, r.remote_was_deleted, r.created_at, r.modified_at
-                  FROM {} r WHERE r.linked_account_id = ",
-                table(*target)
-            ));
-            b.push_bind(linked_account).push(format!(
-                " AND r.id = ANY(ARRAY(
-                      SELECT DISTINCT e::uuid FROM page, jsonb_array_elements_text(
-                          CASE jsonb_typeof(page.fields->'{field}')
-                              WHEN 'array' THEN page.fields->'{field}'
-                              WHEN 'string' THEN jsonb_build_array(page.fields->'{field}')
-                              ELSE '[]'::jsonb END) AS e
-                      WHERE e ~ '{UUID_PATTERN}'))"
-            ));
-        }
-        let rows = b.build().fetch_all(&self.pool).await?;
-        let mut page = Vec::new();
-        let mut related = Vec::new();
-        for row in &rows {
-            let group: i32 = row.try_get("grp")?;
-            let record = RawRecord::from_row(row)?;
-            match usize::try_from(group) {
-                Ok(g) => related.push((g, record)),
-                Err(_) => page.push(record),
-            }
-        }
-        // In the page's keyset order (a previous page too), whatever order the union kept.
-        page.sort_by_key(|r| match q.order {
-            keyset::KeysetOrder::CreatedAt => (r.created_at, r.id),
-            keyset::KeysetOrder::ModifiedAt => (r.modified_at, r.id),
-        });
-        Ok((page, related))
-    }
-
     async fn list_records_as<R>(
         &self,
         org: OrgId,
@@ -119,7 +63,22 @@ impl Store {
         R: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
     {
         let mut b = select(org, linked_account, kind, q.with_remote_data);
-        push_list_filters(&mut b, q);
+        if !q.include_deleted {
+            b.push(" AND NOT r.remote_was_deleted");
+        }
+        if !q.include_shell {
+            b.push(" AND NOT r.is_shell");
+        }
+        push_time(&mut b, "r.created_at >", q.created_after);
+        push_time(&mut b, "r.created_at <", q.created_before);
+        push_time(&mut b, "r.modified_at >", q.modified_after);
+        push_time(&mut b, "r.modified_at <", q.modified_before);
+        if let Some(rid) = &q.remote_id {
+            b.push(" AND r.remote_id = ").push_bind(rid.clone());
+        }
+        for f in &q.filters {
+            push_filter(&mut b, f);
+        }
         Ok(keyset::fetch_page_by(b, &self.pool, "r.", q.order, q.after, q.before, q.limit).await?)
     }
 
@@ -217,25 +176,12 @@ fn select(
     kind: ModelKind,
     with_remote_data: bool,
 ) -> QueryBuilder<Postgres> {
-    let mut b = QueryBuilder::new("");
-    push_select(&mut b, org, linked_account, kind, with_remote_data);
-    b
-}
-
-/// [`select`], written into a statement under way (a CTE).
-fn push_select(
-    b: &mut QueryBuilder<Postgres>,
-    org: OrgId,
-    linked_account: LinkedAccountId,
-    kind: ModelKind,
-    with_remote_data: bool,
-) {
     let rd = if with_remote_data {
         "r.remote_data"
     } else {
         "NULL::jsonb AS remote_data"
     };
-    b.push(format!(
+    let mut b = QueryBuilder::new(format!(
         "SELECT r.id, r.remote_id, r.fields, {rd}, r.is_shell, r.remote_was_deleted, r.created_at,
                 r.modified_at
          FROM {} r JOIN linked_accounts la ON la.id = r.linked_account_id
@@ -245,32 +191,7 @@ fn push_select(
     b.push_bind(org)
         .push(" AND r.linked_account_id = ")
         .push_bind(linked_account);
-}
-
-/// A relation id as stored in a record's fields (a Deskbridge UUID); anything else in such a
-/// field is left as it is, as the API's own renderer leaves it.
-const UUID_PATTERN: &str =
-    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
-
-/// The conditions of a list query after the tenant-scoped SELECT: deleted, shells, times,
-/// remote id and the model's own filters.
-fn push_list_filters(b: &mut QueryBuilder<Postgres>, q: &ListQuery) {
-    if !q.include_deleted {
-        b.push(" AND NOT r.remote_was_deleted");
-    }
-    if !q.include_shell {
-        b.push(" AND NOT r.is_shell");
-    }
-    push_time(b, "r.created_at >", q.created_after);
-    push_time(b, "r.created_at <", q.created_before);
-    push_time(b, "r.modified_at >", q.modified_after);
-    push_time(b, "r.modified_at <", q.modified_before);
-    if let Some(rid) = &q.remote_id {
-        b.push(" AND r.remote_id = ").push_bind(rid.clone());
-    }
-    for f in &q.filters {
-        push_filter(b, f);
-    }
+    b
 }
 
 fn push_time(b: &mut QueryBuilder<Postgres>, cond: &str, v: Option<DateTime<Utc>>) {

@@ -3,11 +3,18 @@
 -- a HOT update (the flag is in a partial index's predicate): every index of the table got a
 -- new entry for every ticket of an initial sync. A row here is a few dozen bytes, written by
 -- the ticket's upsert statement and deleted when its children are stored.
+--
+-- `flagged` changes each time the ticket is flagged again: the sync fetches a ticket's children
+-- while later pages are written, and a ticket that changed again meanwhile must stay queued, so
+-- a row is deleted only when its `flagged` is the one read before the fetch.
+CREATE SEQUENCE ticket_children_due_flagged_seq;
 CREATE TABLE ticket_children_due (
     linked_account_id uuid NOT NULL REFERENCES linked_accounts(id) ON DELETE CASCADE,
     remote_id         text NOT NULL,
+    flagged           bigint NOT NULL DEFAULT nextval('ticket_children_due_flagged_seq'),
     PRIMARY KEY (linked_account_id, remote_id)
 );
+ALTER SEQUENCE ticket_children_due_flagged_seq OWNED BY ticket_children_due.flagged;
 
 INSERT INTO ticket_children_due (linked_account_id, remote_id)
 SELECT linked_account_id, remote_id FROM tickets WHERE needs_children;

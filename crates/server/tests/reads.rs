@@ -451,8 +451,14 @@ async fn expanded_pages_walk_back_to_the_same_page() {
     };
     let (a, b) = (created(&first), created(&second));
     assert_eq!(a.len(), 7);
-    assert!(a.windows(2).all(|w| w[0] < w[1]), "first page in order: {a:?}");
-    assert!(b.windows(2).all(|w| w[0] < w[1]), "second page in order: {b:?}");
+    assert!(
+        a.windows(2).all(|w| w[0] < w[1]),
+        "first page in order: {a:?}"
+    );
+    assert!(
+        b.windows(2).all(|w| w[0] < w[1]),
+        "second page in order: {b:?}"
+    );
     assert!(a.last() < b.first(), "pages follow each other");
     let previous = second["previous"].as_str().expect("a previous page");
     let (_, back) = app

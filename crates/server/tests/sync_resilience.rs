@@ -35,27 +35,32 @@ async fn a_worker_killed_three_times_ends_with_the_clean_database() {
         .keys()
         .filter(|(t, _)| t == "tickets")
         .count() as i64;
-    let mut kills = 0;
-    let mut partial = Vec::new();
-    for _ in 0..3 {
-        let mut w = app.spawn_worker(1);
-        // Let it make progress, then kill it mid-sync.
-        tokio::time::sleep(Duration::from_millis(1800)).await;
-        let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
-        if runs.iter().any(|r| r.finished_at.is_some()) {
-            common::kill9(&mut w);
-            break;
-        }
-        common::kill9(&mut w);
-        kills += 1;
-        let rows: i64 = sqlx::query_scalar(
+    let count = || async {
+        sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM tickets WHERE linked_account_id = $1 AND NOT is_shell",
         )
         .bind(la)
         .fetch_one(&app.db.pool)
         .await
-        .expect("count");
-        partial.push(rows);
+        .expect("count")
+    };
+    let mut kills = 0;
+    let mut partial = Vec::new();
+    for k in 1..=3 {
+        let mut w = app.spawn_worker(1);
+        // Let it store another quarter of the tickets (however fast this machine is), then
+        // kill it mid-sync.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while count().await < total * k / 4 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        common::kill9(&mut w);
+        let runs = app.store.recent_runs(app.org, la, 10).await.expect("runs");
+        if runs.iter().any(|r| r.finished_at.is_some()) {
+            break;
+        }
+        kills += 1;
+        partial.push(count().await);
     }
     println!("tickets stored after each kill: {partial:?} of {total}");
     assert!(

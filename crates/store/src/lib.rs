@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth_cache;
 pub mod changed_data;
+pub mod children_queue;
 pub mod crypto;
 mod error;
 pub mod idempotency;

@@ -194,3 +194,48 @@ async fn credentials_are_encrypted_and_jobs_claimed_once() {
         "w1 lost it"
     );
 }
+
+/// The sync fetches a round's children while later pages are written: a ticket queued again
+/// meanwhile (it changed) must stay queued when the round is done, and the round in flight is
+/// left out of the next read.
+#[tokio::test]
+async fn a_ticket_queued_again_during_its_round_stays_queued() {
+    let (_db, store, _org, la) = setup().await;
+    let t = ModelKind::Ticket;
+    store
+        .upsert_records(la, t, &[rec(la, "1", "a", 1), rec(la, "2", "b", 2)], true)
+        .await
+        .expect("upsert");
+    let round = store
+        .tickets_needing_children(la, &[], 10)
+        .await
+        .expect("due");
+    let ids: Vec<&str> = round.iter().map(|d| d.remote_id.as_str()).collect();
+    assert_eq!(ids, ["1", "2"]);
+    let rest = store
+        .tickets_needing_children(la, &["1"], 10)
+        .await
+        .expect("due");
+    assert_eq!(rest, round[1..], "the busy ticket is left out");
+    // Ticket 2 changes while the round's children are fetched; ticket 1 does not.
+    store
+        .upsert_records(la, t, &[rec(la, "1", "a", 1), rec(la, "2", "b2", 3)], true)
+        .await
+        .expect("upsert");
+    store.children_synced(la, &round).await.expect("synced");
+    let left = store
+        .tickets_needing_children(la, &[], 10)
+        .await
+        .expect("due");
+    let ids: Vec<&str> = left.iter().map(|d| d.remote_id.as_str()).collect();
+    assert_eq!(ids, ["2"], "only the ticket queued again is still due");
+    assert!(left[0].flagged > round[1].flagged);
+    store.children_synced(la, &left).await.expect("synced");
+    assert!(
+        store
+            .tickets_needing_children(la, &[], 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
+}

@@ -1,11 +1,13 @@
 //! Deskbridge's sync engine: durable jobs in Postgres, workers, a scheduler, and the run of
 //! one linked account's sync (exact, resumable, deletion-aware).
 
+mod children;
 pub mod download;
 pub mod engine;
 mod hash;
 pub mod push;
 pub mod worker;
+mod write;
 
 pub use deskbridge_provider::Registry;
 pub use download::Downloader;

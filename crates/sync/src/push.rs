@@ -194,9 +194,7 @@ impl SyncEngine {
                 .mark_missing_children(la, kind, "ticket", &parent, &seen)
                 .await?;
         }
-        self.store
-            .children_synced(la, &[remote_id.to_string()])
-            .await?;
+        self.store.ticket_children_fetched(la, remote_id).await?;
         Ok(())
     }
 

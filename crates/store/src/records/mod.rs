@@ -217,7 +217,8 @@ impl Store {
              due AS (
              INSERT INTO ticket_children_due (linked_account_id, remote_id)
              SELECT $1, remote_id FROM up WHERE $8
-             ON CONFLICT DO NOTHING)
+             ON CONFLICT (linked_account_id, remote_id)
+             DO UPDATE SET flagged = nextval('ticket_children_due_flagged_seq'))
              SELECT up.id, up.remote_id,
                     CASE WHEN $9 THEN up.fields ELSE 'null'::jsonb END AS fields,
                     up.remote_was_deleted, up.created_at, up.modified_at, up.inserted,
@@ -382,40 +383,6 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         finish_deletions(tx, listeners, kind, &written).await
-    }
-
-    /// Remote ids of tickets whose children must be fetched.
-    pub async fn tickets_needing_children(
-        &self,
-        linked_account: LinkedAccountId,
-        limit: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT remote_id FROM ticket_children_due WHERE linked_account_id = $1
-             ORDER BY remote_id LIMIT $2",
-        )
-        .bind(linked_account)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Takes tickets off the children queue once their children are stored.
-    pub async fn children_synced(
-        &self,
-        linked_account: LinkedAccountId,
-        ticket_remote_ids: &[String],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_sync_write().await?;
-        sqlx::query(
-            "DELETE FROM ticket_children_due WHERE linked_account_id = $1 AND remote_id = ANY($2)",
-        )
-        .bind(linked_account)
-        .bind(ticket_remote_ids)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// Remote ids of the live (not deleted, not shell) records of a model.

@@ -152,18 +152,12 @@ pub(crate) async fn sync_children(
                     ProviderError::Transient(format!("the children fetch stopped: {e}"))
                 })?;
                 write_round(store, linked_account, run, fetched, counts).await?;
-                // Pages committed so far are seen by the next read of the queue.
-                if let Some(rx) = pages.as_mut() {
-                    loop {
-                        match rx.try_recv() {
-                            Ok(()) => continue,
-                            Err(mpsc::error::TryRecvError::Empty) => break,
-                            Err(mpsc::error::TryRecvError::Disconnected) => {
-                                pages = None;
-                                break;
-                            }
-                        }
-                    }
+                // One page's signal per round: a stream that writes pages faster than their
+                // children are stored waits in `page_written` instead of running ahead.
+                if let Some(rx) = pages.as_mut()
+                    && let Err(mpsc::error::TryRecvError::Disconnected) = rx.try_recv()
+                {
+                    pages = None;
                 }
             }
             None if next.is_none() => match pages.as_mut() {

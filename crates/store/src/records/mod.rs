@@ -409,7 +409,8 @@ impl Store {
     /// them. `seen` holds the children seen under any of the parents (remote ids are unique
     /// within a model, so one list serves all parents of a batch). `seen` is joined as a set
     /// (a hash anti-join): `NOT (remote_id = ANY($3))` under a generic plan compared each child
-    /// with the whole list, 2.6–3.1 ms against 0.7–1.0 ms for a round of 100 tickets (docs/BENCHMARKS.md §2).
+    /// with the whole list, 2.6–3.1 ms against 0.7–1.0 ms for a round of 100 tickets
+    /// (docs/BENCHMARKS.md §2).
     pub async fn mark_missing_children(
         &self,
         linked_account: LinkedAccountId,

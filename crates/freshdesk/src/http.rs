@@ -128,6 +128,20 @@ impl Http {
         Ok((value, raw.headers))
     }
 
+    /// GETs a JSON array (sync mode) and returns the answer's bytes, for the callers that read
+    /// its items without building a tree of each ([`crate::mapping::raw`]).
+    pub(crate) async fn get_body(
+        &self,
+        path_and_query: &str,
+        credits: u32,
+    ) -> Result<(bytes::Bytes, HeaderMap), ProviderError> {
+        let url = self.api_url(path_and_query)?;
+        let raw = self
+            .execute(Method::GET, url, None, credits, Mode::Sync)
+            .await?;
+        Ok((raw.body, raw.headers))
+    }
+
     /// Sends one request with the budget, retries and classification of `mode`.
     pub(crate) async fn execute(
         &self,

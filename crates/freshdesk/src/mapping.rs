@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use deskbridge_model::{ModelKind, record_id};
-use deskbridge_provider::{NormalizedRecord, ProviderError, RecordRef};
+use deskbridge_provider::{NormalizedRecord, ProviderError, RecordRef, RemoteData};
 use serde_json::{Map, Value, json};
 use url::Url;
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use crate::domain::ticket_url;
 
 mod people;
 pub use people::*;
+pub(crate) mod raw;
 
 /// Keys holding signed URLs that change on every fetch.
 pub const ATTACHMENT_VOLATILE_KEYS: &[&str] = &["file_url", "attachment_url", "thumb_url"];
@@ -168,16 +169,11 @@ pub(crate) fn record(
     refs: Vec<RecordRef>,
     deleted: bool,
 ) -> NormalizedRecord {
-    // Built by hand rather than with `json!`, which would copy `raw` once more; the key order
-    // (`path`, `data`) is the one `json!` gives, which the content hash sees.
-    let mut entry = Map::with_capacity(2);
-    entry.insert("path".into(), Value::String(path));
-    entry.insert("data".into(), raw);
     NormalizedRecord {
         kind,
         remote_id,
         fields,
-        remote_data: vec![Value::Object(entry)],
+        remote_data: RemoteData::entry(&path, &raw),
         volatile_keys,
         refs,
         remote_was_deleted: deleted,
@@ -376,22 +372,52 @@ pub fn comment_author_kind(
     }
 }
 
-/// Maps a conversation (reply or note) to a Comment. See [`comment_author_kind`].
+/// Maps a conversation (reply or note) to a Comment. See [`comment_author_kind`]. (The sync
+/// maps conversations from the answer's text instead, with the same result: [`raw`].)
 pub fn map_comment(
     linked_account_id: Uuid,
     raw: &Value,
     known_agents: Option<&HashSet<String>>,
 ) -> Result<NormalizedRecord, ProviderError> {
-    map_comment_owned(linked_account_id, raw.clone(), known_agents)
+    let p = comment_parts(linked_account_id, raw, known_agents)?;
+    Ok(record(
+        ModelKind::Comment,
+        p.remote_id,
+        p.fields,
+        p.path,
+        canonical_raw(raw.clone(), &[]),
+        EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
+        p.refs,
+        false,
+    ))
 }
 
-/// [`map_comment`] taking the conversation by value (the sync's hot path: no copy).
-pub(crate) fn map_comment_owned(
+/// What a mapping derives from an object: everything but its raw data, so the sync's path
+/// ([`raw`]) and the `Value` path share it.
+pub(crate) struct Parts {
+    pub(crate) remote_id: String,
+    pub(crate) fields: Map<String, Value>,
+    pub(crate) path: String,
+    pub(crate) refs: Vec<RecordRef>,
+}
+
+/// The members of a conversation that [`comment_parts`] reads.
+pub(crate) const COMMENT_READS: &[&str] = &[
+    "body",
+    "body_text",
+    "created_at",
+    "id",
+    "incoming",
+    "private",
+    "ticket_id",
+    "user_id",
+];
+
+pub(crate) fn comment_parts(
     linked_account_id: Uuid,
-    owned: Value,
+    raw: &Value,
     known_agents: Option<&HashSet<String>>,
-) -> Result<NormalizedRecord, ProviderError> {
-    let raw = &owned;
+) -> Result<Parts, ProviderError> {
     let rid = require_id(raw, "conversation")?;
     let mut refs = Vec::new();
     let mut rel = Rel {
@@ -422,16 +448,12 @@ pub(crate) fn map_comment_owned(
         Some(t) => format!("/tickets/{t}/conversations"),
         None => "/conversations".into(),
     };
-    Ok(record(
-        ModelKind::Comment,
-        rid,
-        f,
+    Ok(Parts {
+        remote_id: rid,
+        fields: f,
         path,
-        canonical_raw(owned, &[]),
-        EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
         refs,
-        false,
-    ))
+    })
 }
 
 /// Maps an attachment of a ticket or of one of its conversations. `path` is where it was
@@ -442,6 +464,29 @@ pub fn map_attachment(
     raw: &Value,
     path: &str,
 ) -> Result<NormalizedRecord, ProviderError> {
+    let p = attachment_parts(linked_account_id, ticket_remote_id, raw)?;
+    Ok(record(
+        ModelKind::Attachment,
+        p.remote_id,
+        p.fields,
+        path.to_string(),
+        canonical_raw(raw.clone(), &[]),
+        ATTACHMENT_VOLATILE_KEYS,
+        p.refs,
+        false,
+    ))
+}
+
+/// The members of an attachment that [`attachment_parts`] reads.
+pub(crate) const ATTACHMENT_READS: &[&str] =
+    &["attachment_url", "content_type", "created_at", "id", "name"];
+
+/// An attachment's [`Parts`] (its `path` is the caller's).
+pub(crate) fn attachment_parts(
+    linked_account_id: Uuid,
+    ticket_remote_id: &str,
+    raw: &Value,
+) -> Result<Parts, ProviderError> {
     let rid = require_id(raw, "attachment")?;
     let mut refs = Vec::new();
     let mut rel = Rel {
@@ -459,16 +504,12 @@ pub fn map_attachment(
     f.insert("content_type".into(), str_field(raw, "content_type"));
     f.insert("uploaded_by".into(), Value::Null);
     f.insert("remote_created_at".into(), ts_field(raw, "created_at"));
-    Ok(record(
-        ModelKind::Attachment,
-        rid,
-        f,
-        path.to_string(),
-        canonical_raw(raw.clone(), &[]),
-        ATTACHMENT_VOLATILE_KEYS,
+    Ok(Parts {
+        remote_id: rid,
+        fields: f,
+        path: String::new(),
         refs,
-        false,
-    ))
+    })
 }
 
 pub use crate::ticket_fields::status_labels as status_labels_from_fields;

@@ -90,7 +90,7 @@ fn ticket_view() {
     );
     assert!(!t.remote_was_deleted);
     assert_eq!(
-        t.remote_data,
+        t.remote_data.to_values(),
         vec![json!({"path": "/tickets", "data": raw})]
     );
     for expected in [
@@ -227,7 +227,10 @@ fn conversations_list() {
         assert_eq!(c.fields["contact"], Value::Null);
         assert_eq!(c.fields["ticket"], id(ModelKind::Ticket, "7"));
         assert!(c.refs.contains(&r(ModelKind::Ticket, "7")));
-        assert_eq!(c.remote_data[0]["path"], "/tickets/7/conversations");
+        assert_eq!(
+            c.remote_data.to_values()[0]["path"],
+            "/tickets/7/conversations"
+        );
     }
     assert_eq!(comments[0].remote_id, "153075655125");
     assert_eq!(

@@ -10,6 +10,7 @@ pub mod integration;
 pub mod push;
 mod record;
 pub mod registry;
+mod remote_data;
 mod write;
 
 pub use display::RemoteFieldClassDef;
@@ -20,6 +21,7 @@ pub use integration::{
 pub use push::{InstalledPush, PushHint, PushRefusal, PushRequest, PushSetup, PushVerified};
 pub use record::{Deletion, FetchBatch, NormalizedRecord, RecordRef, StreamMode, SyncStream};
 pub use registry::Registry;
+pub use remote_data::RemoteData;
 pub use write::{
     CommentAuthor, CommentWrite, ContactWrite, CustomFieldWrite, PassthroughRequest,
     PassthroughResponse, ProviderCall, TicketWrite, WriteContext, WriteOutcome, WriteWarning,

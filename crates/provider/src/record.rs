@@ -3,6 +3,8 @@
 use deskbridge_model::ModelKind;
 use serde_json::{Map, Value};
 
+use crate::RemoteData;
+
 /// A reference from one record to another (used to create shell records).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RecordRef {
@@ -23,7 +25,7 @@ pub struct NormalizedRecord {
     /// `remote_was_deleted`, `field_mappings` or `remote_data`); relations are Deskbridge ids.
     pub fields: Map<String, Value>,
     /// The raw provider objects, as Merge's `[{path, data}]`.
-    pub remote_data: Vec<Value>,
+    pub remote_data: RemoteData,
     /// Keys whose values change on every fetch (signed URLs); ignored when detecting change.
     pub volatile_keys: &'static [&'static str],
     /// Records this one points to.

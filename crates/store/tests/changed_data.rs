@@ -45,7 +45,7 @@ fn rec(
         id: record_id(la.as_uuid(), kind, rid),
         remote_id: rid.into(),
         fields,
-        remote_data: json!([]),
+        remote_data: serde_json::value::to_raw_value(&json!([])).expect("JSON"),
         content_hash: vec![hash],
         remote_was_deleted: deleted,
     }

@@ -37,7 +37,10 @@ fn rec(la: LinkedAccountId, rid: &str, name: &str, hash: u8) -> RecordInput {
         id: record_id(la.as_uuid(), ModelKind::Ticket, rid),
         remote_id: rid.into(),
         fields: json!({"name": name}),
-        remote_data: json!([{"path": "/tickets", "data": {"id": rid}}]),
+        remote_data: serde_json::value::to_raw_value(
+            &json!([{"path": "/tickets", "data": {"id": rid}}]),
+        )
+        .expect("JSON"),
         content_hash: vec![hash],
         remote_was_deleted: false,
     }

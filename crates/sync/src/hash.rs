@@ -2,17 +2,21 @@
 //!
 //! The hash is SHA-256 over the compact JSON text of the record's fields and of its raw data,
 //! volatile keys left out at any depth. The text is streamed into the hasher straight from
-//! the record's values (no stripped copy, no intermediate string): a sync hashes every record
-//! it reads, so this sits on the ingestion hot path. The bytes hashed are exactly those of
-//! `serde_json::to_string` of the stripped values, so hashes stored by earlier versions stay
-//! valid (a changed hash would count every record as changed once).
+//! the record's fields and from the raw data's text (no stripped copy, no tree, no
+//! intermediate string): a sync hashes every record it reads, so this sits on the ingestion
+//! hot path. The bytes hashed are exactly those of `serde_json::to_string` of the stripped
+//! values, so hashes stored by earlier versions stay valid (a changed hash would count every
+//! record as changed once). One difference is deliberate: an object with a duplicate key
+//! (which no helpdesk sends) hashes both members, where a parsed `Value` kept the last.
 
 use std::io::Write;
 
 use deskbridge_provider::NormalizedRecord;
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use crate::transcode::Transcode;
 
 /// A JSON value serialised without the volatile keys of its objects (at any depth).
 struct Stripped<'a> {
@@ -28,11 +32,10 @@ impl Serialize for Stripped<'_> {
                 volatile: self.volatile,
             }
             .serialize(s),
-            Value::Array(a) => StrippedSeq {
-                items: a,
+            Value::Array(a) => s.collect_seq(a.iter().map(|value| Stripped {
+                value,
                 volatile: self.volatile,
-            }
-            .serialize(s),
+            })),
             other => other.serialize(s),
         }
     }
@@ -63,25 +66,6 @@ impl Serialize for StrippedMap<'_> {
     }
 }
 
-/// An array whose objects lose their volatile keys.
-struct StrippedSeq<'a> {
-    items: &'a [Value],
-    volatile: &'a [&'a str],
-}
-
-impl Serialize for StrippedSeq<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.items.len()))?;
-        for v in self.items {
-            seq.serialize_element(&Stripped {
-                value: v,
-                volatile: self.volatile,
-            })?;
-        }
-        seq.end()
-    }
-}
-
 /// Feeds written bytes to the hasher.
 struct HashWriter<'a>(&'a mut Sha256);
 
@@ -103,14 +87,16 @@ pub fn content_hash(r: &NormalizedRecord) -> Vec<u8> {
         map: &r.fields,
         volatile: r.volatile_keys,
     };
-    let raw = StrippedSeq {
-        items: &r.remote_data,
+    let raw = Transcode {
+        text: r.remote_data.as_raw().get(),
         volatile: r.volatile_keys,
     };
-    // Writing JSON values into a hasher cannot fail (no I/O, string keys only).
-    let _ = serde_json::to_writer(std::io::BufWriter::new(HashWriter(&mut h)), &fields);
+    // Writing JSON values into a hasher cannot fail (no I/O, string keys only), and the raw
+    // data is valid JSON text by construction (`RemoteData`). Unbuffered: the hasher keeps
+    // its own 64-byte block, and a buffer per record was two 8 KiB allocations.
+    let _ = serde_json::to_writer(HashWriter(&mut h), &fields);
     h.update([0u8]);
-    let _ = serde_json::to_writer(std::io::BufWriter::new(HashWriter(&mut h)), &raw);
+    let _ = serde_json::to_writer(HashWriter(&mut h), &raw);
     h.update([u8::from(r.remote_was_deleted)]);
     h.finalize().to_vec()
 }
@@ -119,6 +105,7 @@ pub fn content_hash(r: &NormalizedRecord) -> Vec<u8> {
 mod tests {
     use super::*;
     use deskbridge_model::ModelKind;
+    use deskbridge_provider::RemoteData;
     use serde_json::json;
 
     fn rec(url: &str) -> NormalizedRecord {
@@ -127,7 +114,8 @@ mod tests {
             kind: ModelKind::Attachment,
             remote_id: "1".into(),
             fields: fields.as_object().cloned().unwrap_or_default(),
-            remote_data: vec![json!({"path": "/x", "data": {"attachment_url": url, "size": 3}})],
+            remote_data: vec![json!({"path": "/x", "data": {"attachment_url": url, "size": 3}})]
+                .into(),
             volatile_keys: &["file_url", "attachment_url"],
             refs: vec![],
             remote_was_deleted: false,
@@ -160,7 +148,7 @@ mod tests {
             }
         }
         let fields = strip(&Value::Object(r.fields.clone()), r.volatile_keys);
-        let raw = strip(&Value::Array(r.remote_data.clone()), r.volatile_keys);
+        let raw = strip(&Value::Array(r.remote_data.to_values()), r.volatile_keys);
         let mut h = Sha256::new();
         h.update(fields.to_string().as_bytes());
         h.update([0u8]);
@@ -172,7 +160,8 @@ mod tests {
     #[test]
     fn streamed_hash_equals_the_stored_ones() {
         let mut r = rec("https://a?sig=1");
-        r.remote_data.push(json!({
+        let mut entries = r.remote_data.to_values();
+        entries.push(json!({
             "path": "/tickets/7",
             "data": {
                 "z": [1, 2.5, -3, null, true, {"thumb_url": "x", "attachment_url": "y", "k": {}}],
@@ -183,12 +172,13 @@ mod tests {
                 "o": {}
             }
         }));
+        r.remote_data = entries.into();
         r.fields
             .insert("tags".into(), json!(["x", {"file_url": 1}]));
         assert_eq!(content_hash(&r), reference_hash(&r));
         r.remote_was_deleted = true;
         r.fields = Map::new();
-        r.remote_data.clear();
+        r.remote_data = RemoteData::empty();
         assert_eq!(content_hash(&r), reference_hash(&r));
     }
 }

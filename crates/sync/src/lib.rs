@@ -6,6 +6,7 @@ pub mod download;
 pub mod engine;
 mod hash;
 pub mod push;
+mod transcode;
 pub mod worker;
 mod write;
 

@@ -82,7 +82,7 @@ fn to_input(linked_account: LinkedAccountId, r: NormalizedRecord) -> RecordInput
         id: record_id(linked_account.as_uuid(), r.kind, &r.remote_id),
         remote_id: r.remote_id,
         fields: serde_json::Value::Object(r.fields),
-        remote_data: serde_json::Value::Array(r.remote_data),
+        remote_data: r.remote_data.into_raw(),
         content_hash,
         remote_was_deleted: r.remote_was_deleted,
     }

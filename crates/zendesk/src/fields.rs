@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use deskbridge_model::{ModelKind, record_id};
-use deskbridge_provider::{NormalizedRecord, ProviderError, RecordRef};
-use serde_json::{Map, Value, json};
+use deskbridge_provider::{NormalizedRecord, ProviderError, RecordRef, RemoteData};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// The id of an object as a string (Zendesk ids are 64-bit integers).
@@ -113,7 +113,7 @@ pub(crate) fn record(
         kind,
         remote_id,
         fields,
-        remote_data: vec![json!({ "path": path, "data": raw })],
+        remote_data: RemoteData::entry(&path, raw),
         volatile_keys: &[],
         refs,
         remote_was_deleted: deleted,

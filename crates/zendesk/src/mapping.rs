@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use deskbridge_model::ModelKind;
-use deskbridge_provider::{NormalizedRecord, ProviderError};
+use deskbridge_provider::{NormalizedRecord, ProviderError, RemoteData};
 use serde_json::{Map, Value, json};
 use url::Url;
 use uuid::Uuid;
@@ -458,7 +458,7 @@ pub fn map_tag(name: &str) -> NormalizedRecord {
         kind: ModelKind::Tag,
         remote_id: name.to_string(),
         fields: f,
-        remote_data: vec![],
+        remote_data: RemoteData::empty(),
         volatile_keys: &[],
         refs: vec![],
         remote_was_deleted: false,

@@ -112,7 +112,8 @@ async fn every_stream_matches_the_simulator() {
             .unwrap_or_else(|| panic!("ticket {id} missing"));
         let f = &r.fields;
         assert_eq!(
-            r.remote_data[0]["data"], *t,
+            r.remote_data.to_values()[0]["data"],
+            *t,
             "remote_data is Zendesk's object"
         );
         assert_eq!(r.remote_was_deleted, deleted.contains(&id), "ticket {id}");

@@ -132,7 +132,7 @@ fn every_ticket_sample_maps() {
             } else {
                 assert!(r.fields["status"].is_string(), "{name}");
             }
-            assert_eq!(r.remote_data[0]["data"], *t);
+            assert_eq!(r.remote_data.to_values()[0]["data"], *t);
         }
     }
     // The export's scrubbed ticket.

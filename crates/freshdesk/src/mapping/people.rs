@@ -165,7 +165,7 @@ pub fn map_tag(linked_account_id: Uuid, name: &str) -> NormalizedRecord {
         kind: ModelKind::Tag,
         remote_id: name.to_string(),
         fields: f,
-        remote_data: vec![],
+        remote_data: RemoteData::empty(),
         volatile_keys: &[],
         refs: vec![],
         remote_was_deleted: false,

@@ -158,19 +158,17 @@ impl TicketingProvider for FreshdeskProvider {
         let mut page = 1u32;
         loop {
             let q = format!("tickets/{id}/conversations?per_page={PER_PAGE}&page={page}");
-            let (body, headers) = self.http.get_json(&q, 1).await?;
-            let items = into_array(body, "conversations")?;
+            let (body, headers) = self.http.get_body(&q, 1).await?;
+            let items = raw::array_items(&body, "conversations")?;
             let n = items.len();
-            for raw in items {
-                let attachments = raw
-                    .get("attachments")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|att| map_attachment(self.la, id, att, &path))
-                    .collect::<Result<Vec<_>, _>>()?;
-                records.push(map_comment_owned(self.la, raw, Some(&agents))?);
-                records.extend(attachments);
+            for item in items {
+                records.extend(raw::map_conversation(
+                    self.la,
+                    id,
+                    item,
+                    Some(&agents),
+                    &path,
+                )?);
             }
             if !(has_next_link(&headers) || n as u32 >= PER_PAGE) || page >= 10_000 {
                 break;

@@ -118,7 +118,8 @@ fn record(
     NormalizedRecord {
         kind,
         remote_id: rid.into(),
-        remote_data: vec![json!({"path": format!("/{}", kind.name()), "data": fields.clone()})],
+        remote_data: vec![json!({"path": format!("/{}", kind.name()), "data": fields.clone()})]
+            .into(),
         fields,
         volatile_keys: &[],
         refs,

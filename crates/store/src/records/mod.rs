@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use deskbridge_model::ModelKind;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use sqlx::AssertSqlSafe;
 use sqlx::FromRow;
 use sqlx::types::Json;
@@ -61,8 +62,8 @@ pub struct RecordInput {
     pub remote_id: String,
     /// The model's own fields.
     pub fields: Value,
-    /// `[{path, data}]`.
-    pub remote_data: Value,
+    /// `[{path, data}]`, as the adapter's JSON text (bound verbatim).
+    pub remote_data: Box<RawValue>,
     /// Hash of the content that counts as change (volatile values stripped).
     pub content_hash: Vec<u8>,
     /// Deleted at the provider.
@@ -229,7 +230,8 @@ impl Store {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let remote_ids: Vec<&str> = rows.iter().map(|r| r.remote_id.as_str()).collect();
         let fields: Vec<Json<&Value>> = rows.iter().map(|r| Json(&r.fields)).collect();
-        let remote_data: Vec<Json<&Value>> = rows.iter().map(|r| Json(&r.remote_data)).collect();
+        let remote_data: Vec<Json<&RawValue>> =
+            rows.iter().map(|r| Json(&*r.remote_data)).collect();
         let hashes: Vec<&[u8]> = rows.iter().map(|r| r.content_hash.as_slice()).collect();
         let deleted: Vec<bool> = rows.iter().map(|r| r.remote_was_deleted).collect();
         let written: Vec<WrittenRecord> = sqlx::query_as(AssertSqlSafe(sql))

@@ -28,8 +28,8 @@ use crate::http::{
 };
 use crate::mapping::{
     default_status_label, format_ts, map_account, map_attachment, map_comment, map_contact,
-    map_role, map_tag, map_team, map_ticket, map_ticket_owned, map_user, parse_ts, raw,
-    remote_id_of, status_labels_from_fields,
+    map_role, map_tag, map_team, map_ticket, map_user, parse_ts, raw, remote_id_of,
+    status_labels_from_fields,
 };
 use crate::walk::{PER_PAGE, TicketCheckpoint};
 

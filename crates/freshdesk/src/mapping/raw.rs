@@ -1,10 +1,11 @@
-//! Conversations and their attachments mapped straight from the answer's text.
+//! Tickets, conversations and attachments mapped straight from the answer's text.
 //!
-//! Why: conversations are four in five of the records an initial sync reads. Parsing each
+//! Why: an initial sync reads each ticket twice (list item and view) and four conversations
+//! per ticket on average. Parsing each
 //! into a `serde_json::Value` tree (an allocation per key and per string) and serialising it
 //! again into the database parameter was most of the worker's CPU. Here an object is split
 //! into its members, each borrowed from the response buffer as raw text; only the few members
-//! the mapping reads ([`COMMENT_READS`], [`ATTACHMENT_READS`]) are decoded, and the raw data
+//! the mapping reads ([`TICKET_READS`], [`COMMENT_READS`], [`ATTACHMENT_READS`]) are decoded, and the raw data
 //! is the members copied verbatim, keys sorted as [`canonical_raw`](super::canonical_raw)
 //! sorts them. The fields and the content hash are the same as the `Value` path's (a test
 //! compares both on the recorded samples).
@@ -17,11 +18,12 @@ use deskbridge_provider::{NormalizedRecord, ProviderError, RemoteData};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use url::Url;
 use uuid::Uuid;
 
 use super::{
     ATTACHMENT_READS, ATTACHMENT_VOLATILE_KEYS, COMMENT_READS, EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
-    Parts, attachment_parts, comment_parts,
+    Parts, TICKET_NOT_STORED, TICKET_READS, attachment_parts, comment_parts, ticket_parts,
 };
 
 /// A member name, borrowed from the text unless it has escapes.
@@ -45,22 +47,17 @@ impl<'a> Members<'a> {
         Some(Members(m))
     }
 
-    fn get(&self, key: &str) -> Option<&'a RawValue> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a RawValue> {
         self.0
             .binary_search_by(|(k, _)| k.0.as_ref().cmp(key))
             .ok()
             .map(|i| self.0[i].1)
     }
 
-    /// The members named in `keys`, decoded, as the object the `Value` mapping reads.
-    fn decoded(&self, keys: &[&str]) -> Value {
-        let mut m = Map::with_capacity(keys.len());
-        for k in keys {
-            if let Some(v) = self.get(k).and_then(|r| serde_json::from_str(r.get()).ok()) {
-                m.insert((*k).to_string(), v);
-            }
-        }
-        Value::Object(m)
+    /// The members named in `keys` (sorted), decoded, as the object the `Value` mapping
+    /// reads.
+    pub(crate) fn decoded(&self, keys: &[&str]) -> Value {
+        decoded(self.0.iter().map(|(k, v)| (k.0.as_ref(), *v)), keys)
     }
 
     fn remote_data(&self, path: &str) -> RemoteData {
@@ -167,6 +164,94 @@ fn record(
     }
 }
 
+/// A ticket of the walk: its list item merged with its view, as [`merge_ticket`] makes it.
+pub(crate) struct WalkTicket {
+    /// The members that [`ticket_parts`] and the walk read, decoded.
+    pub(crate) reads: Value,
+    /// The merged object as Merge's raw data (`/tickets`).
+    pub(crate) remote_data: RemoteData,
+    /// The view's `attachments`, when the view was read (for the ticket's children round).
+    pub(crate) view_attachments: Option<Vec<Value>>,
+}
+
+/// Merges a ticket's list item with its view (`None`: the view was gone), as
+/// `FreshdeskProvider::enrich_ticket` documents: the view's members, with the list item's
+/// values winning, plus the `list_includes` of the list item; without the members a stored
+/// ticket never keeps ([`TICKET_NOT_STORED`]). A view that is not an object leaves the list
+/// item as it is.
+pub(crate) fn merge_ticket(
+    item: &Members<'_>,
+    view: Option<&RawValue>,
+    list_includes: &[&str],
+) -> WalkTicket {
+    let view_members = view.and_then(Members::of);
+    let view_attachments = view.map(|_| {
+        view_members
+            .as_ref()
+            .and_then(|v| v.get("attachments"))
+            .and_then(|a| serde_json::from_str::<Vec<Value>>(a.get()).ok())
+            .unwrap_or_default()
+    });
+    let mut merged: Vec<(&str, &RawValue)> = match &view_members {
+        Some(v) => {
+            let mut m: Vec<(&str, &RawValue)> =
+                v.0.iter()
+                    .map(|(k, raw)| (k.0.as_ref(), item.get(&k.0).unwrap_or(raw)))
+                    .collect();
+            for k in list_includes {
+                if v.get(k).is_none()
+                    && let Some(raw) = item.get(k)
+                {
+                    m.push((k, raw));
+                }
+            }
+            m
+        }
+        None => item.0.iter().map(|(k, raw)| (k.0.as_ref(), *raw)).collect(),
+    };
+    merged.retain(|(k, _)| !TICKET_NOT_STORED.contains(k));
+    merged.sort_by(|a, b| a.0.cmp(b.0));
+    let reads = decoded(merged.iter().copied(), TICKET_READS);
+    WalkTicket {
+        reads,
+        remote_data: RemoteData::from_members("/tickets", merged),
+        view_attachments,
+    }
+}
+
+/// A merged ticket as a Ticket record.
+pub(crate) fn map_walk_ticket(
+    linked_account_id: Uuid,
+    base_url: &Url,
+    t: WalkTicket,
+) -> Result<NormalizedRecord, ProviderError> {
+    let (parts, deleted) = ticket_parts(linked_account_id, base_url, &t.reads)?;
+    Ok(NormalizedRecord {
+        kind: ModelKind::Ticket,
+        remote_id: parts.remote_id,
+        fields: parts.fields,
+        remote_data: t.remote_data,
+        volatile_keys: EMBEDDED_ATTACHMENT_VOLATILE_KEYS,
+        refs: parts.refs,
+        remote_was_deleted: deleted,
+    })
+}
+
+/// The members named in `keys` (sorted members, sorted keys), decoded into an object.
+fn decoded<'a>(members: impl Iterator<Item = (&'a str, &'a RawValue)>, keys: &[&str]) -> Value {
+    let mut m = Map::with_capacity(keys.len());
+    let mut members = members.peekable();
+    for k in keys {
+        while members.next_if(|(name, _)| name < k).is_some() {}
+        if let Some((_, raw)) = members.next_if(|(name, _)| name == k)
+            && let Ok(v) = serde_json::from_str(raw.get())
+        {
+            m.insert((*k).to_string(), v);
+        }
+    }
+    Value::Object(m)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -237,6 +322,81 @@ mod tests {
                 assert_eq!(a, b);
             }
         }
+    }
+
+    /// The walk's merge as the `Value` path did it (list item values win, view keys only,
+    /// plus `stats` from the list).
+    fn merge_values(list: &Value, view: Option<&Value>) -> Value {
+        match (list, view) {
+            (Value::Object(l), Some(Value::Object(v))) => {
+                let mut l = l.clone();
+                let mut merged: Map<String, Value> = v
+                    .iter()
+                    .map(|(k, v)| (k.clone(), l.remove(k).unwrap_or(v.clone())))
+                    .collect();
+                if let Some(v) = l.remove("stats") {
+                    merged.insert("stats".into(), v);
+                }
+                Value::Object(merged)
+            }
+            _ => list.clone(),
+        }
+    }
+
+    #[test]
+    fn ticket_merge_equals_value_merge() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/freshdesk");
+        let read = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
+        let base = Url::parse("https://acme.freshdesk.com/").unwrap();
+        let list_page = read("tickets_list_page.json");
+        let mut items: Vec<String> = serde_json::from_str::<Vec<&RawValue>>(&list_page)
+            .unwrap()
+            .iter()
+            .map(|r| r.get().to_string())
+            .collect();
+        items.push(
+            r#"{"id": 7, "updated_at": "2024-01-01T00:00:00Z", "subject": "list wins",
+                "stats": {"closed_at": null}, "associated_tickets_count": 2, "spam": true,
+                "tags": ["a\u00e9"], "association_type": 2}"#
+                .into(),
+        );
+        let views = [
+            None,
+            Some(read("ticket_view.json")),
+            Some(read("ticket_view_2025.json")),
+            Some(read("ticket_view_association_parent.json")),
+            Some(read("ticket_view_include_stats.json")),
+            Some("[1]".to_string()),
+        ];
+        let mut compared = 0;
+        for item in &items {
+            for view in &views {
+                let list_v: Value = serde_json::from_str(item).unwrap();
+                let view_v: Option<Value> =
+                    view.as_deref().map(|v| serde_json::from_str(v).unwrap());
+                let old = crate::mapping::map_ticket_owned(
+                    LA,
+                    &base,
+                    merge_values(&list_v, view_v.as_ref()),
+                )
+                .unwrap();
+                let item_raw: &RawValue = serde_json::from_str(item).unwrap();
+                let view_raw: Option<&RawValue> =
+                    view.as_deref().map(|v| serde_json::from_str(v).unwrap());
+                let t = merge_ticket(&Members::of(item_raw).unwrap(), view_raw, &["stats"]);
+                let expected_attachments = view_v.as_ref().map(|v| {
+                    v.get("attachments")
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                });
+                assert_eq!(t.view_attachments, expected_attachments);
+                let new = map_walk_ticket(LA, &base, t).unwrap();
+                assert_eq!(seen(&old), seen(&new));
+                compared += 1;
+            }
+        }
+        assert!(compared > 6);
     }
 
     #[test]

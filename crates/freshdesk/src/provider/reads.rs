@@ -87,25 +87,39 @@ impl FreshdeskProvider {
             "description"
         };
         let path = format!("tickets?{}&include={include}", cp.query());
-        let (body, _) = self.http.get_json(&path, call_credits(&path)).await?;
-        let items = into_array(body, "tickets")?;
-        let keys = ticket_keys(&items)?;
+        let (body, _) = self.http.get_body(&path, call_credits(&path)).await?;
+        let items = raw::array_items(&body, "tickets")?;
+        let members = items
+            .iter()
+            .map(|it| raw::Members::of(it).ok_or_else(no_ticket_key))
+            .collect::<Result<Vec<_>, _>>()?;
+        let keys = members
+            .iter()
+            .map(|m| ticket_key(&m.decoded(&["id", "updated_at"])))
+            .collect::<Result<Vec<_>, _>>()?;
         let adv = cp.advance(&keys, self.overlap)?;
-        let mut items: Vec<Option<Value>> = items.into_iter().map(Some).collect();
-        let emitted: Vec<Value> = adv.emit.iter().filter_map(|&i| items[i].take()).collect();
-        let enriched: Vec<Value> =
-            futures::stream::iter(emitted.into_iter().map(|raw| self.enrich_ticket(raw)))
-                .buffered(self.view_concurrency)
-                .try_collect()
-                .await?;
-        self.remember_live(&enriched);
-        let mut records = self.flagged_parents(&enriched).await?;
+        let mut members: Vec<Option<raw::Members<'_>>> = members.into_iter().map(Some).collect();
+        let emitted: Vec<raw::Members<'_>> =
+            adv.emit.iter().filter_map(|&i| members[i].take()).collect();
+        // A loop, not `map` with a closure: a closure over borrowed members fails the
+        // compiler's higher-ranked lifetime check of this `Send` future.
+        let mut views = Vec::with_capacity(emitted.len());
+        for m in &emitted {
+            views.push(self.enrich_ticket(m));
+        }
+        let enriched: Vec<raw::WalkTicket> = futures::stream::iter(views)
+            .buffered(self.view_concurrency)
+            .try_collect()
+            .await?;
+        let reads: Vec<Value> = enriched.iter().map(|t| t.reads.clone()).collect();
+        self.remember_live(&reads);
+        let mut records = self.flagged_parents(&reads).await?;
         let mut tags = BTreeSet::new();
-        for raw in enriched {
-            if let Some(t) = raw.get("tags").and_then(Value::as_array) {
-                tags.extend(t.iter().filter_map(Value::as_str).map(str::to_string));
+        for t in enriched {
+            if let Some(list) = t.reads.get("tags").and_then(Value::as_array) {
+                tags.extend(list.iter().filter_map(Value::as_str).map(str::to_string));
             }
-            records.push(map_ticket_owned(self.la, &self.http.base, raw)?);
+            records.push(raw::map_walk_ticket(self.la, &self.http.base, t)?);
         }
         records.extend(tags.iter().map(|t| map_tag(self.la, t)));
         Ok(FetchBatch {
@@ -120,49 +134,39 @@ impl FreshdeskProvider {
     /// `source_additional_info`, …): 1 credit. Values of the list item win, so the record
     /// stays consistent with the `updated_at` the walk saw, but only the view's keys are kept
     /// (plus what the list was asked to include, `stats`): a targeted fetch after a push sees
-    /// the view alone, and both must store one shape (see `mapping::canonical_raw`).
-    pub(super) async fn enrich_ticket(&self, raw: Value) -> Result<Value, ProviderError> {
-        let Some(id) = remote_id_of(&raw) else {
-            return Ok(raw);
+    /// the view alone, and both must store one shape (see `mapping::canonical_raw`). Merged
+    /// from the answers' text ([`raw::merge_ticket`]).
+    pub(super) async fn enrich_ticket(
+        &self,
+        item: &raw::Members<'_>,
+    ) -> Result<raw::WalkTicket, ProviderError> {
+        let Some(id) = remote_id_of(&item.decoded(&["id"])) else {
+            return Ok(raw::merge_ticket(item, None, LIST_INCLUDES));
         };
-        let view = match self.http.get_json(&format!("tickets/{id}"), 1).await {
-            Ok((v, _)) => v,
-            Err(ProviderError::NotFound) => return Ok(raw),
+        let view_body = match self.http.get_body(&format!("tickets/{id}"), 1).await {
+            Ok((b, _)) => Some(b),
+            Err(ProviderError::NotFound) => None,
             Err(e) => return Err(e),
         };
-        let attachments = view
-            .get("attachments")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        // Moved, not copied: the view is dropped here anyway.
-        let raw = match (raw, view) {
-            (Value::Object(mut list), Value::Object(view_obj)) => {
-                let mut merged: serde_json::Map<String, Value> = view_obj
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let v = list.remove(&k).unwrap_or(v);
-                        (k, v)
-                    })
-                    .collect();
-                for k in LIST_INCLUDES {
-                    if let Some(v) = list.remove(*k) {
-                        merged.insert((*k).to_string(), v);
-                    }
-                }
-                Value::Object(merged)
-            }
-            (raw, _) => raw,
+        let view: Option<&serde_json::value::RawValue> = match &view_body {
+            Some(b) => Some(
+                serde_json::from_slice(b)
+                    .map_err(|_| ProviderError::Protocol("the answer is not JSON".into()))?,
+            ),
+            None => None,
         };
-        let mut cache = self
-            .ticket_attachments
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= ATTACHMENT_CACHE_CAP {
-            cache.clear();
+        let mut t = raw::merge_ticket(item, view, LIST_INCLUDES);
+        if let Some(attachments) = t.view_attachments.take() {
+            let mut cache = self
+                .ticket_attachments
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= ATTACHMENT_CACHE_CAP {
+                cache.clear();
+            }
+            cache.insert(id, attachments);
         }
-        cache.insert(id, attachments);
-        Ok(raw)
+        Ok(t)
     }
 
     pub(super) async fn fetch_deletions(
@@ -444,19 +448,21 @@ pub(super) fn into_array(body: Value, what: &str) -> Result<Vec<Value>, Provider
 }
 
 pub(super) fn ticket_keys(items: &[Value]) -> Result<Vec<(i64, DateTime<Utc>)>, ProviderError> {
-    items
-        .iter()
-        .map(|it| {
-            let id = it.get("id").and_then(Value::as_i64);
-            let ts = it.get("updated_at").and_then(parse_ts);
-            match (id, ts) {
-                (Some(id), Some(ts)) => Ok((id, ts)),
-                _ => Err(ProviderError::Protocol(
-                    "a ticket without id or updated_at".into(),
-                )),
-            }
-        })
-        .collect()
+    items.iter().map(ticket_key).collect()
+}
+
+/// The walk's key of a ticket: its id and `updated_at`.
+pub(super) fn ticket_key(item: &Value) -> Result<(i64, DateTime<Utc>), ProviderError> {
+    let id = item.get("id").and_then(Value::as_i64);
+    let ts = item.get("updated_at").and_then(parse_ts);
+    match (id, ts) {
+        (Some(id), Some(ts)) => Ok((id, ts)),
+        _ => Err(no_ticket_key()),
+    }
+}
+
+fn no_ticket_key() -> ProviderError {
+    ProviderError::Protocol("a ticket without id or updated_at".into())
 }
 
 /// The server's clock from the `Date` header (else ours), for contacts bookmarks.

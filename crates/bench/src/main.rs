@@ -8,6 +8,7 @@
 //! | `zendesk-sync` | initial syncs of a Zendesk account under the Team and Enterprise limits (time-scaled): requests vs the minimum, 429s, wall time vs the rate bound, memory; an unchanged incremental sync |
 //! | `idle` | an unchanged incremental sync of a 500-agent, 50,000-contact account per stream; idle accounts one worker process keeps fresh |
 //! | `push` | seconds-fresh tickets: change → `GET /tickets/{id}` and → `Ticket.changed` webhook, with 0 % and 10 % of pushes lost; targeted-sync credits vs one view per change |
+//! | `bulk-write` | a sync's comment batches written by the store's `UNNEST` upsert against binary `COPY` into a staging table plus one merge, side by side |
 //! | `many` | 1,000 small linked accounts synced by two worker processes: total time, fairness, DB connections |
 //! | `all` | all of the above with their defaults |
 //!
@@ -16,6 +17,7 @@
 //! simulator, so one `cargo build --release -p deskbridge-bench` builds everything measured.
 //! Benchmarks never run in the tests or CI.
 
+mod bulk;
 mod common;
 mod idle;
 mod ingest;
@@ -50,6 +52,8 @@ enum Cmd {
     /// Zendesk: initial syncs under the Team and Enterprise limits (time-scaled), then an
     /// incremental sync.
     ZendeskSync(zendesk::ZendeskSyncArgs),
+    /// Bulk writes: the store's UNNEST upsert against binary COPY plus one merge.
+    BulkWrite(bulk::BulkArgs),
     /// Many small accounts synced by two worker processes.
     Many(many::ManyArgs),
     /// Idle accounts: an unchanged incremental sync per stream, and how many one worker keeps fresh.
@@ -90,6 +94,7 @@ fn main() -> std::process::ExitCode {
             Cmd::Ingest(a) => ingest::run(a).await,
             Cmd::Sync(a) => sync::run(a).await,
             Cmd::ZendeskSync(a) => zendesk::run(a).await,
+            Cmd::BulkWrite(a) => bulk::run(a).await,
             Cmd::Many(a) => many::run(a).await,
             Cmd::Idle(a) => idle::run(a).await,
             Cmd::Push(a) => push::run(a).await,

@@ -1,6 +1,6 @@
 //! [`FreshdeskProvider`]: the `TicketingProvider` of one linked Freshdesk account.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -39,6 +39,7 @@ mod parents;
 mod push_fetch;
 mod reads;
 mod ticketing;
+mod view_cache;
 
 use checkpoints::*;
 use reads::*;
@@ -128,7 +129,7 @@ pub struct FreshdeskProvider {
     /// The last `ticket_fields` listing, handed to the engine as metadata.
     ticket_fields: RwLock<Option<Vec<Value>>>,
     /// Ticket attachments read by the tickets stream's views, for `fetch_ticket_children`.
-    ticket_attachments: Mutex<HashMap<String, Vec<Value>>>,
+    ticket_attachments: Mutex<view_cache::ViewCache>,
     /// Live tickets the walk emitted, so that their children need no parent check.
     live_tickets: Mutex<HashSet<i64>>,
     overlap: Duration,
@@ -145,7 +146,6 @@ impl std::fmt::Debug for FreshdeskProvider {
     }
 }
 
-const ATTACHMENT_CACHE_CAP: usize = 20_000;
 const MAX_BACKSTEPS: u32 = 10;
 
 impl FreshdeskProvider {
@@ -167,7 +167,7 @@ impl FreshdeskProvider {
             known_agents: RwLock::new(HashSet::new()),
             status_labels: RwLock::new(BTreeMap::new()),
             ticket_fields: RwLock::new(None),
-            ticket_attachments: Mutex::new(HashMap::new()),
+            ticket_attachments: Mutex::new(view_cache::ViewCache::default()),
             live_tickets: Mutex::new(HashSet::new()),
             overlap: config.incremental_overlap,
             view_concurrency: config.view_concurrency.max(1),

@@ -51,7 +51,7 @@ impl FreshdeskProvider {
             self.ticket_attachments
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(id.to_string(), attachments);
+                .insert(id.to_string(), attachments, view_cache::VIEW_CACHE_CAP);
             records.extend(TicketingProvider::fetch_ticket_children(self, id).await?);
             return Ok(records);
         }

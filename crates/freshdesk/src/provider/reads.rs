@@ -157,14 +157,10 @@ impl FreshdeskProvider {
         };
         let mut t = raw::merge_ticket(item, view, LIST_INCLUDES);
         if let Some(attachments) = t.view_attachments.take() {
-            let mut cache = self
-                .ticket_attachments
+            self.ticket_attachments
                 .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            if cache.len() >= ATTACHMENT_CACHE_CAP {
-                cache.clear();
-            }
-            cache.insert(id, attachments);
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, attachments, view_cache::VIEW_CACHE_CAP);
         }
         Ok(t)
     }

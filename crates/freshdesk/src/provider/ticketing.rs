@@ -179,7 +179,7 @@ impl TicketingProvider for FreshdeskProvider {
             .ticket_attachments
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+            .take(id);
         let ticket_attachments = match cached {
             Some(a) => a,
             None => {

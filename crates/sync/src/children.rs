@@ -14,7 +14,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::write::{AbortOnDrop, Counts, SyncError, fence, write_records_owned};
+use crate::write::{AbortOnDrop, Counts, Known, SyncError, fence, write_records_owned};
 
 /// Tickets whose children one round fetches (and then writes in one batch per model).
 const CHILD_BATCH: i64 = 100;
@@ -39,8 +39,10 @@ impl ChildrenTask {
         provider: &Arc<dyn TicketingProvider>,
         linked_account: LinkedAccountId,
         run: Uuid,
+        known: &Known,
     ) -> Self {
         let store = store.clone();
+        let known = known.clone();
         let provider = Arc::clone(provider);
         let (pages, rx) = mpsc::channel(PAGES_AHEAD);
         let task = AbortOnDrop(tokio::spawn(async move {
@@ -52,6 +54,7 @@ impl ChildrenTask {
                 run,
                 Some(rx),
                 &mut counts,
+                &known,
             )
             .await?;
             Ok(counts)
@@ -132,6 +135,7 @@ pub(crate) async fn sync_children(
     run: Uuid,
     mut pages: Option<mpsc::Receiver<()>>,
     counts: &mut Counts,
+    known: &Known,
 ) -> Result<(), SyncError> {
     let mut in_flight: Option<(Vec<DueTicket>, AbortOnDrop<Fetched>)> = None;
     loop {
@@ -151,7 +155,7 @@ pub(crate) async fn sync_children(
                 let fetched = fetch.join().await.map_err(|e| {
                     ProviderError::Transient(format!("the children fetch stopped: {e}"))
                 })?;
-                write_round(store, linked_account, run, fetched, counts).await?;
+                write_round(store, linked_account, run, fetched, counts, known).await?;
                 // One page's signal per round: a stream that writes pages faster than their
                 // children are stored waits in `page_written` instead of running ahead.
                 if let Some(rx) = pages.as_mut()
@@ -182,6 +186,7 @@ async fn write_round(
     run: Uuid,
     fetched: Fetched,
     counts: &mut Counts,
+    known: &Known,
 ) -> Result<(), SyncError> {
     let mut done = Vec::with_capacity(fetched.len());
     let mut children = Vec::new();
@@ -207,7 +212,7 @@ async fn write_round(
         (ModelKind::Comment, seen_of(ModelKind::Comment)),
         (ModelKind::Attachment, seen_of(ModelKind::Attachment)),
     ];
-    write_records_owned(store, linked_account, children, counts).await?;
+    write_records_owned(store, linked_account, children, counts, known).await?;
     let parents: Vec<Uuid> = done
         .iter()
         .map(|t| record_id(linked_account.as_uuid(), ModelKind::Ticket, &t.remote_id))

@@ -13,7 +13,7 @@ use tracing::{info, instrument};
 use uuid::Uuid;
 
 use crate::children::{ChildrenTask, sync_children};
-use crate::write::{AbortOnDrop, fence, write_batch};
+use crate::write::{AbortOnDrop, Known, fence, write_batch};
 pub use crate::write::{Counts, ModelCounts, SyncError, metrics_label, write_records};
 
 /// Runs (or resumes) a sync of `linked_account` with `provider`.
@@ -27,6 +27,7 @@ pub async fn sync_account(
     counts: &mut Counts,
 ) -> Result<(), SyncError> {
     let mut deferred: Vec<(ModelKind, Vec<String>)> = Vec::new();
+    let known = Known::default();
     for stream in provider.streams() {
         match stream.mode {
             StreamMode::Incremental | StreamMode::Deletions => {
@@ -36,7 +37,8 @@ pub async fn sync_account(
                 // walk of the queue, in a task of its own, while the next pages are written:
                 // the worker's CPU, the database and the helpdesk's answers overlap instead of
                 // taking turns. The queue is durable, so the checkpoint need not wait for them.
-                let mut children = ChildrenTask::spawn(store, provider, linked_account, run);
+                let mut children =
+                    ChildrenTask::spawn(store, provider, linked_account, run, &known);
                 loop {
                     // The next page is read, in a task of its own (both cores), while this
                     // one is written. The checkpoint is saved only after the page is written,
@@ -57,7 +59,7 @@ pub async fn sync_account(
                         checkpoint,
                         ..
                     } = batch;
-                    write_batch(store, linked_account, records, deleted, counts).await?;
+                    write_batch(store, linked_account, records, deleted, counts, &known).await?;
                     children = children.page_written(counts).await?;
                     store
                         .save_checkpoint(linked_account, stream.name, checkpoint.as_ref(), run)
@@ -80,8 +82,15 @@ pub async fn sync_account(
                         seen.entry(r.kind).or_default().push(r.remote_id.clone());
                     }
                     fence(store, linked_account, run).await?;
-                    write_batch(store, linked_account, batch.records, batch.deleted, counts)
-                        .await?;
+                    write_batch(
+                        store,
+                        linked_account,
+                        batch.records,
+                        batch.deleted,
+                        counts,
+                        &known,
+                    )
+                    .await?;
                     cp = batch.checkpoint;
                     if batch.done {
                         break;
@@ -94,7 +103,7 @@ pub async fn sync_account(
         }
         info!(stream = stream.name, "stream synced");
     }
-    sync_children(store, provider, linked_account, run, None, counts).await?;
+    sync_children(store, provider, linked_account, run, None, counts, &known).await?;
     let metadata = provider.metadata().await?;
     fence(store, linked_account, run).await?;
     for (key, value) in metadata {

@@ -2,7 +2,8 @@
 //! rounds ([`crate::children`]) and pushes: a batch of provider records turned into exact
 //! upserts and shells, the run's counts and errors, and the fence that stops a superseded run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use deskbridge_model::{ModelKind, record_id};
 use deskbridge_provider::{Deletion, NormalizedRecord, ProviderError};
@@ -88,6 +89,42 @@ fn to_input(linked_account: LinkedAccountId, r: NormalizedRecord) -> RecordInput
     }
 }
 
+/// Records a run knows to exist because it wrote them or ensured them as shells, by
+/// Deskbridge id. Why: every batch references records (a ticket's contact, a comment's ticket
+/// and author) that are mostly stored already, and the shell statement that ensures them was
+/// about a tenth of an initial sync's statement time; references to known records skip it.
+/// Records are never removed during a run (deletions only flag them; a relink or an account
+/// deletion supersedes the run), so a known record stays known. Bounded: cleared at
+/// [`KNOWN_CAP`] ids (about 4 MiB), after which references are ensured again.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Known(Arc<Mutex<HashSet<Uuid>>>);
+
+/// Ids a run's [`Known`] holds at most.
+const KNOWN_CAP: usize = 200_000;
+
+impl Known {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<Uuid>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, ids: impl IntoIterator<Item = Uuid>) {
+        let mut known = self.lock();
+        for id in ids {
+            if known.len() >= KNOWN_CAP {
+                known.clear();
+            }
+            known.insert(id);
+        }
+    }
+
+    fn unknown(&self, refs: Vec<(Uuid, String)>) -> Vec<(Uuid, String)> {
+        let known = self.lock();
+        refs.into_iter()
+            .filter(|(id, _)| !known.contains(id))
+            .collect()
+    }
+}
+
 /// Writes one batch: upserts by model, shells for references, deletions.
 pub async fn write_records(
     store: &Store,
@@ -95,17 +132,19 @@ pub async fn write_records(
     records: &[NormalizedRecord],
     counts: &mut Counts,
 ) -> Result<(), StoreError> {
-    write_records_owned(store, linked_account, records.to_vec(), counts).await
+    let known = Known::default();
+    write_records_owned(store, linked_account, records.to_vec(), counts, &known).await
 }
 
 /// [`write_records`] taking the records by value: the sync's pages are written once, so
 /// their JSON is moved into the rows instead of copied (a copy per record was a good part of
 /// the per-row CPU of an initial sync).
-pub async fn write_records_owned(
+pub(crate) async fn write_records_owned(
     store: &Store,
     linked_account: LinkedAccountId,
     records: Vec<NormalizedRecord>,
     counts: &mut Counts,
+    known: &Known,
 ) -> Result<(), StoreError> {
     let mut by_kind: BTreeMap<ModelKind, Vec<RecordInput>> = BTreeMap::new();
     let mut refs: BTreeMap<ModelKind, Vec<(Uuid, String)>> = BTreeMap::new();
@@ -130,6 +169,7 @@ pub async fn write_records_owned(
         let out = store
             .upsert_records(linked_account, kind, &rows, kind == ModelKind::Ticket)
             .await?;
+        known.add(rows.iter().map(|r| r.id));
         c.created += out.created.len() as u64;
         c.updated += out.updated.len() as u64;
         metrics::counter!(
@@ -142,7 +182,12 @@ pub async fn write_records_owned(
     for (kind, mut list) in refs {
         list.sort();
         list.dedup();
+        let list = known.unknown(list);
+        if list.is_empty() {
+            continue;
+        }
         store.ensure_shells(linked_account, kind, &list).await?;
+        known.add(list.into_iter().map(|(id, _)| id));
     }
     Ok(())
 }
@@ -153,8 +198,9 @@ pub(crate) async fn write_batch(
     records: Vec<NormalizedRecord>,
     deletions: Vec<Deletion>,
     counts: &mut Counts,
+    known: &Known,
 ) -> Result<(), StoreError> {
-    write_records_owned(store, linked_account, records, counts).await?;
+    write_records_owned(store, linked_account, records, counts, known).await?;
     let mut deleted: BTreeMap<ModelKind, Vec<(String, Option<String>)>> = BTreeMap::new();
     for d in deletions {
         deleted

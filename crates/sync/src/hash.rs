@@ -135,18 +135,7 @@ mod tests {
 
     /// The hash as the first version computed it: stripped copies serialised to strings.
     fn reference_hash(r: &NormalizedRecord) -> Vec<u8> {
-        fn strip(v: &Value, volatile: &[&str]) -> Value {
-            match v {
-                Value::Object(m) => Value::Object(
-                    m.iter()
-                        .filter(|(k, _)| !volatile.contains(&k.as_str()))
-                        .map(|(k, v)| (k.clone(), strip(v, volatile)))
-                        .collect(),
-                ),
-                Value::Array(a) => Value::Array(a.iter().map(|v| strip(v, volatile)).collect()),
-                other => other.clone(),
-            }
-        }
+        use crate::transcode::tests::strip;
         let fields = strip(&Value::Object(r.fields.clone()), r.volatile_keys);
         let raw = strip(&Value::Array(r.remote_data.to_values()), r.volatile_keys);
         let mut h = Sha256::new();

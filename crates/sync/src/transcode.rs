@@ -189,11 +189,13 @@ impl<'de, O: SerializeMap> DeserializeSeed<'de> for Member<'_, '_, O> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn strip(v: &Value, volatile: &[&str]) -> Value {
+    /// A copy of `v` without its volatile keys: what the hash is defined over (also the
+    /// reference of `hash`'s tests).
+    pub(crate) fn strip(v: &Value, volatile: &[&str]) -> Value {
         match v {
             Value::Object(m) => Value::Object(
                 m.iter()

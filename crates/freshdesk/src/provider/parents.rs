@@ -11,7 +11,7 @@ const LIVE_CAP: usize = 1_000_000;
 
 impl FreshdeskProvider {
     /// Remembers the live tickets a batch emitted.
-    pub(super) fn remember_live(&self, tickets: &[Value]) {
+    pub(super) fn remember_live(&self, tickets: &[&Value]) {
         let mut live = self.live_tickets.lock().unwrap_or_else(|e| e.into_inner());
         if live.len() >= LIVE_CAP {
             live.clear();
@@ -29,7 +29,7 @@ impl FreshdeskProvider {
     /// a purged one (404) to nothing.
     pub(super) async fn flagged_parents(
         &self,
-        tickets: &[Value],
+        tickets: &[&Value],
     ) -> Result<Vec<NormalizedRecord>, ProviderError> {
         let wanted: BTreeSet<i64> = {
             let live = self.live_tickets.lock().unwrap_or_else(|e| e.into_inner());

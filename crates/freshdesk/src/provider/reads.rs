@@ -111,7 +111,7 @@ impl FreshdeskProvider {
             .buffered(self.view_concurrency)
             .try_collect()
             .await?;
-        let reads: Vec<Value> = enriched.iter().map(|t| t.reads.clone()).collect();
+        let reads: Vec<&Value> = enriched.iter().map(|t| &t.reads).collect();
         self.remember_live(&reads);
         let mut records = self.flagged_parents(&reads).await?;
         let mut tags = BTreeSet::new();

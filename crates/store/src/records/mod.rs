@@ -14,7 +14,10 @@ use crate::ids::LinkedAccountId;
 pub use crate::keyset::KeysetOrder;
 use crate::{Store, StoreError};
 
+mod json_text;
 mod query;
+
+pub use json_text::JsonText;
 
 /// What the statements that mark records deleted return: the records as they are now, for
 /// the `{Model}.removed` events (they were live before: the statements skip deleted ones).
@@ -109,9 +112,9 @@ pub struct RawRecord {
     /// Provider id.
     pub remote_id: String,
     /// The model's own fields, as JSON text.
-    pub fields: sqlx::types::Json<Box<serde_json::value::RawValue>>,
+    pub fields: JsonText,
     /// Raw provider data as JSON text, when it was asked for.
-    pub remote_data: Option<sqlx::types::Json<Box<serde_json::value::RawValue>>>,
+    pub remote_data: Option<JsonText>,
     /// Known only as a reference.
     pub is_shell: bool,
     /// Deleted at the provider.

@@ -17,6 +17,10 @@
 //! simulator, so one `cargo build --release -p deskbridge-bench` builds everything measured.
 //! Benchmarks never run in the tests or CI.
 
+/// The allocator of the `deskbridge` binary, so the processes measured allocate as it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bulk;
 mod common;
 mod idle;

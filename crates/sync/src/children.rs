@@ -4,6 +4,7 @@
 //! pages, and a ticket leaves the queue only if it was not queued again since its round was
 //! read.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use deskbridge_model::{ModelKind, record_id};
@@ -82,13 +83,7 @@ impl ChildrenTask {
             .join()
             .await
             .map_err(|e| ProviderError::Transient(format!("the children fetch stopped: {e}")))??;
-        for (kind, c) in theirs {
-            let mine = counts.entry(kind).or_default();
-            mine.fetched += c.fetched;
-            mine.created += c.created;
-            mine.updated += c.updated;
-            mine.deleted += c.deleted;
-        }
+        add_counts(counts, theirs);
         Ok(())
     }
 }
@@ -121,11 +116,18 @@ fn spawn_fetch(
     }))
 }
 
+/// Rounds written at the same time. One writer left the cores about a fifth idle while a
+/// round's statements ran (docs/BENCHMARKS.md §2); a second overlaps one round's statements
+/// with the next's. Rounds are disjoint sets of tickets, so their writes touch disjoint rows
+/// (shells are inserted in sorted order, so two writers cannot deadlock on them).
+const WRITERS: usize = 2;
+
 /// Takes the children queue in rounds until it is empty and, while `pages` is open, waits
 /// for more: each round's children are fetched concurrently, in a task of their own while the
-/// previous round is written, then written in one batch per model; missing children are
-/// marked deleted and the round's tickets leave the queue. The next round is read excluding
-/// the round in flight, so no ticket is fetched twice at once.
+/// previous rounds are written, then written in one batch per model, up to [`WRITERS`] rounds
+/// at once; missing children are marked deleted and the round's tickets leave the queue. The
+/// next round is read excluding the rounds in flight and being written, so no ticket is
+/// fetched twice at once.
 /// When a fetch fails, what the other tickets of the round brought is still written (and they
 /// leave the queue) before the error is returned, so a retry does not fetch it again.
 pub(crate) async fn sync_children(
@@ -138,10 +140,14 @@ pub(crate) async fn sync_children(
     known: &Known,
 ) -> Result<(), SyncError> {
     let mut in_flight: Option<(Vec<DueTicket>, AbortOnDrop<Fetched>)> = None;
+    let mut writing: VecDeque<(Vec<DueTicket>, AbortOnDrop<Result<Counts, SyncError>>)> =
+        VecDeque::new();
     loop {
         let busy: Vec<&str> = in_flight
             .iter()
-            .flat_map(|(round, _)| round.iter().map(|t| t.remote_id.as_str()))
+            .map(|(round, _)| round)
+            .chain(writing.iter().map(|(round, _)| round))
+            .flat_map(|round| round.iter().map(|t| t.remote_id.as_str()))
             .collect();
         let next = store
             .tickets_needing_children(linked_account, &busy, CHILD_BATCH)
@@ -151,11 +157,25 @@ pub(crate) async fn sync_children(
             (next, fetch)
         });
         match in_flight.take() {
-            Some((_, fetch)) => {
+            Some((round, fetch)) => {
                 let fetched = fetch.join().await.map_err(|e| {
                     ProviderError::Transient(format!("the children fetch stopped: {e}"))
                 })?;
-                write_round(store, linked_account, run, fetched, counts, known).await?;
+                if writing.len() >= WRITERS
+                    && let Some((_, written)) = writing.pop_front()
+                {
+                    add_counts(counts, join_write(written).await?);
+                }
+                let task = {
+                    let (store, known) = (store.clone(), known.clone());
+                    AbortOnDrop(tokio::spawn(async move {
+                        let mut counts = Counts::new();
+                        write_round(&store, linked_account, run, fetched, &mut counts, &known)
+                            .await?;
+                        Ok(counts)
+                    }))
+                };
+                writing.push_back((round, task));
                 // One page's signal per round: a stream that writes pages faster than their
                 // children are stored waits in `page_written` instead of running ahead.
                 if let Some(rx) = pages.as_mut()
@@ -164,18 +184,44 @@ pub(crate) async fn sync_children(
                     pages = None;
                 }
             }
-            None if next.is_none() => match pages.as_mut() {
-                // Nothing queued, nothing in flight: wait for the next page (or the end).
-                Some(rx) => {
-                    if rx.recv().await.is_none() {
-                        pages = None;
-                    }
+            None if next.is_none() => {
+                // The rounds being written are still queued: the queue is empty only once
+                // they are stored.
+                if let Some((_, written)) = writing.pop_front() {
+                    add_counts(counts, join_write(written).await?);
+                    continue;
                 }
-                None => return Ok(()),
-            },
+                match pages.as_mut() {
+                    // Nothing queued, nothing in flight: wait for the next page (or the end).
+                    Some(rx) => {
+                        if rx.recv().await.is_none() {
+                            pages = None;
+                        }
+                    }
+                    None => return Ok(()),
+                }
+            }
             None => {}
         }
         in_flight = next;
+    }
+}
+
+async fn join_write(
+    task: AbortOnDrop<Result<Counts, SyncError>>,
+) -> Result<Counts, SyncError> {
+    task.join()
+        .await
+        .map_err(|e| ProviderError::Transient(format!("the children write stopped: {e}")))?
+}
+
+fn add_counts(mine: &mut Counts, theirs: Counts) {
+    for (kind, c) in theirs {
+        let m = mine.entry(kind).or_default();
+        m.fetched += c.fetched;
+        m.created += c.created;
+        m.updated += c.updated;
+        m.deleted += c.deleted;
     }
 }
 

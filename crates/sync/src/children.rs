@@ -88,6 +88,9 @@ impl ChildrenTask {
     }
 }
 
+/// A round's write, in a task of its own: its counts, or why it failed.
+type Write = AbortOnDrop<Result<Counts, SyncError>>;
+
 /// What one round's fetch brought, ticket by ticket.
 type Fetched = Vec<(DueTicket, Result<Vec<NormalizedRecord>, ProviderError>)>;
 
@@ -140,8 +143,7 @@ pub(crate) async fn sync_children(
     known: &Known,
 ) -> Result<(), SyncError> {
     let mut in_flight: Option<(Vec<DueTicket>, AbortOnDrop<Fetched>)> = None;
-    let mut writing: VecDeque<(Vec<DueTicket>, AbortOnDrop<Result<Counts, SyncError>>)> =
-        VecDeque::new();
+    let mut writing: VecDeque<(Vec<DueTicket>, Write)> = VecDeque::new();
     loop {
         let busy: Vec<&str> = in_flight
             .iter()
@@ -207,9 +209,7 @@ pub(crate) async fn sync_children(
     }
 }
 
-async fn join_write(
-    task: AbortOnDrop<Result<Counts, SyncError>>,
-) -> Result<Counts, SyncError> {
+async fn join_write(task: Write) -> Result<Counts, SyncError> {
     task.join()
         .await
         .map_err(|e| ProviderError::Transient(format!("the children write stopped: {e}")))?

@@ -3,9 +3,10 @@
 use clap::Parser;
 use deskbridge::{cli, commands, runtime};
 
-/// mimalloc instead of the system allocator: list pages and sync batches allocate many short
-/// lived buffers, and glibc's malloc and free were about a tenth of the API's CPU per list
-/// request (docs/BENCHMARKS.md §1).
+/// mimalloc instead of the system allocator: sync batches and list pages allocate many
+/// short-lived buffers. Side by side it cut the sync worker's CPU per row by 11 % (the API's
+/// per request only within noise), at about twice the peak memory, still flat
+/// (docs/BENCHMARKS.md §2, fourth step).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
